@@ -1,0 +1,206 @@
+// Package store opens the collector's database (embedded SQLite or
+// PostgreSQL) and applies schema migrations. It holds no domain logic: each
+// collector package (inventory, rules, ledger, tsdb, ...) owns its tables,
+// registers its migrations here, and writes portable SQL through DB, so that
+// one conformance suite per package can run against both backends.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+)
+
+// Dialect names a backend.
+type Dialect string
+
+// Supported dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is a database handle that knows its dialect. Queries are written with
+// '?' placeholders; Rebind turns them into $n for PostgreSQL.
+type DB struct {
+	*sql.DB
+	Dialect Dialect
+}
+
+// OpenSQLite opens (creating if needed) the embedded store at path, in WAL
+// mode with a busy timeout so concurrent ingests wait instead of failing.
+func OpenSQLite(ctx context.Context, path string) (*DB, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("create data dir %s: %w", dir, err)
+		}
+	}
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_pragma=synchronous(FULL)&_txlock=immediate"
+	sdb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	// One writer at a time is SQLite's model; a single connection also makes
+	// BEGIN IMMEDIATE serialise writers without SQLITE_BUSY storms.
+	sdb.SetMaxOpenConns(1)
+	if err := sdb.PingContext(ctx); err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	return &DB{DB: sdb, Dialect: SQLite}, nil
+}
+
+// OpenPostgres connects to PostgreSQL with a pgx DSN or URL.
+func OpenPostgres(ctx context.Context, dsn string) (*DB, error) {
+	if dsn == "" {
+		return nil, errors.New("open postgres: empty dsn")
+	}
+	sdb, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	sdb.SetMaxOpenConns(16)
+	sdb.SetConnMaxIdleTime(5 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := sdb.PingContext(pctx); err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	return &DB{DB: sdb, Dialect: Postgres}, nil
+}
+
+// Open opens the backend named by driver ("sqlite" or "postgres").
+func Open(ctx context.Context, driver, dataDir, dsn string) (*DB, error) {
+	switch Dialect(driver) {
+	case SQLite, "":
+		return OpenSQLite(ctx, filepath.Join(dataDir, "egovnet.db"))
+	case Postgres:
+		return OpenPostgres(ctx, dsn)
+	default:
+		return nil, fmt.Errorf("open store: unknown driver %q (want sqlite or postgres)", driver)
+	}
+}
+
+// Rebind rewrites '?' placeholders for the dialect. Question marks inside
+// single-quoted literals are left alone.
+func (db *DB) Rebind(q string) string {
+	if db.Dialect != Postgres {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 8)
+	n := 0
+	inQuote := false
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case c == '\'':
+			inQuote = !inQuote
+			b.WriteByte(c)
+		case c == '?' && !inQuote:
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// Exec runs a statement with '?' placeholders.
+func (db *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return db.DB.ExecContext(ctx, db.Rebind(q), args...)
+}
+
+// Query runs a query with '?' placeholders.
+func (db *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return db.DB.QueryContext(ctx, db.Rebind(q), args...)
+}
+
+// QueryRow runs a single-row query with '?' placeholders.
+func (db *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return db.DB.QueryRowContext(ctx, db.Rebind(q), args...)
+}
+
+// Tx is a transaction that rebinds like DB.
+type Tx struct {
+	*sql.Tx
+	db *DB
+}
+
+// Exec runs a statement with '?' placeholders inside the transaction.
+func (tx *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return tx.Tx.ExecContext(ctx, tx.db.Rebind(q), args...)
+}
+
+// Query runs a query with '?' placeholders inside the transaction.
+func (tx *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return tx.Tx.QueryContext(ctx, tx.db.Rebind(q), args...)
+}
+
+// QueryRow runs a single-row query inside the transaction.
+func (tx *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return tx.Tx.QueryRowContext(ctx, tx.db.Rebind(q), args...)
+}
+
+// Dialect reports the backend of the transaction.
+func (tx *Tx) Dialect() Dialect { return tx.db.Dialect }
+
+// InTx runs fn in a transaction, committing when fn returns nil. Callers that
+// acknowledge data to a client do so only after InTx returns nil, so nothing
+// acknowledged is ever lost.
+func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	stx, err := db.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	tx := &Tx{Tx: stx, db: db}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = stx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			_ = stx.Rollback()
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	if err = stx.Commit(); err != nil {
+		return fmt.Errorf("commit transaction: %w", err)
+	}
+	return nil
+}
+
+// Time formats t the way every table stores instants: UTC RFC3339 with
+// nanoseconds, which sorts lexically and is portable across both backends.
+func Time(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// ParseTime is the inverse of Time; the empty string is the zero time.
+func ParseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("parse stored time %q: %w", s, err)
+	}
+	return t, nil
+}

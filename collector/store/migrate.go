@@ -1,0 +1,103 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Migration is one schema step of one collector package. ID must be unique
+// and stable ("inventory/0001_init"); steps of one package apply in ID order.
+// Postgres may be left empty when the SQLite text is portable.
+type Migration struct {
+	ID       string
+	SQLite   string
+	Postgres string
+}
+
+var (
+	regMu    sync.Mutex
+	registry []Migration
+)
+
+// Register adds migrations; packages call it from init so that opening a
+// store applies every table the linked-in packages need.
+func Register(ms ...Migration) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	registry = append(registry, ms...)
+}
+
+// Registered returns the registered migrations sorted by ID.
+func Registered() []Migration {
+	regMu.Lock()
+	defer regMu.Unlock()
+	out := append([]Migration(nil), registry...)
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Migrate applies every registered migration not yet applied, each in its
+// own transaction. Several collectors sharing one PostgreSQL may start at
+// once: an advisory lock serialises them.
+func (db *DB) Migrate(ctx context.Context) error {
+	return db.MigrateSteps(ctx, Registered())
+}
+
+// MigrateSteps applies the given migrations (used by tests and tools).
+func (db *DB) MigrateSteps(ctx context.Context, ms []Migration) error {
+	if _, err := db.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	seen := map[string]bool{}
+	for _, m := range ms {
+		if seen[m.ID] {
+			return fmt.Errorf("migrate: duplicate migration id %q", m.ID)
+		}
+		seen[m.ID] = true
+		err := db.InTx(ctx, func(tx *Tx) error {
+			if db.Dialect == Postgres {
+				if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7310110)`); err != nil {
+					return fmt.Errorf("lock migrations: %w", err)
+				}
+			}
+			var n int
+			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE id = ?`, m.ID).Scan(&n); err != nil {
+				return fmt.Errorf("check migration %s: %w", m.ID, err)
+			}
+			if n > 0 {
+				return nil
+			}
+			text := m.SQLite
+			if db.Dialect == Postgres && strings.TrimSpace(m.Postgres) != "" {
+				text = m.Postgres
+			}
+			for _, stmt := range splitStatements(text) {
+				if _, err := tx.ExecContext(ctx, stmt); err != nil {
+					return fmt.Errorf("apply migration %s: %w", m.ID, err)
+				}
+			}
+			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (id, applied_at) VALUES (?, CURRENT_TIMESTAMP)`, m.ID)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// splitStatements splits on ';' at line ends; migrations keep one statement
+// per ';'-terminated block and no procedural bodies.
+func splitStatements(text string) []string {
+	var out []string
+	for _, part := range strings.Split(text, ";\n") {
+		part = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(part), ";"))
+		if part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}

@@ -1,0 +1,126 @@
+// Package config loads a binary's configuration with viper the one way the
+// project allows: one viper instance per binary, env prefix EGOVNET_, a
+// default for every key (viper ignores env vars for keys it does not know,
+// viper #761), strict decoding so typos are errors, and list keys that take
+// comma-separated values from the environment.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/spf13/viper"
+)
+
+// EnvPrefix is the prefix of every environment override.
+const EnvPrefix = "EGOVNET"
+
+// New returns the binary's viper instance with env overrides wired.
+func New() *viper.Viper {
+	v := viper.New()
+	v.SetEnvPrefix(EnvPrefix)
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_", "-", "_"))
+	v.AutomaticEnv()
+	return v
+}
+
+// Load sets defaults (flattened dotted keys), reads file when given, and
+// decodes strictly into out. Every key in defaults is bound to its env var
+// so EGOVNET_STORE_DSN and friends are honoured even when the file lacks them.
+func Load(v *viper.Viper, file string, defaults map[string]any, out any) error {
+	for k, val := range defaults {
+		v.SetDefault(k, val)
+		if err := v.BindEnv(k); err != nil {
+			return fmt.Errorf("bind env for %s: %w", k, err)
+		}
+	}
+	if file != "" {
+		if _, err := os.Stat(file); err != nil {
+			return fmt.Errorf("read config %s: %w", file, err)
+		}
+		v.SetConfigFile(file)
+		if err := v.ReadInConfig(); err != nil {
+			return fmt.Errorf("read config %s: %w", file, err)
+		}
+	}
+	// Keys in the file that no default names are typos or stale: name them.
+	var unknown []error
+	for _, k := range v.AllKeys() {
+		if _, ok := defaults[k]; ok {
+			continue
+		}
+		if hasPrefixKey(defaults, k) {
+			continue
+		}
+		unknown = append(unknown, fmt.Errorf("unknown config key %q", k))
+	}
+	if len(unknown) > 0 {
+		return errors.Join(unknown...)
+	}
+	err := v.UnmarshalExact(out, func(dc *mapstructure.DecoderConfig) {
+		dc.DecodeHook = mapstructure.ComposeDecodeHookFunc(
+			commaListHook,
+			mapstructure.StringToTimeDurationHookFunc(),
+			mapstructure.TextUnmarshallerHookFunc(),
+		)
+		dc.TagName = "mapstructure"
+	})
+	if err != nil {
+		return fmt.Errorf("decode config: %w", err)
+	}
+	return nil
+}
+
+// hasPrefixKey accepts keys below a default that is itself a map or list of
+// structs (e.g. snmp.v3 is a list; its items have sub-keys).
+func hasPrefixKey(defaults map[string]any, k string) bool {
+	for d := range defaults {
+		if strings.HasPrefix(k, d+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// commaListHook turns "a,b" (from the environment) into a string or int slice.
+func commaListHook(from reflect.Type, to reflect.Type, data any) (any, error) {
+	if from.Kind() != reflect.String || to.Kind() != reflect.Slice {
+		return data, nil
+	}
+	s := strings.TrimSpace(data.(string))
+	if s == "" {
+		return []string{}, nil
+	}
+	parts := strings.Split(s, ",")
+	out := make([]string, 0, len(parts))
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// Secret is a string that never prints: logs and %v show <secret>.
+type Secret string
+
+// String redacts.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "<secret>"
+}
+
+// GoString redacts for %#v too.
+func (s Secret) GoString() string { return s.String() }
+
+// MarshalText redacts, so a config dumped as JSON or YAML leaks nothing.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Reveal returns the value for the one place that must use it.
+func (s Secret) Reveal() string { return string(s) }
