@@ -1,0 +1,38 @@
+// Package rules judges inventory against the plan and the policy packs:
+// detectors turn facts into findings, packs attach citations and severity,
+// and the lifecycle store keeps every finding's history so any past date
+// can be shown "as of".
+package rules
+
+import (
+	"context"
+
+	"github.com/egovnet/egovnet/internal/plan"
+	"github.com/egovnet/egovnet/internal/wire"
+)
+
+// Finding is what a detector reports about one subject; the engine turns it
+// into a wire.Violation with citations, severity and lifecycle.
+type Finding struct {
+	Rule       string
+	Department string
+	Subject    string // stable key: an address, a prefix, a host:port, a product
+	Severity   string // optional override; else the pack's severity
+	Title      string // zh-CN one-liner
+	TitleEN    string
+	Registered bool // a registered legacy state (plan-known exit or approved line)
+	Evidence   []wire.Evidence
+}
+
+// Input is what detectors judge: the plan, the department, and the reports
+// of that department's latest scan (one per agent/scope).
+type Input struct {
+	Plan       *plan.Plan
+	Department string
+	Reports    []*wire.ScanReport
+}
+
+// Detector finds violations of one or more rules.
+type Detector interface {
+	Detect(ctx context.Context, in Input) ([]Finding, error)
+}
