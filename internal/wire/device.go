@@ -2,18 +2,18 @@ package wire
 
 // DeviceInventory is what one SNMP walk of one device returned.
 type DeviceInventory struct {
-	Target      string        `json:"target"` // host:port
-	System      System        `json:"system"`
-	Interfaces  []Interface   `json:"interfaces"`
-	IPAddresses []IPAddress   `json:"ip_addresses"`
-	ARP         []ARPEntry    `json:"arp"`
-	Routes      []Route       `json:"routes"`
-	Neighbors   []Neighbor    `json:"neighbors"`
-	Software    []Software    `json:"software"`
-	Errors      []TableError  `json:"errors"`
-	EngineID    string        `json:"engine_id,omitempty"`
-	Version     string        `json:"snmp_version,omitempty"` // v1, v2c, v3
-	Credential  string        `json:"credential,omitempty"`   // which community/user index answered, never the secret
+	Target      string       `json:"target"` // host:port
+	System      System       `json:"system"`
+	Interfaces  []Interface  `json:"interfaces"`
+	IPAddresses []IPAddress  `json:"ip_addresses"`
+	ARP         []ARPEntry   `json:"arp"`
+	Routes      []Route      `json:"routes"`
+	Neighbors   []Neighbor   `json:"neighbors"`
+	Software    []Software   `json:"software"`
+	Errors      []TableError `json:"errors"`
+	EngineID    string       `json:"engine_id,omitempty"`
+	Version     string       `json:"snmp_version,omitempty"` // v1, v2c, v3
+	Credential  string       `json:"credential,omitempty"`   // which community/user index answered, never the secret
 }
 
 // System is the SNMPv2-MIB system group.

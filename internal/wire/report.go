@@ -138,9 +138,9 @@ type Stats struct {
 	Errors          int64 `json:"errors"`
 	// ErrorDetails keeps the first failures so an operator can see why;
 	// bounded by the agent, bounded again by validation.
-	ErrorDetails []ProbeError `json:"error_details,omitempty"`
-	SpoolDepth     int64 `json:"spool_depth,omitempty"`
-	DroppedReports int64 `json:"dropped_reports,omitempty"`
+	ErrorDetails   []ProbeError `json:"error_details,omitempty"`
+	SpoolDepth     int64        `json:"spool_depth,omitempty"`
+	DroppedReports int64        `json:"dropped_reports,omitempty"`
 }
 
 // ProbeError is one recorded failure of one target or method.
