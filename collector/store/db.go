@@ -184,13 +184,18 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	return nil
 }
 
-// Time formats t the way every table stores instants: UTC RFC3339 with
-// nanoseconds, which sorts lexically and is portable across both backends.
+// TimeLayout is how every table stores instants: UTC with a fixed nine-digit
+// fraction. Fixed width matters: RFC3339Nano drops trailing zeros, and then
+// "…05Z" sorts after "…05.5Z" as text, which breaks ORDER BY and range
+// filters on both backends.
+const TimeLayout = "2006-01-02T15:04:05.000000000Z"
+
+// Time formats t as TimeLayout; the zero time is the empty string.
 func Time(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format(time.RFC3339Nano)
+	return t.UTC().Format(TimeLayout)
 }
 
 // ParseTime is the inverse of Time; the empty string is the zero time.

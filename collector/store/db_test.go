@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/egovnet/egovnet/collector/store"
 	"github.com/egovnet/egovnet/collector/store/storetest"
@@ -56,4 +57,21 @@ func TestMigrateIdempotentAndTx(t *testing.T) {
 			t.Fatalf("rows after rolled-back tx = %d, want 0", n)
 		}
 	})
+}
+
+func TestTimeSortsAsText(t *testing.T) {
+	base := time.Date(2026, 11, 22, 5, 0, 5, 0, time.UTC)
+	times := []time.Time{base, base.Add(500 * time.Millisecond), base.Add(time.Second), base.Add(time.Nanosecond)}
+	for i := range times {
+		for j := range times {
+			a, b := store.Time(times[i]), store.Time(times[j])
+			if (a < b) != times[i].Before(times[j]) {
+				t.Errorf("text order of %s and %s disagrees with time order", a, b)
+			}
+		}
+		back, err := store.ParseTime(store.Time(times[i]))
+		if err != nil || !back.Equal(times[i]) {
+			t.Errorf("round trip %v -> %v, %v", times[i], back, err)
+		}
+	}
 }

@@ -41,7 +41,7 @@
     return d.toLocaleString(lang === "en" ? "en-GB" : "zh-CN", { hour12: false });
   }
   function api(path) {
-    return fetch(path, { credentials: "same-origin", headers: { "Accept": "application/json" } }).then(function (r) {
+    return fetch(path, { credentials: "same-origin", headers: { "Accept": "application/json", "X-Requested-With": "egovnet-ui" } }).then(function (r) {
       if (r.status === 401) { showLogin(); throw new Error("401"); }
       return r.json().then(function (body) {
         if (!r.ok) throw new Error((body && body.error) || r.statusText);

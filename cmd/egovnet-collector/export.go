@@ -1,0 +1,233 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/egovnet/egovnet/collector/config"
+	"github.com/egovnet/egovnet/collector/export"
+	"github.com/egovnet/egovnet/collector/ledger"
+	"github.com/egovnet/egovnet/collector/progress"
+	"github.com/egovnet/egovnet/collector/rules"
+	"github.com/egovnet/egovnet/collector/server"
+	"github.com/egovnet/egovnet/internal/catalog"
+	"github.com/egovnet/egovnet/internal/wire"
+)
+
+// ledgerSource wires the software ledger into `export ledger`.
+func ledgerSource(app *server.App) (export.LedgerSource, error) {
+	cat, err := catalog.Default()
+	if err != nil {
+		return nil, fmt.Errorf("load software catalog: %w", err)
+	}
+	return ledger.ExportSource{S: ledger.New(app.DB, cat)}, nil
+}
+
+// rulesViolations adapts the rules lifecycle store to export.ViolationSource.
+type rulesViolations struct{ s *rules.Store }
+
+func (r rulesViolations) List(ctx context.Context, f export.ViolationFilter) ([]wire.Violation, error) {
+	return r.s.List(ctx, rules.Filter{Department: f.Department, Status: f.Status, Rule: f.Rule, AsOf: f.AsOf})
+}
+
+type exportFlags struct {
+	format, out, dept, asOf, lang, table, from, to, status, rule, fontFile string
+}
+
+func newExportCmd() *cobra.Command {
+	var fl exportFlags
+	cmd := &cobra.Command{
+		Use:   "export violations|ledger|progress",
+		Short: "Export violations, the software ledger or progress as CSV, XLSX, PDF or JSON",
+		Long: `Export violations (with citations and evidence), the software ledger
+(汇总表 and 明细表) or the progress series from the collector's store.
+CSV is UTF-8 with BOM so Excel shows Chinese; PDF embeds a CJK TrueType font
+(--font-file, else EGOVNET_EXPORT_FONT_FILE, else the usual system fonts).`,
+		ValidArgs: []string{"violations", "ledger", "progress"},
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usagef("export: name exactly one of violations, ledger, progress")
+			}
+			switch args[0] {
+			case "violations", "ledger", "progress":
+				return nil
+			}
+			return usagef("export: unknown export %q (want violations, ledger or progress)", args[0])
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			return runExport(c, args[0], fl)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&fl.format, "format", "", "csv, xlsx, pdf or json (required)")
+	f.StringVar(&fl.out, "out", "", "output file (required; - for stdout)")
+	f.StringVar(&fl.dept, "department", "", "only this department (code)")
+	f.StringVar(&fl.asOf, "as-of", "", "the state at this moment: YYYY-MM-DD (end of that day, UTC+8) or RFC3339; default now")
+	f.StringVar(&fl.lang, "lang", "zh", "zh or en")
+	f.StringVar(&fl.table, "table", "summary", "ledger CSV only: summary (汇总表) or detail (明细表)")
+	f.StringVar(&fl.from, "from", "", "progress only: first day (YYYY-MM-DD); default 90 days before --as-of")
+	f.StringVar(&fl.to, "to", "", "progress only: last day (YYYY-MM-DD); default --as-of")
+	f.StringVar(&fl.status, "status", "", "violations only: open, acknowledged, resolved or exempted")
+	f.StringVar(&fl.rule, "rule", "", "violations only: a rule id")
+	f.StringVar(&fl.fontFile, "font-file", "", "PDF only: CJK TrueType font (.ttf/.ttc)")
+	return cmd
+}
+
+func runExport(c *cobra.Command, kind string, fl exportFlags) error {
+	// Validate every flag before touching the store; name every problem.
+	var problems []string
+	format, err := export.ParseFormat(fl.format)
+	if fl.format == "" {
+		err = errors.New("--format is required (csv, xlsx, pdf or json)")
+	}
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+	if fl.out == "" {
+		problems = append(problems, "--out is required (a file, or - for stdout)")
+	}
+	lang, err := export.ParseLang(fl.lang)
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+	asOf, err := export.ParseAsOf(fl.asOf, progress.ChinaStandardTime)
+	if err != nil {
+		problems = append(problems, "--"+strings.Replace(err.Error(), "as_of", "as-of", 1))
+	}
+	if kind == "ledger" && fl.table != string(export.LedgerSummary) && fl.table != string(export.LedgerDetail) {
+		problems = append(problems, fmt.Sprintf("--table %q: want summary or detail", fl.table))
+	}
+	if fl.status != "" && fl.status != wire.StatusOpen && fl.status != wire.StatusAcknowledged && fl.status != wire.StatusResolved && fl.status != wire.StatusExempted {
+		problems = append(problems, fmt.Sprintf("--status %q: want open, acknowledged, resolved or exempted", fl.status))
+	}
+	if fl.rule != "" && !knownRule(fl.rule) {
+		problems = append(problems, fmt.Sprintf("--rule %q: unknown rule id (want one of %s)", fl.rule, strings.Join(wire.RuleIDs, ", ")))
+	}
+	var from, to time.Time
+	if kind == "progress" {
+		end := asOf
+		if end.IsZero() {
+			end = time.Now()
+		}
+		if from, to, err = progress.ParseRange(fl.from, fl.to, end, progress.ChinaStandardTime); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
+	if len(problems) > 0 {
+		return usagef("export %s:\n  %s", kind, strings.Join(problems, "\n  "))
+	}
+
+	cfgFile := ""
+	if cf := c.Flag("config"); cf != nil { // the root's persistent --config
+		cfgFile = cf.Value.String()
+	}
+	cfg, err := config.Load(cfgFile)
+	if err != nil {
+		return usageError{fmt.Errorf("invalid configuration:\n%w", err)}
+	}
+	ctx := c.Context()
+	app, err := server.Open(ctx, cfg, nil)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+
+	meta := export.Meta{AsOf: asOf, Lang: lang, Location: progress.ChinaStandardTime, DepartmentNames: map[string]string{}}
+	if app.Plan != nil {
+		meta.District = app.Plan.District.Name
+		if meta.District == "" {
+			meta.District = app.Plan.District.Code
+		}
+		for _, d := range app.Plan.Departments {
+			meta.DepartmentNames[d.Code] = d.Name
+		}
+		if _, ok := app.Plan.Department(fl.dept); fl.dept != "" && !ok {
+			return usagef("export: --department %q is not a department of the plan", fl.dept)
+		}
+	}
+	fontFile := fl.fontFile
+	if fontFile == "" {
+		fontFile = os.Getenv("EGOVNET_EXPORT_FONT_FILE")
+	}
+	ex := &export.Exporter{FontFile: fontFile}
+	if format == export.PDF {
+		if _, err := ex.Font(); err != nil {
+			return err
+		}
+	}
+
+	var render func(w *os.File) error
+	switch kind {
+	case "violations":
+		vs, err := rulesViolations{rules.NewStore(app.DB)}.List(ctx, export.ViolationFilter{
+			Department: fl.dept, Status: fl.status, Rule: fl.rule, AsOf: asOf})
+		if err != nil {
+			return fmt.Errorf("list violations: %w", err)
+		}
+		render = func(w *os.File) error { return ex.Violations(w, format, vs, meta) }
+	case "ledger":
+		src, err := ledgerSource(app)
+		if err != nil {
+			return err
+		}
+		l, err := src.Ledger(ctx, fl.dept, asOf)
+		if err != nil {
+			return fmt.Errorf("read ledger: %w", err)
+		}
+		render = func(w *os.File) error { return ex.Ledger(w, format, l, export.LedgerTable(fl.table), meta) }
+	case "progress":
+		snaps, err := progress.NewStore(app.DB, progress.ChinaStandardTime).Series(ctx, fl.dept, from, to)
+		if err != nil {
+			return err
+		}
+		render = func(w *os.File) error { return ex.Progress(w, format, snaps, meta) }
+	}
+	if fl.out == "-" {
+		return render(os.Stdout)
+	}
+	return writeAtomically(fl.out, render)
+}
+
+func knownRule(id string) bool {
+	for _, r := range wire.RuleIDs {
+		if r == id {
+			return true
+		}
+	}
+	return false
+}
+
+// writeAtomically renders into a temporary file beside path and renames it
+// into place, so a failed export leaves no partial file behind.
+func writeAtomically(path string, render func(*os.File) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := render(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

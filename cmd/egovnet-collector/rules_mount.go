@@ -1,0 +1,25 @@
+package main
+
+import (
+	"github.com/egovnet/egovnet/collector/rules"
+	"github.com/egovnet/egovnet/collector/server"
+)
+
+// mountRules wires the rules engine into an opened collector: the processor
+// that evaluates a department after every ingested report (serve and
+// import), and the violations API. Without a plan there is nothing to
+// judge against, so nothing is mounted. Call it from extend, before the
+// ledger's processor adds its detector with engine.AddDetector.
+func mountRules(app *server.App) (*rules.Engine, error) {
+	if app.Plan == nil {
+		return nil, nil
+	}
+	eng, err := rules.NewEngine(app.Plan)
+	if err != nil {
+		return nil, err
+	}
+	st := rules.NewStore(app.DB)
+	app.Ingester.Use(rules.NewProcessor(eng, st, app.Config.Rules.ResolveAfter, app.Logger))
+	rules.NewHandlers(st, app.Plan, app.Logger).Mount(app.API().UserRoute)
+	return eng, nil
+}

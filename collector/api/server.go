@@ -1,0 +1,194 @@
+// Package api is the collector's HTTP API (CONTRACT "HTTP API"): agent
+// enrolment and report upload, user login, and the read routes. It owns the
+// mux and the authentication in front of every user route, so the other
+// collector packages (rules, ledger, progress, export, web) only write
+// handlers and mount them here with UserRoute or Handle.
+package api
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/egovnet/egovnet/collector/auditlog"
+	"github.com/egovnet/egovnet/collector/auth"
+	"github.com/egovnet/egovnet/collector/ingest"
+	"github.com/egovnet/egovnet/collector/inventory"
+	"github.com/egovnet/egovnet/collector/respond"
+	"github.com/egovnet/egovnet/collector/store"
+)
+
+// Deps are what the API needs; all are required except Logger.
+type Deps struct {
+	DB        *store.DB
+	Auth      *auth.Service
+	Inventory *inventory.Store
+	Ingester  *ingest.Ingester
+	Audit     *auditlog.Log
+	Logger    *slog.Logger
+	// MaxReportBytes bounds POST /api/v1/reports bodies (413 above it);
+	// MaxRequestBytes bounds every other JSON body.
+	MaxReportBytes  int64
+	MaxRequestBytes int64
+	// MaxConcurrentReports bounds uploads decoded at once (memory); the
+	// rest wait for a slot. Default 4.
+	MaxConcurrentReports int
+	// SecureCookies marks the session cookie Secure (set when serving TLS).
+	SecureCookies bool
+}
+
+// SessionCookie is the name of the login session cookie.
+const SessionCookie = "egovnet_session"
+
+// Server is the API's http.Handler.
+type Server struct {
+	d     Deps
+	mux   *http.ServeMux
+	log   *slog.Logger
+	slots chan struct{} // report decoding slots
+}
+
+// New builds the server with the core routes mounted.
+func New(d Deps) *Server {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.MaxRequestBytes <= 0 {
+		d.MaxRequestBytes = 1 << 20
+	}
+	if d.MaxReportBytes <= 0 {
+		d.MaxReportBytes = 64 << 20
+	}
+	if d.MaxConcurrentReports <= 0 {
+		d.MaxConcurrentReports = 4
+	}
+	s := &Server{d: d, mux: http.NewServeMux(), log: d.Logger, slots: make(chan struct{}, d.MaxConcurrentReports)}
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("POST /api/v1/agents/enroll", s.enroll)
+	s.mux.HandleFunc("POST /api/v1/reports", s.postReport)
+	s.mux.HandleFunc("POST /api/v1/login", s.login)
+	s.mux.HandleFunc("POST /api/v1/logout", s.logout)
+	all := auth.Roles
+	s.UserRoute("GET /api/v1/me", all, http.HandlerFunc(s.me))
+	s.UserRoute("GET /api/v1/departments", all, http.HandlerFunc(s.departments))
+	s.UserRoute("GET /api/v1/reports", all, http.HandlerFunc(s.listReports))
+	s.UserRoute("GET /api/v1/endpoints", all, http.HandlerFunc(s.endpoints))
+	s.UserRoute("GET /api/v1/agents", all, http.HandlerFunc(s.agents))
+	return s
+}
+
+// Handle mounts a public route (no authentication), e.g. the web UI's
+// assets and login page. pattern is a Go 1.22 ServeMux pattern
+// ("GET /ui/{path...}"). Do not use it for anything that reveals data.
+func (s *Server) Handle(pattern string, h http.Handler) {
+	s.mux.Handle(pattern, h)
+}
+
+// UserRoute mounts a route for authenticated users whose role is in roles.
+// The caller authenticates with the session cookie from POST /api/v1/login
+// or with HTTP Basic (name and password, for scripts); failures get 401,
+// a role not in roles gets 403, both in the respond.Error shape. Every call
+// is recorded in the audit log with the user, route, status and department.
+//
+// Handlers read the user with auth.UserFrom(r.Context()) and must restrict
+// data to user.CanSeeDepartment; Server.Department does that for the usual
+// ?department= parameter:
+//
+//	srv.UserRoute("GET /api/v1/violations", auth.Roles, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+//		dept, ok := srv.Department(w, r) // "" = all departments the user may see
+//		if !ok {
+//			return // the error is written
+//		}
+//		...
+//	}))
+func (s *Server) UserRoute(pattern string, roles []string, h http.Handler) {
+	roles = slices.Clone(roles)
+	s.mux.Handle(pattern, s.requireUser(roles, h))
+}
+
+// ServeHTTP answers every request; anything the mux does not route gets a
+// JSON 404 or 405, and a panic in a handler becomes a JSON 500.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			s.log.Error("handler panic", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(p))
+			respond.Error(w, http.StatusInternalServerError, "internal error", nil)
+		}
+	}()
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "no-store")
+	h, pattern := s.mux.Handler(r)
+	if pattern == "" || isAPI(r.URL.Path) && !isAPI(patternPath(pattern)) {
+		// An /api/ path caught by a catch-all (the web UI at "/") is still
+		// an unknown API route and gets a JSON 404.
+		if pattern != "" {
+			respond.Error(w, http.StatusNotFound, http.StatusText(http.StatusNotFound), map[string]string{"method": r.Method, "path": r.URL.Path})
+			return
+		}
+		// The mux's own 404/405/redirect: keep status and headers, JSON body.
+		rec := &statusCapture{header: http.Header{}}
+		h.ServeHTTP(rec, r)
+		for k, v := range rec.header {
+			if k != "Content-Type" && k != "Content-Length" && k != "X-Content-Type-Options" {
+				w.Header()[k] = v
+			}
+		}
+		status := rec.status
+		if status == 0 {
+			status = http.StatusNotFound
+		}
+		respond.Error(w, status, http.StatusText(status), map[string]string{"method": r.Method, "path": r.URL.Path})
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+func isAPI(path string) bool { return strings.HasPrefix(path, "/api/") }
+
+// patternPath strips the method and host from a ServeMux pattern.
+func patternPath(p string) string {
+	if i := strings.IndexByte(p, ' '); i >= 0 {
+		p = strings.TrimSpace(p[i+1:])
+	}
+	if i := strings.IndexByte(p, '/'); i > 0 {
+		p = p[i:]
+	}
+	return p
+}
+
+// statusCapture records a status and headers and discards the body.
+type statusCapture struct {
+	header http.Header
+	status int
+}
+
+func (c *statusCapture) Header() http.Header { return c.header }
+func (c *statusCapture) Write(b []byte) (int, error) {
+	if c.status == 0 {
+		c.status = http.StatusOK
+	}
+	return len(b), nil
+}
+func (c *statusCapture) WriteHeader(code int) {
+	if c.status == 0 {
+		c.status = code
+	}
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	if err := s.d.DB.PingContext(ctx); err != nil {
+		s.log.Error("health check: database unreachable", "err", err)
+		respond.Error(w, http.StatusServiceUnavailable, "database unreachable", nil)
+		return
+	}
+	respond.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}

@@ -1,0 +1,296 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/egovnet/egovnet/collector/auditlog"
+	"github.com/egovnet/egovnet/collector/auth"
+	"github.com/egovnet/egovnet/collector/respond"
+)
+
+// requireUser authenticates (session cookie, else HTTP Basic), checks the
+// role, runs h and audits the call.
+func (s *Server) requireUser(roles []string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, err := s.authenticate(r)
+		if err != nil {
+			status, msg := http.StatusUnauthorized, "authentication required"
+			switch {
+			case errors.Is(err, auth.ErrLocked):
+				status, msg = http.StatusForbidden, "account locked after too many failed logins; try again later"
+			case errors.Is(err, auth.ErrBadLogin):
+				msg = "wrong user name or password"
+			case errors.Is(err, auth.ErrInvalidSession):
+				msg = "session expired or unknown; log in again"
+			case errors.Is(err, errNoCredentials):
+			default:
+				s.log.Error("authenticate user", "err", err)
+				respond.Error(w, http.StatusInternalServerError, "internal error", nil)
+				return
+			}
+			// The web UI marks its requests: a Basic challenge would make the
+			// browser pop its own password dialog over the page's login form.
+			if status == http.StatusUnauthorized && r.Header.Get("X-Requested-With") == "" {
+				w.Header().Set("WWW-Authenticate", `Basic realm="egovnet", charset="UTF-8"`)
+			}
+			respond.Error(w, status, msg, nil)
+			return
+		}
+		rec := &statusRecorder{ResponseWriter: w}
+		if crossOrigin(r) {
+			respond.Error(rec, http.StatusForbidden, "cross-origin request refused", map[string]string{"origin": r.Header.Get("Origin")})
+		} else if !slices.Contains(roles, u.Role) {
+			respond.Error(rec, http.StatusForbidden, "your role may not use this route", map[string]any{"role": u.Role, "allowed": roles})
+		} else {
+			h.ServeHTTP(rec, r.WithContext(auth.WithUser(r.Context(), u)))
+		}
+		s.auditRequest(r, u, rec.status)
+	})
+}
+
+var errNoCredentials = errors.New("no credentials")
+
+// crossOrigin reports a state-changing request carried by the session
+// cookie from another origin. SameSite=Strict already keeps modern browsers
+// from sending the cookie; this is the second lock (CSRF).
+func crossOrigin(r *http.Request) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	if _, err := r.Cookie(SessionCookie); err != nil {
+		return false // Basic auth: scripts, no ambient credentials
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return false
+	}
+	u, err := url.Parse(origin)
+	return err != nil || u.Host != r.Host
+}
+
+func (s *Server) authenticate(r *http.Request) (auth.User, error) {
+	if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
+		return s.d.Auth.SessionUser(r.Context(), c.Value)
+	}
+	if name, pw, ok := r.BasicAuth(); ok {
+		return s.d.Auth.Authenticate(r.Context(), name, pw, r.RemoteAddr)
+	}
+	return auth.User{}, errNoCredentials
+}
+
+// auditRequest records one user call: every user action is audited.
+func (s *Server) auditRequest(r *http.Request, u auth.User, status int) {
+	if status == 0 {
+		status = http.StatusOK
+	}
+	outcome := auditlog.OutcomeOK
+	switch {
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		outcome = auditlog.OutcomeDenied
+	case status >= 400:
+		outcome = auditlog.OutcomeError
+	}
+	target := r.URL.RequestURI()
+	if len(target) > 512 {
+		target = target[:512]
+	}
+	dept := r.URL.Query().Get("department")
+	if dept == "" {
+		dept = u.Department
+	}
+	if len(dept) > 64 {
+		dept = dept[:64]
+	}
+	_, err := s.d.Audit.Append(context.WithoutCancel(r.Context()), auditlog.Entry{ActorKind: auditlog.KindUser, Actor: u.Name, Remote: r.RemoteAddr,
+		Action: "http " + r.Method + " " + r.URL.Path, Department: dept, Target: target, Outcome: outcome, Detail: auditlog.Detail(map[string]any{"status": status, "role": u.Role})})
+	if err != nil {
+		s.log.Error("audit user request", "err", err)
+	}
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the real writer (flush, deadlines).
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// Department resolves the ?department= parameter against the caller: a
+// department administrator gets their own department when the parameter is
+// absent and 403 for any other; other roles get "" (all) when absent. An
+// unknown department gets 404. On false the error answer is written.
+func (s *Server) Department(w http.ResponseWriter, r *http.Request) (string, bool) {
+	u, ok := auth.UserFrom(r.Context())
+	if !ok {
+		respond.Error(w, http.StatusUnauthorized, "authentication required", nil)
+		return "", false
+	}
+	dept := r.URL.Query().Get("department")
+	if dept != "" && !cleanText(dept, 64) {
+		respond.Error(w, http.StatusBadRequest, "invalid department code", nil)
+		return "", false
+	}
+	if dept == "" {
+		if u.Role == auth.RoleDeptAdmin {
+			return u.Department, true
+		}
+		return "", true
+	}
+	if !u.CanSeeDepartment(dept) {
+		respond.Error(w, http.StatusForbidden, "a department administrator sees only their own department", map[string]string{"department": dept, "yours": u.Department})
+		return "", false
+	}
+	exists, err := s.d.Inventory.DepartmentExists(r.Context(), dept)
+	if err != nil {
+		s.internal(w, "look up department", err)
+		return "", false
+	}
+	if !exists {
+		respond.Error(w, http.StatusNotFound, "unknown department", map[string]string{"department": dept})
+		return "", false
+	}
+	return dept, true
+}
+
+// cleanText reports whether s is at most max bytes of valid UTF-8 without
+// control characters: the shape of every name a client may send.
+func cleanText(s string, max int) bool {
+	if len(s) > max || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) internal(w http.ResponseWriter, what string, err error) {
+	s.log.Error(what, "err", err)
+	respond.Error(w, http.StatusInternalServerError, "internal error", nil)
+}
+
+// decodeJSON reads a bounded JSON body strictly into v; on false the 4xx
+// answer is written.
+func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	data, err := io.ReadAll(io.LimitReader(r.Body, s.d.MaxRequestBytes+1))
+	if err != nil {
+		respond.Error(w, http.StatusBadRequest, "read body", err.Error())
+		return false
+	}
+	if int64(len(data)) > s.d.MaxRequestBytes {
+		respond.Error(w, http.StatusRequestEntityTooLarge, "request body too large", map[string]int64{"limit_bytes": s.d.MaxRequestBytes})
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		respond.Error(w, http.StatusBadRequest, "malformed JSON body", err.Error())
+		return false
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		respond.Error(w, http.StatusBadRequest, "malformed JSON body", "trailing data after the JSON object")
+		return false
+	}
+	return true
+}
+
+type loginRequest struct {
+	Name     string `json:"name"`
+	Password string `json:"password"`
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	var req loginRequest
+	if !s.decodeJSON(w, r, &req) {
+		return
+	}
+	if req.Name == "" || req.Password == "" {
+		respond.Error(w, http.StatusBadRequest, "name and password are required", nil)
+		return
+	}
+	u, err := s.d.Auth.Authenticate(r.Context(), req.Name, req.Password, r.RemoteAddr)
+	switch {
+	case errors.Is(err, auth.ErrLocked):
+		respond.Error(w, http.StatusForbidden, "account locked after too many failed logins; try again later", nil)
+		return
+	case errors.Is(err, auth.ErrBadLogin):
+		respond.Error(w, http.StatusUnauthorized, "wrong user name or password", nil)
+		return
+	case err != nil:
+		s.internal(w, "login", err)
+		return
+	}
+	id, exp, err := s.d.Auth.CreateSession(r.Context(), u)
+	if err != nil {
+		s.internal(w, "create session", err)
+		return
+	}
+	if _, err := s.d.Audit.Append(r.Context(), auditlog.Entry{ActorKind: auditlog.KindUser, Actor: u.Name, Remote: r.RemoteAddr, Action: "login", Department: u.Department}); err != nil {
+		s.internal(w, "audit login", err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: id, Path: "/", Expires: exp, HttpOnly: true,
+		Secure: s.d.SecureCookies, SameSite: http.SameSiteStrictMode})
+	respond.JSON(w, http.StatusOK, map[string]any{"name": u.Name, "role": u.Role, "department": u.Department, "expires_at": exp})
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	c, err := r.Cookie(SessionCookie)
+	if err != nil || c.Value == "" {
+		respond.Error(w, http.StatusUnauthorized, "not logged in", nil)
+		return
+	}
+	u, uerr := s.d.Auth.SessionUser(r.Context(), c.Value)
+	if err := s.d.Auth.DeleteSession(r.Context(), c.Value); err != nil {
+		s.internal(w, "logout", err)
+		return
+	}
+	if uerr == nil {
+		_, _ = s.d.Audit.Append(r.Context(), auditlog.Entry{ActorKind: auditlog.KindUser, Actor: u.Name, Remote: r.RemoteAddr, Action: "logout", Department: u.Department})
+	}
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.d.SecureCookies, SameSite: http.SameSiteStrictMode})
+	respond.JSON(w, http.StatusOK, map[string]bool{"logged_out": true})
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request) {
+	u, _ := auth.UserFrom(r.Context())
+	respond.JSON(w, http.StatusOK, u)
+}
+
+// bearer extracts a bearer credential.
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	const p = "bearer "
+	if len(h) > len(p) && strings.EqualFold(h[:len(p)], p) {
+		return strings.TrimSpace(h[len(p):])
+	}
+	return ""
+}

@@ -1,0 +1,278 @@
+// Package config is the collector's configuration: the keys the CONTRACT
+// fixes plus the limits and timeouts production needs, their defaults, and a
+// validation that names every problem at once so an operator fixes a broken
+// file in one pass instead of one error per restart.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+	"time"
+
+	iconfig "github.com/egovnet/egovnet/internal/config"
+)
+
+// MinAuditRetention is the shortest audit-log retention allowed: 网络安全法
+// art. 21 requires network logs to be kept at least six months.
+const MinAuditRetention = 180 * 24 * time.Hour
+
+// Config is the whole collector configuration.
+type Config struct {
+	Listen   string `mapstructure:"listen"`
+	DataDir  string `mapstructure:"data_dir"`
+	PlanFile string `mapstructure:"plan_file"`
+	TLS      TLS    `mapstructure:"tls"`
+	Store    Store  `mapstructure:"store"`
+	Influx   Influx `mapstructure:"influx"`
+	Rules    Rules  `mapstructure:"rules"`
+	Log      Log    `mapstructure:"log"`
+	Limits   Limits `mapstructure:"limits"`
+	Auth     Auth   `mapstructure:"auth"`
+	Audit    Audit  `mapstructure:"audit"`
+	HTTP     HTTP   `mapstructure:"http"`
+}
+
+// TLS configures HTTPS. Disable must be set explicitly to serve plain HTTP
+// on a non-loopback address.
+type TLS struct {
+	CertFile string `mapstructure:"cert_file"`
+	KeyFile  string `mapstructure:"key_file"`
+	Disable  bool   `mapstructure:"disable"`
+}
+
+// Store selects the database.
+type Store struct {
+	Driver string         `mapstructure:"driver"`
+	DSN    iconfig.Secret `mapstructure:"dsn"`
+}
+
+// Influx is the optional time-series sink.
+type Influx struct {
+	URL    string         `mapstructure:"url"`
+	Token  iconfig.Secret `mapstructure:"token"`
+	Org    string         `mapstructure:"org"`
+	Bucket string         `mapstructure:"bucket"`
+}
+
+// Rules parameterises the violation lifecycle.
+type Rules struct {
+	ResolveAfter int `mapstructure:"resolve_after"`
+}
+
+// Log configures slog.
+type Log struct {
+	Level  string `mapstructure:"level"`
+	Format string `mapstructure:"format"`
+}
+
+// Limits bound every input.
+type Limits struct {
+	MaxReportBytes  int64 `mapstructure:"max_report_bytes"`
+	MaxRequestBytes int64 `mapstructure:"max_request_bytes"`
+	// MaxConcurrentReports bounds reports decoded at once (each may hold
+	// max_report_bytes in memory); further uploads wait their turn.
+	MaxConcurrentReports int `mapstructure:"max_concurrent_reports"`
+}
+
+// Auth configures users, sessions and login-failure handling.
+type Auth struct {
+	SessionTTL       time.Duration `mapstructure:"session_ttl"`
+	MaxLoginFailures int           `mapstructure:"max_login_failures"`
+	LockoutDuration  time.Duration `mapstructure:"lockout_duration"`
+	TokenTTL         time.Duration `mapstructure:"token_ttl"`
+}
+
+// Audit configures the hash-chained audit log.
+type Audit struct {
+	Retention time.Duration `mapstructure:"retention"`
+}
+
+// HTTP holds server timeouts.
+type HTTP struct {
+	ReadHeaderTimeout time.Duration `mapstructure:"read_header_timeout"`
+	ReadTimeout       time.Duration `mapstructure:"read_timeout"`
+	WriteTimeout      time.Duration `mapstructure:"write_timeout"`
+	IdleTimeout       time.Duration `mapstructure:"idle_timeout"`
+	ShutdownTimeout   time.Duration `mapstructure:"shutdown_timeout"`
+}
+
+// Defaults returns a default for every key (internal/config binds each to
+// its EGOVNET_ variable, so every key is overridable from the environment).
+func Defaults() map[string]any {
+	return map[string]any{
+		"listen":                        "127.0.0.1:8080",
+		"data_dir":                      "./data",
+		"plan_file":                     "",
+		"tls.cert_file":                 "",
+		"tls.key_file":                  "",
+		"tls.disable":                   false,
+		"store.driver":                  "sqlite",
+		"store.dsn":                     "",
+		"influx.url":                    "",
+		"influx.token":                  "",
+		"influx.org":                    "",
+		"influx.bucket":                 "",
+		"rules.resolve_after":           3,
+		"log.level":                     "info",
+		"log.format":                    "text",
+		"limits.max_report_bytes":       int64(64 << 20),
+		"limits.max_request_bytes":      int64(1 << 20),
+		"limits.max_concurrent_reports": 4,
+		"auth.session_ttl":              "8h",
+		"auth.max_login_failures":       5,
+		"auth.lockout_duration":         "30m",
+		"auth.token_ttl":                "168h",
+		"audit.retention":               "4320h",
+		"http.read_header_timeout":      "10s",
+		"http.read_timeout":             "5m",
+		"http.write_timeout":            "5m",
+		"http.idle_timeout":             "2m",
+		"http.shutdown_timeout":         "30s",
+	}
+}
+
+// Load reads file (may be empty: defaults and environment only), decodes it
+// strictly and validates it. Every problem is in the returned error.
+func Load(file string) (*Config, error) {
+	var c Config
+	if err := iconfig.Load(iconfig.New(), file, Defaults(), &c); err != nil {
+		return nil, err
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// Validate returns every problem joined, or nil.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	host, port, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		bad("listen", "%q is not host:port: %v", c.Listen, err)
+	} else if port == "" {
+		bad("listen", "%q has no port", c.Listen)
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		bad("data_dir", "required")
+	}
+	if c.TLS.CertFile != "" && c.TLS.KeyFile == "" || c.TLS.CertFile == "" && c.TLS.KeyFile != "" {
+		bad("tls", "cert_file and key_file must be set together")
+	}
+	if err == nil && !c.TLS.Disable && c.TLS.CertFile == "" && !IsLoopback(host) {
+		bad("tls", "listen %q is not a loopback address: set tls.cert_file and tls.key_file, or tls.disable: true to serve plain HTTP deliberately", c.Listen)
+	}
+	switch c.Store.Driver {
+	case "sqlite":
+	case "postgres":
+		if c.Store.DSN == "" {
+			bad("store.dsn", "required when store.driver is postgres")
+		}
+	default:
+		bad("store.driver", "%q is not sqlite or postgres", c.Store.Driver)
+	}
+	if c.Influx.URL != "" {
+		if !strings.HasPrefix(c.Influx.URL, "http://") && !strings.HasPrefix(c.Influx.URL, "https://") {
+			bad("influx.url", "%q is not an http(s) URL", c.Influx.URL)
+		}
+		if c.Influx.Bucket == "" {
+			bad("influx.bucket", "required when influx.url is set")
+		}
+	}
+	if c.Rules.ResolveAfter < 1 {
+		bad("rules.resolve_after", "must be at least 1 (got %d)", c.Rules.ResolveAfter)
+	}
+	if _, err := ParseLevel(c.Log.Level); err != nil {
+		bad("log.level", "%v", err)
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		bad("log.format", "%q is not text or json", c.Log.Format)
+	}
+	if c.Limits.MaxReportBytes < 1024 {
+		bad("limits.max_report_bytes", "must be at least 1024 (got %d)", c.Limits.MaxReportBytes)
+	}
+	if c.Limits.MaxRequestBytes < 1024 {
+		bad("limits.max_request_bytes", "must be at least 1024 (got %d)", c.Limits.MaxRequestBytes)
+	}
+	if c.Limits.MaxConcurrentReports < 1 || c.Limits.MaxConcurrentReports > 1024 {
+		bad("limits.max_concurrent_reports", "must be in 1..1024 (got %d)", c.Limits.MaxConcurrentReports)
+	}
+	if c.Auth.SessionTTL < time.Minute {
+		bad("auth.session_ttl", "must be at least 1m (got %s)", c.Auth.SessionTTL)
+	}
+	if c.Auth.MaxLoginFailures < 1 || c.Auth.MaxLoginFailures > 100 {
+		bad("auth.max_login_failures", "must be in 1..100 (got %d)", c.Auth.MaxLoginFailures)
+	}
+	if c.Auth.LockoutDuration < time.Minute {
+		bad("auth.lockout_duration", "must be at least 1m (got %s)", c.Auth.LockoutDuration)
+	}
+	if c.Auth.TokenTTL < time.Minute {
+		bad("auth.token_ttl", "must be at least 1m (got %s)", c.Auth.TokenTTL)
+	}
+	if c.Audit.Retention != 0 && c.Audit.Retention < MinAuditRetention {
+		bad("audit.retention", "must be 0 (keep forever) or at least %s (网络安全法 art. 21: six months), got %s", MinAuditRetention, c.Audit.Retention)
+	}
+	for key, d := range map[string]time.Duration{
+		"http.read_header_timeout": c.HTTP.ReadHeaderTimeout, "http.read_timeout": c.HTTP.ReadTimeout,
+		"http.write_timeout": c.HTTP.WriteTimeout, "http.idle_timeout": c.HTTP.IdleTimeout,
+		"http.shutdown_timeout": c.HTTP.ShutdownTimeout,
+	} {
+		if d <= 0 {
+			bad(key, "must be positive (got %s)", d)
+		}
+	}
+	sortErrs(errs)
+	return errors.Join(errs...)
+}
+
+// sortErrs orders problems by text so messages are stable (the timeout
+// checks iterate a map).
+func sortErrs(errs []error) {
+	for i := 1; i < len(errs); i++ {
+		for j := i; j > 0 && errs[j].Error() < errs[j-1].Error(); j-- {
+			errs[j], errs[j-1] = errs[j-1], errs[j]
+		}
+	}
+}
+
+// IsLoopback reports whether a listen host is a loopback address (or
+// "localhost"). An empty host means every interface, which is not loopback.
+func IsLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
+}
+
+// TLSEnabled reports whether the server speaks HTTPS.
+func (c *Config) TLSEnabled() bool { return !c.TLS.Disable && c.TLS.CertFile != "" }
+
+// PlainHTTPOverride reports whether plain HTTP is served on a non-loopback
+// address because tls.disable is set (logged at every start).
+func (c *Config) PlainHTTPOverride() bool {
+	host, _, err := net.SplitHostPort(c.Listen)
+	return err == nil && !c.TLSEnabled() && !IsLoopback(host)
+}
+
+// ParseLevel turns log.level into a slog level.
+func ParseLevel(s string) (slog.Level, error) {
+	switch strings.ToLower(s) {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info", "":
+		return slog.LevelInfo, nil
+	case "warn", "warning":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return 0, fmt.Errorf("%q is not debug, info, warn or error", s)
+}

@@ -1,0 +1,372 @@
+package inventory
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/egovnet/egovnet/collector/store"
+	"github.com/egovnet/egovnet/internal/wire"
+)
+
+// SortableTime formats t with a fixed-width fraction so that stored instants
+// compare correctly as strings in SQL (RFC3339Nano trims trailing zeros, and
+// "…05Z" sorts after "…05.5Z"). store.ParseTime reads it back.
+func SortableTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000000000Z07:00")
+}
+
+// Store reads and writes the inventory tables.
+type Store struct {
+	db *store.DB
+}
+
+// New returns the inventory over db (migrated by store.Migrate).
+func New(db *store.DB) *Store { return &Store{db: db} }
+
+// Department is one connected unit of the plan.
+type Department struct {
+	Code string `json:"code"`
+	Name string `json:"name"`
+}
+
+// SyncDepartments upserts the plan's departments (code and name). Departments
+// dropped from the plan are kept: their history still refers to them.
+func (s *Store) SyncDepartments(ctx context.Context, deps []Department, now time.Time) error {
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		for _, d := range deps {
+			if d.Code == "" {
+				return errors.New("sync departments: empty department code")
+			}
+			_, err := tx.Exec(ctx, `INSERT INTO departments (code, name, updated_at) VALUES (?, ?, ?)
+ON CONFLICT (code) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at`, d.Code, d.Name, SortableTime(now))
+			if err != nil {
+				return fmt.Errorf("upsert department %s: %w", d.Code, err)
+			}
+		}
+		return nil
+	})
+}
+
+// Departments lists every known department by code.
+func (s *Store) Departments(ctx context.Context) ([]Department, error) {
+	rows, err := s.db.Query(ctx, `SELECT code, name FROM departments ORDER BY code`)
+	if err != nil {
+		return nil, fmt.Errorf("list departments: %w", err)
+	}
+	defer rows.Close()
+	out := []Department{}
+	for rows.Next() {
+		var d Department
+		if err := rows.Scan(&d.Code, &d.Name); err != nil {
+			return nil, fmt.Errorf("scan department: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// DepartmentExists reports whether code is a known department.
+func (s *Store) DepartmentExists(ctx context.Context, code string) (bool, error) {
+	var n int
+	if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM departments WHERE code = ?`, code).Scan(&n); err != nil {
+		return false, fmt.Errorf("look up department %s: %w", code, err)
+	}
+	return n > 0, nil
+}
+
+// DepartmentExistsTx is DepartmentExists inside a transaction.
+func DepartmentExistsTx(ctx context.Context, tx *store.Tx, code string) (bool, error) {
+	var n int
+	if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM departments WHERE code = ?`, code).Scan(&n); err != nil {
+		return false, fmt.Errorf("look up department %s: %w", code, err)
+	}
+	return n > 0, nil
+}
+
+// Report is the stored metadata of one scan report.
+type Report struct {
+	ReportID     string    `json:"report_id"`
+	AgentID      string    `json:"agent_id"`
+	Department   string    `json:"department"`
+	Source       string    `json:"source"` // upload or import
+	StartedAt    time.Time `json:"started_at"`
+	FinishedAt   time.Time `json:"finished_at"`
+	ReceivedAt   time.Time `json:"received_at"`
+	Endpoints    int       `json:"endpoints"`
+	Processed    bool      `json:"processed"`
+	ProcessError string    `json:"process_error,omitempty"`
+}
+
+// Report sources.
+const (
+	SourceUpload = "upload"
+	SourceImport = "import"
+)
+
+const reportCols = `report_id, agent_id, department, source, started_at, finished_at, received_at, endpoints, processed, process_error`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanReport(sc scanner) (Report, error) {
+	var r Report
+	var started, finished, received string
+	var processed int
+	if err := sc.Scan(&r.ReportID, &r.AgentID, &r.Department, &r.Source, &started, &finished, &received, &r.Endpoints, &processed, &r.ProcessError); err != nil {
+		return r, err
+	}
+	r.Processed = processed != 0
+	var err error
+	if r.StartedAt, err = store.ParseTime(started); err != nil {
+		return r, err
+	}
+	if r.FinishedAt, err = store.ParseTime(finished); err != nil {
+		return r, err
+	}
+	r.ReceivedAt, err = store.ParseTime(received)
+	return r, err
+}
+
+// InsertReport stores a report inside tx unless one with the same id exists.
+// It returns inserted=false and the stored metadata when it already exists.
+func InsertReport(ctx context.Context, tx *store.Tx, meta Report, raw []byte) (inserted bool, existing Report, err error) {
+	res, err := tx.Exec(ctx, `INSERT INTO reports (`+reportCols+`, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, '', ?)
+ON CONFLICT (report_id) DO NOTHING`,
+		meta.ReportID, meta.AgentID, meta.Department, meta.Source, SortableTime(meta.StartedAt), SortableTime(meta.FinishedAt),
+		SortableTime(meta.ReceivedAt), meta.Endpoints, string(raw))
+	if err != nil {
+		return false, Report{}, fmt.Errorf("insert report %s: %w", meta.ReportID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, Report{}, fmt.Errorf("insert report %s: %w", meta.ReportID, err)
+	}
+	if n == 1 {
+		return true, meta, nil
+	}
+	existing, err = scanReport(tx.QueryRow(ctx, `SELECT `+reportCols+` FROM reports WHERE report_id = ?`, meta.ReportID))
+	if err != nil {
+		return false, Report{}, fmt.Errorf("load existing report %s: %w", meta.ReportID, err)
+	}
+	return false, existing, nil
+}
+
+// UpsertEndpoints records every endpoint of one report of department dept.
+// first_seen and last_seen are scan times (finished_at), so an offline import
+// of an old scan extends history backwards without overwriting newer facts:
+// attributes are replaced only by a report at least as new as the last one.
+func UpsertEndpoints(ctx context.Context, tx *store.Tx, dept, reportID, agentID string, seenAt time.Time, eps []wire.Endpoint) error {
+	at := SortableTime(seenAt)
+	// Upsert in address order: concurrent reports of one department then
+	// lock endpoint rows in the same order and cannot deadlock (PostgreSQL).
+	type item struct {
+		addr netip.Addr
+		e    *wire.Endpoint
+	}
+	items := make([]item, 0, len(eps))
+	for i := range eps {
+		addr, err := netip.ParseAddr(eps[i].IP)
+		if err != nil {
+			return fmt.Errorf("upsert endpoint %q: %w", eps[i].IP, err)
+		}
+		items = append(items, item{addr.Unmap(), &eps[i]})
+	}
+	slices.SortStableFunc(items, func(a, b item) int { return a.addr.Compare(b.addr) })
+	// One statement per endpoint, prepared once per report. In DO UPDATE,
+	// "endpoints.x" is the stored row and "excluded.x" this sighting; every
+	// expression reads the stored row as it was (both backends), so
+	// endpoints.last_seen below is the previous newest sighting.
+	q := (&store.DB{Dialect: tx.Dialect()}).Rebind(`INSERT INTO endpoints (department, ip, first_seen, last_seen, mac, vendor, hostname, role, open_ports, http_titles, seen_by, last_report, last_agent)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (department, ip) DO UPDATE SET
+	first_seen = CASE WHEN endpoints.first_seen > excluded.first_seen THEN excluded.first_seen ELSE endpoints.first_seen END,
+	mac = CASE WHEN excluded.last_seen >= endpoints.last_seen AND excluded.mac <> '' THEN excluded.mac ELSE endpoints.mac END,
+	vendor = CASE WHEN excluded.last_seen >= endpoints.last_seen AND excluded.vendor <> '' THEN excluded.vendor ELSE endpoints.vendor END,
+	hostname = CASE WHEN excluded.last_seen >= endpoints.last_seen AND excluded.hostname <> '' THEN excluded.hostname ELSE endpoints.hostname END,
+	role = CASE WHEN excluded.last_seen >= endpoints.last_seen AND excluded.role <> 'unknown' THEN excluded.role ELSE endpoints.role END,
+	open_ports = CASE WHEN excluded.last_seen >= endpoints.last_seen THEN excluded.open_ports ELSE endpoints.open_ports END,
+	http_titles = CASE WHEN excluded.last_seen >= endpoints.last_seen THEN excluded.http_titles ELSE endpoints.http_titles END,
+	seen_by = CASE WHEN excluded.last_seen >= endpoints.last_seen THEN excluded.seen_by ELSE endpoints.seen_by END,
+	last_report = CASE WHEN excluded.last_seen >= endpoints.last_seen THEN excluded.last_report ELSE endpoints.last_report END,
+	last_agent = CASE WHEN excluded.last_seen >= endpoints.last_seen THEN excluded.last_agent ELSE endpoints.last_agent END,
+	last_seen = CASE WHEN excluded.last_seen > endpoints.last_seen THEN excluded.last_seen ELSE endpoints.last_seen END`)
+	stmt, err := tx.PrepareContext(ctx, q)
+	if err != nil {
+		return fmt.Errorf("prepare endpoint upsert: %w", err)
+	}
+	defer stmt.Close()
+	for _, it := range items {
+		e := it.e
+		ip := it.addr.String()
+		ports, _ := json.Marshal(nonNilInts(e.OpenPorts))
+		httpInfo := e.HTTP
+		if httpInfo == nil {
+			httpInfo = []wire.HTTPInfo{}
+		}
+		titles, _ := json.Marshal(httpInfo)
+		seenBy, _ := json.Marshal(e.SeenBy)
+		role := e.Role
+		if role == "" {
+			role = wire.RoleUnknown
+		}
+		if _, err := stmt.ExecContext(ctx, dept, ip, at, at, e.MAC, e.Vendor, e.Hostname, role, string(ports), string(titles), string(seenBy), reportID, agentID); err != nil {
+			return fmt.Errorf("upsert endpoint %s: %w", ip, err)
+		}
+	}
+	return nil
+}
+
+func nonNilInts(p []int) []int {
+	if p == nil {
+		return []int{}
+	}
+	return p
+}
+
+// Reports lists stored reports, newest scan first; dept "" means all.
+func (s *Store) Reports(ctx context.Context, dept string, limit int) ([]Report, error) {
+	q := `SELECT ` + reportCols + ` FROM reports`
+	var args []any
+	if dept != "" {
+		q += ` WHERE department = ?`
+		args = append(args, dept)
+	}
+	q += ` ORDER BY finished_at DESC, report_id LIMIT ?`
+	args = append(args, limit)
+	return s.queryReports(ctx, q, args...)
+}
+
+// Pending lists reports whose processors have not all succeeded, oldest scan
+// first, so derived state is rebuilt in scan order.
+func (s *Store) Pending(ctx context.Context, limit int) ([]Report, error) {
+	return s.queryReports(ctx, `SELECT `+reportCols+` FROM reports WHERE processed = 0 ORDER BY finished_at, report_id LIMIT ?`, limit)
+}
+
+func (s *Store) queryReports(ctx context.Context, q string, args ...any) ([]Report, error) {
+	rows, err := s.db.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list reports: %w", err)
+	}
+	defer rows.Close()
+	out := []Report{}
+	for rows.Next() {
+		r, err := scanReport(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan report: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// ErrNotFound is returned when a requested row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// RawReport returns the stored JSON of a report.
+func (s *Store) RawReport(ctx context.Context, reportID string) ([]byte, error) {
+	var raw string
+	err := s.db.QueryRow(ctx, `SELECT raw FROM reports WHERE report_id = ?`, reportID).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("load report %s: %w", reportID, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load report %s: %w", reportID, err)
+	}
+	return []byte(raw), nil
+}
+
+// CountReports counts stored reports with the given id ("" = all).
+func (s *Store) CountReports(ctx context.Context, reportID string) (int, error) {
+	q, args := `SELECT COUNT(*) FROM reports`, []any{}
+	if reportID != "" {
+		q += ` WHERE report_id = ?`
+		args = append(args, reportID)
+	}
+	var n int
+	if err := s.db.QueryRow(ctx, q, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count reports: %w", err)
+	}
+	return n, nil
+}
+
+// MarkProcessed records the outcome of the processors for a report: an empty
+// errText marks it processed, anything else keeps it pending with the reason.
+func (s *Store) MarkProcessed(ctx context.Context, reportID, errText string) error {
+	processed := 0
+	if errText == "" {
+		processed = 1
+	}
+	if len(errText) > 4096 {
+		errText = errText[:4096]
+	}
+	_, err := s.db.Exec(ctx, `UPDATE reports SET processed = ?, process_error = ? WHERE report_id = ?`, processed, errText, reportID)
+	if err != nil {
+		return fmt.Errorf("mark report %s processed: %w", reportID, err)
+	}
+	return nil
+}
+
+// Endpoint is the current state of one address of one department.
+type Endpoint struct {
+	Department string          `json:"department"`
+	IP         string          `json:"ip"`
+	MAC        string          `json:"mac,omitempty"`
+	Vendor     string          `json:"vendor,omitempty"`
+	Hostname   string          `json:"hostname,omitempty"`
+	Role       string          `json:"role"`
+	OpenPorts  []int           `json:"open_ports"`
+	HTTP       []wire.HTTPInfo `json:"http"`
+	SeenBy     []string        `json:"seen_by"`
+	FirstSeen  time.Time       `json:"first_seen"`
+	LastSeen   time.Time       `json:"last_seen"`
+	LastReport string          `json:"last_report"`
+	LastAgent  string          `json:"last_agent"`
+}
+
+// Endpoints lists endpoints ordered by department and address; dept ""
+// means all departments.
+func (s *Store) Endpoints(ctx context.Context, dept string, limit int) ([]Endpoint, error) {
+	q := `SELECT department, ip, first_seen, last_seen, mac, vendor, hostname, role, open_ports, http_titles, seen_by, last_report, last_agent FROM endpoints`
+	var args []any
+	if dept != "" {
+		q += ` WHERE department = ?`
+		args = append(args, dept)
+	}
+	q += ` ORDER BY department, ip LIMIT ?`
+	args = append(args, limit)
+	rows, err := s.db.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list endpoints: %w", err)
+	}
+	defer rows.Close()
+	out := []Endpoint{}
+	for rows.Next() {
+		var e Endpoint
+		var first, last, ports, titles, seenBy string
+		if err := rows.Scan(&e.Department, &e.IP, &first, &last, &e.MAC, &e.Vendor, &e.Hostname, &e.Role, &ports, &titles, &seenBy, &e.LastReport, &e.LastAgent); err != nil {
+			return nil, fmt.Errorf("scan endpoint: %w", err)
+		}
+		if e.FirstSeen, err = store.ParseTime(first); err != nil {
+			return nil, err
+		}
+		if e.LastSeen, err = store.ParseTime(last); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(ports), &e.OpenPorts); err != nil {
+			return nil, fmt.Errorf("decode open ports of %s: %w", e.IP, err)
+		}
+		if err := json.Unmarshal([]byte(titles), &e.HTTP); err != nil {
+			return nil, fmt.Errorf("decode http of %s: %w", e.IP, err)
+		}
+		if err := json.Unmarshal([]byte(seenBy), &e.SeenBy); err != nil {
+			return nil, fmt.Errorf("decode seen_by of %s: %w", e.IP, err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,51 @@
+// Package inventory keeps what the collector knows about each department's
+// network: the departments of the plan, the scan reports received (raw, so
+// derived state can always be rebuilt), and the endpoints with their first
+// and last sightings in scan time. It owns those tables and nothing else.
+package inventory
+
+import "github.com/egovnet/egovnet/collector/store"
+
+func init() {
+	store.Register(store.Migration{
+		ID: "inventory/0001_init",
+		SQLite: `
+CREATE TABLE departments (
+	code TEXT PRIMARY KEY,
+	name TEXT NOT NULL,
+	updated_at TEXT NOT NULL
+);
+CREATE TABLE reports (
+	report_id TEXT PRIMARY KEY,
+	agent_id TEXT NOT NULL,
+	department TEXT NOT NULL,
+	source TEXT NOT NULL,
+	started_at TEXT NOT NULL,
+	finished_at TEXT NOT NULL,
+	received_at TEXT NOT NULL,
+	endpoints INTEGER NOT NULL,
+	raw TEXT NOT NULL,
+	processed INTEGER NOT NULL DEFAULT 0,
+	process_error TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX reports_department ON reports (department, finished_at);
+CREATE INDEX reports_pending ON reports (processed, finished_at);
+CREATE TABLE endpoints (
+	department TEXT NOT NULL,
+	ip TEXT NOT NULL,
+	first_seen TEXT NOT NULL,
+	last_seen TEXT NOT NULL,
+	mac TEXT NOT NULL,
+	vendor TEXT NOT NULL,
+	hostname TEXT NOT NULL,
+	role TEXT NOT NULL,
+	open_ports TEXT NOT NULL,
+	http_titles TEXT NOT NULL,
+	seen_by TEXT NOT NULL,
+	last_report TEXT NOT NULL,
+	last_agent TEXT NOT NULL,
+	PRIMARY KEY (department, ip)
+);
+`,
+	})
+}

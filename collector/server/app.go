@@ -1,0 +1,130 @@
+// Package server assembles a running collector from its configuration:
+// store, migrations, plan, departments, audit log, auth, ingester and API,
+// and serves HTTP(S) with timeouts and graceful shutdown. It exists so that
+// cmd/egovnet-collector only parses flags and every command (serve, token,
+// import, user, auditlog) opens the collector the same way.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/user"
+	"time"
+
+	"github.com/egovnet/egovnet/collector/api"
+	"github.com/egovnet/egovnet/collector/auditlog"
+	"github.com/egovnet/egovnet/collector/auth"
+	"github.com/egovnet/egovnet/collector/config"
+	"github.com/egovnet/egovnet/collector/ingest"
+	"github.com/egovnet/egovnet/collector/inventory"
+	"github.com/egovnet/egovnet/collector/store"
+	"github.com/egovnet/egovnet/internal/plan"
+)
+
+// App is an opened collector.
+type App struct {
+	Config    *config.Config
+	Plan      *plan.Plan // nil when no plan_file is configured
+	DB        *store.DB
+	Audit     *auditlog.Log
+	Auth      *auth.Service
+	Inventory *inventory.Store
+	Ingester  *ingest.Ingester
+	Logger    *slog.Logger
+
+	api *api.Server
+}
+
+// ErrNoPlan is returned by RequirePlan when plan_file is not configured.
+var ErrNoPlan = errors.New("plan_file: required (the district plan, see configs/plan.yaml)")
+
+// PlanError marks a plan that failed to load (bad configuration: exit 2).
+type PlanError struct{ Err error }
+
+func (e *PlanError) Error() string { return "plan: " + e.Err.Error() }
+
+// Unwrap returns the loader's error.
+func (e *PlanError) Unwrap() error { return e.Err }
+
+// Open opens the store, applies migrations, loads the plan (when
+// configured) and upserts its departments.
+func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	var p *plan.Plan
+	if cfg.PlanFile != "" {
+		var err error
+		if p, err = plan.Load(cfg.PlanFile); err != nil {
+			return nil, &PlanError{Err: err}
+		}
+	}
+	db, err := store.Open(ctx, cfg.Store.Driver, cfg.DataDir, cfg.Store.DSN.Reveal())
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate store: %w", err)
+	}
+	audit := auditlog.New(db)
+	a := &App{
+		Config: cfg, Plan: p, DB: db, Audit: audit, Logger: logger,
+		Auth: auth.NewService(db, audit, auth.Options{MaxLoginFailures: cfg.Auth.MaxLoginFailures,
+			LockoutDuration: cfg.Auth.LockoutDuration, SessionTTL: cfg.Auth.SessionTTL}),
+		Inventory: inventory.New(db),
+		Ingester:  ingest.New(db, audit, logger),
+	}
+	if p != nil {
+		deps := make([]inventory.Department, 0, len(p.Departments))
+		for _, d := range p.Departments {
+			deps = append(deps, inventory.Department{Code: d.Code, Name: d.Name})
+		}
+		if err := a.Inventory.SyncDepartments(ctx, deps, time.Now()); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// Close closes the store.
+func (a *App) Close() error { return a.DB.Close() }
+
+// RequirePlan returns the plan or ErrNoPlan.
+func (a *App) RequirePlan() (*plan.Plan, error) {
+	if a.Plan == nil {
+		return nil, ErrNoPlan
+	}
+	return a.Plan, nil
+}
+
+// API returns the HTTP API, built on first use. Mount processors on
+// a.Ingester and routes on the API before Serve.
+func (a *App) API() *api.Server {
+	if a.api == nil {
+		a.api = api.New(api.Deps{
+			DB: a.DB, Auth: a.Auth, Inventory: a.Inventory, Ingester: a.Ingester, Audit: a.Audit, Logger: a.Logger,
+			MaxReportBytes: a.Config.Limits.MaxReportBytes, MaxRequestBytes: a.Config.Limits.MaxRequestBytes,
+			MaxConcurrentReports: a.Config.Limits.MaxConcurrentReports,
+			SecureCookies:        a.Config.TLSEnabled(),
+		})
+	}
+	return a.api
+}
+
+// Operator is the audit actor of a command run on the collector host: the
+// OS user, so the audit log names a person even for offline commands.
+func Operator() auth.Actor {
+	name := "unknown"
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = u.Username
+	}
+	if s := os.Getenv("SUDO_USER"); s != "" {
+		name = s + " (sudo " + name + ")"
+	}
+	return auth.Actor{Kind: auditlog.KindOperator, Name: name}
+}

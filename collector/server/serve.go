@@ -1,0 +1,101 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+)
+
+// Serve runs the API until ctx is cancelled, then shuts down gracefully
+// (in-flight requests finish within http.shutdown_timeout). Before it
+// listens it re-runs processors for reports left pending and prunes the
+// audit log beyond its retention; pruning repeats daily.
+func (a *App) Serve(ctx context.Context) error {
+	cfg := a.Config
+	log := a.Logger
+	if cfg.PlainHTTPOverride() {
+		log.Warn("TLS DISABLED: serving plain HTTP on a non-loopback address because tls.disable is true; credentials and reports cross the network unencrypted", "listen", cfg.Listen)
+	}
+	if n, err := a.Ingester.ProcessPending(ctx); err != nil {
+		log.Error("process pending reports", "err", err)
+	} else if n > 0 {
+		log.Info("processed pending reports", "reports", n)
+	}
+	a.pruneAudit(ctx)
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", cfg.Listen, err)
+	}
+	srv := &http.Server{
+		Handler:           a.API(),
+		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
+		ReadTimeout:       cfg.HTTP.ReadTimeout,
+		WriteTimeout:      cfg.HTTP.WriteTimeout,
+		IdleTimeout:       cfg.HTTP.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		// No BaseContext from ctx: cancelling ctx must not abort in-flight
+		// requests; Shutdown lets them finish.
+	}
+	if cfg.TLSEnabled() {
+		cert, err := tls.LoadX509KeyPair(cfg.TLS.CertFile, cfg.TLS.KeyFile)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("load TLS certificate: %w", err)
+		}
+		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	}
+	scheme := "http"
+	if cfg.TLSEnabled() {
+		scheme = "https"
+	}
+	log.Info("collector listening", "addr", ln.Addr().String(), "scheme", scheme, "store", string(a.DB.Dialect), "data_dir", cfg.DataDir)
+
+	errc := make(chan error, 1)
+	go func() {
+		if cfg.TLSEnabled() {
+			errc <- srv.ServeTLS(ln, "", "")
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	ticker := time.NewTicker(24 * time.Hour)
+	defer ticker.Stop()
+	for {
+		select {
+		case err := <-errc:
+			if errors.Is(err, http.ErrServerClosed) {
+				return nil
+			}
+			return fmt.Errorf("serve: %w", err)
+		case <-ticker.C:
+			a.pruneAudit(ctx)
+		case <-ctx.Done():
+			log.Info("shutting down", "timeout", cfg.HTTP.ShutdownTimeout.String())
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.HTTP.ShutdownTimeout)
+			defer cancel()
+			if err := srv.Shutdown(sctx); err != nil {
+				return fmt.Errorf("shutdown: %w", err)
+			}
+			return nil
+		}
+	}
+}
+
+func (a *App) pruneAudit(ctx context.Context) {
+	if a.Config.Audit.Retention == 0 {
+		return
+	}
+	n, err := a.Audit.Prune(ctx, a.Config.Audit.Retention)
+	if err != nil {
+		a.Logger.Error("prune audit log", "err", err)
+		return
+	}
+	if n > 0 {
+		a.Logger.Info("pruned audit log", "entries", n, "retention", a.Config.Audit.Retention.String())
+	}
+}

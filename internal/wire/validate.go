@@ -1,0 +1,551 @@
+package wire
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+// Bounds every ScanReport must respect. They are generous for a real
+// department (a /16 has 65,536 addresses) and small enough that one report
+// cannot exhaust the collector; the HTTP body limit bounds the total again.
+const (
+	MaxScope          = 4096    // scope prefixes
+	MaxEndpoints      = 262_144 // four /16 networks' worth of live addresses
+	MaxDevices        = 10_000  // SNMP devices walked in one run
+	MaxPaths          = 1_000   // path probes
+	MaxHops           = 255     // TTL is one byte
+	MaxPortsPerHost   = 65_535  // every TCP (or UDP) port
+	MaxHTTPPerHost    = 64      // web ports answered on one endpoint
+	MaxSeenBy         = 16      // methods per endpoint
+	MaxDeviceRows     = 200_000 // rows of any one device table (routes, arp, interfaces, ...)
+	MaxSoftware       = 100_000 // software entries of one host or device
+	MaxHostRows       = 10_000  // host interfaces, routes, addresses per interface
+	MaxErrorDetails   = 10_000  // stats.error_details and device errors
+	MaxProblems       = 200     // validation problems listed before "and N more"
+	MaxShortString    = 255     // ids, names, hostnames, vendors, versions
+	MaxTitle          = 1024    // HTTP titles, server headers, interface aliases
+	MaxDescr          = 4096    // sysDescr and error texts
+	MaxClockSkew      = 24 * time.Hour
+	MaxScanDuration   = 7 * 24 * time.Hour
+	MinPlausibleEpoch = 2000 // years before this are a broken clock
+)
+
+// ErrReportTooLarge is returned by DecodeReport when the input exceeds the
+// byte limit; the collector answers it with 413.
+var ErrReportTooLarge = errors.New("report too large")
+
+// ValidationError lists every problem found in a report. It unwraps to the
+// individual problems (like errors.Join) so callers can show them as a list.
+type ValidationError struct {
+	Problems []error
+}
+
+// Error joins the problems one per line.
+func (e *ValidationError) Error() string {
+	s := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		s[i] = p.Error()
+	}
+	return strings.Join(s, "\n")
+}
+
+// Unwrap returns the individual problems.
+func (e *ValidationError) Unwrap() []error { return e.Problems }
+
+// Strings returns the problems as strings (for API error details).
+func (e *ValidationError) Strings() []string {
+	s := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		s[i] = p.Error()
+	}
+	return s
+}
+
+// DecodeReport reads one JSON ScanReport of at most maxBytes bytes, strictly:
+// unknown fields, trailing data and oversized input are errors (an oversized
+// input wraps ErrReportTooLarge). The decoded report is then validated; a
+// *ValidationError lists every problem.
+func DecodeReport(r io.Reader, maxBytes int64) (*ScanReport, error) {
+	if maxBytes <= 0 {
+		return nil, fmt.Errorf("decode report: invalid byte limit %d", maxBytes)
+	}
+	data, err := io.ReadAll(io.LimitReader(r, maxBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read report: %w", err)
+	}
+	if int64(len(data)) > maxBytes {
+		return nil, fmt.Errorf("decode report: %w (limit %d bytes)", ErrReportTooLarge, maxBytes)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var rep ScanReport
+	if err := dec.Decode(&rep); err != nil {
+		return nil, fmt.Errorf("decode report: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("decode report: trailing data after the JSON object")
+	}
+	if err := rep.Validate(); err != nil {
+		return nil, err
+	}
+	return &rep, nil
+}
+
+// Validate checks the report against the schema and every bound above and
+// returns a *ValidationError naming each problem by its JSON path, or nil.
+func (r *ScanReport) Validate() error { return r.ValidateAt(time.Now()) }
+
+// ValidateAt is Validate with an explicit "now" for the future-time check.
+func (r *ScanReport) ValidateAt(now time.Time) error {
+	v := &validator{}
+	v.report(r, now)
+	if len(v.problems) == 0 {
+		return nil
+	}
+	if v.dropped > 0 {
+		v.problems = append(v.problems, fmt.Errorf("... and %d more problems", v.dropped))
+	}
+	return &ValidationError{Problems: v.problems}
+}
+
+// Validate checks one device inventory on its own (snmp-walk output).
+func (d *DeviceInventory) Validate() error {
+	v := &validator{}
+	v.device("", d)
+	if len(v.problems) == 0 {
+		return nil
+	}
+	if v.dropped > 0 {
+		v.problems = append(v.problems, fmt.Errorf("... and %d more problems", v.dropped))
+	}
+	return &ValidationError{Problems: v.problems}
+}
+
+type validator struct {
+	problems []error
+	dropped  int
+}
+
+func (v *validator) addf(path, format string, args ...any) {
+	if len(v.problems) >= MaxProblems {
+		v.dropped++
+		return
+	}
+	v.problems = append(v.problems, fmt.Errorf("%s: %s", path, fmt.Sprintf(format, args...)))
+}
+
+func idx(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
+
+func field(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
+
+// str checks a free-text field: length in bytes, valid UTF-8, no NUL (which
+// PostgreSQL TEXT cannot hold).
+func (v *validator) str(path, s string, max int) {
+	if len(s) > max {
+		v.addf(path, "too long (%d bytes, at most %d)", len(s), max)
+	}
+	if !utf8.ValidString(s) {
+		v.addf(path, "not valid UTF-8")
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		v.addf(path, "contains a NUL character")
+	}
+}
+
+func (v *validator) required(path, s string, max int) {
+	if strings.TrimSpace(s) == "" {
+		v.addf(path, "required")
+		return
+	}
+	v.str(path, s, max)
+}
+
+func (v *validator) count(path string, n, max int) bool {
+	if n > max {
+		v.addf(path, "too many entries (%d, at most %d)", n, max)
+		return false
+	}
+	return true
+}
+
+func (v *validator) ip(path, s string, optional bool) {
+	if s == "" {
+		if !optional {
+			v.addf(path, "required")
+		}
+		return
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil || a.Zone() != "" {
+		v.addf(path, "%q is not an IP address", trunc(s))
+	}
+}
+
+func (v *validator) cidr(path, s string) {
+	if _, err := netip.ParsePrefix(s); err != nil {
+		v.addf(path, "%q is not a CIDR prefix", trunc(s))
+	}
+}
+
+func (v *validator) mac(path, s string) {
+	if s == "" {
+		return
+	}
+	hw, err := net.ParseMAC(s)
+	if err != nil || len(hw) > 8 {
+		v.addf(path, "%q is not a MAC address", trunc(s))
+	}
+}
+
+func (v *validator) port(path string, p int) {
+	if p < 1 || p > 65535 {
+		v.addf(path, "port %d out of range 1..65535", p)
+	}
+}
+
+func (v *validator) nonNegative(path string, n int64) {
+	if n < 0 {
+		v.addf(path, "must not be negative (%d)", n)
+	}
+}
+
+func (v *validator) oneOf(path, s string, allowed ...string) {
+	for _, a := range allowed {
+		if s == a {
+			return
+		}
+	}
+	v.addf(path, "%q is not one of %s", trunc(s), strings.Join(allowed, ", "))
+}
+
+// trunc keeps quoted bad values short in messages.
+func trunc(s string) string {
+	if len(s) <= 64 {
+		return s
+	}
+	cut := 64
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
+}
+
+func (v *validator) report(r *ScanReport, now time.Time) {
+	if r.Schema != SchemaScanV1 {
+		v.addf("schema", "%q is not %q", trunc(r.Schema), SchemaScanV1)
+	}
+	if u, err := uuid.Parse(r.ReportID); err != nil || len(r.ReportID) != 36 || u == uuid.Nil {
+		v.addf("report_id", "%q is not a UUID", trunc(r.ReportID))
+	}
+	v.required("agent.id", r.Agent.ID, MaxShortString)
+	v.str("agent.hostname", r.Agent.Hostname, MaxShortString)
+	v.str("agent.version", r.Agent.Version, MaxShortString)
+	v.str("agent.department", r.Agent.Department, MaxShortString)
+	v.times(r.StartedAt, r.FinishedAt, now)
+	if v.count("scope", len(r.Scope), MaxScope) {
+		for i, s := range r.Scope {
+			v.cidr(idx("scope", i), s)
+		}
+	}
+	if v.count("endpoints", len(r.Endpoints), MaxEndpoints) {
+		for i := range r.Endpoints {
+			v.endpoint(idx("endpoints", i), &r.Endpoints[i])
+		}
+	}
+	if v.count("devices", len(r.Devices), MaxDevices) {
+		for i := range r.Devices {
+			v.device(idx("devices", i), &r.Devices[i])
+		}
+	}
+	if v.count("paths", len(r.Paths), MaxPaths) {
+		for i := range r.Paths {
+			v.path(idx("paths", i), &r.Paths[i])
+		}
+	}
+	if r.Host != nil {
+		v.host("host", r.Host)
+	}
+	v.stats("stats", &r.Stats)
+}
+
+func (v *validator) times(started, finished, now time.Time) {
+	minT := time.Date(MinPlausibleEpoch, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxT := now.Add(MaxClockSkew)
+	ok := true
+	for _, c := range []struct {
+		name string
+		t    time.Time
+	}{{"started_at", started}, {"finished_at", finished}} {
+		switch {
+		case c.t.IsZero():
+			v.addf(c.name, "required")
+			ok = false
+		case c.t.Before(minT):
+			v.addf(c.name, "%s is before %d", c.t.Format(time.RFC3339), MinPlausibleEpoch)
+			ok = false
+		case c.t.After(maxT):
+			v.addf(c.name, "%s is more than %s in the future", c.t.Format(time.RFC3339), MaxClockSkew)
+			ok = false
+		}
+	}
+	if !ok {
+		return
+	}
+	if finished.Before(started) {
+		v.addf("finished_at", "%s is before started_at %s", finished.Format(time.RFC3339Nano), started.Format(time.RFC3339Nano))
+	} else if finished.Sub(started) > MaxScanDuration {
+		v.addf("finished_at", "scan lasted %s, more than %s", finished.Sub(started), MaxScanDuration)
+	}
+}
+
+var (
+	allMethods = []string{MethodICMP, MethodTCP, MethodUDP, MethodARP, MethodSNMP, MethodPath, MethodHost}
+	allRoles   = []string{RoleServer, RoleWorkstation, RoleNetwork, RolePrinter, RoleUnknown}
+	swSources  = []string{"snmp", "dpkg", "rpm", "registry", "import"}
+	pathKinds  = []string{"", "internet", "extranet", "private"}
+)
+
+func (v *validator) endpoint(p string, e *Endpoint) {
+	v.ip(field(p, "ip"), e.IP, false)
+	v.mac(field(p, "mac"), e.MAC)
+	v.str(field(p, "vendor"), e.Vendor, MaxShortString)
+	v.str(field(p, "hostname"), e.Hostname, MaxShortString)
+	if len(e.SeenBy) == 0 {
+		v.addf(field(p, "seen_by"), "required (at least one method)")
+	} else if v.count(field(p, "seen_by"), len(e.SeenBy), MaxSeenBy) {
+		for i, m := range e.SeenBy {
+			v.oneOf(idx(field(p, "seen_by"), i), m, allMethods...)
+		}
+	}
+	if e.RTTMs < 0 {
+		v.addf(field(p, "rtt_ms"), "must not be negative")
+	}
+	for _, ports := range []struct {
+		name string
+		list []int
+	}{{"open_ports", e.OpenPorts}, {"udp_ports", e.UDPPorts}} {
+		if v.count(field(p, ports.name), len(ports.list), MaxPortsPerHost) {
+			for i, port := range ports.list {
+				v.port(idx(field(p, ports.name), i), port)
+			}
+		}
+	}
+	v.oneOf(field(p, "role"), e.Role, allRoles...)
+	if v.count(field(p, "http"), len(e.HTTP), MaxHTTPPerHost) {
+		for i, h := range e.HTTP {
+			hp := idx(field(p, "http"), i)
+			v.port(field(hp, "port"), h.Port)
+			v.oneOf(field(hp, "scheme"), h.Scheme, "", "http", "https")
+			v.str(field(hp, "title"), h.Title, MaxTitle)
+			v.str(field(hp, "server"), h.Server, MaxTitle)
+			if h.Status != 0 && (h.Status < 100 || h.Status > 999) {
+				v.addf(field(hp, "status"), "%d is not an HTTP status", h.Status)
+			}
+		}
+	}
+	v.str(field(p, "sys_object_id"), e.SysObjectID, MaxShortString)
+	v.str(field(p, "sys_descr"), e.SysDescr, MaxDescr)
+}
+
+func (v *validator) hostPort(path, s string) {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil || host == "" {
+		v.addf(path, "%q is not host:port", trunc(s))
+		return
+	}
+	v.str(path, host, MaxShortString)
+	n, err := strconv.Atoi(port)
+	if err != nil {
+		v.addf(path, "%q has a non-numeric port", trunc(s))
+		return
+	}
+	v.port(path, n)
+}
+
+func (v *validator) device(p string, d *DeviceInventory) {
+	v.hostPort(field(p, "target"), d.Target)
+	sp := field(p, "system")
+	v.str(field(sp, "name"), d.System.Name, MaxShortString)
+	v.str(field(sp, "descr"), d.System.Descr, MaxDescr)
+	v.str(field(sp, "object_id"), d.System.ObjectID, MaxShortString)
+	v.nonNegative(field(sp, "uptime_s"), d.System.UptimeS)
+	v.str(field(sp, "contact"), d.System.Contact, MaxTitle)
+	v.str(field(sp, "location"), d.System.Location, MaxTitle)
+	v.str(field(p, "engine_id"), d.EngineID, MaxShortString)
+	v.oneOf(field(p, "snmp_version"), d.Version, "", "v1", "v2c", "v3")
+	v.str(field(p, "credential"), d.Credential, MaxShortString)
+
+	if ip := field(p, "interfaces"); v.count(ip, len(d.Interfaces), MaxDeviceRows) {
+		for i, it := range d.Interfaces {
+			q := idx(ip, i)
+			v.nonNegative(field(q, "index"), int64(it.Index))
+			v.str(field(q, "name"), it.Name, MaxTitle)
+			v.str(field(q, "descr"), it.Descr, MaxTitle)
+			v.str(field(q, "alias"), it.Alias, MaxTitle)
+			v.nonNegative(field(q, "type"), int64(it.Type))
+			v.nonNegative(field(q, "mtu"), int64(it.MTU))
+			v.mac(field(q, "mac"), it.MAC)
+			if it.AdminStatus < 0 || it.AdminStatus > 7 {
+				v.addf(field(q, "admin_status"), "%d out of range 0..7", it.AdminStatus)
+			}
+			if it.OperStatus < 0 || it.OperStatus > 7 {
+				v.addf(field(q, "oper_status"), "%d out of range 0..7", it.OperStatus)
+			}
+		}
+	}
+	if ap := field(p, "ip_addresses"); v.count(ap, len(d.IPAddresses), MaxDeviceRows) {
+		for i, a := range d.IPAddresses {
+			q := idx(ap, i)
+			v.ip(field(q, "address"), a.Address, false)
+			max := 32
+			if addr, err := netip.ParseAddr(a.Address); err == nil && addr.Is6() && !addr.Is4In6() {
+				max = 128
+			}
+			if a.PrefixLen < 0 || a.PrefixLen > max {
+				v.addf(field(q, "prefix_len"), "%d out of range 0..%d", a.PrefixLen, max)
+			}
+			v.nonNegative(field(q, "if_index"), int64(a.IfIndex))
+		}
+	}
+	if ap := field(p, "arp"); v.count(ap, len(d.ARP), MaxDeviceRows) {
+		for i, a := range d.ARP {
+			q := idx(ap, i)
+			v.ip(field(q, "ip"), a.IP, false)
+			v.mac(field(q, "mac"), a.MAC)
+			v.nonNegative(field(q, "if_index"), int64(a.IfIndex))
+		}
+	}
+	if rp := field(p, "routes"); v.count(rp, len(d.Routes), MaxDeviceRows) {
+		for i, r := range d.Routes {
+			q := idx(rp, i)
+			v.cidr(field(q, "destination"), r.Destination)
+			v.ip(field(q, "next_hop"), r.NextHop, true)
+			v.nonNegative(field(q, "if_index"), int64(r.IfIndex))
+			v.nonNegative(field(q, "protocol"), int64(r.Protocol))
+			v.oneOf(field(q, "source_table"), r.SourceTable, "", "inetCidrRouteTable", "ipCidrRouteTable", "ipRouteTable")
+		}
+	}
+	if np := field(p, "neighbors"); v.count(np, len(d.Neighbors), MaxDeviceRows) {
+		for i, n := range d.Neighbors {
+			q := idx(np, i)
+			v.oneOf(field(q, "protocol"), n.Protocol, "lldp", "cdp")
+			v.nonNegative(field(q, "local_if_index"), int64(n.LocalIfIndex))
+			v.str(field(q, "chassis_id"), n.ChassisID, MaxShortString)
+			v.str(field(q, "port_id"), n.PortID, MaxShortString)
+			v.str(field(q, "sys_name"), n.SysName, MaxShortString)
+			v.ip(field(q, "address"), n.Address, true)
+			v.str(field(q, "platform"), n.Platform, MaxTitle)
+		}
+	}
+	v.software(field(p, "software"), d.Software)
+	if ep := field(p, "errors"); v.count(ep, len(d.Errors), MaxErrorDetails) {
+		for i, e := range d.Errors {
+			q := idx(ep, i)
+			v.required(field(q, "table"), e.Table, MaxShortString)
+			v.str(field(q, "error"), e.Error, MaxDescr)
+		}
+	}
+}
+
+func (v *validator) software(p string, list []Software) {
+	if !v.count(p, len(list), MaxSoftware) {
+		return
+	}
+	for i, s := range list {
+		q := idx(p, i)
+		v.required(field(q, "name"), s.Name, MaxShortString)
+		v.str(field(q, "version"), s.Version, MaxShortString)
+		v.str(field(q, "vendor"), s.Vendor, MaxShortString)
+		v.oneOf(field(q, "source"), s.Source, swSources...)
+		v.str(field(q, "host"), s.Host, MaxShortString)
+	}
+}
+
+func (v *validator) path(p string, pa *Path) {
+	if pa.Target == "" {
+		v.addf(field(p, "target"), "required")
+	} else if _, err := netip.ParseAddr(pa.Target); err != nil {
+		// A host name is allowed; it must at least look like one.
+		v.str(field(p, "target"), pa.Target, MaxShortString)
+		if strings.ContainsAny(pa.Target, " /\t\r\n") {
+			v.addf(field(p, "target"), "%q is neither an IP address nor a host name", trunc(pa.Target))
+		}
+	}
+	v.oneOf(field(p, "kind"), pa.Kind, pathKinds...)
+	hp := field(p, "hops")
+	if !v.count(hp, len(pa.Hops), MaxHops) {
+		return
+	}
+	for i, h := range pa.Hops {
+		q := idx(hp, i)
+		if h.TTL < 1 || h.TTL > 255 {
+			v.addf(field(q, "ttl"), "%d out of range 1..255", h.TTL)
+		}
+		v.ip(field(q, "address"), h.Address, true)
+		if h.RTTMs < 0 {
+			v.addf(field(q, "rtt_ms"), "must not be negative")
+		}
+	}
+}
+
+func (v *validator) host(p string, h *Host) {
+	v.str(field(p, "hostname"), h.Hostname, MaxShortString)
+	v.str(field(p, "os"), h.OS, MaxTitle)
+	if ip := field(p, "interfaces"); v.count(ip, len(h.Interfaces), MaxHostRows) {
+		for i, it := range h.Interfaces {
+			q := idx(ip, i)
+			v.required(field(q, "name"), it.Name, MaxShortString)
+			v.mac(field(q, "mac"), it.MAC)
+			v.str(field(q, "type"), it.Type, MaxShortString)
+			if ap := field(q, "addresses"); v.count(ap, len(it.Addresses), MaxHostRows) {
+				for j, a := range it.Addresses {
+					v.cidr(idx(ap, j), a)
+				}
+			}
+		}
+	}
+	if rp := field(p, "routes"); v.count(rp, len(h.Routes), MaxHostRows) {
+		for i, r := range h.Routes {
+			q := idx(rp, i)
+			v.cidr(field(q, "destination"), r.Destination)
+			v.ip(field(q, "gateway"), r.Gateway, true)
+			v.str(field(q, "interface"), r.Interface, MaxShortString)
+			v.nonNegative(field(q, "metric"), int64(r.Metric))
+		}
+	}
+	v.software(field(p, "software"), h.Software)
+}
+
+func (v *validator) stats(p string, s *Stats) {
+	v.nonNegative(field(p, "addresses_probed"), s.AddressesProbed)
+	v.nonNegative(field(p, "duration_ms"), s.DurationMs)
+	v.nonNegative(field(p, "errors"), s.Errors)
+	v.nonNegative(field(p, "spool_depth"), s.SpoolDepth)
+	v.nonNegative(field(p, "dropped_reports"), s.DroppedReports)
+	ep := field(p, "error_details")
+	if !v.count(ep, len(s.ErrorDetails), MaxErrorDetails) {
+		return
+	}
+	for i, e := range s.ErrorDetails {
+		q := idx(ep, i)
+		v.str(field(q, "target"), e.Target, MaxShortString)
+		v.str(field(q, "method"), e.Method, MaxShortString)
+		v.str(field(q, "error"), e.Error, MaxDescr)
+	}
+}
