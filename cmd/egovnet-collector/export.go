@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -163,7 +163,7 @@ func runExport(c *cobra.Command, kind string, fl exportFlags) error {
 		}
 	}
 
-	var render func(w *os.File) error
+	var render func(w io.Writer) error
 	switch kind {
 	case "violations":
 		vs, err := rulesViolations{rules.NewStore(app.DB)}.List(ctx, export.ViolationFilter{
@@ -171,7 +171,7 @@ func runExport(c *cobra.Command, kind string, fl exportFlags) error {
 		if err != nil {
 			return fmt.Errorf("list violations: %w", err)
 		}
-		render = func(w *os.File) error { return ex.Violations(w, format, vs, meta) }
+		render = func(w io.Writer) error { return ex.Violations(w, format, vs, meta) }
 	case "ledger":
 		src, err := ledgerSource(app)
 		if err != nil {
@@ -181,18 +181,18 @@ func runExport(c *cobra.Command, kind string, fl exportFlags) error {
 		if err != nil {
 			return fmt.Errorf("read ledger: %w", err)
 		}
-		render = func(w *os.File) error { return ex.Ledger(w, format, l, export.LedgerTable(fl.table), meta) }
+		render = func(w io.Writer) error { return ex.Ledger(w, format, l, export.LedgerTable(fl.table), meta) }
 	case "progress":
 		snaps, err := progress.NewStore(app.DB, progress.ChinaStandardTime).Series(ctx, fl.dept, from, to)
 		if err != nil {
 			return err
 		}
-		render = func(w *os.File) error { return ex.Progress(w, format, snaps, meta) }
+		render = func(w io.Writer) error { return ex.Progress(w, format, snaps, meta) }
 	}
 	if fl.out == "-" {
 		return render(os.Stdout)
 	}
-	return writeAtomically(fl.out, render)
+	return export.WriteFile(fl.out, render)
 }
 
 func knownRule(id string) bool {
@@ -202,32 +202,4 @@ func knownRule(id string) bool {
 		}
 	}
 	return false
-}
-
-// writeAtomically renders into a temporary file beside path and renames it
-// into place, so a failed export leaves no partial file behind.
-func writeAtomically(path string, render func(*os.File) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("create %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := render(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }

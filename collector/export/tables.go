@@ -1,0 +1,295 @@
+package export
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/egovnet/egovnet/collector/progress"
+	"github.com/egovnet/egovnet/internal/wire"
+)
+
+// ViolationColumns are the violation export's columns (zh-CN first).
+var ViolationColumns = []Column{
+	{"rule", "规则", "Rule", 1.4},
+	{"department", "部门", "Department", 1.1},
+	{"subject", "对象", "Subject", 1.3},
+	{"severity", "严重程度", "Severity", 0.7},
+	{"status", "状态", "Status", 0.7},
+	{"citations", "条款", "Citations", 3},
+	{"evidence", "证据", "Evidence", 3},
+	{"first_seen", "首次发现", "First seen", 1.2},
+	{"last_seen", "最近发现", "Last seen", 1.2},
+}
+
+// SortViolations orders violations for reading: most severe first, then by
+// rule, department and subject.
+func SortViolations(vs []wire.Violation) []wire.Violation {
+	out := append([]wire.Violation(nil), vs...)
+	ruleIdx := map[string]int{}
+	for i, r := range wire.RuleIDs {
+		ruleIdx[r] = i
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if severityRank[a.Severity] != severityRank[b.Severity] {
+			return severityRank[a.Severity] < severityRank[b.Severity]
+		}
+		if ruleIdx[a.Rule] != ruleIdx[b.Rule] {
+			return ruleIdx[a.Rule] < ruleIdx[b.Rule]
+		}
+		if a.Department != b.Department {
+			return a.Department < b.Department
+		}
+		return a.Subject < b.Subject
+	})
+	return out
+}
+
+// ViolationTable is the violations as one sheet.
+func ViolationTable(vs []wire.Violation, m Meta) Table {
+	t := Table{Name: titleViolList.in(m.Lang), Columns: ViolationColumns}
+	for _, v := range SortViolations(vs) {
+		t.Rows = append(t.Rows, []any{
+			ruleLabel(v.Rule, m.Lang),
+			m.dept(v.Department),
+			v.Subject,
+			lookup(severityNames, v.Severity, m.Lang),
+			statusLabel(v, m),
+			strings.Join(CitationLines(v.Citations, m.Lang), "\n"),
+			strings.Join(EvidenceLines(v.Evidence, m), "\n"),
+			m.time(v.FirstSeen),
+			m.time(v.LastSeen),
+		})
+	}
+	return t
+}
+
+func ruleLabel(id string, lang Lang) string {
+	name := RuleName(id, lang)
+	if name == id {
+		return id
+	}
+	return name + " (" + id + ")"
+}
+
+func statusLabel(v wire.Violation, m Meta) string {
+	s := lookup(statusNames, v.Status, m.Lang)
+	if v.Registered {
+		if m.zh() {
+			s += "（已登记，待整合）"
+		} else {
+			s += " (registered, awaiting consolidation)"
+		}
+	}
+	if v.Exemption != nil && v.Status == wire.StatusExempted {
+		if m.zh() {
+			s += fmt.Sprintf("（依据：%s；批准：%s；至 %s）", v.Exemption.Basis, v.Exemption.Approver, m.date(v.Exemption.Expires))
+		} else {
+			s += fmt.Sprintf(" (basis: %s; approver: %s; until %s)", v.Exemption.Basis, v.Exemption.Approver, m.date(v.Exemption.Expires))
+		}
+	}
+	return s
+}
+
+// CitationLines renders each citation as "《document》article：text" (the
+// English summary instead of the Chinese text when lang is en and a summary
+// exists).
+func CitationLines(cs []wire.Citation, lang Lang) []string {
+	out := make([]string, 0, len(cs))
+	for _, c := range cs {
+		text := c.Text
+		if lang == EN && c.Summary != "" {
+			text = c.Summary
+		}
+		doc := c.Document
+		if doc == "" {
+			doc = c.Pack
+		}
+		sep := "："
+		if lang == EN {
+			sep = ": "
+		}
+		out = append(out, fmt.Sprintf("《%s》%s%s%s", doc, c.Article, sep, text))
+	}
+	return out
+}
+
+// maxEvidenceRunes bounds one evidence line: the export is a summary; the
+// API has the raw rows.
+const maxEvidenceRunes = 300
+
+// EvidenceLines summarises each evidence as "time method agent: key=value, ...".
+func EvidenceLines(es []wire.Evidence, m Meta) []string {
+	out := make([]string, 0, len(es))
+	for _, e := range es {
+		keys := make([]string, 0, len(e.Detail))
+		for k := range e.Detail {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, 0, len(keys))
+		for _, k := range keys {
+			parts = append(parts, k+"="+detailValue(e.Detail[k]))
+		}
+		line := strings.TrimSpace(fmt.Sprintf("%s %s %s: %s", m.time(e.ObservedAt), e.Method, e.Agent, strings.Join(parts, ", ")))
+		out = append(out, truncateRunes(line, maxEvidenceRunes))
+	}
+	return out
+}
+
+func detailValue(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case nil:
+		return ""
+	case float64, int, int64, bool:
+		return fmt.Sprint(x)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// Ledger is the software ledger in the two shapes the legalization
+// inspections ask for (DOMAIN.md: 汇总表 and 明细表).
+type Ledger struct {
+	Summary []LedgerSummaryRow `json:"summary"`
+	Detail  []LedgerDetailRow  `json:"detail"`
+}
+
+// LedgerSummaryRow is one line of the 软件使用情况汇总表: a product in a
+// department.
+type LedgerSummaryRow struct {
+	Department string `json:"department"`
+	Category   string `json:"category"` // os, database, middleware, antivirus, office, layout, other
+	Product    string `json:"product"`
+	Vendor     string `json:"vendor"`
+	Domestic   bool   `json:"domestic"`
+	Installs   int    `json:"installs"`
+	Licenses   int    `json:"licenses"` // licences held
+	Licensed   int    `json:"licensed"` // installs covered by a licence
+	Unlicensed int    `json:"unlicensed"`
+}
+
+// LedgerDetailRow is one line of the 软件使用情况明细表: one installation
+// on one device.
+type LedgerDetailRow struct {
+	Department string    `json:"department"`
+	Host       string    `json:"host"` // device or address
+	User       string    `json:"user,omitempty"`
+	Category   string    `json:"category"`
+	Product    string    `json:"product"`
+	Version    string    `json:"version"`
+	Vendor     string    `json:"vendor"`
+	Domestic   bool      `json:"domestic"`
+	Licensed   bool      `json:"licensed"`
+	License    string    `json:"license,omitempty"` // the licence record covering it
+	Source     string    `json:"source"`            // snmp, dpkg, rpm, registry, import
+	FirstSeen  time.Time `json:"first_seen"`
+	LastSeen   time.Time `json:"last_seen"`
+}
+
+// LedgerSummaryColumns are the 汇总表 columns.
+var LedgerSummaryColumns = []Column{
+	{"department", "部门", "Department", 1.4},
+	{"category", "软件类别", "Category", 1},
+	{"product", "软件名称", "Product", 1.8},
+	{"vendor", "厂商", "Vendor", 1.2},
+	{"domestic", "国产", "Domestic", 0.6},
+	{"installs", "安装数", "Installs", 0.7},
+	{"licenses", "授权数", "Licences", 0.7},
+	{"licensed", "已授权安装", "Licensed installs", 0.8},
+	{"unlicensed", "未授权安装", "Unlicensed installs", 0.8},
+	{"compliance", "正版化率", "Compliance", 0.8},
+}
+
+// LedgerDetailColumns are the 明细表 columns.
+var LedgerDetailColumns = []Column{
+	{"department", "部门", "Department", 1.2},
+	{"host", "设备", "Device", 1.2},
+	{"user", "使用人", "User", 0.8},
+	{"category", "软件类别", "Category", 0.8},
+	{"product", "软件名称", "Product", 1.6},
+	{"version", "版本", "Version", 0.8},
+	{"vendor", "厂商", "Vendor", 1},
+	{"domestic", "国产", "Domestic", 0.5},
+	{"licensed", "已授权", "Licensed", 0.5},
+	{"license", "授权记录", "Licence", 1},
+	{"source", "来源", "Source", 0.6},
+	{"first_seen", "首次发现", "First seen", 1.2},
+	{"last_seen", "最近发现", "Last seen", 1.2},
+}
+
+// LedgerTables returns the 汇总表 and the 明细表.
+func LedgerTables(l Ledger, m Meta) (summary, detail Table) {
+	summary = Table{Name: titleSummary.in(m.Lang), Columns: LedgerSummaryColumns, Percent: map[string]bool{"compliance": true}}
+	for _, r := range l.Summary {
+		compliance := 1.0
+		if r.Installs > 0 {
+			compliance = float64(r.Licensed) / float64(r.Installs)
+		}
+		summary.Rows = append(summary.Rows, []any{
+			m.dept(r.Department), lookup(categoryNames, r.Category, m.Lang), r.Product, r.Vendor, yesNo(r.Domestic, m.Lang),
+			int64(r.Installs), int64(r.Licenses), int64(r.Licensed), int64(r.Unlicensed), compliance,
+		})
+	}
+	detail = Table{Name: titleDetail.in(m.Lang), Columns: LedgerDetailColumns}
+	for _, r := range l.Detail {
+		detail.Rows = append(detail.Rows, []any{
+			m.dept(r.Department), r.Host, r.User, lookup(categoryNames, r.Category, m.Lang), r.Product, r.Version, r.Vendor,
+			yesNo(r.Domestic, m.Lang), yesNo(r.Licensed, m.Lang), r.License, r.Source, m.time(r.FirstSeen), m.time(r.LastSeen),
+		})
+	}
+	return summary, detail
+}
+
+// ProgressColumns are the progress series columns: the CONTRACT's
+// egovnet_progress fields per department and day.
+var ProgressColumns = []Column{
+	{"date", "日期", "Date", 1.1},
+	{"department", "部门", "Department", 1.3},
+	{"internet_egress", "互联网出口", "Internet egress", 0.8},
+	{"private_links", "业务专网", "Private links", 0.8},
+	{"isolation_breaches", "隔离破坏", "Isolation breaches", 0.8},
+	{"local_servers", "本地服务器", "Local servers", 0.8},
+	{"websites", "部门网站", "Websites", 0.7},
+	{"endpoints", "终端数", "Endpoints", 0.7},
+	{"open_violations", "未整改违规", "Open violations", 0.8},
+	{"software_installs", "软件安装数", "Software installs", 0.8},
+	{"unlicensed_installs", "未授权安装", "Unlicensed installs", 0.8},
+	{"license_compliance", "正版化率", "Licence compliance", 0.8},
+	{"domestic_share", "国产化率", "Domestic share", 0.8},
+	{"cloud_ratio", "上云率", "Cloud ratio", 0.7},
+}
+
+// ProgressTable is the series as one sheet; a snapshot with an empty
+// department is a district total.
+func ProgressTable(snaps []progress.Snapshot, m Meta) Table {
+	t := Table{Name: titleProgress.in(m.Lang), Columns: ProgressColumns,
+		Percent: map[string]bool{"license_compliance": true, "domestic_share": true, "cloud_ratio": true}}
+	for _, s := range snaps {
+		dept := m.dept(s.Department)
+		if s.Department == "" {
+			dept = label{"全区合计", "District total"}.in(m.Lang)
+		}
+		f := s.Fields
+		t.Rows = append(t.Rows, []any{s.Date, dept, f.InternetEgress, f.PrivateLinks, f.IsolationBreaches, f.LocalServers,
+			f.Websites, f.Endpoints, f.OpenViolations, f.SoftwareInstalls, f.UnlicensedInstalls,
+			f.LicenseCompliance, f.DomesticShare, f.CloudRatio})
+	}
+	return t
+}
