@@ -4,9 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
+	"github.com/egovnet/egovnet/collector/ledger"
 	"github.com/egovnet/egovnet/collector/rules"
+	"github.com/egovnet/egovnet/internal/catalog"
 	"github.com/egovnet/egovnet/internal/plan"
 	"github.com/egovnet/egovnet/internal/wire"
 	"github.com/spf13/cobra"
@@ -69,10 +72,17 @@ Exit status: 0 when the audit ran, even with findings (findings are the output, 
 					}
 				}
 			}
+			var ledgerDet *ledger.Detector
+			if p != nil {
+				ledgerDet, err = offlineLedger(p, planFile)
+				if err != nil {
+					problems = append(problems, err)
+				}
+			}
 			if len(problems) > 0 {
 				return usageError{errors.Join(problems...)}
 			}
-			eng, err := rules.NewEngine(p)
+			eng, err := rules.NewEngine(p, rules.WithDetector(ledgerDet))
 			if err != nil {
 				return err
 			}
@@ -95,6 +105,27 @@ Exit status: 0 when the audit ran, even with findings (findings are the output, 
 	cmd.Flags().StringSliceVar(&reports, "report", nil, "scan report JSON file(s), comma-separated or repeated (required)")
 	cmd.Flags().StringVar(&format, "format", "table", "output: json (wire.Violation list), table (zh-CN) or csv")
 	return cmd
+}
+
+// offlineLedger is the software ledger's detector for the offline audit:
+// licences from the plan's software.licenses_file (relative to the plan),
+// none when the plan names no file (every commercial install is then
+// unlicensed, which is what an audit without purchase records must say).
+func offlineLedger(p *plan.Plan, planFile string) (*ledger.Detector, error) {
+	cat, err := catalog.Default()
+	if err != nil {
+		return nil, fmt.Errorf("software catalog: %w", err)
+	}
+	var ls []ledger.License
+	if f := p.Software.LicensesFile; f != "" {
+		if !filepath.IsAbs(f) {
+			f = filepath.Join(filepath.Dir(planFile), f)
+		}
+		if ls, err = ledger.ReadLicensesFile(f, cat); err != nil {
+			return nil, fmt.Errorf("plan software.licenses_file: %w", err)
+		}
+	}
+	return ledger.NewOfflineDetector(cat, ls), nil
 }
 
 func readAuditReport(path string) (*wire.ScanReport, error) {

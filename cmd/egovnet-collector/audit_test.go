@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -41,14 +42,18 @@ func TestAuditJSON(t *testing.T) {
 	}
 	got := map[string]int{}
 	for _, v := range vs {
+		switch v.Rule {
+		case wire.RuleUnlicensedSoftware, wire.RuleLicenseOverDeployment, wire.RuleUnfiledSoftware:
+			continue // the host OS of every report is software without a licences file
+		}
 		got[v.Department]++
 		if len(v.Citations) == 0 || len(v.Evidence) == 0 {
 			t.Errorf("%s %s: citations and evidence required", v.Rule, v.Subject)
 		}
 	}
 	// jyj.json has no agent.department: it belongs to JYJ by its scope.
-	if got["CZJ"] != 0 || got["RSJ"] == 0 || got["JYJ"] == 0 {
-		t.Errorf("violations per department = %v; want none for the clean CZJ and some for RSJ and JYJ", got)
+	if got["CZJ"] != 0 || got["RSJ"] != 5 || got["JYJ"] != 4 {
+		t.Errorf("network violations per department = %v; want none for the clean CZJ, 5 for RSJ, 4 for JYJ", got)
 	}
 }
 
@@ -97,5 +102,70 @@ func TestAuditBadInputIsUsageError(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestAuditSoftwareRules: the offline audit runs the software ledger's
+// detector; without a licences file a commercial install is unlicensed.
+func TestAuditSoftwareRules(t *testing.T) {
+	data, err := os.ReadFile(rulesTestdata("reports", "czj.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r map[string]any
+	json.Unmarshal(data, &r)
+	r["host"].(map[string]any)["software"] = []map[string]any{
+		{"name": "Microsoft Office Professional Plus 2016", "version": "16.0.4266.1001", "vendor": "Microsoft Corporation", "source": "registry"}}
+	f := filepath.Join(t.TempDir(), "czj-office.json")
+	b, _ := json.Marshal(r)
+	os.WriteFile(f, b, 0o644)
+	out, err := runAudit(t, "--plan", rulesTestdata("district.yaml"), "--report", f, "--format", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vs []wire.Violation
+	json.Unmarshal([]byte(out), &vs)
+	found := false
+	for _, v := range vs {
+		if v.Rule == wire.RuleUnlicensedSoftware && v.Department == "CZJ" {
+			found = len(v.Citations) > 0 && v.Citations[0].Article == "第三十三条"
+		}
+	}
+	if !found {
+		t.Errorf("no cited unlicensed-software finding for an unlicensed Office install:\n%s", out)
+	}
+}
+
+// TestAuditBinaryExitCodes runs the real binary as users and the
+// acceptance checks do: 0 with findings, 2 with every bad input named.
+func TestAuditBinaryExitCodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(testenv.BuildBinaries(t, "egovnet-collector"), "egovnet-collector")
+	run := func(args ...string) (int, string, string) {
+		cmd := exec.Command(bin, args...)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		code := 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return code, out.String(), errb.String()
+	}
+	code, out, stderr := run("audit", "--plan", rulesTestdata("district.yaml"), "--report", rulesTestdata("reports", "rsj.json"), "--format", "json")
+	if code != 0 || !strings.Contains(out, `"rule": "internet-egress"`) {
+		t.Errorf("findings: exit %d\n%s\n%s", code, out, stderr)
+	}
+	code, _, stderr = run("audit", "--plan", rulesTestdata("reports", "rsj.json"), "--report", "/nonexistent.json")
+	if code != 2 || !strings.Contains(stderr, "invalid plan") || !strings.Contains(stderr, "/nonexistent.json") {
+		t.Errorf("bad input: exit %d, want 2\n%s", code, stderr)
+	}
+	if code, out, _ := run("audit", "--help"); code != 0 || !strings.Contains(out, "Exit status: 0 when the audit ran, even with findings") {
+		t.Errorf("--help: exit %d\n%s", code, out)
 	}
 }

@@ -24,7 +24,7 @@ func newImportCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer app.Close()
-			if err := extend(c.Context(), app); err != nil {
+			if err := extend(c.Context(), app, false); err != nil {
 				return err
 			}
 			op := server.Operator()

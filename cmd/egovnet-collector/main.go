@@ -88,6 +88,7 @@ func newRootCmd(g *globals) *cobra.Command {
 		newAuditCmd(),   // rules engineer: offline audit
 		newCatalogCmd(), // ledger engineer: software catalogue
 		newExportCmd(),  // progress/export engineer: exports
+		newLicenseCmd(), // licence ledger import/export for administrators
 	)
 	return root
 }

@@ -24,7 +24,7 @@ func newServeCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer app.Close()
-			if err := extend(ctx, app); err != nil {
+			if err := extend(ctx, app, true); err != nil {
 				return err
 			}
 			return app.Serve(ctx)

@@ -28,6 +28,7 @@ type Config struct {
 	TLS      TLS    `mapstructure:"tls"`
 	Store    Store  `mapstructure:"store"`
 	Influx   Influx `mapstructure:"influx"`
+	Export   Export `mapstructure:"export"`
 	Rules    Rules  `mapstructure:"rules"`
 	Log      Log    `mapstructure:"log"`
 	Limits   Limits `mapstructure:"limits"`
@@ -52,10 +53,20 @@ type Store struct {
 
 // Influx is the optional time-series sink.
 type Influx struct {
-	URL    string         `mapstructure:"url"`
-	Token  iconfig.Secret `mapstructure:"token"`
-	Org    string         `mapstructure:"org"`
-	Bucket string         `mapstructure:"bucket"`
+	URL       string         `mapstructure:"url"`
+	Token     iconfig.Secret `mapstructure:"token"`
+	Org       string         `mapstructure:"org"`
+	Bucket    string         `mapstructure:"bucket"`
+	OutboxMax int            `mapstructure:"outbox_max"`
+	BatchSize int            `mapstructure:"batch_size"`
+	Timeout   time.Duration  `mapstructure:"timeout"`
+}
+
+// Export configures document exports.
+type Export struct {
+	// FontFile is a CJK TrueType font (.ttf or .ttc) for PDF exports; empty
+	// means the usual system font paths.
+	FontFile string `mapstructure:"font_file"`
 }
 
 // Rules parameterises the violation lifecycle.
@@ -116,6 +127,10 @@ func Defaults() map[string]any {
 		"influx.token":                  "",
 		"influx.org":                    "",
 		"influx.bucket":                 "",
+		"influx.outbox_max":             100000,
+		"influx.batch_size":             1000,
+		"influx.timeout":                "20s",
+		"export.font_file":              "",
 		"rules.resolve_after":           3,
 		"log.level":                     "info",
 		"log.format":                    "text",

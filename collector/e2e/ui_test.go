@@ -48,6 +48,22 @@ func TestWebUIAgainstRealCollector(t *testing.T) {
 		t.Fatalf("violations: %d %s", v.status, v.body)
 	}
 
+	// The processors after rules ran too: progress has the department's
+	// figures and the auditors' exports render.
+	pr := c.http("GET", "/api/v1/progress?department=CZJ", nil, c.admin())
+	var prog struct {
+		Series []map[string]any `json:"series"`
+	}
+	if err := json.Unmarshal(pr.body, &prog); err != nil || pr.status != 200 || len(prog.Series) == 0 {
+		t.Fatalf("progress after an upload: %d %s", pr.status, pr.body)
+	}
+	for _, f := range []struct{ format, magic string }{{"xlsx", "PK"}, {"pdf", "%PDF"}, {"csv", "\ufeff"}} {
+		ex := c.http("GET", "/api/v1/exports/violations?department=CZJ&format="+f.format, nil, c.admin())
+		if ex.status != 200 || !strings.HasPrefix(string(ex.body), f.magic) {
+			t.Errorf("export violations as %s: %d, starts %q", f.format, ex.status, string(ex.body[:min(len(ex.body), 8)]))
+		}
+	}
+
 	ctx := browser.New(t)
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()

@@ -6,6 +6,7 @@ package rules
 
 import (
 	"context"
+	"time"
 
 	"github.com/egovnet/egovnet/internal/plan"
 	"github.com/egovnet/egovnet/internal/wire"
@@ -22,6 +23,9 @@ type Finding struct {
 	TitleEN    string
 	Registered bool // a registered legacy state (plan-known exit or approved line)
 	Evidence   []wire.Evidence
+	// Packs, when set, limits the citations to these enabled packs (e.g.
+	// the packs whose cutoff date the subject has passed).
+	Packs []string
 }
 
 // Input is what detectors judge: the plan, the department, and the reports
@@ -30,6 +34,10 @@ type Input struct {
 	Plan       *plan.Plan
 	Department string
 	Reports    []*wire.ScanReport
+	// FirstSeen maps an address (or other subject) to when the collector
+	// first saw it in this department; when absent, the earliest report
+	// in Reports is taken (the offline audit's case).
+	FirstSeen map[string]time.Time
 }
 
 // Detector finds violations of one or more rules.

@@ -170,11 +170,11 @@
   function software() {
     Promise.all([api("/api/v1/software"), api("/api/v1/licenses")]).then(function (res) {
       var sw = list(res[0]).map(function (s) {
-        return [s.department || "", s.host || "", s.name || "", s.version || "", s.product || "", t("cat." + (s.category || "other")),
+        return [s.department || "", s.device_name || s.device || "", s.name || "", s.version || "", s.product_name || s.product || "", t("cat." + (s.category || "other")),
           s.domestic ? t("yes") : t("no")];
       });
       var lic = list(res[1]).map(function (l) {
-        return [l.department || "", l.product || "", l.seats, l.cost, l.contract_number || l.contract || "", l.expiry || "", l.filing_status || l.filed || ""];
+        return [l.department || t("s.pool"), l.product_name || l.product || "", l.seats, l.cost, l.contract_no || "", l.expiry || "", t("filing." + (l.filing_status || "unfiled"))];
       });
       setView([el("div", { class: "card" }, [el("h2", { text: t("s.licenses") }),
           table([t("common.department"), t("s.product"), t("s.seats"), t("s.cost"), t("s.contract"), t("s.expiry"), t("s.filed")], lic)]),

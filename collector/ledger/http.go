@@ -1,0 +1,456 @@
+package ledger
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/egovnet/egovnet/collector/auth"
+	"github.com/egovnet/egovnet/collector/respond"
+	"github.com/egovnet/egovnet/internal/catalog"
+)
+
+// Handlers serve the ledger API. They are plain http.Handlers that read
+// the caller from auth.UserFrom; Mount hands them to the server's route
+// function (api.Server.UserRoute), which authenticates, checks roles and
+// records every call in the audit log.
+type Handlers struct {
+	s *Store
+	// DepartmentExists, when set, rejects licences and queries naming a
+	// department the plan does not know.
+	DepartmentExists func(ctx context.Context, code string) (bool, error)
+	Logger           *slog.Logger
+	// MaxBodyBytes bounds request bodies (default 1 MiB; imports MaxLicenseFileBytes).
+	MaxBodyBytes int64
+}
+
+// NewHandlers returns the ledger's HTTP handlers.
+func NewHandlers(s *Store) *Handlers {
+	return &Handlers{s: s, Logger: slog.Default(), MaxBodyBytes: 1 << 20}
+}
+
+// Roles that may read and write the ledger.
+var (
+	ReadRoles  = []string{auth.RoleSysAdmin, auth.RoleSecAdmin, auth.RoleAuditor, auth.RoleDeptAdmin, auth.RoleViewer}
+	WriteRoles = []string{auth.RoleSysAdmin, auth.RoleDeptAdmin}
+)
+
+// Mount registers every ledger route with route (e.g. api.Server.UserRoute).
+//
+//	GET    /api/v1/licenses?department=&product=    licences (a dept-admin: own + shared pool)
+//	POST   /api/v1/licenses                         create (JSON License) -> 201
+//	GET    /api/v1/licenses/{id}
+//	PUT    /api/v1/licenses/{id}                    replace
+//	DELETE /api/v1/licenses/{id}                    -> 204
+//	POST   /api/v1/licenses/import                  CSV or XLSX body, all rows or none -> {"created","updated"}
+//	GET    /api/v1/licenses/export?format=csv|xlsx
+//	GET    /api/v1/software?department=&device=&category=&product=&all=true&as_of=RFC3339&limit=
+//	GET    /api/v1/software/compliance?department=  {"departments":[...],"summary":[...]}
+//	GET    /api/v1/software/details?department=
+//	GET    /api/v1/software/maintenance?department=
+//	GET    /api/v1/software/export?table=summary|details|maintenance&format=csv|xlsx&department=
+func (h *Handlers) Mount(route func(pattern string, roles []string, h http.Handler)) {
+	route("GET /api/v1/licenses", ReadRoles, http.HandlerFunc(h.listLicenses))
+	route("POST /api/v1/licenses", WriteRoles, http.HandlerFunc(h.createLicense))
+	route("POST /api/v1/licenses/import", WriteRoles, http.HandlerFunc(h.importLicenses))
+	route("GET /api/v1/licenses/export", ReadRoles, http.HandlerFunc(h.exportLicenses))
+	route("GET /api/v1/licenses/{id}", ReadRoles, http.HandlerFunc(h.getLicense))
+	route("PUT /api/v1/licenses/{id}", WriteRoles, http.HandlerFunc(h.putLicense))
+	route("DELETE /api/v1/licenses/{id}", WriteRoles, http.HandlerFunc(h.deleteLicense))
+	route("GET /api/v1/software", ReadRoles, http.HandlerFunc(h.software))
+	route("GET /api/v1/software/compliance", ReadRoles, http.HandlerFunc(h.compliance))
+	route("GET /api/v1/software/details", ReadRoles, http.HandlerFunc(h.details))
+	route("GET /api/v1/software/maintenance", ReadRoles, http.HandlerFunc(h.maintenance))
+	route("GET /api/v1/software/export", ReadRoles, http.HandlerFunc(h.exportTables))
+}
+
+func (h *Handlers) internal(w http.ResponseWriter, what string, err error) {
+	h.Logger.Error(what, "err", err)
+	respond.Error(w, http.StatusInternalServerError, "internal error", nil)
+}
+
+// department resolves ?department= for the caller: a department
+// administrator is limited to their own; "" means every department.
+func (h *Handlers) department(w http.ResponseWriter, r *http.Request) (auth.User, string, bool) {
+	u, ok := auth.UserFrom(r.Context())
+	if !ok {
+		respond.Error(w, http.StatusUnauthorized, "authentication required", nil)
+		return u, "", false
+	}
+	dept := strings.TrimSpace(r.URL.Query().Get("department"))
+	if dept == "" {
+		if u.Role == auth.RoleDeptAdmin {
+			return u, u.Department, true
+		}
+		return u, "", true
+	}
+	if !u.CanSeeDepartment(dept) {
+		respond.Error(w, http.StatusForbidden, "a department administrator sees only their own department", map[string]string{"department": dept, "yours": u.Department})
+		return u, "", false
+	}
+	if !h.knownDepartment(w, r, dept) {
+		return u, "", false
+	}
+	return u, dept, true
+}
+
+func (h *Handlers) knownDepartment(w http.ResponseWriter, r *http.Request, dept string) bool {
+	if h.DepartmentExists == nil || dept == "" {
+		return true
+	}
+	ok, err := h.DepartmentExists(r.Context(), dept)
+	if err != nil {
+		h.internal(w, "look up department", err)
+		return false
+	}
+	if !ok {
+		respond.Error(w, http.StatusNotFound, "unknown department", map[string]string{"department": dept})
+		return false
+	}
+	return true
+}
+
+func (h *Handlers) listLicenses(w http.ResponseWriter, r *http.Request) {
+	_, dept, ok := h.department(w, r)
+	if !ok {
+		return
+	}
+	ls, err := h.s.ListLicenses(r.Context(), LicenseFilter{Department: dept, WithPool: true, Product: r.URL.Query().Get("product")})
+	if err != nil {
+		h.internal(w, "list licences", err)
+		return
+	}
+	respond.JSON(w, http.StatusOK, ls)
+}
+
+// canWrite checks that the caller may write a licence of department dept:
+// a department administrator writes only their own department's licences
+// (not the shared pool).
+func canWrite(w http.ResponseWriter, u auth.User, dept string) bool {
+	if u.Role == auth.RoleDeptAdmin && dept != u.Department {
+		respond.Error(w, http.StatusForbidden, "a department administrator manages only their own department's licences",
+			map[string]string{"department": dept, "yours": u.Department})
+		return false
+	}
+	return true
+}
+
+func (h *Handlers) readLicense(w http.ResponseWriter, r *http.Request) (License, bool) {
+	var l License
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, h.MaxBodyBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&l); err != nil {
+		respond.Error(w, http.StatusBadRequest, "invalid licence JSON", err.Error())
+		return l, false
+	}
+	if dec.More() {
+		respond.Error(w, http.StatusBadRequest, "invalid licence JSON", "trailing data after the object")
+		return l, false
+	}
+	return l, true
+}
+
+func (h *Handlers) writeError(w http.ResponseWriter, what string, err error) {
+	var ve *ValidationError
+	switch {
+	case errors.As(err, &ve):
+		respond.Error(w, http.StatusBadRequest, "invalid licence", ve.Problems)
+	case errors.Is(err, ErrNotFound):
+		respond.Error(w, http.StatusNotFound, "licence not found", nil)
+	default:
+		h.internal(w, what, err)
+	}
+}
+
+func (h *Handlers) createLicense(w http.ResponseWriter, r *http.Request) {
+	u, _ := auth.UserFrom(r.Context())
+	l, ok := h.readLicense(w, r)
+	if !ok {
+		return
+	}
+	l.Department = strings.TrimSpace(l.Department)
+	if !canWrite(w, u, l.Department) || !h.knownDepartment(w, r, l.Department) {
+		return
+	}
+	created, err := h.s.CreateLicense(r.Context(), l)
+	if err != nil {
+		h.writeError(w, "create licence", err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/licenses/"+created.ID)
+	respond.JSON(w, http.StatusCreated, created)
+}
+
+// visible loads licence id and checks the caller may see it.
+func (h *Handlers) visible(w http.ResponseWriter, r *http.Request) (auth.User, License, bool) {
+	u, _ := auth.UserFrom(r.Context())
+	l, err := h.s.GetLicense(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.writeError(w, "get licence", err)
+		return u, l, false
+	}
+	if l.Department != "" && !u.CanSeeDepartment(l.Department) {
+		respond.Error(w, http.StatusNotFound, "licence not found", nil) // not another department's business
+		return u, l, false
+	}
+	return u, l, true
+}
+
+func (h *Handlers) getLicense(w http.ResponseWriter, r *http.Request) {
+	if _, l, ok := h.visible(w, r); ok {
+		respond.JSON(w, http.StatusOK, l)
+	}
+}
+
+func (h *Handlers) putLicense(w http.ResponseWriter, r *http.Request) {
+	u, old, ok := h.visible(w, r)
+	if !ok || !canWrite(w, u, old.Department) {
+		return
+	}
+	l, ok := h.readLicense(w, r)
+	if !ok {
+		return
+	}
+	l.Department = strings.TrimSpace(l.Department)
+	if !canWrite(w, u, l.Department) || !h.knownDepartment(w, r, l.Department) {
+		return
+	}
+	updated, err := h.s.UpdateLicense(r.Context(), old.ID, l)
+	if err != nil {
+		h.writeError(w, "update licence", err)
+		return
+	}
+	respond.JSON(w, http.StatusOK, updated)
+}
+
+func (h *Handlers) deleteLicense(w http.ResponseWriter, r *http.Request) {
+	u, l, ok := h.visible(w, r)
+	if !ok || !canWrite(w, u, l.Department) {
+		return
+	}
+	if err := h.s.DeleteLicense(r.Context(), l.ID); err != nil {
+		h.writeError(w, "delete licence", err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *Handlers) importLicenses(w http.ResponseWriter, r *http.Request) {
+	u, _ := auth.UserFrom(r.Context())
+	body := http.MaxBytesReader(w, r.Body, MaxLicenseFileBytes)
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	var ls []License
+	var err error
+	switch {
+	case ct == "text/csv" || ct == "application/csv" || r.URL.Query().Get("format") == "csv":
+		ls, err = ReadLicensesCSV(body)
+	case strings.Contains(ct, "spreadsheetml") || r.URL.Query().Get("format") == "xlsx":
+		ls, err = ReadLicensesXLSX(body)
+	default:
+		respond.Error(w, http.StatusUnsupportedMediaType, "send the licence sheet as text/csv or as an XLSX workbook",
+			map[string]string{"content_type": r.Header.Get("Content-Type")})
+		return
+	}
+	if err != nil {
+		var ve *ValidationError
+		if errors.As(err, &ve) {
+			respond.Error(w, http.StatusBadRequest, "invalid licence sheet", ve.Problems)
+			return
+		}
+		respond.Error(w, http.StatusBadRequest, "invalid licence sheet", err.Error())
+		return
+	}
+	for _, l := range ls {
+		if !canWrite(w, u, strings.TrimSpace(l.Department)) || !h.knownDepartment(w, r, strings.TrimSpace(l.Department)) {
+			return
+		}
+	}
+	created, updated, err := h.s.ImportLicenses(r.Context(), ls)
+	if err != nil {
+		h.writeError(w, "import licences", err)
+		return
+	}
+	respond.JSON(w, http.StatusOK, map[string]int{"created": created, "updated": updated})
+}
+
+func (h *Handlers) exportLicenses(w http.ResponseWriter, r *http.Request) {
+	_, dept, ok := h.department(w, r)
+	if !ok {
+		return
+	}
+	format, ok := exportFormat(w, r)
+	if !ok {
+		return
+	}
+	ls, err := h.s.ListLicenses(r.Context(), LicenseFilter{Department: dept, WithPool: true})
+	if err != nil {
+		h.internal(w, "list licences", err)
+		return
+	}
+	head, rows := licenseTable(ls)
+	h.sendTable(w, format, TableLicenses, head, rows)
+}
+
+func exportFormat(w http.ResponseWriter, r *http.Request) (string, bool) {
+	f := r.URL.Query().Get("format")
+	if f == "" {
+		f = "csv"
+	}
+	if f != "csv" && f != "xlsx" {
+		respond.Error(w, http.StatusBadRequest, "format must be csv or xlsx", map[string]string{"format": f})
+		return "", false
+	}
+	return f, true
+}
+
+func (h *Handlers) sendTable(w http.ResponseWriter, format, table string, head []string, rows [][]string) {
+	ct := "text/csv; charset=utf-8"
+	if format == "xlsx" {
+		ct = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.%s"`, table, format))
+	if err := WriteTable(w, format, TableTitles[table], head, rows); err != nil {
+		h.Logger.Error("write export", "err", err)
+	}
+}
+
+func (h *Handlers) software(w http.ResponseWriter, r *http.Request) {
+	_, dept, ok := h.department(w, r)
+	if !ok {
+		return
+	}
+	q := r.URL.Query()
+	f := SoftwareFilter{Department: dept, Device: q.Get("device"), Category: q.Get("category"), Product: q.Get("product"), All: q.Get("all") == "true" || q.Get("all") == "1"}
+	if f.Category != "" && !validCategory(f.Category) {
+		respond.Error(w, http.StatusBadRequest, "unknown category", map[string]any{"category": f.Category, "want": catalog.Categories})
+		return
+	}
+	if s := q.Get("as_of"); s != "" {
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			respond.Error(w, http.StatusBadRequest, "as_of must be an RFC3339 time", map[string]string{"as_of": s})
+			return
+		}
+		f.AsOf = t
+	}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 100000 {
+			respond.Error(w, http.StatusBadRequest, "limit must be between 1 and 100000", map[string]string{"limit": s})
+			return
+		}
+		f.Limit = n
+	}
+	sws, err := h.s.ListSoftware(r.Context(), f)
+	if err != nil {
+		h.internal(w, "list software", err)
+		return
+	}
+	respond.JSON(w, http.StatusOK, sws)
+}
+
+func validCategory(c string) bool {
+	for _, x := range catalog.Categories {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *Handlers) compliance(w http.ResponseWriter, r *http.Request) {
+	_, dept, ok := h.department(w, r)
+	if !ok {
+		return
+	}
+	ev, err := h.s.Evaluate(r.Context(), dept, time.Time{})
+	if err != nil {
+		h.internal(w, "evaluate ledger", err)
+		return
+	}
+	deps := ev.Departments
+	if dept != "" && len(deps) == 0 {
+		deps = []DepartmentSummary{ev.Department(dept)}
+	}
+	respond.JSON(w, http.StatusOK, map[string]any{"as_of": ev.AsOf.UTC(), "departments": deps, "summary": ev.Summary})
+}
+
+func (h *Handlers) details(w http.ResponseWriter, r *http.Request) {
+	_, dept, ok := h.department(w, r)
+	if !ok {
+		return
+	}
+	ds, err := h.s.Details(r.Context(), dept)
+	if err != nil {
+		h.internal(w, "ledger details", err)
+		return
+	}
+	if ds == nil {
+		ds = []Detail{}
+	}
+	respond.JSON(w, http.StatusOK, ds)
+}
+
+func (h *Handlers) maintenance(w http.ResponseWriter, r *http.Request) {
+	_, dept, ok := h.department(w, r)
+	if !ok {
+		return
+	}
+	ev, err := h.s.Maintenance(r.Context(), dept)
+	if err != nil {
+		h.internal(w, "ledger maintenance", err)
+		return
+	}
+	respond.JSON(w, http.StatusOK, ev)
+}
+
+func (h *Handlers) exportTables(w http.ResponseWriter, r *http.Request) {
+	_, dept, ok := h.department(w, r)
+	if !ok {
+		return
+	}
+	format, ok := exportFormat(w, r)
+	if !ok {
+		return
+	}
+	table := r.URL.Query().Get("table")
+	var head []string
+	var rows [][]string
+	switch table {
+	case TableSummary, "":
+		table = TableSummary
+		sum, err := h.s.Summary(r.Context(), dept)
+		if err != nil {
+			h.internal(w, "ledger summary", err)
+			return
+		}
+		head, rows = SummaryTable(sum)
+	case TableDetails:
+		ds, err := h.s.Details(r.Context(), dept)
+		if err != nil {
+			h.internal(w, "ledger details", err)
+			return
+		}
+		head, rows = DetailsTable(ds)
+	case TableMaintenance:
+		ev, err := h.s.Maintenance(r.Context(), dept)
+		if err != nil {
+			h.internal(w, "ledger maintenance", err)
+			return
+		}
+		head, rows = MaintenanceTable(ev)
+	default:
+		respond.Error(w, http.StatusBadRequest, "table must be summary, details or maintenance", map[string]string{"table": table})
+		return
+	}
+	h.sendTable(w, format, table, head, rows)
+}

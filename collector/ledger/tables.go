@@ -1,0 +1,175 @@
+package ledger
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/egovnet/egovnet/internal/catalog"
+	"github.com/xuri/excelize/v2"
+)
+
+var categoryNamesZH = map[string]string{
+	catalog.CategoryOS: "操作系统", catalog.CategoryDatabase: "数据库", catalog.CategoryMiddleware: "中间件",
+	catalog.CategoryAntivirus: "杀毒软件", catalog.CategoryOffice: "办公软件", catalog.CategoryLayout: "版式软件", catalog.CategoryOther: "其他",
+}
+
+var statusNamesZH = map[string]string{
+	StatusLicensed: "已授权", StatusFree: "免费软件", StatusUnlicensed: "未授权", StatusOverDeployed: "超授权安装",
+	StatusExpired: "授权已过期", StatusVersionMismatch: "版本不在授权范围", StatusHomeEdition: "家庭/个人版(非单位授权)",
+}
+
+func categoryZH(c string) string {
+	if z, ok := categoryNamesZH[c]; ok {
+		return z
+	}
+	return c
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "是"
+	}
+	return "否"
+}
+
+func pct(f float64) string { return strconv.FormatFloat(f*100, 'f', 1, 64) + "%" }
+
+// Table kinds the exports write.
+const (
+	TableSummary     = "summary"     // 软件使用情况汇总表
+	TableDetails     = "details"     // 软件使用情况明细表
+	TableMaintenance = "maintenance" // 软件安装维护情况明细表
+	TableLicenses    = "licenses"    // 授权台账
+)
+
+// TableTitles are the sheet titles of each table.
+var TableTitles = map[string]string{
+	TableSummary: "软件使用情况汇总表", TableDetails: "软件使用情况明细表",
+	TableMaintenance: "软件安装维护情况明细表", TableLicenses: "授权台账",
+}
+
+// SummaryTable renders the 汇总表.
+func SummaryTable(rows []SummaryRow) ([]string, [][]string) {
+	head := []string{"部门", "软件类别", "软件名称", "产品编码", "厂商", "国产", "版本", "安装数", "授权数", "已授权安装", "免费安装", "未授权安装",
+		"超授权安装", "授权过期", "家庭/个人版", "未备案授权", "费用(元)", "用途", "正版化率"}
+	out := make([][]string, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, []string{r.Department, categoryZH(r.Category), r.ProductName, r.Product, r.Vendor, yesNo(r.Domestic),
+			strings.Join(r.Versions, ", "), strconv.Itoa(r.Installs), strconv.Itoa(r.Licenses), strconv.Itoa(r.Licensed),
+			strconv.Itoa(r.Free), strconv.Itoa(r.Unlicensed), strconv.Itoa(r.OverDeployed), strconv.Itoa(r.Expired),
+			strconv.Itoa(r.HomeEdition), strconv.Itoa(r.Unfiled), strconv.FormatFloat(r.Cost, 'f', 2, 64), r.Purpose, pct(r.Compliance)})
+	}
+	return head, out
+}
+
+// DetailsTable renders the 明细表.
+func DetailsTable(rows []Detail) ([]string, [][]string) {
+	head := []string{"部门", "设备", "设备名称", "软件类别", "软件名称", "版本", "版本类型", "厂商", "国产", "授权状态", "授权记录", "来源", "首次发现", "最近发现"}
+	out := make([][]string, 0, len(rows))
+	for _, d := range rows {
+		status := statusNamesZH[d.Status]
+		if status == "" {
+			status = d.Status
+		}
+		out = append(out, []string{d.Department, d.Device, d.DeviceName, categoryZH(d.Category), d.ProductName, d.Version, d.Edition,
+			d.Vendor, yesNo(d.Domestic), status, d.License, d.Source, d.FirstSeen.UTC().Format("2006-01-02 15:04"), d.LastSeen.UTC().Format("2006-01-02 15:04")})
+	}
+	return head, out
+}
+
+// MaintenanceTable renders the 软件安装维护情况明细表.
+func MaintenanceTable(events []Event) ([]string, [][]string) {
+	head := []string{"日期", "部门", "设备", "设备名称", "软件类别", "软件名称", "操作", "版本", "原版本"}
+	actions := map[string]string{"install": "安装", "uninstall": "卸载", "upgrade": "升级"}
+	out := make([][]string, 0, len(events))
+	for _, e := range events {
+		out = append(out, []string{e.At.UTC().Format("2006-01-02 15:04"), e.Department, e.Device, e.DeviceName, categoryZH(e.Category),
+			e.ProductName, actions[e.Action], e.Version, e.From})
+	}
+	return head, out
+}
+
+func writeCSV(w io.Writer, head []string, rows [][]string) error {
+	if _, err := io.WriteString(w, "\ufeff"); err != nil {
+		return fmt.Errorf("write csv: %w", err)
+	}
+	cw := csv.NewWriter(w)
+	if err := cw.Write(head); err != nil {
+		return fmt.Errorf("write csv: %w", err)
+	}
+	for _, r := range rows {
+		for i, v := range r {
+			r[i] = neutralise(v)
+		}
+		if err := cw.Write(r); err != nil {
+			return fmt.Errorf("write csv: %w", err)
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("write csv: %w", err)
+	}
+	return nil
+}
+
+// neutralise keeps spreadsheet formulas out of exported cells (CSV
+// injection): names come from devices nobody vetted.
+func neutralise(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		if _, err := strconv.ParseFloat(v, 64); err != nil {
+			return "'" + v
+		}
+	}
+	return v
+}
+
+func writeXLSX(w io.Writer, sheet string, head []string, rows [][]string) error {
+	f := excelize.NewFile()
+	defer f.Close()
+	if err := f.SetSheetName("Sheet1", sheet); err != nil {
+		return fmt.Errorf("write xlsx: %w", err)
+	}
+	bold, _ := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	sw, err := f.NewStreamWriter(sheet)
+	if err != nil {
+		return fmt.Errorf("write xlsx: %w", err)
+	}
+	cells := make([]any, len(head))
+	for i, h := range head {
+		cells[i] = excelize.Cell{StyleID: bold, Value: h}
+	}
+	if err := sw.SetRow("A1", cells); err != nil {
+		return fmt.Errorf("write xlsx: %w", err)
+	}
+	for n, r := range rows {
+		vals := make([]any, len(r))
+		for i, v := range r {
+			vals[i] = v
+		}
+		cell, _ := excelize.CoordinatesToCellName(1, n+2)
+		if err := sw.SetRow(cell, vals); err != nil {
+			return fmt.Errorf("write xlsx: %w", err)
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		return fmt.Errorf("write xlsx: %w", err)
+	}
+	if _, err := f.WriteTo(w); err != nil {
+		return fmt.Errorf("write xlsx: %w", err)
+	}
+	return nil
+}
+
+// WriteTable writes a rendered table as "csv" or "xlsx".
+func WriteTable(w io.Writer, format, title string, head []string, rows [][]string) error {
+	switch format {
+	case "csv":
+		return writeCSV(w, head, rows)
+	case "xlsx":
+		return writeXLSX(w, title, head, rows)
+	}
+	return fmt.Errorf("format %q: want csv or xlsx", format)
+}

@@ -1,0 +1,292 @@
+package rules
+
+import (
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/egovnet/egovnet/collector/rules/packs"
+	"github.com/egovnet/egovnet/internal/plan"
+	"github.com/egovnet/egovnet/internal/wire"
+)
+
+// uniqueEndpoints keeps the latest observation of each address.
+func (v *view) uniqueEndpoints() []epObs {
+	idx := map[netip.Addr]int{}
+	var out []epObs
+	for _, e := range v.endpoints {
+		if i, ok := idx[e.ip]; ok {
+			if !e.rep.FinishedAt.Before(out[i].rep.FinishedAt) {
+				out[i] = e
+			}
+			continue
+		}
+		idx[e.ip] = len(out)
+		out = append(out, e)
+	}
+	return out
+}
+
+// ServerCounts counts the department's servers on its own premises and on
+// the e-gov cloud in the reports (Qiqihar art. 9: the cloud ratio).
+func (v *view) serverCounts() (local, cloud int) {
+	for _, e := range v.uniqueEndpoints() {
+		if e.ep.Role != wire.RoleServer || v.agentAddrs[e.ip] || v.routers[e.ip] {
+			continue
+		}
+		switch v.x.class(v.dept, e.ip) {
+		case classDept:
+			local++
+		case classCloud:
+			cloud++
+		}
+	}
+	return local, cloud
+}
+
+func endpointDetail(e wire.Endpoint) map[string]any {
+	d := map[string]any{"ip": e.IP, "role": e.Role, "seen_by": e.SeenBy}
+	if e.MAC != "" {
+		d["mac"] = e.MAC
+	}
+	if e.Vendor != "" {
+		d["vendor"] = e.Vendor
+	}
+	if e.Hostname != "" {
+		d["hostname"] = e.Hostname
+	}
+	if len(e.OpenPorts) > 0 {
+		d["open_ports"] = e.OpenPorts
+	}
+	if e.SysDescr != "" {
+		d["sys_descr"] = e.SysDescr
+	}
+	return d
+}
+
+func (v *view) localServer() []signal {
+	local, cloud := v.serverCounts()
+	ratio := 1.0
+	if local+cloud > 0 {
+		ratio = float64(cloud) / float64(local+cloud)
+	}
+	var out []signal
+	for _, e := range v.uniqueEndpoints() {
+		if e.ep.Role != wire.RoleServer || v.agentAddrs[e.ip] || v.routers[e.ip] || v.x.class(v.dept, e.ip) != classDept {
+			continue
+		}
+		d := endpointDetail(e.ep)
+		d["reason"] = "server inside the department's prefixes rather than on the e-gov cloud"
+		d["department_local_servers"] = local
+		d["department_cloud_servers"] = cloud
+		d["cloud_ratio"] = ratio
+		out = append(out, signal{rule: wire.RuleLocalServer, subject: e.ip.String(), ev: evidence(e.rep, "endpoint", d)})
+	}
+	return out
+}
+
+func (v *view) departmentWebsite() []signal {
+	var out []signal
+	for _, e := range v.uniqueEndpoints() {
+		if len(e.ep.HTTP) == 0 || e.ep.Role == wire.RoleNetwork || e.ep.Role == wire.RolePrinter || v.routers[e.ip] {
+			continue
+		}
+		switch v.x.class(v.dept, e.ip) {
+		case classDept, classClassified, classCloud:
+		default:
+			continue
+		}
+		if v.x.approved[e.ip.String()] || (e.ep.Hostname != "" && v.x.approved[strings.ToLower(strings.TrimSuffix(e.ep.Hostname, "."))]) {
+			continue
+		}
+		for _, h := range e.ep.HTTP {
+			title := strings.TrimSpace(h.Title)
+			if title == "" || (h.Status >= 400) {
+				continue
+			}
+			if matchAny(v.c.managementUI, title, h.Server) != "" {
+				continue
+			}
+			d := map[string]any{"ip": e.ep.IP, "port": h.Port, "scheme": h.Scheme, "title": title, "server": h.Server,
+				"reason": "an HTTP site with an HTML title on a department host that is not on the approved hosting list"}
+			if h.Status != 0 {
+				d["status"] = h.Status
+			}
+			if e.ep.Hostname != "" {
+				d["hostname"] = e.ep.Hostname
+			}
+			out = append(out, signal{rule: wire.RuleDepartmentWebsite, subject: e.ip.String(), ev: evidence(e.rep, "http", d)})
+		}
+	}
+	return out
+}
+
+// addressOutsidePlan: an address inside the department's network (its scan
+// scope, or L2-adjacent to a department interface) but outside its
+// allocation. Addresses other rules own (public, private networks, cloud,
+// uplinks) are left to them.
+func (v *view) addressOutsidePlan() []signal {
+	own := v.x.ownPrefixes(v.dept)
+	if len(own) == 0 {
+		return nil
+	}
+	var out []signal
+	seen := map[string]bool{}
+	check := func(a netip.Addr) bool {
+		switch v.x.class(v.dept, a) {
+		case classOtherDept, classExtranet, classOtherPrivate:
+			return !v.agentAddrs[a]
+		}
+		return false
+	}
+	add := func(a netip.Addr, ev wire.Evidence) {
+		k := a.String() + "|" + ev.Method + "|" + ev.Agent
+		if seen[k] {
+			return
+		}
+		seen[k] = true
+		out = append(out, signal{rule: wire.RuleAddressOutsidePlan, subject: a.String(), ev: ev})
+	}
+	for _, rep := range v.in.Reports {
+		scope := scopePrefixes(rep)
+		for _, ep := range rep.Endpoints {
+			a, ok := parseAddr(ep.IP)
+			if !ok || !check(a) {
+				continue
+			}
+			local := false
+			for _, m := range ep.SeenBy {
+				local = local || m == wire.MethodARP
+			}
+			if !containsAddr(scope, a) && !local {
+				continue
+			}
+			d := endpointDetail(ep)
+			d["scope"] = rep.Scope
+			d["allocation"] = prefixStrings(own)
+			d["class"] = v.x.class(v.dept, a).String()
+			d["reason"] = "address inside the department's network but outside its allocated prefixes"
+			add(a, evidence(rep, "endpoint", d))
+		}
+		for _, dev := range v.devices(rep) {
+			lanIf := map[int]bool{}
+			for _, ip := range dev.IPAddresses {
+				if a, ok := parseAddr(ip.Address); ok && containsAddr(own, a) {
+					lanIf[ip.IfIndex] = true
+				}
+			}
+			for _, e := range dev.ARP {
+				a, ok := parseAddr(e.IP)
+				if !ok || !lanIf[e.IfIndex] || !check(a) {
+					continue
+				}
+				add(a, evidence(rep, "snmp-arp", map[string]any{"device": dev.Target, "ip": e.IP, "mac": e.MAC, "if_index": e.IfIndex,
+					"allocation": prefixStrings(own), "class": v.x.class(v.dept, a).String(),
+					"reason": "neighbour on a department interface with an address outside the department's allocation"}))
+			}
+		}
+	}
+	return out
+}
+
+func prefixStrings(ps []netip.Prefix) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.String()
+	}
+	return out
+}
+
+// cutoffPack is one enabled pack's cutoff for new infrastructure.
+type cutoffPack struct {
+	pack   string
+	cutoff time.Time // the first instant the ban applies (midnight CST)
+	date   string
+}
+
+// newInfrastructure: servers and network devices first seen after an
+// enabled pack's cutoff (Jiangmen item 14: 2017-01-01).
+func (v *view) newInfrastructure(enabled []packs.Pack) []signal {
+	var cuts []cutoffPack
+	for _, p := range enabled {
+		if t, ok := p.Date(wire.RuleNewInfrastructure, "cutoff"); ok {
+			start := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, plan.ChinaTime)
+			cuts = append(cuts, cutoffPack{pack: p.ID, cutoff: start, date: t.Format("2006-01-02")})
+		}
+	}
+	if len(cuts) == 0 {
+		return nil
+	}
+	type infra struct {
+		rep    *wire.ScanReport
+		kind   string
+		detail map[string]any
+		first  time.Time
+	}
+	found := map[netip.Addr]*infra{}
+	var order []netip.Addr
+	note := func(a netip.Addr, rep *wire.ScanReport, kind string, d map[string]any) {
+		switch v.x.class(v.dept, a) {
+		case classDept, classClassified:
+		default:
+			return
+		}
+		if v.agentAddrs[a] {
+			return
+		}
+		if f, ok := found[a]; ok {
+			if rep.FinishedAt.Before(f.first) {
+				f.first = rep.FinishedAt
+			}
+			return
+		}
+		found[a] = &infra{rep: rep, kind: kind, detail: d, first: rep.FinishedAt}
+		order = append(order, a)
+	}
+	for _, rep := range v.in.Reports {
+		for _, e := range rep.Endpoints {
+			a, ok := parseAddr(e.IP)
+			if !ok || (e.Role != wire.RoleServer && e.Role != wire.RoleNetwork) {
+				continue
+			}
+			kind := e.Role
+			if v.routers[a] {
+				kind = wire.RoleNetwork
+			}
+			note(a, rep, kind, endpointDetail(e))
+		}
+		for _, d := range rep.Devices {
+			if a, ok := parseAddr(targetHost(d.Target)); ok {
+				note(a, rep, wire.RoleNetwork, map[string]any{"device": d.Target, "sys_name": d.System.Name, "sys_descr": d.System.Descr,
+					"sys_object_id": d.System.ObjectID})
+			}
+		}
+	}
+	var out []signal
+	for _, a := range order {
+		f := found[a]
+		first := f.first
+		if t, ok := v.in.FirstSeen[a.String()]; ok && !t.IsZero() {
+			first = t
+		}
+		var passed []string
+		var dates []string
+		for _, c := range cuts {
+			if !first.Before(c.cutoff) {
+				passed = append(passed, c.pack)
+				dates = append(dates, c.date)
+			}
+		}
+		if len(passed) == 0 {
+			continue
+		}
+		d := copyMap(f.detail)
+		d["first_seen"] = first.UTC().Format(time.RFC3339)
+		d["cutoff"] = dates[0]
+		d["kind"] = f.kind
+		d["reason"] = "server or network device first seen after the pack's cutoff"
+		out = append(out, signal{rule: wire.RuleNewInfrastructure, subject: a.String(), packs: passed,
+			ev: evidence(f.rep, "first-seen", d)})
+	}
+	return out
+}

@@ -1,0 +1,77 @@
+package rules
+
+import "github.com/egovnet/egovnet/collector/store"
+
+// The rules package owns these tables:
+//
+//   - rules_violations: one row per finding (stable id from department, rule
+//     and subject) with its current status and latest evidence;
+//   - rules_violation_events: every status transition with who and when,
+//     from which any past moment is reconstructed ("as of");
+//   - rules_reports: each agent's latest report per department, the input
+//     of the next evaluation;
+//   - rules_first_seen: when an address was first seen in a department
+//     (new-infrastructure cutoffs);
+//   - rules_scans: reports already applied, so re-processing is a no-op.
+func init() {
+	store.Register(store.Migration{
+		ID: "rules/0001_init",
+		SQLite: `
+CREATE TABLE rules_violations (
+  id TEXT PRIMARY KEY,
+  department TEXT NOT NULL,
+  rule TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  status TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  registered INTEGER NOT NULL DEFAULT 0,
+  body TEXT NOT NULL,
+  first_seen TEXT NOT NULL,
+  last_seen TEXT NOT NULL,
+  missed INTEGER NOT NULL DEFAULT 0,
+  exemption_source TEXT NOT NULL DEFAULT '',
+  exemption_basis TEXT NOT NULL DEFAULT '',
+  exemption_approver TEXT NOT NULL DEFAULT '',
+  exemption_expires TEXT NOT NULL DEFAULT '',
+  seq INTEGER NOT NULL DEFAULT 0,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX rules_violations_dept ON rules_violations (department, status);
+CREATE TABLE rules_violation_events (
+  id TEXT PRIMARY KEY,
+  violation_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  at TEXT NOT NULL,
+  from_status TEXT NOT NULL,
+  to_status TEXT NOT NULL,
+  actor_kind TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  note TEXT NOT NULL DEFAULT '',
+  data TEXT NOT NULL DEFAULT '{}',
+  recorded_at TEXT NOT NULL
+);
+CREATE INDEX rules_violation_events_v ON rules_violation_events (violation_id, at);
+CREATE TABLE rules_reports (
+  department TEXT NOT NULL,
+  agent_key TEXT NOT NULL,
+  report_id TEXT NOT NULL,
+  finished_at TEXT NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (department, agent_key)
+);
+CREATE TABLE rules_first_seen (
+  department TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  first_seen TEXT NOT NULL,
+  PRIMARY KEY (department, subject)
+);
+CREATE TABLE rules_scans (
+  report_id TEXT PRIMARY KEY,
+  department TEXT NOT NULL,
+  finished_at TEXT NOT NULL,
+  applied_at TEXT NOT NULL
+);
+CREATE INDEX rules_scans_dept ON rules_scans (department, finished_at);
+`,
+	})
+}
