@@ -279,6 +279,9 @@ func (v *view) multihome() []signal {
 			all = append(all, a.String())
 		}
 		sort.Strings(all)
+		for c := range classes {
+			classes[c] = sortedAddrs(classes[c])
+		}
 		home := len(classes[classDept]) > 0
 		cls := len(classes[classClassified]) > 0
 		if !home && !cls {
