@@ -1,0 +1,339 @@
+package discover
+
+import (
+	"net"
+	"net/netip"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/egovnet/egovnet/internal/wire"
+)
+
+// methodOrder fixes the order of seen_by so reports diff cleanly.
+var methodOrder = []string{wire.MethodICMP, wire.MethodTCP, wire.MethodUDP, wire.MethodARP, wire.MethodSNMP, wire.MethodPath, wire.MethodHost}
+
+type endpoint struct {
+	wire.Endpoint
+	seen   map[string]bool
+	rtt    time.Duration
+	open   map[int]bool
+	closed map[int]bool
+	udp    map[int]bool
+	macSrc string // arp beats snmp-arp
+	// forwards: its SNMP tables show a router (see Forwards).
+	forwards bool
+}
+
+type merger struct {
+	scope    []netip.Prefix
+	m        Methods
+	eps      map[netip.Addr]*endpoint
+	devices  []wire.DeviceInventory
+	paths    []wire.Path
+	host     *wire.Host
+	failures []Failure
+	failed   map[string]bool // methods that returned an error
+	probed   int64           // distinct scope addresses (max over scope methods)
+	extra    int64           // path targets, outside the scope
+}
+
+func newMerger(scope []netip.Prefix, m Methods) *merger {
+	return &merger{scope: scope, m: m, eps: map[netip.Addr]*endpoint{}, devices: []wire.DeviceInventory{}, paths: []wire.Path{}, failed: map[string]bool{}}
+}
+
+func (g *merger) inScope(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range g.scope {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+func (g *merger) ep(a netip.Addr) *endpoint {
+	a = a.Unmap()
+	e := g.eps[a]
+	if e == nil {
+		e = &endpoint{Endpoint: wire.Endpoint{IP: a.String()}, seen: map[string]bool{},
+			open: map[int]bool{}, closed: map[int]bool{}, udp: map[int]bool{}}
+		g.eps[a] = e
+	}
+	return e
+}
+
+func (e *endpoint) sawRTT(d time.Duration) {
+	if d > 0 && (e.rtt == 0 || d < e.rtt) {
+		e.rtt = d
+	}
+}
+
+// add merges one method's batch. Only addresses inside the scope become
+// endpoints: a neighbour table or a router's ARP table knows more than we
+// were asked about.
+func (g *merger) add(method string, b Batch, err error) {
+	if err != nil {
+		g.failures = append(g.failures, Failure{Target: "scope", Method: method, Err: err})
+		g.failed[method] = true
+	}
+	g.failures = append(g.failures, b.Failures...)
+	switch {
+	case method == wire.MethodPath:
+		g.extra += b.Probed
+	case b.Probed > g.probed:
+		// Scope methods probe the same addresses; count them once.
+		g.probed = b.Probed
+	}
+	for _, a := range b.Alive {
+		if !g.inScope(a.Addr) {
+			continue
+		}
+		e := g.ep(a.Addr)
+		e.seen[method] = true
+		e.sawRTT(a.RTT)
+	}
+	for _, n := range b.Neighbors {
+		if !g.inScope(n.Addr) || !validMAC(n.MAC) {
+			continue // an entry without a link-layer address proves nothing
+		}
+		if _, known := g.eps[n.Addr.Unmap()]; b.AnnotateOnly && !known {
+			continue
+		}
+		e := g.ep(n.Addr)
+		e.seen[wire.MethodARP] = true
+		g.setMAC(e, n.MAC, wire.MethodARP)
+	}
+	for _, p := range b.Ports {
+		if !g.inScope(p.Addr) || len(p.Open)+len(p.Closed) == 0 {
+			continue
+		}
+		e := g.ep(p.Addr)
+		e.seen[wire.MethodTCP] = true
+		e.sawRTT(p.RTT)
+		for _, o := range p.Open {
+			e.open[o] = true
+		}
+		for _, c := range p.Closed {
+			e.closed[c] = true
+		}
+	}
+	for _, s := range b.Services {
+		if !g.inScope(s.Addr) {
+			continue
+		}
+		e := g.ep(s.Addr)
+		if s.Proto == "tcp" {
+			e.seen[wire.MethodTCP] = true
+			e.open[s.Port] = true
+		} else {
+			e.seen[wire.MethodUDP] = true
+			e.udp[s.Port] = true
+		}
+	}
+	for _, w := range b.Web {
+		if !g.inScope(w.Addr) {
+			continue
+		}
+		e := g.ep(w.Addr)
+		e.HTTP = append(e.HTTP, w.Info)
+	}
+	for _, d := range b.Devices {
+		g.addDevice(d)
+	}
+	g.paths = append(g.paths, b.Paths...)
+	if b.Host != nil {
+		g.host = b.Host
+		g.addHost(b.Host)
+	}
+}
+
+// addHost marks the agent host's own in-scope addresses as endpoints seen
+// by "host", with the interface's MAC: the agent host is part of the
+// department network it inventories.
+func (g *merger) addHost(h *wire.Host) {
+	for _, ifc := range h.Interfaces {
+		if ifc.Type == "loopback" {
+			continue
+		}
+		for _, cidr := range ifc.Addresses {
+			p, err := netip.ParsePrefix(cidr)
+			if err != nil || !g.inScope(p.Addr()) {
+				continue
+			}
+			e := g.ep(p.Addr())
+			e.seen[wire.MethodHost] = true
+			if e.Hostname == "" && h.Hostname != "" {
+				e.Hostname = clip(h.Hostname, wire.MaxShortString)
+			}
+			g.setMAC(e, ifc.MAC, wire.MethodARP) // our own card: as good as ARP
+		}
+	}
+}
+
+func (g *merger) addDevice(d wire.DeviceInventory) {
+	g.devices = append(g.devices, d)
+	host, _, err := net.SplitHostPort(d.Target)
+	if err != nil {
+		host = d.Target
+	}
+	if a, err := netip.ParseAddr(host); err == nil && g.inScope(a) {
+		e := g.ep(a)
+		e.seen[wire.MethodSNMP] = true
+		e.forwards = Forwards(d)
+		e.SysObjectID = d.System.ObjectID
+		e.SysDescr = clip(d.System.Descr, wire.MaxDescr)
+		if e.Hostname == "" && d.System.Name != "" {
+			e.Hostname = clip(d.System.Name, wire.MaxShortString)
+		}
+		// The device's own MAC: an interface carrying the polled address.
+		for _, ip := range d.IPAddresses {
+			if ip.Address != a.String() {
+				continue
+			}
+			for _, ifc := range d.Interfaces {
+				if ifc.Index == ip.IfIndex && ifc.MAC != "" {
+					g.setMAC(e, ifc.MAC, wire.MethodSNMP)
+				}
+			}
+		}
+	}
+	// A router's ARP table proves its neighbours alive (ipNetToMedia/Physical).
+	for _, row := range d.ARP {
+		a, err := netip.ParseAddr(row.IP)
+		if err != nil || !g.inScope(a) || !validMAC(row.MAC) {
+			continue // incomplete/failed entries: the router asked, nobody answered
+		}
+		e := g.ep(a)
+		e.seen[wire.MethodARP] = true
+		g.setMAC(e, row.MAC, wire.MethodSNMP)
+	}
+}
+
+// validMAC: a real 48-bit unicast-or-not address, neither zero nor broadcast.
+func validMAC(mac string) bool {
+	hw, err := net.ParseMAC(strings.TrimSpace(mac))
+	return err == nil && len(hw) == 6 && !isZeroOrBroadcast(hw)
+}
+
+// setMAC keeps the local ARP answer over anything learned through SNMP.
+func (g *merger) setMAC(e *endpoint, mac, src string) {
+	if !validMAC(mac) {
+		return
+	}
+	hw, _ := net.ParseMAC(strings.TrimSpace(mac))
+	if e.MAC != "" && (e.macSrc == wire.MethodARP || src != wire.MethodARP) {
+		return
+	}
+	e.MAC = hw.String()
+	e.macSrc = src
+}
+
+func isZeroOrBroadcast(hw net.HardwareAddr) bool {
+	zero, bcast := true, true
+	for _, b := range hw {
+		zero = zero && b == 0
+		bcast = bcast && b == 0xff
+	}
+	return zero || bcast
+}
+
+func (g *merger) liveAddrs() []netip.Addr {
+	out := make([]netip.Addr, 0, len(g.eps))
+	for a := range g.eps {
+		out = append(out, a)
+	}
+	sortAddrs(out)
+	return out
+}
+
+func (g *merger) webTargets(webPorts map[int]bool) []WebTarget {
+	var out []WebTarget
+	for _, a := range g.liveAddrs() {
+		e := g.eps[a]
+		ports := keys(e.open)
+		for _, p := range ports {
+			if webPorts[p] {
+				out = append(out, WebTarget{Addr: a, Port: p})
+			}
+		}
+	}
+	return out
+}
+
+func keys(m map[int]bool) []int {
+	out := make([]int, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Ints(out)
+	return out
+}
+
+// endpoints finalises every endpoint: seen_by in canonical order, ports
+// sorted, vendor and role filled.
+func (g *merger) endpoints() []wire.Endpoint {
+	out := make([]wire.Endpoint, 0, len(g.eps))
+	for _, a := range g.liveAddrs() {
+		e := g.eps[a]
+		ep := e.Endpoint
+		ep.SeenBy = []string{}
+		for _, m := range methodOrder {
+			if e.seen[m] {
+				ep.SeenBy = append(ep.SeenBy, m)
+			}
+		}
+		for m := range e.seen {
+			if !slices.Contains(methodOrder, m) {
+				ep.SeenBy = append(ep.SeenBy, m)
+			}
+		}
+		if e.rtt > 0 {
+			ep.RTTMs = float64(e.rtt.Microseconds()) / 1000
+		}
+		if op := keys(e.open); len(op) > 0 {
+			ep.OpenPorts = op
+		}
+		if up := keys(e.udp); len(up) > 0 {
+			ep.UDPPorts = up
+		}
+		sort.Slice(ep.HTTP, func(i, j int) bool { return ep.HTTP[i].Port < ep.HTTP[j].Port })
+		if ep.MAC != "" && g.m.Vendor != nil {
+			ep.Vendor = clip(g.m.Vendor(ep.MAC), wire.MaxShortString)
+		}
+		ep.Role = wire.RoleUnknown
+		if g.m.Role != nil {
+			ep.Role = g.m.Role(ep, e.forwards)
+		}
+		out = append(out, ep)
+	}
+	return out
+}
+
+// Forwards reports whether a device's tables show a router: addresses in
+// two or more subnets (loopback aside) and at least one route through a
+// next hop. The collector's rules use the same reading.
+func Forwards(d wire.DeviceInventory) bool {
+	subnets := map[netip.Prefix]bool{}
+	for _, ip := range d.IPAddresses {
+		a, err := netip.ParseAddr(ip.Address)
+		if err != nil || a.IsLoopback() || a.IsLinkLocalUnicast() {
+			continue
+		}
+		bits := ip.PrefixLen
+		if bits <= 0 || bits > a.BitLen() {
+			bits = a.BitLen()
+		}
+		subnets[netip.PrefixFrom(a, bits).Masked()] = true
+	}
+	if len(subnets) < 2 {
+		return false
+	}
+	for _, r := range d.Routes {
+		if a, err := netip.ParseAddr(r.NextHop); err == nil && !a.IsUnspecified() {
+			return true
+		}
+	}
+	return false
+}

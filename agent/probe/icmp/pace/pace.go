@@ -1,0 +1,58 @@
+// Package pace spaces probe packets to a rate. Timers on a busy host fire
+// late by tens of microseconds, so a sender that sleeps between every
+// packet never reaches a high rate; this pacer lets a late sender catch up
+// with a short burst and never exceeds the rate over any longer window
+// (the generic cell rate algorithm). Sweeps, ARP scans and path probes
+// share it.
+package pace
+
+import (
+	"sync"
+	"time"
+)
+
+// DefaultBurst is the burst for a rate: about 2 ms worth, at least 1.
+func DefaultBurst(rate int) int { return max(1, rate/500) }
+
+// Pacer spaces packets to a rate with a small burst allowance. It is safe
+// for concurrent use: one pacer may be shared by several senders.
+type Pacer struct {
+	mu       sync.Mutex
+	interval time.Duration // between packets
+	slack    time.Duration // burst * interval
+	tat      time.Duration // theoretical arrival time of the next packet
+}
+
+// New paces to rate packets per second; burst packets may go back to
+// back. rate <= 0 disables pacing.
+func New(rate, burst int) *Pacer {
+	if rate <= 0 {
+		return &Pacer{}
+	}
+	if burst < 1 {
+		burst = 1
+	}
+	iv := time.Second / time.Duration(rate)
+	if iv <= 0 {
+		iv = 1
+	}
+	return &Pacer{interval: iv, slack: time.Duration(burst-1) * iv}
+}
+
+// Reserve takes a send slot at now (any monotonic clock, as a duration)
+// and returns 0, or returns how long to wait before asking again.
+func (p *Pacer) Reserve(now time.Duration) time.Duration {
+	if p.interval == 0 {
+		return 0
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.tat < now {
+		p.tat = now // idle time earns at most one burst, never a backlog
+	}
+	if wait := p.tat - p.slack - now; wait > 0 {
+		return wait
+	}
+	p.tat += p.interval
+	return 0
+}
