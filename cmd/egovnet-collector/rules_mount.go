@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"os"
+
 	"github.com/egovnet/egovnet/collector/rules"
 	"github.com/egovnet/egovnet/collector/server"
 )
@@ -14,7 +17,19 @@ func mountRules(app *server.App) (*rules.Engine, error) {
 	if app.Plan == nil {
 		return nil, nil
 	}
-	eng, err := rules.NewEngine(app.Plan)
+	var opts []rules.Option
+	if f := app.Config.Rules.PatternsFile; f != "" {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("read rules.patterns_file: %w", err)
+		}
+		p, err := rules.ParsePatterns(data)
+		if err != nil {
+			return nil, fmt.Errorf("rules.patterns_file %s: %w", f, err)
+		}
+		opts = append(opts, rules.WithPatterns(p))
+	}
+	eng, err := rules.NewEngine(app.Plan, opts...)
 	if err != nil {
 		return nil, err
 	}

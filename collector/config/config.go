@@ -72,6 +72,10 @@ type Export struct {
 // Rules parameterises the violation lifecycle.
 type Rules struct {
 	ResolveAfter int `mapstructure:"resolve_after"`
+	// PatternsFile optionally replaces detection patterns (line-naming
+	// aliases, tunnel interface types, management-UI titles) with a YAML
+	// file, so a district can match its carriers' circuit names.
+	PatternsFile string `mapstructure:"patterns_file"`
 }
 
 // Log configures slog.
@@ -132,6 +136,7 @@ func Defaults() map[string]any {
 		"influx.timeout":                "20s",
 		"export.font_file":              "",
 		"rules.resolve_after":           3,
+		"rules.patterns_file":           "",
 		"log.level":                     "info",
 		"log.format":                    "text",
 		"limits.max_report_bytes":       int64(64 << 20),
