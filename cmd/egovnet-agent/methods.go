@@ -13,13 +13,15 @@ import (
 	"github.com/egovnet/egovnet/agent/probe/snmp"
 	"github.com/egovnet/egovnet/agent/probe/tcp"
 	"github.com/egovnet/egovnet/agent/probe/udp"
+	"github.com/egovnet/egovnet/internal/wire"
 )
 
-// methods wires the probe packages to the orchestrator with the config's tuning.
-func methods(c *agentconfig.Config) discover.Methods {
+// methods wires the probe packages to the orchestrator with the config's
+// tuning and the request's enabled methods.
+func methods(c *agentconfig.Config, enabled map[string]bool) discover.Methods {
 	p := c.Probe
 	return discover.Methods{
-		ICMP:      icmpMethod(c),
+		ICMP:      icmpMethod(c, enabled[wire.MethodARP]),
 		ARP:       arpMethod(c),
 		TCP:       discover.TCPMethod(tcp.Options{Timeout: p.Timeout, Retries: p.Retries, Workers: p.Workers, Rate: p.Rate}),
 		UDP:       discover.UDPMethod(udp.Options{Timeout: p.Timeout, Retries: p.Retries, Workers: min(p.Workers, 128)}),

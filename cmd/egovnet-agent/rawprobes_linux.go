@@ -19,9 +19,19 @@ import (
 
 // The raw-socket probes (ICMP sweep, ARP, path) are Linux-only.
 
-func icmpMethod(c *agentconfig.Config) discover.ScopeFunc {
-	opts := icmp.Options{Rate: c.Probe.Rate, Timeout: c.Probe.Timeout, Retries: c.Probe.Retries}
+// icmpMethod sweeps the scope. When ARP runs too, the on-link parts are left
+// to ARP: echo requests to a large on-link segment make the kernel resolve
+// every address, overflowing the host-wide neighbour table (gc_thresh3,
+// default 1024) and losing replies for every sweep on the machine.
+func icmpMethod(c *agentconfig.Config, arpOn bool) discover.ScopeFunc {
+	base := icmp.Options{Rate: c.Probe.Rate, Timeout: c.Probe.Timeout, Retries: c.Probe.Retries}
 	return func(ctx context.Context, scope []netip.Prefix) (discover.Batch, error) {
+		opts := base
+		if arpOn {
+			if onlink, err := arp.OnLink(scope); err == nil {
+				opts.Skip = onlink
+			}
+		}
 		res, err := icmp.Sweep(ctx, scope, opts)
 		b := discover.Batch{Probed: res.Probed}
 		for _, r := range res.Replies {

@@ -20,7 +20,7 @@ func unavailable(method string) error {
 	return fmt.Errorf("%s probing is not available on %s", method, runtime.GOOS)
 }
 
-func icmpMethod(*agentconfig.Config) discover.ScopeFunc {
+func icmpMethod(*agentconfig.Config, bool) discover.ScopeFunc {
 	return func(context.Context, []netip.Prefix) (discover.Batch, error) {
 		return discover.Batch{}, unavailable("icmp")
 	}

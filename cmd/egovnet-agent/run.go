@@ -50,7 +50,7 @@ func newRunCmd() *cobra.Command {
 			}
 			cyc := &scheduler.Cycle{
 				// Methods are wired per cycle: they read the host's interfaces.
-				Scan:       func(ctx context.Context) *wire.ScanReport { return discover.Run(ctx, methods(cfg), req) },
+				Scan:       func(ctx context.Context) *wire.ScanReport { return discover.Run(ctx, methods(cfg, req.Enabled), req) },
 				Spool:      sp,
 				MaxReports: cfg.Spool.MaxReports,
 				Log:        log,

@@ -40,7 +40,7 @@ func newScanCmd() *cobra.Command {
 					fmt.Fprintf(os.Stderr, "egovnet-agent: "+format+"\n", args...)
 				}
 			}
-			rep := discover.Run(cmd.Context(), methods(cfg), req)
+			rep := discover.Run(cmd.Context(), methods(cfg, req.Enabled), req)
 			if err := rep.Validate(); err != nil {
 				log.Warn("report fails validation", "err", err)
 			}

@@ -405,3 +405,28 @@ func TestWalkManyBoundOrderAndFailures(t *testing.T) {
 		}
 	}
 }
+
+// TestWalkManyHonoursContext: a cancelled sweep returns at once with one
+// inventory per target, each saying why, and never hangs on silent devices.
+func TestWalkManyHonoursContext(t *testing.T) {
+	silent, err := net.ListenPacket("udp4", "127.0.0.1:0") // reads nothing, answers nothing
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	targets := []string{silent.LocalAddr().String(), silent.LocalAddr().String(), silent.LocalAddr().String()}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	o := fakeOpts()
+	o.Timeout = time.Minute // only the context can end this
+	o.Concurrency = 1
+	out := WalkMany(ctx, targets, Credentials{Communities: []string{"fake"}}, o)
+	if len(out) != 3 {
+		t.Fatalf("%d results", len(out))
+	}
+	for _, inv := range out {
+		if inv.Version != "" || len(inv.Errors) != 1 || !strings.Contains(inv.Errors[0].Error, "context canceled") {
+			t.Errorf("cancelled target: %+v", inv)
+		}
+	}
+}
