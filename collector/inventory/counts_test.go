@@ -34,8 +34,12 @@ func TestCountsUseLatestScanPerAgent(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		srv := func(ip string) wire.Endpoint { return wire.Endpoint{IP: ip, Role: wire.RoleServer, SeenBy: []string{"icmp"}} }
-		ws := func(ip string) wire.Endpoint { return wire.Endpoint{IP: ip, Role: wire.RoleWorkstation, SeenBy: []string{"icmp"}} }
+		srv := func(ip string) wire.Endpoint {
+			return wire.Endpoint{IP: ip, Role: wire.RoleServer, SeenBy: []string{"icmp"}}
+		}
+		ws := func(ip string) wire.Endpoint {
+			return wire.Endpoint{IP: ip, Role: wire.RoleWorkstation, SeenBy: []string{"icmp"}}
+		}
 		// Agent a1 first saw two servers, then only one: the other is gone.
 		put("r1", "a1", t0, []wire.Endpoint{srv("10.1.0.10"), srv("10.1.0.11"), ws("10.1.0.50")})
 		put("r2", "a1", t0.Add(time.Hour), []wire.Endpoint{srv("10.1.0.10"), ws("10.1.0.50")})
