@@ -165,10 +165,9 @@ func Load(v *viper.Viper, file string) (*Config, error) {
 		v = iconfig.New()
 	}
 	var c Config
-	if err := iconfig.Load(v, file, Defaults(), &c); err != nil {
-		return nil, err
-	}
-	if err := c.Validate(); err != nil {
+	lerr := iconfig.Load(v, file, Defaults(), &c)
+	// Validate even when decoding found problems: one run names them all.
+	if err := errors.Join(lerr, c.Validate()); err != nil {
 		return nil, err
 	}
 	return &c, nil

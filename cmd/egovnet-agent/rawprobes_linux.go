@@ -19,16 +19,20 @@ import (
 
 // The raw-socket probes (ICMP sweep, ARP, path) are Linux-only.
 
-// icmpMethod sweeps the scope. When ARP runs too, the on-link parts are left
-// to ARP: echo requests to a large on-link segment make the kernel resolve
-// every address, overflowing the host-wide neighbour table (gc_thresh3,
-// default 1024) and losing replies for every sweep on the machine.
+// onLinkICMPLimit is the most on-link addresses ICMP still sweeps when ARP
+// runs too. Echo requests to an on-link segment make the kernel resolve every
+// address, and the neighbour table is host-wide (gc_thresh3, default 1024):
+// a large segment overflows it and loses replies for every sweep on the
+// machine. Small segments keep ICMP for its RTT and second witness.
+const onLinkICMPLimit = 256
+
+// icmpMethod sweeps the scope, leaving large on-link parts to ARP.
 func icmpMethod(c *agentconfig.Config, arpOn bool) discover.ScopeFunc {
 	base := icmp.Options{Rate: c.Probe.Rate, Timeout: c.Probe.Timeout, Retries: c.Probe.Retries}
 	return func(ctx context.Context, scope []netip.Prefix) (discover.Batch, error) {
 		opts := base
 		if arpOn {
-			if onlink, err := arp.OnLink(scope); err == nil {
+			if onlink, err := arp.OnLink(scope); err == nil && addresses(onlink) > onLinkICMPLimit {
 				opts.Skip = onlink
 			}
 		}
@@ -108,4 +112,20 @@ func onLink() func(netip.Addr) bool {
 		}
 		return false
 	}
+}
+
+// addresses counts the addresses of IPv4 prefixes, saturating; IPv6 on-link
+// prefixes are never swept address by address, so they count as huge.
+func addresses(ps []netip.Prefix) int {
+	n := 0
+	for _, p := range ps {
+		if !p.Addr().Is4() {
+			return 1 << 30
+		}
+		n += 1 << (32 - p.Bits())
+		if n > 1<<30 {
+			return 1 << 30
+		}
+	}
+	return n
 }

@@ -55,10 +55,12 @@ func (f *scanFlags) register(cmd *cobra.Command) {
 func (f *scanFlags) resolve(cmd *cobra.Command) (*agentconfig.Config, map[string]bool, error) {
 	v := config.New()
 	var c agentconfig.Config
-	if err := config.Load(v, f.config, agentconfig.Defaults(), &c); err != nil {
-		return nil, nil, usageError{err}
-	}
 	var problems []error
+	// Decoding problems do not stop here: the flags and Validate below add
+	// theirs, so one run names every problem.
+	if err := config.Load(v, f.config, agentconfig.Defaults(), &c); err != nil {
+		problems = append(problems, err)
+	}
 	ch := cmd.Flags().Changed
 	if ch("targets") {
 		c.Scope.Targets = f.targets

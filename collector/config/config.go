@@ -159,10 +159,9 @@ func Defaults() map[string]any {
 // strictly and validates it. Every problem is in the returned error.
 func Load(file string) (*Config, error) {
 	var c Config
-	if err := iconfig.Load(iconfig.New(), file, Defaults(), &c); err != nil {
-		return nil, err
-	}
-	if err := c.Validate(); err != nil {
+	lerr := iconfig.Load(iconfig.New(), file, Defaults(), &c)
+	// Validate even when decoding found problems: one run names them all.
+	if err := errors.Join(lerr, c.Validate()); err != nil {
 		return nil, err
 	}
 	return &c, nil

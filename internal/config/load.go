@@ -38,17 +38,26 @@ func Load(v *viper.Viper, file string, defaults map[string]any, out any) error {
 			return fmt.Errorf("bind env for %s: %w", k, err)
 		}
 	}
+	// A file that cannot be read is one problem; defaults and environment
+	// are still decoded so the caller's Validate sees a whole config.
+	var readErr error
 	if file != "" {
 		if _, err := os.Stat(file); err != nil {
-			return fmt.Errorf("read config %s: %w", file, err)
-		}
-		v.SetConfigFile(file)
-		if err := v.ReadInConfig(); err != nil {
-			return fmt.Errorf("read config %s: %w", file, err)
+			readErr = fmt.Errorf("read config %s: %w", file, err)
+		} else {
+			v.SetConfigFile(file)
+			if err := v.ReadInConfig(); err != nil {
+				readErr = fmt.Errorf("read config %s: %w", file, err)
+			}
 		}
 	}
-	// Keys in the file that no default names are typos or stale: name them.
-	var unknown []error
+	// Keys in the file that no default names are typos or stale: name them,
+	// and still decode the rest so the caller's Validate can name every
+	// other problem in the same run (CONTRACT: every problem named).
+	var errs []error
+	if readErr != nil {
+		errs = append(errs, readErr)
+	}
 	for _, k := range v.AllKeys() {
 		if _, ok := defaults[k]; ok {
 			continue
@@ -56,23 +65,29 @@ func Load(v *viper.Viper, file string, defaults map[string]any, out any) error {
 		if hasPrefixKey(defaults, k) {
 			continue
 		}
-		unknown = append(unknown, fmt.Errorf("unknown config key %q", k))
+		errs = append(errs, fmt.Errorf("unknown config key %q", k))
 	}
-	if len(unknown) > 0 {
-		return errors.Join(unknown...)
-	}
-	err := v.UnmarshalExact(out, func(dc *mapstructure.DecoderConfig) {
+	opt := func(dc *mapstructure.DecoderConfig) {
 		dc.DecodeHook = mapstructure.ComposeDecodeHookFunc(
 			commaListHook,
 			mapstructure.StringToTimeDurationHookFunc(),
 			mapstructure.TextUnmarshallerHookFunc(),
 		)
 		dc.TagName = "mapstructure"
-	})
-	if err != nil {
-		return fmt.Errorf("decode config: %w", err)
 	}
-	return nil
+	// UnmarshalExact also catches unknown fields inside list items (snmp.v3
+	// users); with top-level unknown keys already named it would only repeat
+	// them, so then the plain decoder fills what it can.
+	var err error
+	if len(errs) == 0 {
+		err = v.UnmarshalExact(out, opt)
+	} else {
+		err = v.Unmarshal(out, opt)
+	}
+	if err != nil {
+		errs = append(errs, fmt.Errorf("decode config: %w", err))
+	}
+	return errors.Join(errs...)
 }
 
 // hasPrefixKey accepts keys below a default that is itself a map or list of
