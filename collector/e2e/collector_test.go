@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -45,18 +44,9 @@ type collector struct {
 	agentBin string
 }
 
-func freePort(t *testing.T) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 func newCollector(t *testing.T, bin string, postgres bool) *collector {
 	dir := t.TempDir()
-	port := freePort(t)
+	port := testenv.FreeTCPPort(t)
 	c := &collector{t: t, bin: bin, dir: dir, url: fmt.Sprintf("http://127.0.0.1:%d", port), config: filepath.Join(dir, "collector.yaml")}
 	cfg := fmt.Sprintf("listen: 127.0.0.1:%d\ndata_dir: %s\nplan_file: %s\nlimits: {max_report_bytes: %d}\nlog: {level: debug}\n",
 		port, filepath.Join(dir, "data"), filepath.Join(testenv.RepoRoot(), "configs", "plan.yaml"), maxReport)
@@ -87,16 +77,7 @@ func (c *collector) run(stdin string, args ...string) (string, string, int) {
 	cmd := exec.Command(c.bin, append(args, "--config", c.config)...)
 	cmd.Env = append(os.Environ(), c.env...)
 	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		c.t.Fatalf("run %v: %v", args, err)
-	}
-	return out.String(), errb.String(), code
+	return testenv.Run(c.t, cmd)
 }
 
 func (c *collector) mustRun(stdin string, args ...string) string {
@@ -377,6 +358,20 @@ func scenario(t *testing.T, c *collector) {
 		if _, errs, code := c.run("", "import", "--report", f, "--department", "NOPE"); code != 2 || !strings.Contains(errs, `"NOPE" is not in the plan`) {
 			t.Fatalf("unknown department: exit %d %s", code, errs)
 		}
+		// A scan of GAJ's network filed under CZJ would put GAJ's findings on
+		// CZJ: refused, nothing stored.
+		foreign := validReport("offline-probe")
+		foreign.Scope = []string{"10.2.0.0/24"}
+		foreign.Endpoints = []wire.Endpoint{{IP: "10.2.0.10", SeenBy: []string{"icmp"}, Role: "server"}}
+		ff := filepath.Join(c.dir, "foreign.json")
+		fb, _ := json.Marshal(foreign)
+		_ = os.WriteFile(ff, fb, 0o600)
+		if _, errs, code := c.run("", "import", "--report", ff, "--department", "CZJ"); code != 2 || !strings.Contains(errs, "GAJ") {
+			t.Fatalf("import of another department's scan: exit %d %s", code, errs)
+		}
+		if n := c.reportCount(); n != 2 {
+			t.Fatalf("%d CZJ reports after a refused import, want 2", n)
+		}
 		bad := filepath.Join(c.dir, "bad.json")
 		_ = os.WriteFile(bad, []byte(`{"schema":"egovnet.scan/v1","report_id":"x"}`), 0o600)
 		if _, errs, code := c.run("", "import", "--report", bad); code != 1 || !strings.Contains(errs, "report_id") {
@@ -486,21 +481,7 @@ func basicAuth(user, pw string) string {
 // listener this test opens on 127.0.0.1, upload with run --once, and checks
 // the endpoint and its open port in GET /api/v1/endpoints.
 func realAgent(t *testing.T, c *collector) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conn.Close()
-		}
-	}()
-	port := ln.Addr().(*net.TCPAddr).Port
+	port := testenv.OpenTCPPort(t)
 	token := strings.TrimSpace(c.mustRun("", "token", "create", "--department", "GAJ"))
 	agentDir := filepath.Join(c.dir, "agent")
 	agentCfg := filepath.Join(c.dir, "agent.yaml")

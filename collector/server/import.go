@@ -54,6 +54,16 @@ func (a *App) Import(ctx context.Context, path, dept string, by auditlog.Entry) 
 	switch {
 	case dept != "":
 		res.DepartmentFrom = "flag"
+		if _, ok := p.Department(dept); !ok {
+			return ImportResult{}, &UsageError{fmt.Errorf("department %q is not in the plan %s", dept, a.Config.PlanFile)}
+		}
+		// The operator may correct a report's label, but not file a scan of
+		// another department's network under this one: its findings would
+		// land on the wrong department (a clean one could turn dirty).
+		if owner, ok := p.DepartmentForScope(rep.Scope); ok && owner.Code != dept {
+			return ImportResult{}, &UsageError{fmt.Errorf("report %s scans %v, which the plan allocates to %s (%s), not %s: pass --department %s",
+				rep.ReportID, rep.Scope, owner.Code, owner.Name, dept, owner.Code)}
+		}
 		if rep.Agent.Department != "" && rep.Agent.Department != dept {
 			res.Overrode = rep.Agent.Department
 		}
