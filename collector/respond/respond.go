@@ -20,7 +20,7 @@ func JSON(w http.ResponseWriter, status int, v any) {
 // ErrorBody is the CONTRACT's error shape.
 type ErrorBody struct {
 	Error  string `json:"error"`
-	Detail any    `json:"detail,omitempty"`
+	Detail any    `json:"detail"` // always present (null when there is none): CONTRACT shape
 }
 
 // Error writes an error answer; detail may be nil.
