@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/egovnet/egovnet/agent/spool"
+	"github.com/egovnet/egovnet/internal/testenv"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -154,19 +155,14 @@ func TestFlushOutcomes(t *testing.T) {
 // TestCollectorDownThenUp: the report stays spooled while the collector is
 // down and is sent by the next flush once it is up.
 func TestCollectorDownThenUp(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreeTCPPort(t))
 	sp, _ := spool.Open(t.TempDir(), 10)
 	_, _ = sp.Put("r1", []byte(`{"report_id":"r1"}`))
 	c, _ := New("http://"+addr, fastOpts())
 	if _, err := Flush(context.Background(), c, "cred", sp, quiet); err == nil || sp.Depth() != 1 {
 		t.Fatalf("down: err %v depth %d", err, sp.Depth())
 	}
-	l, err = net.Listen("tcp", addr)
+	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatalf("relisten %s: %v", addr, err)
 	}

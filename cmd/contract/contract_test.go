@@ -29,13 +29,7 @@ func (c cli) run(env []string, args ...string) (string, int) {
 	cmd.Stdin = strings.NewReader("")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		c.t.Fatalf("run %s %v: %v", c.bin, args, err)
-	}
+	code := testenv.ExitCode(c.t, cmd)
 	return out.String(), code
 }
 

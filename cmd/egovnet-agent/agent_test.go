@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -24,37 +22,6 @@ import (
 	"github.com/egovnet/egovnet/internal/wire"
 )
 
-// tcpListener accepts and closes connections on a fresh loopback port.
-func coreTCPListener(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func coreClosedTCPPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	return p
-}
-
 type coreResult struct {
 	stdout, stderr string
 	code           int
@@ -65,17 +32,8 @@ func coreRunAgent(t *testing.T, bin string, env []string, args ...string) coreRe
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Dir = t.TempDir()
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("run %v: %v", args, err)
-	}
-	return coreResult{out.String(), errb.String(), code}
+	stdout, stderr, code := testenv.Run(t, cmd)
+	return coreResult{stdout, stderr, code}
 }
 
 func coreDecode(t *testing.T, s string) *wire.ScanReport {
@@ -100,7 +58,7 @@ func TestAgentBinary(t *testing.T) {
 	bin := filepath.Join(testenv.BuildBinaries(t, "egovnet-agent"), "egovnet-agent")
 
 	t.Run("scan tcp finds the listener", func(t *testing.T) {
-		open, closed := coreTCPListener(t), coreClosedTCPPort(t)
+		open, closed := testenv.OpenTCPPort(t), testenv.FreeTCPPort(t)
 		r := coreRunAgent(t, bin, nil, "scan", "--methods", "tcp", "--targets", "127.0.0.1/32",
 			"--ports", fmt.Sprintf("%d,%d", open, closed), "--timeout", "2s")
 		if r.code != 0 {
@@ -120,7 +78,7 @@ func TestAgentBinary(t *testing.T) {
 	})
 
 	t.Run("scan table to file", func(t *testing.T) {
-		open := coreTCPListener(t)
+		open := testenv.OpenTCPPort(t)
 		out := filepath.Join(t.TempDir(), "r.txt")
 		r := coreRunAgent(t, bin, nil, "scan", "--methods", "tcp", "--targets", "127.0.0.1", "--ports", strconv.Itoa(open),
 			"--format", "table", "--out", out)
@@ -201,7 +159,7 @@ probe: {timeout: 200ms, retries: 0}
 snmp:
   communities: [comm-XYZZY]
   v3: [{user: u1, auth_proto: sha, auth_pass: auth-XYZZY, priv_proto: aes, priv_pass: priv-XYZZY}]
-`, dataDir, coreTCPListener(t)))
+`, dataDir, testenv.OpenTCPPort(t)))
 		r := coreRunAgent(t, bin, nil, "run", "--once", "--config", cfg)
 		if r.code != 0 {
 			t.Fatalf("exit %d: %s", r.code, r.stderr)
@@ -247,7 +205,7 @@ snmp:
 	t.Run("run daemon scans at start and stops on SIGTERM", func(t *testing.T) {
 		dataDir := filepath.Join(t.TempDir(), "agent-data")
 		cfg := coreWriteFile(t, t.TempDir(), "agent.yaml", fmt.Sprintf(
-			"data_dir: %q\nscope: {targets: [127.0.0.1/32], ports: [%d], udp: false}\nschedule: {interval: 1h}\n", dataDir, coreTCPListener(t)))
+			"data_dir: %q\nscope: {targets: [127.0.0.1/32], ports: [%d], udp: false}\nschedule: {interval: 1h}\n", dataDir, testenv.OpenTCPPort(t)))
 		cmd := exec.Command(bin, "run", "--config", cfg)
 		var errb coreSyncBuffer
 		cmd.Stderr = &errb
@@ -274,7 +232,7 @@ snmp:
 
 	t.Run("scan snmp walks a simulated Huawei switch", func(t *testing.T) {
 		port := coreStartSnmpsim(t)
-		open := coreTCPListener(t)
+		open := testenv.OpenTCPPort(t)
 		r := coreRunAgent(t, bin, nil, "scan", "--methods", "tcp,snmp", "--targets", "127.0.0.1/32", "--ports", strconv.Itoa(open),
 			"--snmp-community", "wrong-community,ssd-huawei-s5720", "--snmp-port", strconv.Itoa(port), "--timeout", "2s")
 		if r.code != 0 {
@@ -364,7 +322,7 @@ func coreTestEnrollAndRun(t *testing.T, bin string) {
 		t.Fatalf("data dir mode %v", di.Mode())
 	}
 
-	port := coreTCPListener(t)
+	port := testenv.OpenTCPPort(t)
 	cfg := coreWriteFile(t, t.TempDir(), "agent.yaml", fmt.Sprintf(`
 department: CZJ
 scope: {targets: [127.0.0.1/32], ports: [%d], udp: false}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -37,12 +36,7 @@ func TestEndToEndWithRealCollector(t *testing.T) {
 		t.Fatal("configs/plan.yaml no longer has CZJ at 10.1.0.0/24; update this test")
 	}
 	planFile := coreWriteFile(t, dir, "plan.yaml", p)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	listen := l.Addr().String()
-	l.Close()
+	listen := fmt.Sprintf("127.0.0.1:%d", testenv.FreeTCPPort(t))
 	colCfg := coreWriteFile(t, dir, "collector.yaml", fmt.Sprintf("listen: %q\ndata_dir: %q\nplan_file: %q\n", listen, filepath.Join(dir, "cdata"), planFile))
 
 	collector := func(stdin string, args ...string) string {
@@ -101,7 +95,7 @@ func TestEndToEndWithRealCollector(t *testing.T) {
 	if r := coreRunAgent(t, agentBin, env, "enroll", "--collector", base, "--token", token); r.code != 1 {
 		t.Fatalf("reused token: exit %d %s", r.code, r.stderr)
 	}
-	port := coreTCPListener(t)
+	port := testenv.OpenTCPPort(t)
 	agentCfg := coreWriteFile(t, dir, "agent.yaml", fmt.Sprintf("scope: {targets: [127.0.0.1/32], ports: [%d], udp: false}\nprobe: {timeout: 2s}\n", port))
 	if r := coreRunAgent(t, agentBin, env, "run", "--once", "--config", agentCfg); r.code != 0 {
 		t.Fatalf("run --once: exit %d %s", r.code, r.stderr)

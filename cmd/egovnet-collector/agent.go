@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"text/tabwriter"
 	"time"
 
 	"github.com/egovnet/egovnet/collector/server"
@@ -17,21 +16,17 @@ func newAgentCmd(g *globals) *cobra.Command {
 		Short: "List enrolled agents",
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			app, err := g.open(c.Context(), false)
-			if err != nil {
-				return err
-			}
-			defer app.Close()
-			agents, err := app.Auth.Agents(c.Context(), dept)
-			if err != nil {
-				return err
-			}
-			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tDEPARTMENT\tHOSTNAME\tVERSION\tENROLLED\tLAST SEEN")
-			for _, a := range agents {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.Department, a.Hostname, a.Version, a.EnrolledAt.Format(time.RFC3339), a.LastSeen.Format(time.RFC3339))
-			}
-			return tw.Flush()
+			return g.withApp(c.Context(), false, func(app *server.App) error {
+				agents, err := app.Auth.Agents(c.Context(), dept)
+				if err != nil {
+					return err
+				}
+				tw := newTable(g.stdout, "ID\tDEPARTMENT\tHOSTNAME\tVERSION\tENROLLED\tLAST SEEN")
+				for _, a := range agents {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.Department, a.Hostname, a.Version, a.EnrolledAt.Format(time.RFC3339), a.LastSeen.Format(time.RFC3339))
+				}
+				return tw.Flush()
+			})
 		},
 	}
 	list.Flags().StringVar(&dept, "department", "", "only this department")
@@ -44,16 +39,13 @@ func newAgentCmd(g *globals) *cobra.Command {
 			if id == "" {
 				return usagef("--id is required")
 			}
-			app, err := g.open(c.Context(), false)
-			if err != nil {
-				return err
-			}
-			defer app.Close()
-			if err := app.Auth.RevokeAgent(c.Context(), id, server.Operator()); err != nil {
-				return err
-			}
-			fmt.Fprintf(g.stdout, "revoked agent %s\n", id)
-			return nil
+			return g.withApp(c.Context(), false, func(app *server.App) error {
+				if err := app.Auth.RevokeAgent(c.Context(), id, server.Operator()); err != nil {
+					return err
+				}
+				fmt.Fprintf(g.stdout, "revoked agent %s\n", id)
+				return nil
+			})
 		},
 	}
 	revoke.Flags().StringVar(&id, "id", "", "agent id (from agent list)")

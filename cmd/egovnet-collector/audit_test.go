@@ -144,18 +144,8 @@ func TestAuditBinaryExitCodes(t *testing.T) {
 	}
 	bin := filepath.Join(testenv.BuildBinaries(t, "egovnet-collector"), "egovnet-collector")
 	run := func(args ...string) (int, string, string) {
-		cmd := exec.Command(bin, args...)
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		code := 0
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return code, out.String(), errb.String()
+		stdout, stderr, code := testenv.Run(t, exec.Command(bin, args...))
+		return code, stdout, stderr
 	}
 	code, out, stderr := run("audit", "--plan", rulesTestdata("district.yaml"), "--report", rulesTestdata("reports", "rsj.json"), "--format", "json")
 	if code != 0 || !strings.Contains(out, `"rule": "internet-egress"`) {
@@ -167,5 +157,86 @@ func TestAuditBinaryExitCodes(t *testing.T) {
 	}
 	if code, out, _ := run("audit", "--help"); code != 0 || !strings.Contains(out, "Exit status: 0 when the audit ran, even with findings") {
 		t.Errorf("--help: exit %d\n%s", code, out)
+	}
+}
+
+// TestAuditChineseOutput: the zh table and CSV use the shared rule and
+// status names and the evidence's zh-CN reasons.
+func TestAuditChineseOutput(t *testing.T) {
+	cases := []struct {
+		format  string
+		want    []string
+		notWant []string
+	}{
+		{"table", []string{"自建互联网出口", "未整改", "默认路由或公网路由的下一跳不是经批准的政务外网上联"},
+			[]string{"未处理", "default or public route whose next hop"}},
+		{"csv", []string{"自建互联网出口", "status_zh", "evidence_zh", "未整改", "默认路由或公网路由的下一跳不是经批准的政务外网上联"},
+			[]string{"未处理"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.format, func(t *testing.T) {
+			out, err := runAudit(t, "--plan", rulesTestdata("district.yaml"), "--report", rulesTestdata("reports", "rsj.json"), "--format", tc.format)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q", w)
+				}
+			}
+			for _, w := range tc.notWant {
+				if strings.Contains(out, w) {
+					t.Errorf("output has %q", w)
+				}
+			}
+		})
+	}
+}
+
+// TestAuditNewInfrastructureBaseline: a single offline scan is the
+// department's baseline (nothing is new) unless the plan declares
+// departments[].baseline.
+func TestAuditNewInfrastructureBaseline(t *testing.T) {
+	src, err := os.ReadFile(rulesTestdata("district.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := strings.Replace(string(src), "packs: [yangpu-2021, shanghai-2012, shanghai-extranet-2020]", "packs: [yangpu-2021, jiangmen-2017, qiqihar-2018]", 1)
+	cases := []struct {
+		name string
+		plan string
+		want int // new-infrastructure findings for rsj.json
+	}{
+		{"no baseline: day one finds nothing new", base, 0},
+		{"plan baseline before the scan", strings.Replace(base, `prefixes: ["10.3.0.0/24"]}`, `prefixes: ["10.3.0.0/24"], baseline: 2026-01-01}`, 1), 4},
+		{"plan baseline on the scan day", strings.Replace(base, `prefixes: ["10.3.0.0/24"]}`, `prefixes: ["10.3.0.0/24"], baseline: 2026-11-20}`, 1), 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.plan == string(src) || (tc.want > 0 && !strings.Contains(tc.plan, "baseline:")) {
+				t.Fatal("test plan not rewritten")
+			}
+			f := filepath.Join(t.TempDir(), "plan.yaml")
+			if err := os.WriteFile(f, []byte(tc.plan), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			out, err := runAudit(t, "--plan", f, "--report", rulesTestdata("reports", "rsj.json"), "--format", "json")
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			var vs []wire.Violation
+			if err := json.Unmarshal([]byte(out), &vs); err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, v := range vs {
+				if v.Rule == wire.RuleNewInfrastructure {
+					n++
+				}
+			}
+			if n != tc.want {
+				t.Errorf("%d new-infrastructure findings, want %d", n, tc.want)
+			}
+		})
 	}
 }

@@ -1,13 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
+	"github.com/egovnet/egovnet/collector/server"
 	"github.com/spf13/cobra"
 )
 
@@ -26,27 +25,20 @@ func newAuditlogCmd(g *globals) *cobra.Command {
 			if format != "table" && format != "json" {
 				return usagef("--format must be json or table (got %q)", format)
 			}
-			app, err := g.open(c.Context(), false)
-			if err != nil {
-				return err
-			}
-			defer app.Close()
-			entries, err := app.Audit.List(c.Context(), from, 0)
-			if err != nil {
-				return err
-			}
-			if format == "json" {
-				enc := json.NewEncoder(g.stdout)
-				enc.SetIndent("", "  ")
-				enc.SetEscapeHTML(false)
-				return enc.Encode(entries)
-			}
-			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "SEQ\tTIME\tKIND\tACTOR\tACTION\tDEPARTMENT\tTARGET\tOUTCOME\tREMOTE")
-			for _, e := range entries {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Seq, e.At.Format(time.RFC3339), e.ActorKind, e.Actor, e.Action, e.Department, e.Target, e.Outcome, e.Remote)
-			}
-			return tw.Flush()
+			return g.withApp(c.Context(), false, func(app *server.App) error {
+				entries, err := app.Audit.List(c.Context(), from, 0)
+				if err != nil {
+					return err
+				}
+				if format == "json" {
+					return writeJSON(g.stdout, entries)
+				}
+				tw := newTable(g.stdout, "SEQ\tTIME\tKIND\tACTOR\tACTION\tDEPARTMENT\tTARGET\tOUTCOME\tREMOTE")
+				for _, e := range entries {
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Seq, e.At.Format(time.RFC3339), e.ActorKind, e.Actor, e.Action, e.Department, e.Target, e.Outcome, e.Remote)
+				}
+				return tw.Flush()
+			})
 		},
 	}
 	list.Flags().StringVar(&since, "since", "", "only entries since a duration ago (24h, 7d) or a date (2026-01-31, RFC3339)")
@@ -57,20 +49,17 @@ func newAuditlogCmd(g *globals) *cobra.Command {
 		Short: "Check the hash chain; exits non-zero naming the first broken entry",
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			app, err := g.open(c.Context(), false)
-			if err != nil {
-				return err
-			}
-			defer app.Close()
-			res, err := app.Audit.Verify(c.Context())
-			if err != nil {
-				return err
-			}
-			if res.Broken != nil {
-				return res.Broken
-			}
-			fmt.Fprintf(g.stdout, "audit log intact: %d entries (seq %d..%d)\n", res.Entries, res.First, res.Last)
-			return nil
+			return g.withApp(c.Context(), false, func(app *server.App) error {
+				res, err := app.Audit.Verify(c.Context())
+				if err != nil {
+					return err
+				}
+				if res.Broken != nil {
+					return res.Broken
+				}
+				fmt.Fprintf(g.stdout, "audit log intact: %d entries (seq %d..%d)\n", res.Entries, res.First, res.Last)
+				return nil
+			})
 		},
 	}
 	cmd.AddCommand(list, verify)

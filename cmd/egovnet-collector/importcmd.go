@@ -19,35 +19,32 @@ func newImportCmd(g *globals) *cobra.Command {
 			if file == "" {
 				return usagef("--report is required")
 			}
-			app, err := g.open(c.Context(), true)
-			if err != nil {
-				return err
-			}
-			defer app.Close()
-			if err := extend(c.Context(), app, false); err != nil {
-				return err
-			}
-			op := server.Operator()
-			res, err := app.Import(c.Context(), file, dept, auditlog.Entry{ActorKind: op.Kind, Actor: op.Name})
-			var ue *server.UsageError
-			if errors.As(err, &ue) {
-				return usageError{err}
-			}
-			if err != nil {
-				return err
-			}
-			if res.Overrode != "" {
-				fmt.Fprintf(g.stderr, "note: the report says department %s; --department %s wins\n", res.Overrode, res.Department)
-			}
-			if res.Stored {
-				fmt.Fprintf(g.stdout, "stored report %s for department %s\n", res.ReportID, res.Department)
-			} else {
-				fmt.Fprintf(g.stdout, "already present: report %s for department %s (not stored again)\n", res.ReportID, res.Department)
-			}
-			for _, pe := range res.ProcessErrors {
-				fmt.Fprintf(g.stderr, "warning: processing failed, the report stays pending and is retried at the next start: %s\n", pe)
-			}
-			return nil
+			return g.withApp(c.Context(), true, func(app *server.App) error {
+				if err := extend(c.Context(), app, false); err != nil {
+					return err
+				}
+				op := server.Operator()
+				res, err := app.Import(c.Context(), file, dept, auditlog.Entry{ActorKind: op.Kind, Actor: op.Name})
+				var ue *server.UsageError
+				if errors.As(err, &ue) {
+					return usageError{err}
+				}
+				if err != nil {
+					return err
+				}
+				if res.Overrode != "" {
+					fmt.Fprintf(g.stderr, "note: the report says department %s; --department %s wins\n", res.Overrode, res.Department)
+				}
+				if res.Stored {
+					fmt.Fprintf(g.stdout, "stored report %s for department %s\n", res.ReportID, res.Department)
+				} else {
+					fmt.Fprintf(g.stdout, "already present: report %s for department %s (not stored again)\n", res.ReportID, res.Department)
+				}
+				for _, pe := range res.ProcessErrors {
+					fmt.Fprintf(g.stderr, "warning: processing failed, the report stays pending and is retried at the next start: %s\n", pe)
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&file, "report", "", "scan report JSON file (required)")

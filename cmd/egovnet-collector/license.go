@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -167,10 +166,7 @@ func newLicenseCmd() *cobra.Command {
 			if listFormat == "table" {
 				return ledger.WriteLicensesText(c.OutOrStdout(), ls)
 			}
-			enc := json.NewEncoder(c.OutOrStdout())
-			enc.SetIndent("", "  ")
-			enc.SetEscapeHTML(false)
-			return enc.Encode(ls)
+			return writeJSON(c.OutOrStdout(), ls)
 		},
 	}
 	list.Flags().StringVar(&listFormat, "format", "table", "json or table")

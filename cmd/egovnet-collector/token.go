@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"text/tabwriter"
 	"time"
 
 	"github.com/egovnet/egovnet/collector/server"
@@ -26,31 +25,28 @@ func newTokenCmd(g *globals) *cobra.Command {
 			if uses < 1 {
 				return usagef("--uses must be at least 1 (got %d)", uses)
 			}
-			app, err := g.open(ctx, true)
-			if err != nil {
-				return err
-			}
-			defer app.Close()
-			p, err := app.RequirePlan()
-			if err != nil {
-				return err
-			}
-			if _, ok := p.Department(dept); !ok {
-				return usagef("department %q is not in the plan %s", dept, app.Config.PlanFile)
-			}
-			if !c.Flags().Changed("ttl") {
-				ttl = app.Config.Auth.TokenTTL
-			}
-			if ttl <= 0 {
-				return usagef("--ttl must be positive (got %s)", ttl)
-			}
-			secret, tok, err := app.Auth.CreateToken(ctx, dept, ttl, uses, server.Operator())
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(g.stdout, secret)
-			fmt.Fprintf(g.stderr, "token %s for %s: %d use(s), expires %s\n", tok.ID, dept, tok.UsesLeft, tok.ExpiresAt.Format(time.RFC3339))
-			return nil
+			return g.withApp(ctx, true, func(app *server.App) error {
+				p, err := app.RequirePlan()
+				if err != nil {
+					return err
+				}
+				if _, ok := p.Department(dept); !ok {
+					return usagef("department %q is not in the plan %s", dept, app.Config.PlanFile)
+				}
+				if !c.Flags().Changed("ttl") {
+					ttl = app.Config.Auth.TokenTTL
+				}
+				if ttl <= 0 {
+					return usagef("--ttl must be positive (got %s)", ttl)
+				}
+				secret, tok, err := app.Auth.CreateToken(ctx, dept, ttl, uses, server.Operator())
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(g.stdout, secret)
+				fmt.Fprintf(g.stderr, "token %s for %s: %d use(s), expires %s\n", tok.ID, dept, tok.UsesLeft, tok.ExpiresAt.Format(time.RFC3339))
+				return nil
+			})
 		},
 	}
 	create.Flags().StringVar(&dept, "department", "", "department code from the plan (required)")
@@ -62,21 +58,17 @@ func newTokenCmd(g *globals) *cobra.Command {
 		Short: "List enrolment tokens (never their secrets)",
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			app, err := g.open(c.Context(), false)
-			if err != nil {
-				return err
-			}
-			defer app.Close()
-			toks, err := app.Auth.Tokens(c.Context())
-			if err != nil {
-				return err
-			}
-			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tDEPARTMENT\tUSES LEFT\tEXPIRES\tREVOKED\tCREATED BY")
-			for _, t := range toks {
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%v\t%s\n", t.ID, t.Department, t.UsesLeft, t.ExpiresAt.Format(time.RFC3339), t.Revoked, t.CreatedBy)
-			}
-			return tw.Flush()
+			return g.withApp(c.Context(), false, func(app *server.App) error {
+				toks, err := app.Auth.Tokens(c.Context())
+				if err != nil {
+					return err
+				}
+				tw := newTable(g.stdout, "ID\tDEPARTMENT\tUSES LEFT\tEXPIRES\tREVOKED\tCREATED BY")
+				for _, t := range toks {
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%v\t%s\n", t.ID, t.Department, t.UsesLeft, t.ExpiresAt.Format(time.RFC3339), t.Revoked, t.CreatedBy)
+				}
+				return tw.Flush()
+			})
 		},
 	}
 	var id string
@@ -88,16 +80,13 @@ func newTokenCmd(g *globals) *cobra.Command {
 			if id == "" {
 				return usagef("--id is required")
 			}
-			app, err := g.open(c.Context(), false)
-			if err != nil {
-				return err
-			}
-			defer app.Close()
-			if err := app.Auth.RevokeToken(c.Context(), id, server.Operator()); err != nil {
-				return err
-			}
-			fmt.Fprintf(g.stdout, "revoked token %s\n", id)
-			return nil
+			return g.withApp(c.Context(), false, func(app *server.App) error {
+				if err := app.Auth.RevokeToken(c.Context(), id, server.Operator()); err != nil {
+					return err
+				}
+				fmt.Fprintf(g.stdout, "revoked token %s\n", id)
+				return nil
+			})
 		},
 	}
 	revoke.Flags().StringVar(&id, "id", "", "token id (from token list)")

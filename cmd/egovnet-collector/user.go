@@ -27,36 +27,33 @@ func newUserCmd(g *globals) *cobra.Command {
 			if err := auth.CheckUser(name, role, dept); err != nil {
 				return usageError{err}
 			}
-			app, err := g.open(c.Context(), true)
-			if err != nil {
-				return err
-			}
-			defer app.Close()
-			if dept != "" {
-				p, err := app.RequirePlan()
+			return g.withApp(c.Context(), true, func(app *server.App) error {
+				if dept != "" {
+					p, err := app.RequirePlan()
+					if err != nil {
+						return err
+					}
+					if _, ok := p.Department(dept); !ok {
+						return usagef("department %q is not in the plan %s", dept, app.Config.PlanFile)
+					}
+				}
+				pw, err := readPasswordTwice(g.stdin, g.stderr)
+				if err != nil {
+					return usageError{err}
+				}
+				if err := auth.CheckPassword(name, pw); err != nil {
+					return usageError{fmt.Errorf("password refused by the password policy:\n%w", err)}
+				}
+				err = app.Auth.AddUser(c.Context(), auth.User{Name: name, Role: role, Department: dept}, pw, server.Operator())
+				if errors.Is(err, auth.ErrUserExists) {
+					return usageError{err}
+				}
 				if err != nil {
 					return err
 				}
-				if _, ok := p.Department(dept); !ok {
-					return usagef("department %q is not in the plan %s", dept, app.Config.PlanFile)
-				}
-			}
-			pw, err := readPasswordTwice(g.stdin, g.stderr)
-			if err != nil {
-				return usageError{err}
-			}
-			if err := auth.CheckPassword(name, pw); err != nil {
-				return usageError{fmt.Errorf("password refused by the password policy:\n%w", err)}
-			}
-			err = app.Auth.AddUser(c.Context(), auth.User{Name: name, Role: role, Department: dept}, pw, server.Operator())
-			if errors.Is(err, auth.ErrUserExists) {
-				return usageError{err}
-			}
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(g.stdout, "added user %s (%s)\n", name, role)
-			return nil
+				fmt.Fprintf(g.stdout, "added user %s (%s)\n", name, role)
+				return nil
+			})
 		},
 	}
 	add.Flags().StringVar(&name, "name", "", "user name (required)")
@@ -68,19 +65,16 @@ func newUserCmd(g *globals) *cobra.Command {
 		Short: "List users",
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			app, err := g.open(c.Context(), false)
-			if err != nil {
-				return err
-			}
-			defer app.Close()
-			users, err := app.Auth.Users(c.Context())
-			if err != nil {
-				return err
-			}
-			for _, u := range users {
-				fmt.Fprintf(g.stdout, "%s\t%s\t%s\n", u.Name, u.Role, u.Department)
-			}
-			return nil
+			return g.withApp(c.Context(), false, func(app *server.App) error {
+				users, err := app.Auth.Users(c.Context())
+				if err != nil {
+					return err
+				}
+				for _, u := range users {
+					fmt.Fprintf(g.stdout, "%s\t%s\t%s\n", u.Name, u.Role, u.Department)
+				}
+				return nil
+			})
 		},
 	}
 	cmd.AddCommand(add, list)

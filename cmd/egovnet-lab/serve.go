@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"log/slog"
+	"net"
 
 	"github.com/spf13/cobra"
 
@@ -10,11 +12,15 @@ import (
 
 // The serve-* commands run inside lab namespaces, started by `up`.
 
-func newServeTCPCmd() *cobra.Command {
-	var addr, banner, ready string
+// newListenCmd builds a hidden serve-* command: it listens on the address
+// given by the required flag listenFlag, creates the --ready file once
+// listening and then hands the listener to serve. Extra flags are added by
+// the caller on the returned command.
+func newListenCmd(use, short, listenFlag, listenUsage string, serve func(ctx context.Context, ln net.Listener) error) *cobra.Command {
+	var addr, ready string
 	c := &cobra.Command{
-		Use:    "serve-tcp --addr ADDR:PORT [--banner TEXT]",
-		Short:  "TCP listener that sends a banner (used inside lab namespaces)",
+		Use:    use,
+		Short:  short,
 		Hidden: true,
 		Args:   exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -22,59 +28,50 @@ func newServeTCPCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return labsvc.ServeBanner(cmd.Context(), ln, banner, slog.Default())
+			return serve(cmd.Context(), ln)
 		},
 	}
-	c.Flags().StringVar(&addr, "addr", "", "listen address ADDR:PORT")
-	c.Flags().StringVar(&banner, "banner", "", "line sent to every connection")
+	c.Flags().StringVar(&addr, listenFlag, "", listenUsage)
 	c.Flags().StringVar(&ready, "ready", "", "file created once listening")
-	_ = c.MarkFlagRequired("addr")
+	_ = c.MarkFlagRequired(listenFlag)
+	return c
+}
+
+func newServeTCPCmd() *cobra.Command {
+	var banner string
+	c := newListenCmd("serve-tcp --addr ADDR:PORT [--banner TEXT]",
+		"TCP listener that sends a banner (used inside lab namespaces)",
+		"addr", "listen address ADDR:PORT",
+		func(ctx context.Context, ln net.Listener) error {
+			return labsvc.ServeBanner(ctx, ln, banner, slog.Default())
+		})
+	c.Flags().StringVar(&banner, "banner", "", "line sent to every connection")
 	return c
 }
 
 func newServeHTTPCmd() *cobra.Command {
-	var addr, title, server, ready string
-	c := &cobra.Command{
-		Use:    "serve-http --addr ADDR:PORT --title TITLE",
-		Short:  "HTTP server with an HTML title (used inside lab namespaces)",
-		Hidden: true,
-		Args:   exactArgs(0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ln, err := labsvc.Listen(cmd.Context(), addr, ready)
-			if err != nil {
-				return err
-			}
-			return labsvc.ServeHTTP(cmd.Context(), ln, title, server)
-		},
-	}
-	c.Flags().StringVar(&addr, "addr", "", "listen address ADDR:PORT")
+	var title, server string
+	c := newListenCmd("serve-http --addr ADDR:PORT --title TITLE",
+		"HTTP server with an HTML title (used inside lab namespaces)",
+		"addr", "listen address ADDR:PORT",
+		func(ctx context.Context, ln net.Listener) error {
+			return labsvc.ServeHTTP(ctx, ln, title, server)
+		})
 	c.Flags().StringVar(&title, "title", "", "HTML title")
 	c.Flags().StringVar(&server, "server", "", "Server header")
-	c.Flags().StringVar(&ready, "ready", "", "file created once listening")
-	_ = c.MarkFlagRequired("addr")
 	_ = c.MarkFlagRequired("title")
 	return c
 }
 
 func newServeRelayCmd() *cobra.Command {
-	var listen, to, ready string
-	c := &cobra.Command{
-		Use:    "serve-relay --listen ADDR:PORT --to ADDR:PORT",
-		Short:  "TCP relay from the management node to the root side of the management link",
-		Hidden: true,
-		Args:   exactArgs(0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ln, err := labsvc.Listen(cmd.Context(), listen, ready)
-			if err != nil {
-				return err
-			}
-			return labsvc.ServeRelay(cmd.Context(), ln, to, slog.Default())
-		},
-	}
-	c.Flags().StringVar(&listen, "listen", "", "listen address ADDR:PORT (on the management node)")
+	var to string
+	c := newListenCmd("serve-relay --listen ADDR:PORT --to ADDR:PORT",
+		"TCP relay from the management node to the root side of the management link",
+		"listen", "listen address ADDR:PORT (on the management node)",
+		func(ctx context.Context, ln net.Listener) error {
+			return labsvc.ServeRelay(ctx, ln, to, slog.Default())
+		})
 	c.Flags().StringVar(&to, "to", "", "target ADDR:PORT (root side of the management link)")
-	c.Flags().StringVar(&ready, "ready", "", "file created once listening")
-	_ = c.MarkFlagRequired("listen")
 	_ = c.MarkFlagRequired("to")
 	return c
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -47,23 +48,17 @@ func (s *Server) departments(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listReports(w http.ResponseWriter, r *http.Request) {
-	dept, ok := s.Department(w, r)
-	if !ok {
-		return
-	}
-	limit, ok := Limit(w, r)
-	if !ok {
-		return
-	}
-	reps, err := s.d.Inventory.Reports(r.Context(), dept, limit)
-	if err != nil {
-		s.internal(w, "list reports", err)
-		return
-	}
-	respond.JSON(w, http.StatusOK, reps)
+	listLimited(s, w, r, "list reports", s.d.Inventory.Reports)
 }
 
 func (s *Server) endpoints(w http.ResponseWriter, r *http.Request) {
+	listLimited(s, w, r, "list endpoints", s.d.Inventory.Endpoints)
+}
+
+// listLimited answers a department-scoped listing that honours ?limit=:
+// the caller's department filter and limit are checked (400/403 written on
+// failure), then list runs and its result is the 200 body.
+func listLimited[T any](s *Server, w http.ResponseWriter, r *http.Request, what string, list func(ctx context.Context, dept string, limit int) (T, error)) {
 	dept, ok := s.Department(w, r)
 	if !ok {
 		return
@@ -72,12 +67,12 @@ func (s *Server) endpoints(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	eps, err := s.d.Inventory.Endpoints(r.Context(), dept, limit)
+	out, err := list(r.Context(), dept, limit)
 	if err != nil {
-		s.internal(w, "list endpoints", err)
+		s.internal(w, what, err)
 		return
 	}
-	respond.JSON(w, http.StatusOK, eps)
+	respond.JSON(w, http.StatusOK, out)
 }
 
 func (s *Server) agents(w http.ResponseWriter, r *http.Request) {

@@ -119,16 +119,24 @@ func (h *Handlers) knownDepartment(w http.ResponseWriter, r *http.Request, dept 
 }
 
 func (h *Handlers) listLicenses(w http.ResponseWriter, r *http.Request) {
+	serveDepartment(h, w, r, "list licences", func(ctx context.Context, dept string) ([]License, error) {
+		return h.s.ListLicenses(ctx, LicenseFilter{Department: dept, WithPool: true, Product: r.URL.Query().Get("product")})
+	})
+}
+
+// serveDepartment answers a read of the caller's department filter (403/404
+// written by department): read's result is the 200 body, its error a 500.
+func serveDepartment[T any](h *Handlers, w http.ResponseWriter, r *http.Request, what string, read func(ctx context.Context, dept string) (T, error)) {
 	_, dept, ok := h.department(w, r)
 	if !ok {
 		return
 	}
-	ls, err := h.s.ListLicenses(r.Context(), LicenseFilter{Department: dept, WithPool: true, Product: r.URL.Query().Get("product")})
+	v, err := read(r.Context(), dept)
 	if err != nil {
-		h.internal(w, "list licences", err)
+		h.internal(w, what, err)
 		return
 	}
-	respond.JSON(w, http.StatusOK, ls)
+	respond.JSON(w, http.StatusOK, v)
 }
 
 // canWrite checks that the caller may write a licence of department dept:
@@ -385,32 +393,17 @@ func (h *Handlers) compliance(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handlers) details(w http.ResponseWriter, r *http.Request) {
-	_, dept, ok := h.department(w, r)
-	if !ok {
-		return
-	}
-	ds, err := h.s.Details(r.Context(), dept)
-	if err != nil {
-		h.internal(w, "ledger details", err)
-		return
-	}
-	if ds == nil {
-		ds = []Detail{}
-	}
-	respond.JSON(w, http.StatusOK, ds)
+	serveDepartment(h, w, r, "ledger details", func(ctx context.Context, dept string) ([]Detail, error) {
+		ds, err := h.s.Details(ctx, dept)
+		if ds == nil {
+			ds = []Detail{} // [] rather than null
+		}
+		return ds, err
+	})
 }
 
 func (h *Handlers) maintenance(w http.ResponseWriter, r *http.Request) {
-	_, dept, ok := h.department(w, r)
-	if !ok {
-		return
-	}
-	ev, err := h.s.Maintenance(r.Context(), dept)
-	if err != nil {
-		h.internal(w, "ledger maintenance", err)
-		return
-	}
-	respond.JSON(w, http.StatusOK, ev)
+	serveDepartment(h, w, r, "ledger maintenance", h.s.Maintenance)
 }
 
 func (h *Handlers) exportTables(w http.ResponseWriter, r *http.Request) {
@@ -423,34 +416,40 @@ func (h *Handlers) exportTables(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	table := r.URL.Query().Get("table")
-	var head []string
-	var rows [][]string
+	var build tableBuilder
 	switch table {
 	case TableSummary, "":
 		table = TableSummary
-		sum, err := h.s.Summary(r.Context(), dept)
-		if err != nil {
-			h.internal(w, "ledger summary", err)
-			return
-		}
-		head, rows = SummaryTable(sum)
+		build = buildTable(h.s.Summary, SummaryTable)
 	case TableDetails:
-		ds, err := h.s.Details(r.Context(), dept)
-		if err != nil {
-			h.internal(w, "ledger details", err)
-			return
-		}
-		head, rows = DetailsTable(ds)
+		build = buildTable(h.s.Details, DetailsTable)
 	case TableMaintenance:
-		ev, err := h.s.Maintenance(r.Context(), dept)
-		if err != nil {
-			h.internal(w, "ledger maintenance", err)
-			return
-		}
-		head, rows = MaintenanceTable(ev)
+		build = buildTable(h.s.Maintenance, MaintenanceTable)
 	default:
 		respond.Error(w, http.StatusBadRequest, "table must be summary, details or maintenance", map[string]string{"table": table})
 		return
 	}
+	head, rows, err := build(r.Context(), dept)
+	if err != nil {
+		h.internal(w, "ledger "+table, err)
+		return
+	}
 	h.sendTable(w, format, table, head, rows)
+}
+
+// tableBuilder reads one ledger table of a department ("" = all) as a
+// header and rows.
+type tableBuilder func(ctx context.Context, dept string) (head []string, rows [][]string, err error)
+
+// buildTable joins a store read to the function that lays its result out
+// as a table.
+func buildTable[T any](read func(ctx context.Context, dept string) (T, error), layout func(T) ([]string, [][]string)) tableBuilder {
+	return func(ctx context.Context, dept string) ([]string, [][]string, error) {
+		v, err := read(ctx, dept)
+		if err != nil {
+			return nil, nil, err
+		}
+		head, rows := layout(v)
+		return head, rows, nil
+	}
 }

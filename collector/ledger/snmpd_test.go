@@ -3,7 +3,6 @@ package ledger
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,12 +25,7 @@ func startSnmpd(t *testing.T) (port int, community string) {
 	t.Helper()
 	bin := testenv.Binary(t, "snmpd")
 	dir := t.TempDir()
-	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port = pc.LocalAddr().(*net.UDPAddr).Port
-	pc.Close()
+	port = testenv.FreeUDPPort(t)
 	community = "egl-ledger-test"
 	conf := filepath.Join(dir, "snmpd.conf")
 	if err := os.WriteFile(conf, []byte(fmt.Sprintf("rocommunity %s 127.0.0.1\nsysName ledger-snmpd\n", community)), 0o600); err != nil {

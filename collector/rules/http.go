@@ -2,6 +2,7 @@ package rules
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -181,18 +182,16 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 }
 
 func (h *Handlers) acknowledge(w http.ResponseWriter, r *http.Request) {
-	var b noteBody
-	if !decode(w, r, &b) {
-		return
-	}
-	v, u, ok := h.visible(w, r)
-	if !ok {
-		return
-	}
-	h.answer(w, "acknowledge", v.Department)(h.st.Acknowledge(r.Context(), v.ID, u.Name, b.Note))
+	h.noteTransition(w, r, "acknowledge", h.st.Acknowledge)
 }
 
 func (h *Handlers) resolve(w http.ResponseWriter, r *http.Request) {
+	h.noteTransition(w, r, "resolve", h.st.Resolve)
+}
+
+// noteTransition serves a status change whose body carries only a note
+// (acknowledge, resolve): body first, then visibility, then apply.
+func (h *Handlers) noteTransition(w http.ResponseWriter, r *http.Request, what string, apply func(ctx context.Context, id, by, note string) (wire.Violation, error)) {
 	var b noteBody
 	if !decode(w, r, &b) {
 		return
@@ -201,7 +200,7 @@ func (h *Handlers) resolve(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h.answer(w, "resolve", v.Department)(h.st.Resolve(r.Context(), v.ID, u.Name, b.Note))
+	h.answer(w, what, v.Department)(apply(r.Context(), v.ID, u.Name, b.Note))
 }
 
 func (h *Handlers) exempt(w http.ResponseWriter, r *http.Request) {

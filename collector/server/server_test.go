@@ -54,12 +54,7 @@ func selfSigned(t *testing.T) (string, string, *x509.CertPool) {
 }
 
 func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return fmt.Sprintf("127.0.0.1:%d", testenv.FreeTCPPort(t))
 }
 
 type syncBuf struct {

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/egovnet/egovnet/agent/probe/icmp/pace"
+	"github.com/egovnet/egovnet/agent/probe/icmp/rtt"
 )
 
 const (
@@ -36,9 +37,9 @@ type scanner struct {
 	nfound atomic.Int64
 	wake   chan struct{}
 
-	mu           sync.Mutex // entries, srtt, rttvar
-	entries      []Entry
-	srtt, rttvar time.Duration
+	mu      sync.Mutex // entries, rtt
+	entries []Entry
+	rtt     rtt.Estimator
 
 	err error
 }
@@ -101,15 +102,7 @@ func (s *scanner) run(ctx context.Context) {
 	frame := s.request()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	sleep := func(d time.Duration) bool {
-		timer.Reset(d)
-		select {
-		case <-ctx.Done():
-			return false
-		case <-timer.C:
-			return true
-		}
-	}
+	allIn := func() bool { return s.nfound.Load() >= int64(s.j.total) }
 	for round := 0; round <= s.opts.Retries; round++ {
 		var i uint64
 		for _, r := range s.j.ranges {
@@ -117,14 +110,8 @@ func (s *scanner) run(ctx context.Context) {
 				if s.isFound(i) {
 					continue
 				}
-				for {
-					w := s.pacer.Reserve(time.Since(s.start))
-					if w == 0 {
-						break
-					}
-					if !sleep(max(w, 20*time.Microsecond)) {
-						return
-					}
+				if !s.pacer.Wait(ctx, timer, s.start) {
+					return
 				}
 				binary.BigEndian.PutUint32(frame[38:], uint32(v))
 				s.sentAt[i].Store(int64(time.Since(s.start)))
@@ -135,20 +122,8 @@ func (s *scanner) run(ctx context.Context) {
 			}
 		}
 		// Wait for the replies to this round, or less if all are in.
-		deadline := time.Now().Add(s.wait())
-		for s.nfound.Load() < int64(s.j.total) {
-			left := time.Until(deadline)
-			if left <= 0 {
-				break
-			}
-			timer.Reset(left)
-			select {
-			case <-ctx.Done():
-				return
-			case <-timer.C:
-			case <-s.wake:
-				timer.Stop()
-			}
+		if !pace.AwaitReplies(ctx, timer, s.wake, s.wait(), allIn) {
+			return
 		}
 		if s.nfound.Load() == int64(s.j.total) || ctx.Err() != nil {
 			return
@@ -161,8 +136,8 @@ func (s *scanner) wait() time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d := s.opts.Timeout
-	if s.srtt > 0 {
-		d = s.srtt + 4*s.rttvar
+	if s.rtt.SRTT() > 0 {
+		d = s.rtt.RTO()
 	}
 	return min(max(d, s.opts.MinTimeout), s.opts.Timeout)
 }
@@ -208,20 +183,11 @@ func (s *scanner) receive() {
 		if w.Or(bit)&bit != 0 {
 			continue // duplicate
 		}
-		rtt := now - time.Duration(s.sentAt[i].Load())
+		sample := now - time.Duration(s.sentAt[i].Load())
 		s.mu.Lock()
 		s.entries = append(s.entries, Entry{IP: addr4(ip), MAC: mac, Iface: s.j.ifc.Name})
-		if rtt > 0 {
-			if s.srtt == 0 {
-				s.srtt, s.rttvar = rtt, rtt/2
-			} else {
-				d := s.srtt - rtt
-				if d < 0 {
-					d = -d
-				}
-				s.rttvar = (3*s.rttvar + d) / 4
-				s.srtt = (7*s.srtt + rtt) / 8
-			}
+		if sample > 0 {
+			s.rtt.Observe(sample)
 		}
 		s.mu.Unlock()
 		s.nfound.Add(1)

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"github.com/egovnet/egovnet/internal/testenv"
 )
 
 func gbk(t *testing.T, s string) string {
@@ -123,9 +125,7 @@ func TestFetchManyRecordsFailures(t *testing.T) {
 	}))
 	defer srv.Close()
 	a, p := target(t, srv.URL)
-	l, _ := net.Listen("tcp", "127.0.0.1:0")
-	dead := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	dead := testenv.FreeTCPPort(t)
 	res := FetchMany(context.Background(), []Target{{a, dead}, {a, p}}, Options{Timeout: 2 * time.Second})
 	if len(res) != 2 {
 		t.Fatalf("results %d", len(res))

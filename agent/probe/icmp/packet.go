@@ -3,6 +3,8 @@ package icmp
 import (
 	"encoding/binary"
 	"time"
+
+	"github.com/egovnet/egovnet/agent/probe/icmp/icmpsock"
 )
 
 // ICMP types this package sends and reads.
@@ -48,7 +50,7 @@ func marshalEcho(b []byte, v6 bool, id uint16, nonce uint64, p probe) []byte {
 	b[21], b[22], b[23] = 0, 0, 0
 	binary.BigEndian.PutUint64(b[24:], uint64(p.sent))
 	if !v6 {
-		binary.BigEndian.PutUint16(b[2:], checksum(b))
+		binary.BigEndian.PutUint16(b[2:], icmpsock.Checksum(b))
 	}
 	return b
 }
@@ -58,23 +60,8 @@ func restamp(b []byte, v6 bool, sent time.Duration) {
 	binary.BigEndian.PutUint64(b[24:], uint64(sent))
 	if !v6 {
 		b[2], b[3] = 0, 0
-		binary.BigEndian.PutUint16(b[2:], checksum(b))
+		binary.BigEndian.PutUint16(b[2:], icmpsock.Checksum(b))
 	}
-}
-
-// checksum is the Internet checksum (RFC 1071).
-func checksum(b []byte) uint16 {
-	var s uint32
-	for i := 0; i+1 < len(b); i += 2 {
-		s += uint32(b[i])<<8 | uint32(b[i+1])
-	}
-	if len(b)%2 == 1 {
-		s += uint32(b[len(b)-1]) << 8
-	}
-	for s>>16 != 0 {
-		s = s&0xffff + s>>16
-	}
-	return ^uint16(s)
 }
 
 // verdict says why a received packet was or was not taken as a reply.

@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/egovnet/egovnet/agent/probe/icmp/icmpsock"
 )
 
 func testMatcher(checkID bool) *matcher {
@@ -92,11 +94,11 @@ func TestMatchPingSocketIgnoresID(t *testing.T) {
 
 func TestEchoChecksum(t *testing.T) {
 	b := marshalEcho(make([]byte, probeLen), false, 0x1234, 42, probe{index: 9, sent: time.Second})
-	if checksum(b) != 0 {
+	if icmpsock.Checksum(b) != 0 {
 		t.Fatalf("checksum of a marshalled request does not verify")
 	}
 	restamp(b, false, 2*time.Second)
-	if checksum(b) != 0 {
+	if icmpsock.Checksum(b) != 0 {
 		t.Fatalf("checksum after restamp does not verify")
 	}
 }

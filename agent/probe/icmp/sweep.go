@@ -22,6 +22,7 @@ import (
 
 	"github.com/egovnet/egovnet/agent/probe/icmp/icmpsock"
 	"github.com/egovnet/egovnet/agent/probe/icmp/pace"
+	"github.com/egovnet/egovnet/agent/probe/icmp/rtt"
 )
 
 // Defaults applied to zero Options fields.
@@ -236,9 +237,9 @@ type engine struct {
 	next  uint64 // targets given their first probe (sender-owned)
 
 	// receiver-owned until it stops
-	replies      []found
-	dups         int64
-	srtt, rttvar time.Duration
+	replies []found
+	dups    int64
+	rtt     rtt.Estimator
 
 	errs errorSet
 }
@@ -347,7 +348,7 @@ func (e *engine) send(ctx context.Context) {
 		if wait < 0 {
 			return // everything sent, answered or given up
 		}
-		timer.Reset(max(wait, 20*time.Microsecond))
+		timer.Reset(max(wait, pace.MinSleep))
 		select {
 		case <-ctx.Done():
 		case <-timer.C:
@@ -468,9 +469,9 @@ func (e *engine) handle(b []byte, src [16]byte, now time.Duration) {
 		e.dups++
 		return
 	}
-	rtt := now - p.sent
-	e.replies = append(e.replies, found{index: p.index, rtt: rtt})
-	e.observe(rtt)
+	sample := now - p.sent
+	e.replies = append(e.replies, found{index: p.index, rtt: sample})
+	e.observe(sample)
 	select {
 	case e.wake <- struct{}{}:
 	default:
@@ -478,16 +479,7 @@ func (e *engine) handle(b []byte, src [16]byte, now time.Duration) {
 }
 
 // observe folds one RTT sample into the adaptive timeout (RFC 6298).
-func (e *engine) observe(rtt time.Duration) {
-	if e.srtt == 0 {
-		e.srtt, e.rttvar = rtt, rtt/2
-	} else {
-		d := e.srtt - rtt
-		if d < 0 {
-			d = -d
-		}
-		e.rttvar = (3*e.rttvar + d) / 4
-		e.srtt = (7*e.srtt + rtt) / 8
-	}
-	e.rto.Store(int64(e.srtt + 4*e.rttvar))
+func (e *engine) observe(sample time.Duration) {
+	e.rtt.Observe(sample)
+	e.rto.Store(int64(e.rtt.RTO()))
 }

@@ -62,17 +62,8 @@ func (tr *tracer) run(ctx context.Context) {
 				if !tr.needs(i, ttl) {
 					continue
 				}
-				for {
-					w := tr.pacer.Reserve(time.Since(tr.start))
-					if w == 0 {
-						break
-					}
-					timer.Reset(max(w, 20*time.Microsecond))
-					select {
-					case <-ctx.Done():
-						return
-					case <-timer.C:
-					}
+				if !tr.pacer.Wait(ctx, timer, tr.start) {
+					return
 				}
 				if err := tr.send(i, ttl); err != nil {
 					if tr.err == nil {
@@ -86,20 +77,8 @@ func (tr *tracer) run(ctx context.Context) {
 		if sent == 0 {
 			return
 		}
-		deadline := time.Now().Add(tr.opts.Timeout)
-		for !tr.complete() {
-			left := time.Until(deadline)
-			if left <= 0 {
-				break
-			}
-			timer.Reset(left)
-			select {
-			case <-ctx.Done():
-				return
-			case <-timer.C:
-			case <-tr.wake:
-				timer.Stop()
-			}
+		if !pace.AwaitReplies(ctx, timer, tr.wake, tr.opts.Timeout, tr.complete) {
+			return
 		}
 		if tr.complete() {
 			return
@@ -149,7 +128,7 @@ func (tr *tracer) send(i, ttl int) error {
 	now := time.Since(tr.start)
 	binary.BigEndian.PutUint64(b[16:], uint64(now))
 	if !tr.conn.V6 {
-		binary.BigEndian.PutUint16(b[2:], checksum(b[:]))
+		binary.BigEndian.PutUint16(b[2:], icmpsock.Checksum(b[:]))
 	}
 	tr.mu.Lock()
 	tr.targets[i].hops[ttl].sentAt = now
@@ -288,19 +267,4 @@ func parse(b []byte, v6 bool) (answer, bool) {
 		r.hasNonce, r.nonce = true, binary.BigEndian.Uint64(icmp[8:])
 	}
 	return r, true
-}
-
-// checksum is the Internet checksum (RFC 1071).
-func checksum(b []byte) uint16 {
-	var s uint32
-	for i := 0; i+1 < len(b); i += 2 {
-		s += uint32(b[i])<<8 | uint32(b[i+1])
-	}
-	if len(b)%2 == 1 {
-		s += uint32(b[len(b)-1]) << 8
-	}
-	for s>>16 != 0 {
-		s = s&0xffff + s>>16
-	}
-	return ^uint16(s)
 }

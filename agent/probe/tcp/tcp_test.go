@@ -9,37 +9,13 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/egovnet/egovnet/internal/testenv"
 )
 
-// closedPort returns a loopback port that refuses connections.
-func closedPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	return port
-}
-
 func TestScanRealListener(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	open := l.Addr().(*net.TCPAddr).Port
-	closed := closedPort(t)
+	open := testenv.OpenTCPPort(t)
+	closed := testenv.FreeTCPPort(t)
 	lo := netip.MustParseAddr("127.0.0.1")
 	res, err := Scan(context.Background(), []netip.Addr{lo}, []int{closed, open}, Options{Timeout: 2 * time.Second, Workers: 4})
 	if err != nil {
@@ -117,7 +93,7 @@ func TestScanBoundedAndRetries(t *testing.T) {
 func TestScanCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	res, err := Scan(ctx, []netip.Addr{netip.MustParseAddr("127.0.0.1")}, []int{closedPort(t)}, Options{})
+	res, err := Scan(ctx, []netip.Addr{netip.MustParseAddr("127.0.0.1")}, []int{testenv.FreeTCPPort(t)}, Options{})
 	if err != context.Canceled || len(res.Hosts) != 0 {
 		t.Fatalf("res %+v err %v", res, err)
 	}

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/egovnet/egovnet/internal/testenv"
 )
 
 // udpResponder serves answer(req) (nil: stay silent) on a fresh loopback port.
@@ -168,17 +170,6 @@ func pptpDaemon(t *testing.T, reply bool) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func freeUDPPort(t *testing.T) int {
-	t.Helper()
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := c.LocalAddr().(*net.UDPAddr).Port
-	c.Close()
-	return p
-}
-
 func TestProbes(t *testing.T) {
 	silent := udpResponder(t, func([]byte) []byte { return nil })
 	echo := udpResponder(t, func(b []byte) []byte { return b })
@@ -198,7 +189,7 @@ func TestProbes(t *testing.T) {
 		{"l2tp answers", ProbeL2TP, udpResponder(t, l2tpDaemon), true},
 		{"l2tp echo", ProbeL2TP, echo, false},
 		{"silent", ProbeIKE, silent, false},
-		{"port unreachable", ProbeOpenVPN, freeUDPPort(t), false},
+		{"port unreachable", ProbeOpenVPN, testenv.FreeUDPPort(t), false},
 		{"pptp answers", ProbePPTP, pptpDaemon(t, true), true},
 		{"pptp wrong magic", ProbePPTP, pptpDaemon(t, false), false},
 	}
@@ -222,7 +213,7 @@ func TestProbes(t *testing.T) {
 func TestCheck(t *testing.T) {
 	svcs := []Service{
 		{Name: "ike", Proto: "udp", Port: udpResponder(t, ikeDaemon(false, false)), Probe: ProbeIKE},
-		{Name: "openvpn", Proto: "udp", Port: freeUDPPort(t), Probe: ProbeOpenVPN},
+		{Name: "openvpn", Proto: "udp", Port: testenv.FreeUDPPort(t), Probe: ProbeOpenVPN},
 		{Name: "l2tp", Proto: "udp", Port: udpResponder(t, l2tpDaemon), Probe: ProbeL2TP},
 		{Name: "pptp", Proto: "tcp", Port: pptpDaemon(t, true), Probe: ProbePPTP},
 	}

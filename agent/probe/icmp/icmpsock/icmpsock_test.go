@@ -93,3 +93,23 @@ func TestBatchRoundTripOnLoopback(t *testing.T) {
 		}
 	}
 }
+
+func TestChecksum(t *testing.T) {
+	tests := []struct {
+		name string
+		in   []byte
+		want uint16
+	}{
+		{"empty", nil, 0xffff},
+		{"RFC 1071 example", []byte{0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7}, 0x220d},
+		{"odd length pads with zero", []byte{0x00, 0x01, 0xf2}, ^uint16(0xf201)},
+		{"end-around carry", []byte{0xff, 0xff, 0xff, 0xff, 0x00, 0x02}, 0xfffd},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Checksum(tt.in); got != tt.want {
+				t.Fatalf("Checksum(% x) = %#04x, want %#04x", tt.in, got, tt.want)
+			}
+		})
+	}
+}

@@ -3,13 +3,19 @@
 // packet never reaches a high rate; this pacer lets a late sender catch up
 // with a short burst and never exceeds the rate over any longer window
 // (the generic cell rate algorithm). Sweeps, ARP scans and path probes
-// share it.
+// share it, and ARP scans and path probes also share the wait for the
+// replies to a round (AwaitReplies).
 package pace
 
 import (
+	"context"
 	"sync"
 	"time"
 )
+
+// MinSleep is the shortest sleep a sender takes between tries: a shorter
+// timer only spins on a loaded host.
+const MinSleep = 20 * time.Microsecond
 
 // DefaultBurst is the burst for a rate: about 2 ms worth, at least 1.
 func DefaultBurst(rate int) int { return max(1, rate/500) }
@@ -55,4 +61,46 @@ func (p *Pacer) Reserve(now time.Duration) time.Duration {
 	}
 	p.tat += p.interval
 	return 0
+}
+
+// Wait blocks until Reserve grants a slot on the clock time.Since(start),
+// sleeping on timer (at least MinSleep) between tries; it returns false when
+// ctx ends first. timer is the caller's, reused to spare an allocation per
+// packet.
+func (p *Pacer) Wait(ctx context.Context, timer *time.Timer, start time.Time) bool {
+	for {
+		w := p.Reserve(time.Since(start))
+		if w == 0 {
+			return true
+		}
+		timer.Reset(max(w, MinSleep))
+		select {
+		case <-ctx.Done():
+			return false
+		case <-timer.C:
+		}
+	}
+}
+
+// AwaitReplies waits up to d for done to hold, checking it again whenever
+// wake fires (the receiver signals each new answer), so a round ends as soon
+// as every answer is in. It returns false when ctx ends first. timer is the
+// caller's, as for Wait.
+func AwaitReplies(ctx context.Context, timer *time.Timer, wake <-chan struct{}, d time.Duration, done func() bool) bool {
+	deadline := time.Now().Add(d)
+	for !done() {
+		left := time.Until(deadline)
+		if left <= 0 {
+			break
+		}
+		timer.Reset(left)
+		select {
+		case <-ctx.Done():
+			return false
+		case <-timer.C:
+		case <-wake:
+			timer.Stop()
+		}
+	}
+	return true
 }

@@ -1,6 +1,8 @@
 package pace
 
 import (
+	"context"
+	"sync"
 	"testing"
 	"time"
 )
@@ -67,5 +69,68 @@ func TestPacerUnlimited(t *testing.T) {
 		if w := p.Reserve(0); w != 0 {
 			t.Fatalf("unlimited pacer asked to wait %v", w)
 		}
+	}
+}
+
+func TestPacerWait(t *testing.T) {
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name string
+		p    *Pacer
+		ctx  context.Context
+		want bool
+	}{
+		{"unpaced grants at once", New(0, 0), context.Background(), true},
+		{"first packet of a burst is granted", New(1, 1), cancelled, true},
+		{"cancelled context stops the wait", func() *Pacer { p := New(1, 1); p.Reserve(0); return p }(), cancelled, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			timer := time.NewTimer(time.Hour)
+			defer timer.Stop()
+			if got := tt.p.Wait(tt.ctx, timer, time.Now()); got != tt.want {
+				t.Fatalf("Wait = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAwaitReplies(t *testing.T) {
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name  string
+		ctx   context.Context
+		d     time.Duration
+		ready bool // done holds from the start
+		wake  bool // a receiver makes done hold and signals wake
+		want  bool
+	}{
+		{"already done", cancelled, time.Hour, true, false, true},
+		{"cancelled while waiting", cancelled, time.Hour, false, false, false},
+		{"no time left ends the round", context.Background(), 0, false, false, true},
+		{"wake ends the round early", context.Background(), time.Hour, false, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			timer := time.NewTimer(time.Hour)
+			defer timer.Stop()
+			var mu sync.Mutex
+			done := tt.ready
+			wake := make(chan struct{}, 1)
+			if tt.wake {
+				go func() {
+					mu.Lock()
+					done = true
+					mu.Unlock()
+					wake <- struct{}{}
+				}()
+			}
+			isDone := func() bool { mu.Lock(); defer mu.Unlock(); return done }
+			if got := AwaitReplies(tt.ctx, timer, wake, tt.d, isDone); got != tt.want {
+				t.Fatalf("AwaitReplies = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
