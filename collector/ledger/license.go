@@ -69,11 +69,16 @@ const (
 	maxText  = 512
 	maxShort = 128
 	maxSeats = 10_000_000
+	// candidates listed in the error for an ambiguous product
+	maxCandidates = 12
 )
 
-// Normalize validates l and fills the catalog fields: the product may be a
-// catalog key or any name the catalog recognises ("WPS Office 2019",
-// "达梦数据库"). Every problem is reported at once.
+// Normalize validates l and fills the catalog fields. The product may be a
+// catalog key ("windows"), a product's display name in English or Chinese
+// as `catalog match` prints it ("Microsoft Windows", "Windows操作系统"), or
+// any name or alias that resolves to exactly one product ("WPS Office
+// 2019", "达梦数据库"); an ambiguous name is rejected with the candidate
+// keys (see catalog.Resolve). Every problem is reported at once.
 func (l *License) Normalize(cat *catalog.Catalog) error {
 	var p []string
 	bad := func(format string, args ...any) { p = append(p, fmt.Sprintf(format, args...)) }
@@ -104,21 +109,26 @@ func (l *License) Normalize(cat *catalog.Catalog) error {
 		if name == "" {
 			name = l.ProductName
 		}
-		prod, ok := cat.Product(strings.ToLower(name))
-		var lib catalog.Result
-		if !ok {
-			r := cat.MatchName(name)
-			if r.Known() && r.Kind != catalog.KindLibrary {
-				prod, _ = cat.Product(r.ProductKey)
-			} else if r.Known() {
-				lib = r
+		res := cat.Resolve(name)
+		prod := res.Product
+		switch {
+		case prod != nil:
+		case len(res.Candidates) > 0:
+			var cs []string
+			for i, c := range res.Candidates {
+				if i == maxCandidates {
+					cs = append(cs, fmt.Sprintf("… %d more", len(res.Candidates)-i))
+					break
+				}
+				cs = append(cs, fmt.Sprintf("%s (%s / %s)", c.Key, c.NameZH, c.Name))
 			}
+			bad("product: %q is ambiguous, it names %d catalog products: %s; give one of these keys", name, len(res.Candidates), strings.Join(cs, ", "))
+		case res.Library != nil:
+			bad("product: %q is a library or part of %s (%s), which needs no licence of its own; license the product itself", name, res.Library.Name, res.Library.Key)
+		default:
+			bad("product: %q is not in the software catalog: give a catalog key, the product name `egovnet-collector catalog match` prints (e.g. \"Microsoft Windows\", \"WPS Office办公软件\") or a name it recognises", name)
 		}
-		if prod == nil && lib.Known() {
-			bad("product: %q is a library or part of %s (%s), which needs no licence of its own; license the product itself", name, lib.Product, lib.ProductKey)
-		} else if prod == nil {
-			bad("product: %q is not in the software catalog (check it with `egovnet-collector catalog match`)", name)
-		} else {
+		if prod != nil {
 			l.Product = prod.Key
 			if l.ProductName == "" || strings.EqualFold(l.ProductName, prod.Key) {
 				l.ProductName = prod.NameZH

@@ -8,9 +8,18 @@
 //
 // Classification policy (documented because inspectors and users rely on it):
 //   - kind "install": the product itself (server, desktop application). Counted.
-//   - kind "client": a client tool of a product (postgresql-client, SSMS,
-//     mysql-workbench). Keeps the product's category, is never counted as a
-//     licensed install (client tools ship free with the server licence).
+//   - kind "client": a client or management tool of a product
+//     (postgresql-client, SSMS, Oracle Instant Client, SQL Developer,
+//     MySQL Workbench, pgAdmin, 达梦管理工具). Keeps the product's category,
+//     is never counted as a licensed install and is not commercial on its
+//     own (client tools ship free with the server licence), so it can never
+//     raise unlicensed-software.
+//   - third-party database tools sold on their own licence (Navicat, Toad,
+//     PL/SQL Developer, DataGrip) are products of their own in category
+//     "other", commercial: they are inventoried with their real vendor, but
+//     are outside the legalization categories (OS, database, middleware,
+//     antivirus, office, layout), so they raise no finding; free ones
+//     (DBeaver Community, HeidiSQL) likewise, not commercial.
 //   - kind "library": libraries, runtimes, drivers, -dev/-doc/-common parts
 //     (mysql-common, libpq5, ODBC/JDBC drivers). Category "other": they are
 //     not the product and need no licence of their own.

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"unicode/utf8"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -126,39 +127,136 @@ func TestParsePackage(t *testing.T) {
 
 func TestDecodeName(t *testing.T) {
 	cases := []struct {
-		hex, want string
+		name, hex, want string
 	}{
-		// Windows Server 2003 hrSWInstalledName in GBK (ssd-windows-server-2003)
-		{"57696e646f777320536572766572203230303320b0b2c8abb8fcd0c220284b423430313235393829", "Windows Server 2003 安全更新 (KB4012598)"},
-		// "WinRAR 4.20 (32 位)": GBK bytes that also happen to be valid UTF-8 ("λ")
-		{"57696e52415220342e32302028333220cebb29", "WinRAR 4.20 (32 位)"},
-		{"e993b6e6b2b3e9ba92e9ba9f", "银河麒麟"},
-		{"4d7953514c00", "MySQL"},
+		// valid UTF-8 is never re-decoded, whatever else it could be
+		{"utf8 french", hex.EncodeToString([]byte("Microsoft Office Professionnel Plus 2016 - français")), "Microsoft Office Professionnel Plus 2016 - français"},
+		{"utf8 cafe", hex.EncodeToString([]byte("Café 1.0")), "Café 1.0"},
+		{"utf8 german", hex.EncodeToString([]byte("Müller Ärzte Büro")), "Müller Ärzte Büro"},
+		{"utf8 cyrillic", hex.EncodeToString([]byte("Антивирус Касперского")), "Антивирус Касперского"},
+		{"utf8 chinese", "e993b6e6b2b3e9ba92e9ba9f", "银河麒麟"},
+		{"utf8 mixed", hex.EncodeToString([]byte("WPS Office 2019 专业版 – Ελληνικά")), "WPS Office 2019 专业版 – Ελληνικά"},
+		// "WinRAR 4.20 (32 位)" in GBK is valid UTF-8 ("λ"): kept as UTF-8 by rule
+		{"gbk that is valid utf8 stays utf8", "57696e52415220342e32302028333220cebb29", "WinRAR 4.20 (32 λ)"},
+		{"nul terminated", "4d7953514c00", "MySQL"},
+		// not UTF-8: GB18030 when it decodes cleanly and reads as Chinese
+		{"gbk hrSW (ssd-windows-server-2003)", "57696e646f777320536572766572203230303320b0b2c8abb8fcd0c220284b423430313235393829", "Windows Server 2003 安全更新 (KB4012598)"},
+		{"gbk kylin", "d2f8bad3f7e8f7ebb8dfbcb6b7fecef1c6f7b2d9d7f7cfb5cdb3", "银河麒麟高级服务器操作系统"},
+		{"gbk rising", "c8f0d0c7c9b1b6bec8edbcfe", "瑞星杀毒软件"},
+		{"gbk qianxin", "c6e6b0b2d0c5ccecc7e6d6d5b6cbb0b2c8abb9dcc0edcfb5cdb3", "奇安信天擎终端安全管理系统"},
+		{"gbk dameng", "b4efc3cecafdbeddbfe2b9dcc0edcfb5cdb3205638", "达梦数据库管理系统 V8"},
+		{"gb18030 four-byte", "8139ee39", "㐀"},
+		{"gbk extension char among common ones", "b1b1bea9cad088d2d4b4bfc6bcbcd3d0cfdeb9abcbbe20c8edbcfe", "北京市堃源科技有限公司 软件"},
+		// not UTF-8, not Chinese: CP1251 Cyrillic, then Windows-1252
+		{"cp1251 kaspersky", "c0edf2e8e2e8f0f3f120cae0f1efe5f0f1eaeee3ee", "Антивирус Касперского"},
+		{"cp1251 office", "4d6963726f736f6674204f666669636520eff0eef4e5f1f1e8eeede0ebfcedfbe920efebfef12032303136", "Microsoft Office профессиональный плюс 2016"},
+		{"cp1251 kes", "4b6173706572736b7920456e64706f696e7420536563757269747920313120e4ebff2057696e646f7773", "Kaspersky Endpoint Security 11 для Windows"},
+		{"cp1251 yandex", "dfede4e5eaf12ec1f0e0f3e7e5f0", "Яндекс.Браузер"},
+		{"cp1252 cafe", "436166e920312e30", "Café 1.0"},
+		{"cp1252 french", "4d6963726f736f6674204f66666963652050726f66657373696f6e6e656c20506c75732032303136202d206672616ee7616973", "Microsoft Office Professionnel Plus 2016 - français"},
+		{"cp1252 german", "4dfc6c6c657220c4727a7465", "Müller Ärzte"},
 	}
 	for _, tc := range cases {
-		b, _ := hex.DecodeString(tc.hex)
-		if got := DecodeName(b); got != tc.want {
-			t.Errorf("DecodeName(%s) = %q, want %q", tc.hex, got, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := hex.DecodeString(tc.hex)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := DecodeName(b)
+			if got != tc.want {
+				t.Errorf("DecodeName(%s) = %q, want %q", tc.hex, got, tc.want)
+			}
+			if !utf8.ValidString(got) {
+				t.Errorf("DecodeName(%s) is not UTF-8", tc.hex)
+			}
+		})
+	}
+	// ReadInputs goes through DecodeName: the review's reproduction
+	ins, err := ReadInputs(strings.NewReader("Microsoft Office Professionnel Plus 2016 - français\nCafé 1.0\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ins) != 2 || ins[0].Name != "Microsoft Office Professionnel Plus 2016 - français" || ins[1].Name != "Café 1.0" {
+		t.Errorf("ReadInputs garbled UTF-8: %+v", ins)
 	}
 }
 
 func TestExtractVersion(t *testing.T) {
-	cases := map[string]string{
-		"JUNOS Base OS Software Suite [13.3R9.13]":                       "13.3R9.13",
-		"WPS Office (11.1.0.11294)":                                      "11.1.0.11294",
-		"人大金仓数据库KingbaseES V8R6":                                         "V8R6",
-		"Microsoft Office Professional Plus 2016":                        "2016",
-		"Windows Server 2008 R2 Enterprise":                              "2008 R2",
-		"Security Update for Windows XP (KB2621440)":                     "",
-		"Oracle Database 11g Express Edition":                            "11g",
-		"Microsoft Visual C++ 2008 Redistributable - x86 9.0.30729.4148": "9.0.30729.4148",
-		"Windows 10 Pro":                                                 "10",
+	// Real display names (Windows uninstall keys, hrSWInstalledName,
+	// os-release, purchase lists). Digits of a product's name are not its
+	// version: NOD32, Microsoft 365, 360安全卫士, 7-Zip, Db2, GBase 8s.
+	cases := []struct{ name, want string }{
+		{"JUNOS Base OS Software Suite [13.3R9.13]", "13.3R9.13"},
+		{"人大金仓数据库KingbaseES V8R6", "V8R6"},
+		{"Microsoft Office Professional Plus 2016", "2016"},
+		{"Windows Server 2008 R2 Enterprise", "2008 R2"},
+		{"Security Update for Windows XP (KB2621440)", ""},
+		{"Windows Server 2003 安全更新 (KB4012598)", "2003"},
+		{"Oracle Database 11g Express Edition", "11g"},
+		{"Microsoft Visual C++ 2008 Redistributable - x86 9.0.30729.4148", "9.0.30729.4148"},
+		{"Microsoft Visual C++ 2015-2019 Redistributable (x64) - 14.28.29913", "14.28.29913"},
+		{"Windows 10 Pro", "10"},
+		{"ESET NOD32 Antivirus", ""},
+		{"ESET NOD32 Antivirus 16.0.22.0", "16.0.22.0"},
+		{"Microsoft 365 Apps for enterprise - zh-cn", ""},
+		{"Microsoft Office 365 ProPlus - en-us", ""},
+		{"Microsoft 365 - zh-cn 16.0.17328.20162", "16.0.17328.20162"},
+		{"WPS 365", ""},
+		{"WPS Office (11.1.0.11830)", "11.1.0.11830"},
+		{"WPS Office 2019 专业版", "2019"},
+		{"360安全卫士 13.0.0.2001", "13.0.0.2001"},
+		{"360安全卫士", ""},
+		{"360 Total Security", ""},
+		{"Norton 360", ""},
+		{"Kingsoft Antivirus 2011", "2011"},
+		{"江民杀毒软件KV2011", "2011"},
+		{"Symantec Endpoint Protection 14", "14"},
+		{"Windows Server 2019 Datacenter", "2019"},
+		{"Windows Server 2012 R2 Standard", "2012 R2"},
+		{"Windows 11 专业版", "11"},
+		{"Windows 7 旗舰版", "7"},
+		{"Red Hat Enterprise Linux release 8.6 (Ootpa)", "8.6"},
+		{"CentOS Linux 7 (Core)", "7"},
+		{"Ubuntu 22.04 LTS", "22.04"},
+		{"SUSE Linux Enterprise Server 15 SP4", "15"},
+		{"openEuler 22.03 (LTS-SP1)", "22.03"},
+		{"龙蜥 Anolis OS 8", "8"},
+		{"深度操作系统 20", "20"},
+		{"银河麒麟桌面操作系统 V10 SP1", "V10 SP1"},
+		{"中标麒麟高级服务器操作系统 V7", "V7"},
+		{"统信服务器操作系统 V20", "V20"},
+		{"KingbaseES V8R6", "V8R6"},
+		{"人大金仓数据库 KingbaseES V9", "V9"},
+		{"DM8", "8"},
+		{"达梦数据库管理系统 V8", "V8"},
+		{"GBase 8s V8.8", "8.8"},
+		{"南大通用 GBase 8a", ""},
+		{"GBase8a MPP Cluster 9.5.3", "9.5.3"},
+		{"神通数据库 V7.0", "7.0"},
+		{"瀚高数据库 HighGo DB", ""},
+		{"openGauss 5.0", "5.0"},
+		{"OceanBase 4", "4"},
+		{"Oracle Database 19c Enterprise Edition", "19c"},
+		{"MySQL Community Server 8.0", "8.0"},
+		{"MariaDB 10.6", "10.6"},
+		{"Microsoft SQL Server 2016 Standard", "2016"},
+		{"IBM Db2 11.5", "11.5"},
+		{"IBM DB2", ""},
+		{"Oracle WebLogic Server 12c", "12c"},
+		{"东方通应用服务器 TongWeb 7", "7"},
+		{"宝兰德应用服务器 BES 9.5", "9.5"},
+		{"Apache Tomcat 9", "9"},
+		{"7-Zip 19.00 (x64)", "19.00"},
+		{"7-Zip", ""},
+		{"Neo4j Desktop", ""},
+		{"Microsoft Office 专业增强版 2016", "2016"},
 	}
-	for in, want := range cases {
-		if got := extractVersion(in); got != want {
-			t.Errorf("extractVersion(%q) = %q, want %q", in, got, want)
-		}
+	for _, tc := range cases {
+		t.Run(strings.ReplaceAll(tc.name, "/", "_"), func(t *testing.T) {
+			if got := extractVersion(tc.name); got != tc.want {
+				t.Errorf("extractVersion(%q) = %q, want %q", tc.name, got, tc.want)
+			}
+		})
 	}
 }
 

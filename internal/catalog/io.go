@@ -13,9 +13,10 @@ import (
 const MaxLineBytes = 4096
 
 // ReadInputs reads names one per line, optionally "name<TAB>version<TAB>vendor"
-// (the CONTRACT's catalog match input). Lines that are not UTF-8 are decoded
-// as GB18030, so exports from Chinese Windows tools work as they are; blank
-// lines are skipped. A line over MaxLineBytes is an error naming the line.
+// (the CONTRACT's catalog match input). Valid UTF-8 lines are taken as they
+// are; other lines are decoded by DecodeName (GB18030 for exports from
+// Chinese Windows tools, CP1251 or Windows-1252 otherwise); blank lines are
+// skipped. A line over MaxLineBytes is an error naming the line.
 func ReadInputs(r io.Reader) ([]Input, error) {
 	br := bufio.NewReaderSize(r, 64*1024)
 	var out []Input

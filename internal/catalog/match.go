@@ -43,9 +43,12 @@ func (r Result) Counted() bool {
 }
 
 var (
-	updateRE      = regexp.MustCompile(`(^| )(security )?update (for|to) |(^| )hotfix (for )?|(^| )kb \d{5,}( |$)|安全更新|更新程序|修补程序|补丁|(^| )service pack( |$)|language pack|语言包|(^| )mui( |$)|(^| )proof(ing)?( |$)|(^| )update rollup`)
-	clientWordRE  = regexp.MustCompile(`(^| )(client|clients|客户端|管理工具|management studio|workbench)( |$)|客户端`)
-	libraryWordRE = regexp.MustCompile(`(^| )(odbc|jdbc|oledb|ole db|driver|drivers|connector|provider|sdk|runtime)( |$)|驱动`)
+	updateRE = regexp.MustCompile(`(^| )(security )?update (for|to) |(^| )hotfix (for )?|(^| )kb \d{5,}( |$)|安全更新|更新程序|修补程序|补丁|(^| )service pack( |$)|language pack|语言包|(^| )mui( |$)|(^| )proof(ing)?( |$)|(^| )update rollup`)
+	// management tools and clients of a database or middleware product: a
+	// licence of the product covers them, they need no seat of their own
+	clientWordRE = regexp.MustCompile(`(^| )(client|clients|management studio|management tools?|management console|workbench|data studio|studio|manager|administrator|admin|console|sql developer|data modeler|shell|cli)( |$)|客户端|管理工具|管理器|管理控制台|控制台|开发工具|迁移工具`)
+	// libraries, drivers and setup parts: not the product, no licence
+	libraryWordRE = regexp.MustCompile(`(^| )(odbc|jdbc|oledb|ole db|driver|drivers|connector|provider|sdk|runtime|setup|setup support files|shared components?|shared features|vss writer|sql writer|database engine shared)( |$)|驱动`)
 	// corporate suffixes stripped from a publisher before it is tried as a name prefix
 	vendorNoise = regexp.MustCompile(`(?i)(,? ?(corporation|corp|incorporated|inc|ltd|limited|co|company|gmbh|llc|s\.?a|ag|group|technologies|technology|software|systems|international)\.?)+$|(股份有限公司|有限责任公司|有限公司|集团|公司)$`)
 )
@@ -171,6 +174,14 @@ func (c *Catalog) fill(res Result, p *Product, kind, normName string, globalEdit
 	}
 	if res.Version == "" {
 		res.Version = extractVersion(res.Name)
+	}
+	if kind == KindClient {
+		// a client or management tool ships with the product's licence
+		// (SSMS, Instant Client, 达梦管理工具): it needs no seat and is not a
+		// commercial install of its own, whatever edition words it carries
+		// ("Oracle SQL Developer" is not a Developer edition)
+		res.Commercial = false
+		return res
 	}
 	ed := editionOf(p, normName, res.Version, globalEditions)
 	if kind == KindLibrary && ed.Commercial != nil {

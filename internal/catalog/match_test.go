@@ -232,7 +232,7 @@ func TestMatchPlatformAndParts(t *testing.T) {
 		{"PolarDB for PostgreSQL", "polardb", "database", "install"},
 		{"TDSQL for MySQL", "tdsql", "database", "install"},
 		{"GaussDB for MySQL", "gaussdb", "database", "install"},
-		{"Navicat for MySQL", "mysql", "database", "client"},
+		{"Navicat for MySQL", "navicat", "other", "install"}, // commercial tool of its own, not a MySQL client
 		{"Oracle Database 19c Client", "oracle-db", "database", "client"},
 		{"达梦数据库客户端", "dameng", "database", "client"},
 		{"Oracle ODBC Driver", "oracle-db", "other", "library"},

@@ -7,63 +7,139 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/unicode/norm"
 )
 
 // DecodeName turns raw bytes of an installed-software name into text.
-// Windows' SNMP agent serves hrSWInstalledName in the system's ANSI code
-// page, which on Chinese Windows is GBK ("安全更新" arrives as b0b2c8ab...):
-// valid UTF-8 is kept, anything else is decoded as GB18030 (a superset of
-// GBK and GB2312), and bytes that still do not decode are dropped.
+//
+// Valid UTF-8 is kept exactly as it is ("Café", "français", "Антивирус"):
+// guessing another encoding for bytes that are already valid UTF-8 garbles
+// real names ("é" is c3 a9, which GBK reads as "茅"). Only bytes that are
+// not UTF-8 are decoded, best effort:
+//   - Windows' SNMP agent serves hrSWInstalledName in the system's ANSI
+//     code page, which on Chinese Windows is GBK ("安全更新" arrives as
+//     b0b2c8ab...): GB18030 (a superset of GBK and GB 2312) when it decodes
+//     cleanly and reads as common Chinese;
+//   - Russian-locale Windows (CP1251): runs of letters in 0xC0-0xFF;
+//   - otherwise GB18030 when it decodes cleanly, else Windows-1252 (the
+//     Western code page: "Caf\xe9").
+//
+// Bytes that still do not decode are dropped. A short GBK name that
+// happens to be valid UTF-8 ("位" is ce bb, UTF-8 "λ") stays UTF-8: the
+// rule "valid UTF-8 is never re-decoded" is worth that rare miss.
 func DecodeName(b []byte) string {
 	b = bytes.TrimRight(b, "\x00")
-	gbk := func() (string, bool) {
-		out, err := simplifiedchinese.GB18030.NewDecoder().Bytes(b)
-		if err != nil || !utf8.Valid(out) || bytes.ContainsRune(out, utf8.RuneError) {
-			return "", false
-		}
-		return string(out), true
-	}
 	if utf8.Valid(b) {
-		s := string(b)
-		// Short GBK strings can be valid UTF-8 by accident ("位" is ce bb,
-		// which UTF-8 reads as Greek "λ"): prefer GBK when UTF-8 yields
-		// no Han character at all but GBK yields only Han and ASCII.
-		if hasOddRunes(s) {
-			if g, ok := gbk(); ok && onlyHanASCII(g) {
-				return g
-			}
-		}
-		return s
+		return string(b)
 	}
-	if g, ok := gbk(); ok {
-		return g
+	gb, gbClean := decodeGB18030(b)
+	switch {
+	case gbClean && commonGB(b):
+		return gb
+	case cyrillic1251(b):
+		if s, err := charmap.Windows1251.NewDecoder().Bytes(b); err == nil {
+			return strings.ToValidUTF8(string(s), "")
+		}
+	case gbClean && gbShape(b):
+		return gb
+	}
+	if s, err := charmap.Windows1252.NewDecoder().Bytes(b); err == nil {
+		return strings.Map(func(r rune) rune {
+			if r == utf8.RuneError || (r < 0x20 && r != '\t') || (r >= 0x7f && r < 0xa0) {
+				return -1
+			}
+			return r
+		}, string(s))
 	}
 	return strings.ToValidUTF8(string(b), "")
 }
 
-func hasOddRunes(s string) bool {
-	odd := false
-	for _, r := range s {
-		if unicode.Is(unicode.Han, r) {
-			return false
-		}
-		if r >= 0x80 && r < 0x3000 {
-			odd = true
-		}
+// decodeGB18030 decodes b as GB18030; clean is false when any byte
+// sequence was invalid (the decoder would have put U+FFFD there).
+func decodeGB18030(b []byte) (s string, clean bool) {
+	out, err := simplifiedchinese.GB18030.NewDecoder().Bytes(b)
+	if err != nil || !utf8.Valid(out) || bytes.ContainsRune(out, utf8.RuneError) {
+		return "", false
 	}
-	return odd
+	return string(out), true
 }
 
-func onlyHanASCII(s string) bool {
-	for _, r := range s {
-		if r >= 0x80 && !unicode.Is(unicode.Han, r) && !(r >= 0x3000 && r <= 0x303f) && !(r >= 0xff00 && r <= 0xffef) {
+// commonGB reports whether the non-ASCII bytes of b are GBK pairs and at
+// least two thirds of them are GB 2312 punctuation or level-1 (common) Han
+// characters: lead bytes 0xA1-0xA9 or 0xB0-0xD7, second byte 0xA1-0xFE. Chinese software names are written in
+// common characters; other 8-bit code pages that decode as GB18030 by
+// chance (CP1251 Cyrillic, mostly 0xE0-0xFF) land in the rare rows.
+func commonGB(b []byte) bool {
+	pairs, common := 0, 0
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c < 0x80 {
+			continue
+		}
+		if i+1 >= len(b) || c < 0x81 || c > 0xFE || b[i+1] < 0x40 || b[i+1] == 0x7F || b[i+1] > 0xFE {
+			return false
+		}
+		pairs++
+		if ((c >= 0xA1 && c <= 0xA9) || (c >= 0xB0 && c <= 0xD7)) && b[i+1] >= 0xA1 {
+			common++
+		}
+		i++
+	}
+	return pairs > 0 && common*3 >= pairs*2
+}
+
+// gbShape reports whether every byte of 0x80 and up belongs to a GB18030
+// sequence of high bytes (two-byte 0x81-0xFE 0x80-0xFE, or four-byte
+// 0x81-0xFE 0x30-0x39 0x81-0xFE 0x30-0x39). GBK also allows an ASCII
+// letter as second byte, but so does every Western name with an accent
+// ("fran\xe7ais" decodes "\xe7a" as one Han character): such names are
+// read as Windows-1252 unless commonGB already vouched for them.
+func gbShape(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c < 0x80 {
+			continue
+		}
+		switch {
+		case c >= 0x81 && c <= 0xFE && i+1 < len(b) && b[i+1] >= 0x80 && b[i+1] <= 0xFE:
+			i++
+		case c >= 0x81 && c <= 0xFE && i+3 < len(b) && b[i+1] >= 0x30 && b[i+1] <= 0x39 && b[i+2] >= 0x81 && b[i+2] <= 0xFE && b[i+3] >= 0x30 && b[i+3] <= 0x39:
+			i += 3
+		default:
 			return false
 		}
 	}
 	return true
 }
+
+// cyrillic1251 reports whether b reads as CP1251 Cyrillic: every byte of
+// 0x80 and up is a Cyrillic letter or common CP1251 punctuation, and the
+// letters come in runs (words), unlike the lone accented letters of
+// Western text.
+func cyrillic1251(b []byte) bool {
+	letters, inRun := 0, 0
+	for i, c := range b {
+		if c < 0x80 {
+			continue
+		}
+		switch {
+		case isCyr(c): // А-я, Ё, ё
+			letters++
+			if (i > 0 && isCyr(b[i-1])) || (i+1 < len(b) && isCyr(b[i+1])) {
+				inRun++
+			}
+		case c == 0xAB, c == 0xBB, c == 0x96, c == 0x97, c == 0xB9, c == 0xA0, c == 0xAE, c == 0xA9, c == 0x99:
+			// « » – — № nbsp ® © ™
+		default:
+			return false
+		}
+	}
+	return letters >= 2 && inRun*4 >= letters*3
+}
+
+func isCyr(c byte) bool { return c >= 0xC0 || c == 0xA8 || c == 0xB8 }
 
 // Normalize folds a name for matching: NFKC (full-width to half-width),
 // lower case, symbols such as ® and ™ removed, separators (space, - _ . /
