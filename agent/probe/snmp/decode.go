@@ -1,6 +1,7 @@
 package snmp
 
 import (
+	"bytes"
 	"encoding/hex"
 	"fmt"
 	"net/netip"
@@ -14,22 +15,35 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
-// textValue decodes a DisplayString-like value. Text is returned as the
-// device sent it (CR/LF, leading quotes and all); bytes that are not UTF-8
-// are read as GB 2312/GBK when they look like Chinese (Chinese Windows hosts
-// report software names that way), else as Windows-1252; binary values with
-// control bytes become colon hex.
+// textValue decodes a DisplayString-like value (sysName, sysDescr, ifAlias,
+// LLDP/CDP names, software names). Text is returned as the device sent it
+// (CR/LF, leading quotes and all) up to its first NUL; bytes that are not
+// UTF-8 are read as GB 2312/GBK when they look like Chinese (Chinese Windows
+// hosts report software names that way), else as Windows-1252; binary values
+// with control bytes become colon hex.
 func textValue(v gosnmp.SnmpPDU) string {
 	switch x := v.Value.(type) {
 	case []byte:
-		return decodeText(x)
+		return displayText(x)
 	case string:
-		return decodeText([]byte(x))
+		return displayText([]byte(x))
 	case nil:
 		return ""
 	default:
 		return fmt.Sprint(x)
 	}
+}
+
+// displayText cuts a display string at its first NUL before deciding text
+// or binary: C agents copy fixed-size buffers, so a name arrives as
+// "sw35.soada" + NULs + whatever the buffer held (the Eltex MES2324B's LLDP
+// remote names), which as a whole is not text. A value that starts with NUL
+// carries nothing before it and is decoded whole (binary, shown as hex).
+func displayText(b []byte) string {
+	if i := bytes.IndexByte(b, 0); i > 0 {
+		b = b[:i]
+	}
+	return decodeText(b)
 }
 
 func decodeText(b []byte) string {
