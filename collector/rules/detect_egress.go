@@ -242,8 +242,15 @@ func (v *view) isolationBreach() []signal {
 			}
 		}
 	}
-	// Routes of classified hosts and devices toward the extranet or internet.
+	// Routes of classified hosts and devices toward the extranet or
+	// internet. A connected route only says which segments the box sits
+	// on (its own LANs and uplink /30s); what can breach isolation is a
+	// route that sends traffic on: a default or a learned/static route.
+	own := v.x.ownPrefixes(v.dept)
 	for _, r := range v.routes {
+		if r.connected {
+			continue
+		}
 		dev := v.routeOwnerAddrs(r)
 		var at netip.Addr
 		for _, a := range dev {
@@ -262,8 +269,8 @@ func (v *view) isolationBreach() []signal {
 				continue
 			}
 			toward = "default"
-		case coveredBy(cls, r.dest):
-			continue
+		case coveredBy(cls, r.dest), coveredBy(own, r.dest):
+			continue // inside the department: not toward the extranet
 		case overlapsAny(v.x.extranet, r.dest):
 			toward = "extranet"
 		case v.x.class(v.dept, r.dest.Addr()) == classPublic:
@@ -273,11 +280,17 @@ func (v *view) isolationBreach() []signal {
 		}
 		det := copyMap(r.raw)
 		det["toward"] = toward
-		det["reason"] = "a classified host or device routes toward the extranet or internet"
+		det["reason"] = "a classified host or device has a " + towardEN[toward] + " (not a connected route)"
+		det["reason_zh"] = "涉密网段内的主机或设备有" + towardZH[toward] + "(非直连路由)"
 		add(subjectFor(at), evidence(r.rep, r.method(), det))
 	}
 	return out
 }
+
+var (
+	towardEN = map[string]string{"default": "default route", "extranet": "route toward the extranet", "internet": "route toward the internet"}
+	towardZH = map[string]string{"default": "默认路由", "extranet": "通往政务外网的路由", "internet": "通往互联网的路由"}
+)
 
 // reportInClassified: the agent sits in, or scans only, a classified segment.
 func (v *view) reportInClassified(rep *wire.ScanReport, cls []netip.Prefix) (bool, netip.Addr) {

@@ -165,7 +165,7 @@ func (v *view) addressOutsidePlan() []signal {
 			d["scope"] = rep.Scope
 			d["allocation"] = prefixStrings(own)
 			d["class"] = v.x.class(v.dept, a).String()
-			d["reason"] = "address inside the department's network but outside its allocated prefixes"
+			d["reason"] = "address answering in the department's scan scope or on its LAN segment that lies outside its allocated prefixes"
 			add(a, evidence(rep, "endpoint", d))
 		}
 		for _, dev := range v.devices(rep) {
@@ -204,8 +204,13 @@ type cutoffPack struct {
 	date   string
 }
 
-// newInfrastructure: servers and network devices first seen after an
-// enabled pack's cutoff (Jiangmen item 14: 2017-01-01).
+// newInfrastructure: servers and network devices that appeared after the
+// department's baseline and after an enabled pack's cutoff (Jiangmen item
+// 14: 2017-01-01). "First seen by egovnet" is not a build date: whatever the
+// department's first scan saw is its existing estate, so nothing is new on
+// day one, and a single offline scan finds nothing new unless the plan
+// declares departments[].baseline. Only servers and network equipment
+// count (a workstation that answers SNMP is neither).
 func (v *view) newInfrastructure(enabled []packs.Pack) []signal {
 	var cuts []cutoffPack
 	for _, p := range enabled {
@@ -217,6 +222,7 @@ func (v *view) newInfrastructure(enabled []packs.Pack) []signal {
 	if len(cuts) == 0 {
 		return nil
 	}
+	baseline, declared := v.baseline()
 	type infra struct {
 		rep    *wire.ScanReport
 		kind   string
@@ -238,28 +244,50 @@ func (v *view) newInfrastructure(enabled []packs.Pack) []signal {
 			if rep.FinishedAt.Before(f.first) {
 				f.first = rep.FinishedAt
 			}
+			if kind == wire.RoleNetwork {
+				f.kind = kind
+			}
 			return
 		}
 		found[a] = &infra{rep: rep, kind: kind, detail: d, first: rep.FinishedAt}
 		order = append(order, a)
 	}
+	roles := map[netip.Addr]string{}
+	for _, e := range v.endpoints {
+		if e.ep.Role != "" && e.ep.Role != wire.RoleUnknown {
+			roles[e.ip] = e.ep.Role
+		}
+	}
 	for _, rep := range v.in.Reports {
 		for _, e := range rep.Endpoints {
 			a, ok := parseAddr(e.IP)
-			if !ok || (e.Role != wire.RoleServer && e.Role != wire.RoleNetwork) {
+			if !ok {
 				continue
 			}
 			kind := e.Role
 			if v.routers[a] {
 				kind = wire.RoleNetwork
 			}
+			if kind != wire.RoleServer && kind != wire.RoleNetwork {
+				continue
+			}
 			note(a, rep, kind, endpointDetail(e))
 		}
-		for _, d := range rep.Devices {
-			if a, ok := parseAddr(targetHost(d.Target)); ok {
-				note(a, rep, wire.RoleNetwork, map[string]any{"device": d.Target, "sys_name": d.System.Name, "sys_descr": d.System.Descr,
-					"sys_object_id": d.System.ObjectID})
+		for _, d := range v.devices(rep) {
+			a, ok := parseAddr(targetHost(d.Target))
+			if !ok {
+				continue
 			}
+			kind := roles[a]
+			switch {
+			case v.routers[a] || networkObjectID(d.System.ObjectID):
+				kind = wire.RoleNetwork
+			case kind == wire.RoleServer || kind == wire.RoleNetwork:
+			default:
+				continue // a workstation, printer or unknown host answering SNMP
+			}
+			note(a, rep, kind, map[string]any{"device": d.Target, "sys_name": d.System.Name, "sys_descr": d.System.Descr,
+				"sys_object_id": d.System.ObjectID})
 		}
 	}
 	var out []signal
@@ -268,6 +296,9 @@ func (v *view) newInfrastructure(enabled []packs.Pack) []signal {
 		first := f.first
 		if t, ok := v.in.FirstSeen[a.String()]; ok && !t.IsZero() {
 			first = t
+		}
+		if !first.After(baseline) {
+			continue // part of the estate at the baseline
 		}
 		var passed []string
 		var dates []string
@@ -282,11 +313,61 @@ func (v *view) newInfrastructure(enabled []packs.Pack) []signal {
 		}
 		d := copyMap(f.detail)
 		d["first_seen"] = first.UTC().Format(time.RFC3339)
+		d["baseline"] = baseline.UTC().Format(time.RFC3339)
+		d["baseline_source"] = "first-scan"
+		if declared {
+			d["baseline_source"] = "plan"
+		}
 		d["cutoff"] = dates[0]
 		d["kind"] = f.kind
-		d["reason"] = "server or network device first seen after the pack's cutoff"
+		d["reason"] = "server or network device first seen after the department's baseline and the pack's cutoff"
+		d["reason_zh"] = "服务器或网络设备在部门基线和截止日期之后首次出现"
 		out = append(out, signal{rule: wire.RuleNewInfrastructure, subject: a.String(), packs: passed,
 			ev: evidence(f.rep, "first-seen", d)})
 	}
 	return out
+}
+
+// baseline is the instant up to which what was seen is the department's
+// existing estate: the plan's departments[].baseline when declared, else
+// the department's first scan (Input.Baseline from the collector, or the
+// earliest report judged offline).
+func (v *view) baseline() (time.Time, bool) {
+	if d, ok := v.x.plan.Department(v.dept); ok {
+		if t, ok := d.BaselineAt(); ok {
+			return t, true
+		}
+	}
+	if !v.in.Baseline.IsZero() {
+		return v.in.Baseline, false
+	}
+	return v.firstAt, false
+}
+
+// networkObjectIDs are sysObjectID prefixes of network equipment vendors'
+// enterprise trees (routers, switches, firewalls). Hosts (Microsoft,
+// net-snmp, Windows/Linux) are not among them.
+var networkObjectIDs = []string{
+	"1.3.6.1.4.1.9.",           // Cisco
+	"1.3.6.1.4.1.2011.",        // Huawei
+	"1.3.6.1.4.1.25506.",       // H3C
+	"1.3.6.1.4.1.4881.",        // Ruijie
+	"1.3.6.1.4.1.3902.",        // ZTE
+	"1.3.6.1.4.1.2636.",        // Juniper
+	"1.3.6.1.4.1.12356.",       // Fortinet
+	"1.3.6.1.4.1.14988.",       // MikroTik
+	"1.3.6.1.4.1.11.2.3.7.11.", // HP ProCurve switches
+	"1.3.6.1.4.1.43.",          // 3Com
+	"1.3.6.1.4.1.35047.",       // Sangfor
+	"1.3.6.1.4.1.6486.",        // Alcatel-Lucent
+}
+
+func networkObjectID(oid string) bool {
+	oid = strings.TrimPrefix(strings.TrimSpace(oid), ".")
+	for _, p := range networkObjectIDs {
+		if strings.HasPrefix(oid+".", p) || strings.HasPrefix(oid, p) {
+			return true
+		}
+	}
+	return false
 }

@@ -54,6 +54,13 @@ func (v *view) privateLink() []signal {
 		if r.dest.Bits() == 0 || (r.nextHop.IsValid() && v.x.uplinks[r.nextHop]) {
 			continue
 		}
+		if r.source == "host" && r.connected {
+			// The agent host's own connected routes (an IPv6 ULA on its
+			// LAN, a docker or libvirt bridge) are not a line to another
+			// network; a second network the host really sits on shows as
+			// a multi-homed address or a tunnel interface.
+			continue
+		}
 		det := copyMap(r.raw)
 		s := signal{keys: []string{r.ifKey}, ev: wire.Evidence{}}
 		if n, ok := v.x.pnForPrefix(r.dest); ok {
@@ -180,6 +187,8 @@ func (v *view) privateLink() []signal {
 	return out
 }
 
+var ula = netip.MustParsePrefix("fc00::/7")
+
 // entity is one machine seen at several addresses: the agent host, an SNMP
 // device (by sysName or engine id), or endpoints sharing a MAC.
 type entity struct {
@@ -196,11 +205,24 @@ func (v *view) entities() []*entity {
 		if rep.Host != nil {
 			e := &entity{rep: rep, method: "host-multihome", id: "agent host " + rep.Agent.Hostname, addrs: map[netip.Addr]bool{}}
 			for _, hi := range rep.Host.Interfaces {
+				if matchAny(v.c.hostBridges, hi.Name) != "" {
+					continue // a container/VM bridge inside the host
+				}
+				var as []netip.Addr
+				onLAN := false
 				for _, s := range hi.Addresses {
 					if p, ok := parseIfAddr(s); ok {
-						e.addrs[p.Addr()] = true
-						e.keys = append(e.keys, "dev:"+p.Addr().String())
+						as = append(as, p.Addr())
+						c := v.x.class(v.dept, p.Addr())
+						onLAN = onLAN || c == classDept || c == classClassified
 					}
+				}
+				for _, a := range as {
+					if onLAN && a.Is6() && ula.Contains(a) {
+						continue // dual stack: the department LAN's own IPv6 ULA
+					}
+					e.addrs[a] = true
+					e.keys = append(e.keys, "dev:"+a.String())
 				}
 			}
 			out = append(out, e)

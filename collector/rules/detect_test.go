@@ -395,32 +395,101 @@ func TestHostSignals(t *testing.T) {
 }
 
 func TestNewInfrastructureSignals(t *testing.T) {
-	runCases(t, []signalCase{
-		{name: "no pack with a cutoff: no rule", mod: func(r *wire.ScanReport) {
-			r.Endpoints = []wire.Endpoint{{IP: "10.1.0.1", Role: "network"}}
-		}},
-		{name: "servers and network devices after Jiangmen's 2017-01-01", packs: []string{"jiangmen-2017"}, mod: func(r *wire.ScanReport) {
-			r.Endpoints = []wire.Endpoint{{IP: "10.1.0.1", Role: "network"}, {IP: "10.1.0.20", Role: "server"}, {IP: "10.1.0.21", Role: "workstation"}, {IP: "10.200.0.5", Role: "server"}}
-		}, want: []string{"local-server 10.1.0.20", "new-infrastructure 10.1.0.1", "new-infrastructure 10.1.0.20"}},
-		{name: "cite only the packs whose cutoff was passed", packs: []string{"qiqihar-2018", "jiangmen-2017"}, mod: func(r *wire.ScanReport) {
-			r.FinishedAt = time.Date(2017, 6, 1, 0, 0, 0, 0, time.UTC)
-			r.Devices = []wire.DeviceInventory{router(nil, nil, nil)}
-		}, want: []string{"new-infrastructure 10.1.0.1"}, assert: func(t *testing.T, vs []wire.Violation) {
-			for _, c := range vs[0].Citations {
-				if c.Pack != "jiangmen-2017" {
-					t.Errorf("cites %s, whose cutoff is after the first sighting", c.Pack)
+	day0 := at.Add(-30 * 24 * time.Hour) // the department's first scan
+	scan := func(when time.Time, eps []wire.Endpoint, devs ...wire.DeviceInventory) *wire.ScanReport {
+		r := base()
+		r.FinishedAt, r.StartedAt = when, when.Add(-time.Minute)
+		r.Endpoints, r.Devices = eps, devs
+		return r
+	}
+	winXP := wire.DeviceInventory{Target: "10.1.0.40:161", System: wire.System{Name: "sfj-win", ObjectID: "1.3.6.1.4.1.311.1.1.3.1.1", Descr: "Windows XP"},
+		IPAddresses: []wire.IPAddress{{Address: "10.1.0.40", PrefixLen: 24, IfIndex: 1}}}
+	huawei := wire.DeviceInventory{Target: "10.1.0.2:161", System: wire.System{Name: "sw", ObjectID: "1.3.6.1.4.1.2011.2.23.96"},
+		IPAddresses: []wire.IPAddress{{Address: "10.1.0.2", PrefixLen: 24, IfIndex: 1}}}
+	router := wire.Endpoint{IP: "10.1.0.1", Role: "network"}
+	server := wire.Endpoint{IP: "10.1.0.20", Role: "server"}
+	cases := []struct {
+		name     string
+		packs    []string
+		baseline string // plan departments[].baseline
+		reps     []*wire.ScanReport
+		input    func(in *Input)
+		want     []string
+		kind     string
+	}{
+		{name: "no pack with a cutoff: no rule", packs: []string{"yangpu-2021"},
+			reps: []*wire.ScanReport{scan(day0, nil), scan(at, []wire.Endpoint{router})}},
+		{name: "day one: a single offline scan finds nothing new", packs: []string{"jiangmen-2017", "qiqihar-2018"},
+			reps: []*wire.ScanReport{scan(at, []wire.Endpoint{router, server}, huawei)}},
+		{name: "seen in the first scan is the estate; appearing later is new", packs: []string{"jiangmen-2017"},
+			reps: []*wire.ScanReport{scan(day0, []wire.Endpoint{router}), scan(at, []wire.Endpoint{router, server, {IP: "10.1.0.21", Role: "workstation"}, {IP: "10.200.0.5", Role: "server"}})},
+			input: func(in *Input) {
+				in.Reports = in.Reports[1:] // the collector keeps only the latest report
+				in.Baseline = day0
+				in.FirstSeen = map[string]time.Time{"10.1.0.1": day0, "10.1.0.20": at, "10.1.0.21": at, "10.200.0.5": at}
+			},
+			want: []string{"new-infrastructure 10.1.0.20"}, kind: "server"},
+		{name: "offline: two scans, the earlier one is the baseline", packs: []string{"jiangmen-2017"},
+			reps: []*wire.ScanReport{scan(day0, []wire.Endpoint{router}), scan(at, []wire.Endpoint{router}, huawei)},
+			want: []string{"new-infrastructure 10.1.0.2"}, kind: "network"},
+		{name: "a workstation answering SNMP is not infrastructure", packs: []string{"jiangmen-2017"},
+			reps: []*wire.ScanReport{scan(day0, nil), scan(at, []wire.Endpoint{{IP: "10.1.0.40", Role: "workstation", SysObjectID: "1.3.6.1.4.1.311.1.1.3.1.1"}}, winXP)}},
+		{name: "a host of unknown role answering SNMP is not infrastructure", packs: []string{"jiangmen-2017"},
+			reps: []*wire.ScanReport{scan(day0, nil), scan(at, nil, winXP)}},
+		{name: "plan baseline: a single scan after it is judged", packs: []string{"jiangmen-2017"}, baseline: "2026-01-01",
+			reps: []*wire.ScanReport{scan(at, []wire.Endpoint{router, {IP: "10.1.0.40", Role: "workstation"}}, winXP)},
+			want: []string{"new-infrastructure 10.1.0.1"}, kind: "network"},
+		{name: "plan baseline: seen on the baseline day is the estate", packs: []string{"jiangmen-2017"}, baseline: at.In(plan.ChinaTime).Format("2006-01-02"),
+			reps: []*wire.ScanReport{scan(at, []wire.Endpoint{router})}},
+		{name: "cite only the packs whose cutoff was passed", packs: []string{"qiqihar-2018", "jiangmen-2017"},
+			reps: []*wire.ScanReport{scan(time.Date(2017, 3, 1, 0, 0, 0, 0, time.UTC), nil), scan(time.Date(2017, 6, 1, 0, 0, 0, 0, time.UTC), []wire.Endpoint{router})},
+			want: []string{"new-infrastructure 10.1.0.1"}},
+		{name: "appearing before the cutoff is not new", packs: []string{"jiangmen-2017"},
+			reps: []*wire.ScanReport{scan(time.Date(2016, 3, 1, 0, 0, 0, 0, time.UTC), nil), scan(time.Date(2016, 12, 31, 15, 59, 0, 0, time.UTC), []wire.Endpoint{router})}},
+		{name: "appearing on the cutoff day itself counts", packs: []string{"jiangmen-2017"},
+			reps: []*wire.ScanReport{scan(time.Date(2016, 3, 1, 0, 0, 0, 0, time.UTC), nil), scan(time.Date(2016, 12, 31, 16, 0, 0, 0, time.UTC), []wire.Endpoint{router})},
+			want: []string{"new-infrastructure 10.1.0.1"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := plan.Parse([]byte(testPlan), "test.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.Packs = tc.packs
+			p.Departments[0].Baseline = tc.baseline
+			e, err := NewEngine(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := Input{Department: "A", Reports: tc.reps}
+			if tc.input != nil {
+				tc.input(&in)
+			}
+			vs, err := e.Evaluate(context.Background(), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, v := range vs {
+				if v.Rule != wire.RuleNewInfrastructure {
+					continue
+				}
+				got = append(got, v.Rule+" "+v.Subject)
+				if tc.kind != "" && v.Evidence[0].Detail["kind"] != tc.kind {
+					t.Errorf("%s: kind %v, want %s", v.Subject, v.Evidence[0].Detail["kind"], tc.kind)
+				}
+				for _, c := range v.Citations {
+					if slices.Contains(tc.packs, "qiqihar-2018") && c.Pack == "qiqihar-2018" && v.FirstSeen.Year() < 2018 {
+						t.Errorf("cites %s, whose cutoff is after the first sighting", c.Pack)
+					}
 				}
 			}
-		}},
-		{name: "seen on the cutoff day itself counts", packs: []string{"jiangmen-2017"}, mod: func(r *wire.ScanReport) {
-			r.FinishedAt = time.Date(2016, 12, 31, 16, 0, 0, 0, time.UTC) // 2017-01-01 00:00 CST
-			r.Endpoints = []wire.Endpoint{{IP: "10.1.0.1", Role: "network"}}
-		}, want: []string{"new-infrastructure 10.1.0.1"}},
-		{name: "seen before the cutoff", packs: []string{"jiangmen-2017"}, mod: func(r *wire.ScanReport) {
-			r.FinishedAt = time.Date(2016, 12, 31, 15, 59, 0, 0, time.UTC)
-			r.Endpoints = []wire.Endpoint{{IP: "10.1.0.1", Role: "network"}}
-		}},
-	})
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("got  %q\nwant %q", got, tc.want)
+			}
+		})
+	}
 }
 
 // fakeLedger stands in for the ledger engineer's detector.

@@ -38,6 +38,11 @@ type Input struct {
 	// first saw it in this department; when absent, the earliest report
 	// in Reports is taken (the offline audit's case).
 	FirstSeen map[string]time.Time
+	// Baseline is when the collector first scanned this department (its
+	// first report): what that scan saw is the existing estate, not new
+	// infrastructure. Zero means the earliest report in Reports (the
+	// offline audit). A plan departments[].baseline date overrides both.
+	Baseline time.Time
 }
 
 // Detector finds violations of one or more rules.

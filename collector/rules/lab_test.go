@@ -17,25 +17,44 @@ import (
 	"github.com/egovnet/egovnet/internal/plan"
 	"github.com/egovnet/egovnet/internal/testenv"
 	"github.com/egovnet/egovnet/internal/wire"
+	"gopkg.in/yaml.v3"
 )
 
-// labExpected is the exact set of findings the district-small lab must
-// raise: "DEPT rule subject status". It follows
-// deploy/lab/scenarios/district-small.expected.yaml with two deliberate
-// differences (see the report): websites are keyed by host address like
-// every other subject, and a server on a classified (公务网) segment is not a
-// local-server finding, because Yangpu art. 18 sends only non-classified
-// systems to the e-gov cloud.
-var labExpected = []string{
-	"SCJ internet-egress 192.0.2.5 open",
-	"SFJ department-website 10.3.0.30 open",
-	"SFJ local-server 10.3.0.20 exempted",
-	"SFJ local-server 10.3.0.30 open",
-	"SFJ local-server 10.3.0.50 open",
-	"SFJ private-link 172.20.0.0/16 open",
-	"WJW internet-egress 192.0.2.9 open",
-	"ZFB department-website 10.4.128.20 open",
-	"ZFB isolation-breach 10.4.128.0/24 open",
+// labExpected reads the exact set of findings the district-small lab must
+// raise, "DEPT rule subject status", from
+// deploy/lab/scenarios/district-small.expected.yaml (websites are keyed by
+// the bare host address, one finding per host; a server on a classified
+// (公务网) segment is not a local-server finding, because Yangpu art. 18
+// sends only non-classified systems to the e-gov cloud).
+func labExpected(t *testing.T, path string) []string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("expected findings: %v", err)
+	}
+	var exp struct {
+		Findings []struct {
+			Department string `yaml:"department"`
+			Rule       string `yaml:"rule"`
+			Subject    string `yaml:"subject"`
+			Expect     string `yaml:"expect"`
+			Status     string `yaml:"status"`
+		} `yaml:"findings"`
+	}
+	if err := yaml.Unmarshal(data, &exp); err != nil {
+		t.Fatalf("expected findings: %v", err)
+	}
+	var out []string
+	for _, f := range exp.Findings {
+		if f.Expect == "none" {
+			continue
+		}
+		out = append(out, strings.Join([]string{f.Department, f.Rule, f.Subject, f.Status}, " "))
+	}
+	if len(out) == 0 {
+		t.Fatalf("%s lists no findings", path)
+	}
+	return out
 }
 
 var labAgents = []string{"czj-a", "scj-a", "sfj-a", "zfb-a", "wjw-a"}
@@ -140,7 +159,7 @@ func TestLabDistrictSmall(t *testing.T) {
 		}
 	}
 	sort.Strings(got)
-	want := slices.Clone(labExpected)
+	want := labExpected(t, filepath.Join(root, "deploy", "lab", "scenarios", "district-small.expected.yaml"))
 	sort.Strings(want)
 	if !slices.Equal(got, want) {
 		var table strings.Builder
@@ -155,6 +174,47 @@ func TestLabDistrictSmall(t *testing.T) {
 			t.Errorf("WJW's registered exit: registered %v severity %s", v.Registered, v.Severity)
 		case v.Department == "SCJ" && v.Rule == wire.RuleInternetEgress && v.Severity != wire.SeverityCritical:
 			t.Errorf("SCJ's unknown exit: severity %s, want critical", v.Severity)
+		case v.Department == "ZFB" && v.Rule == wire.RuleIsolationBreach:
+			// zfb-r is walked at 10.4.0.1 and 10.4.128.1: one router; its
+			// connected routes (own LAN, uplink /30) prove nothing.
+			seen := map[string]bool{}
+			for _, ev := range v.Evidence {
+				if !strings.HasSuffix(ev.Method, "-route") {
+					continue
+				}
+				k := fmt.Sprint(ev.Detail["destination"], " via ", ev.Detail["next_hop"])
+				if seen[k] {
+					t.Errorf("ZFB isolation-breach: route %s twice (router walked at two addresses)", k)
+				}
+				seen[k] = true
+				if d := fmt.Sprint(ev.Detail["destination"]); d != "0.0.0.0/0" && ev.Detail["toward"] != "extranet" && ev.Detail["toward"] != "internet" {
+					t.Errorf("ZFB isolation-breach: route evidence %v is not toward the extranet or internet", ev.Detail)
+				}
+				if strings.HasPrefix(fmt.Sprint(ev.Detail["destination"]), "10.4.0.0/") || strings.HasPrefix(fmt.Sprint(ev.Detail["destination"]), "10.255.4.0/") {
+					t.Errorf("ZFB isolation-breach: connected route %v as evidence", ev.Detail)
+				}
+			}
+			if len(v.Evidence) > 6 {
+				var table strings.Builder
+				WriteTable(&table, []wire.Violation{v})
+				t.Logf("ZFB isolation-breach evidence:\n%s", table.String())
+			}
+		}
+	}
+}
+
+// TestLabExpectedFile: the expected-findings file keys websites by the
+// bare host address, like every other subject the engine emits.
+func TestLabExpectedFile(t *testing.T) {
+	got := labExpected(t, filepath.Join(testenv.RepoRoot(), "deploy", "lab", "scenarios", "district-small.expected.yaml"))
+	for _, want := range []string{"SFJ department-website 10.3.0.30 open", "ZFB department-website 10.4.128.20 open", "ZFB isolation-breach 10.4.128.0/24 open"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("expected file lacks %q: %q", want, got)
+		}
+	}
+	for _, g := range got {
+		if strings.Contains(g, "://") {
+			t.Errorf("subject is a URL, the engine keys websites by host: %q", g)
 		}
 	}
 }

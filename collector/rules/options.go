@@ -23,6 +23,10 @@ type Patterns struct {
 	// and name patterns of tunnels.
 	TunnelHostTypes []string `yaml:"tunnel_host_types" json:"tunnel_host_types"`
 	TunnelHostNames []string `yaml:"tunnel_host_names" json:"tunnel_host_names"`
+	// HostBridgeNames match agent-host interfaces that are internal to the
+	// host (container and VM bridges, veths): their addresses are not a
+	// second network the host is attached to.
+	HostBridgeNames []string `yaml:"host_bridge_names" json:"host_bridge_names"`
 	// ManagementUI match HTTP titles or Server headers of device management
 	// pages, which are not department websites.
 	ManagementUI []string `yaml:"management_ui" json:"management_ui"`
@@ -45,6 +49,7 @@ func DefaultPatterns() Patterns {
 		TunnelIfTypes:   []int{131, 23, 108, 22, 32, 118, 166, 150, 193},
 		TunnelHostTypes: []string{"tunnel", "ppp", "gre", "ipip", "sit", "wireguard", "vti"},
 		TunnelHostNames: []string{`^(tun|tap|ppp|gre|gretap|ipip|sit|wg|vti|ipsec|l2tp)\d*`},
+		HostBridgeNames: []string{`^(docker\d*|br-[0-9a-f]+|virbr\d+|lxcbr\d+|lxdbr\d+|incusbr\d+|cni\d*|podman\d+|veth|vnet\d+|flannel|cali|cilium|kube-bridge)`},
 		ManagementUI: []string{`(?i)huawei`, `(?i)\bh3c\b`, `(?i)web\s*management`, `(?i)routeros`, `(?i)mikrotik`, `(?i)idrac`,
 			`(?i)\bilo\b`, `(?i)integrated lights-out`, `(?i)\bbmc\b`, `(?i)ruijie`, `(?i)zte`, `(?i)cisco`, `(?i)juniper`, `(?i)fortigate`,
 			`(?i)sangfor`, `(?i)hikvision`, `(?i)dahua`, `(?i)printer`, `(?i)laserjet`, `(?i)\bhp\s+(color\s+)?laser`, `(?i)epson`, `(?i)canon`,
@@ -61,6 +66,7 @@ type compiled struct {
 	p            Patterns
 	lineAliases  []*regexp.Regexp
 	tunnelNames  []*regexp.Regexp
+	hostBridges  []*regexp.Regexp
 	managementUI []*regexp.Regexp
 	carriers     []*regexp.Regexp
 }
@@ -72,6 +78,9 @@ func compile(p Patterns) (*compiled, error) {
 		return nil, err
 	}
 	if c.tunnelNames, err = compileAll("tunnel_host_names", p.TunnelHostNames); err != nil {
+		return nil, err
+	}
+	if c.hostBridges, err = compileAll("host_bridge_names", p.HostBridgeNames); err != nil {
 		return nil, err
 	}
 	if c.managementUI, err = compileAll("management_ui", p.ManagementUI); err != nil {

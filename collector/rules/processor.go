@@ -94,7 +94,16 @@ ON CONFLICT (department, subject) DO UPDATE SET first_seen = excluded.first_seen
 	if err != nil {
 		return fmt.Errorf("rules: %w", err)
 	}
-	vs, err := p.eng.Evaluate(ctx, Input{Plan: p.eng.plan, Department: department, Reports: reps, FirstSeen: first})
+	// The department's baseline is its first scan: the earliest first
+	// sighting of anything in it (an older scan imported later moves it
+	// back, as it should).
+	var baseline time.Time
+	for _, t := range first {
+		if baseline.IsZero() || t.Before(baseline) {
+			baseline = t
+		}
+	}
+	vs, err := p.eng.Evaluate(ctx, Input{Plan: p.eng.plan, Department: department, Reports: reps, FirstSeen: first, Baseline: baseline})
 	if err != nil {
 		return fmt.Errorf("rules: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -26,7 +27,8 @@ func WriteJSON(w io.Writer, vs []wire.Violation) error {
 // CSVHeader is the header row of the CSV export (zh-CN, with English keys
 // in the first row's comments kept stable for scripts).
 var CSVHeader = []string{"id", "department", "rule", "rule_zh", "subject", "severity", "status", "registered",
-	"first_seen", "last_seen", "evidence_count", "methods", "citations", "exemption_basis", "exemption_approver", "exemption_expires"}
+	"first_seen", "last_seen", "evidence_count", "methods", "citations", "exemption_basis", "exemption_approver", "exemption_expires",
+	"status_zh", "evidence_zh"}
 
 // WriteCSV writes one row per violation.
 func WriteCSV(w io.Writer, vs []wire.Violation) error {
@@ -37,7 +39,8 @@ func WriteCSV(w io.Writer, vs []wire.Violation) error {
 	for _, v := range vs {
 		row := []string{v.ID, v.Department, v.Rule, RuleTitle(v.Rule, v.Registered), v.Subject, v.Severity, v.Status,
 			fmt.Sprint(v.Registered), v.FirstSeen.UTC().Format(time.RFC3339), v.LastSeen.UTC().Format(time.RFC3339),
-			fmt.Sprint(len(v.Evidence)), strings.Join(methods(v), ";"), citeLine(v, "; "), "", "", ""}
+			fmt.Sprint(len(v.Evidence)), strings.Join(methods(v), ";"), citeLine(v, "; "), "", "", "",
+			StatusName(v.Status, "zh-CN"), strings.Join(reasons(v, "zh-CN"), "; ")}
 		if v.Exemption != nil {
 			row[13], row[14], row[15] = v.Exemption.Basis, v.Exemption.Approver, v.Exemption.Expires.Format("2006-01-02")
 		}
@@ -47,6 +50,17 @@ func WriteCSV(w io.Writer, vs []wire.Violation) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// reasons are the distinct evidence reasons of a violation in lang.
+func reasons(v wire.Violation, lang string) []string {
+	var out []string
+	for _, e := range v.Evidence {
+		if r := evidenceReason(e.Detail, lang); r != "" && !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func methods(v wire.Violation) []string {
@@ -110,7 +124,7 @@ func WriteTable(w io.Writer, vs []wire.Violation) error {
 			fmt.Fprintf(w, "  依据 %s %s: %s\n", c.Document, c.Article, c.Text)
 		}
 		for _, e := range v.Evidence {
-			reason, _ := e.Detail["reason"].(string)
+			reason := evidenceReason(e.Detail, "zh-CN")
 			if reason == "" {
 				b, _ := json.Marshal(e.Detail)
 				reason = string(b)

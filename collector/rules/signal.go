@@ -29,6 +29,7 @@ func evidence(rep *wire.ScanReport, method string, detail map[string]any) wire.E
 	if agent == "" {
 		agent = rep.Agent.Hostname
 	}
+	withReasonZH(detail)
 	return wire.Evidence{Agent: agent, Method: method, ObservedAt: rep.FinishedAt.UTC(), Detail: detail}
 }
 

@@ -2,8 +2,10 @@ package rules
 
 import (
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/egovnet/egovnet/internal/wire"
@@ -20,6 +22,10 @@ type routeObs struct {
 	ifKey   string     // "if:<device>:<index or name>"
 	ifName  string
 	raw     map[string]any
+	// connected: the route has no next hop beyond the box itself (no
+	// gateway, protocol local(2), or a next hop that is one of the
+	// device's own addresses, ipRouteTable's direct routes).
+	connected bool
 }
 
 // ifObs is one interface of a department device or of the agent host.
@@ -56,6 +62,9 @@ type view struct {
 	// networks (two subnets and a route through a next hop): whatever an
 	// endpoint's role guess says, such a box is network equipment.
 	routers map[netip.Addr]bool
+	// devs are each report's devices after deduplication: a device walked
+	// at several of its addresses is kept once (see dedupeDevices).
+	devs map[*wire.ScanReport][]wire.DeviceInventory
 }
 
 // epObs is an endpoint with the report it came from.
@@ -69,6 +78,7 @@ func newView(x *index, c *compiled, in Input) *view {
 	v := &view{x: x, c: c, dept: in.Department, in: in, agentAddrs: map[netip.Addr]bool{}, routers: map[netip.Addr]bool{}}
 	reps := append([]*wire.ScanReport(nil), in.Reports...)
 	sort.SliceStable(reps, func(i, j int) bool { return reps[i].FinishedAt.Before(reps[j].FinishedAt) })
+	v.devs = dedupeDevices(reps, c.p.TrustForeignDevices)
 	for _, rep := range reps {
 		if rep == nil {
 			continue
@@ -135,11 +145,11 @@ func (v *view) addHost(rep *wire.ScanReport) {
 				continue
 			}
 		}
-		ro := routeObs{rep: rep, source: "host", device: name, keys: keys, dest: dest.Masked(), ifName: r.Interface,
+		ro := routeObs{rep: rep, source: "host", device: name, keys: keys, dest: dest.Masked(), ifName: r.Interface, connected: true,
 			ifKey: "if:host:" + rep.Agent.ID + ":" + r.Interface,
 			raw:   map[string]any{"destination": r.Destination, "gateway": r.Gateway, "interface": r.Interface, "metric": r.Metric}}
 		if a, ok := parseAddr(r.Gateway); ok && !a.IsUnspecified() {
-			ro.nextHop = a
+			ro.nextHop, ro.connected = a, false
 		}
 		v.routes = append(v.routes, ro)
 	}
@@ -156,9 +166,11 @@ func (v *view) addDevice(rep *wire.ScanReport, d *wire.DeviceInventory) {
 	name := deviceName(d)
 	host := targetHost(d.Target)
 	keys := []string{"dev:" + host}
+	own := map[netip.Addr]bool{}
 	for _, ip := range d.IPAddresses {
 		if a, ok := parseAddr(ip.Address); ok && !a.IsLoopback() {
 			keys = append(keys, "dev:"+a.String())
+			own[a] = true
 		}
 	}
 	byIdx := map[int]*ifObs{}
@@ -205,6 +217,7 @@ func (v *view) addDevice(rep *wire.ScanReport, d *wire.DeviceInventory) {
 		if a, ok := parseAddr(r.NextHop); ok && !a.IsUnspecified() {
 			ro.nextHop = a
 		}
+		ro.connected = !ro.nextHop.IsValid() || r.Protocol == routeProtoLocal || own[ro.nextHop]
 		v.routes = append(v.routes, ro)
 	}
 }
@@ -329,16 +342,95 @@ func (v *view) noteRouter(d *wire.DeviceInventory) {
 // recording) cannot place its routes and addresses in this department, so
 // the network rules leave it out unless Patterns.TrustForeignDevices.
 func (v *view) devices(rep *wire.ScanReport) []wire.DeviceInventory {
-	if v.c.p.TrustForeignDevices {
-		return rep.Devices
+	return v.devs[rep]
+}
+
+// routeProtoLocal is ipRouteProto/inetCidrRouteProto local(2): a route the
+// device derived from its own interface configuration.
+const routeProtoLocal = 2
+
+// dedupeDevices keeps each device once per department view: an agent that
+// walks a router at two of its addresses (or two agents that walk it) gets
+// the same tables twice, which would double every route, interface and ARP
+// row as evidence. The same device is the same SNMPv3 engine id with the
+// same sysName, or the same sysName with the same non-empty set of
+// interface MACs. The copy kept is from the latest report, then the lowest
+// walked address, so subjects do not depend on the walk order. Devices
+// whose tables do not describe the network they were reached on are left
+// out unless trustForeign (see deviceConsistent).
+func dedupeDevices(reps []*wire.ScanReport, trustForeign bool) map[*wire.ScanReport][]wire.DeviceInventory {
+	type cand struct {
+		rep *wire.ScanReport
+		pos int
+		id  string
+		at  netip.Addr
 	}
-	out := make([]wire.DeviceInventory, 0, len(rep.Devices))
-	for _, d := range rep.Devices {
-		if deviceConsistent(d) {
-			out = append(out, d)
+	var cands []cand
+	for _, rep := range reps {
+		if rep == nil {
+			continue
+		}
+		for i, d := range rep.Devices {
+			if !trustForeign && !deviceConsistent(d) {
+				continue
+			}
+			a, _ := parseAddr(targetHost(d.Target))
+			cands = append(cands, cand{rep: rep, pos: i, id: deviceIdentity(d), at: a})
+		}
+	}
+	order := slices.Clone(cands)
+	sort.SliceStable(order, func(i, j int) bool {
+		a, b := order[i], order[j]
+		if !a.rep.FinishedAt.Equal(b.rep.FinishedAt) {
+			return a.rep.FinishedAt.After(b.rep.FinishedAt)
+		}
+		if c := a.at.Compare(b.at); c != 0 {
+			return c < 0
+		}
+		return a.rep.Devices[a.pos].Target < b.rep.Devices[b.pos].Target
+	})
+	type slot struct {
+		rep *wire.ScanReport
+		pos int
+	}
+	kept := map[slot]bool{}
+	seen := map[string]bool{}
+	for _, c := range order {
+		if c.id != "" {
+			if seen[c.id] {
+				continue
+			}
+			seen[c.id] = true
+		}
+		kept[slot{c.rep, c.pos}] = true
+	}
+	out := map[*wire.ScanReport][]wire.DeviceInventory{}
+	for _, c := range cands { // report order, as walked
+		if kept[slot{c.rep, c.pos}] {
+			out[c.rep] = append(out[c.rep], c.rep.Devices[c.pos])
 		}
 	}
 	return out
+}
+
+// deviceIdentity is what makes two walks the same device; "" when the walk
+// carries nothing that identifies the box (it is then never merged).
+func deviceIdentity(d wire.DeviceInventory) string {
+	var macs []string
+	for _, it := range d.Interfaces {
+		m := strings.ToLower(strings.TrimSpace(it.MAC))
+		if m != "" && m != "00:00:00:00:00:00" && !slices.Contains(macs, m) {
+			macs = append(macs, m)
+		}
+	}
+	sort.Strings(macs)
+	switch {
+	case d.EngineID != "" && d.System.Name != "":
+		return "engine|" + d.EngineID + "|" + d.System.Name
+	case d.System.Name != "" && len(macs) > 0:
+		return "name|" + d.System.Name + "|" + strings.Join(macs, ",")
+	}
+	return ""
 }
 
 func deviceConsistent(d wire.DeviceInventory) bool {

@@ -5,7 +5,10 @@
 // targets; the collector judges reports against it.
 package plan
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Plan mirrors plan.yaml (CONTRACT).
 type Plan struct {
@@ -64,6 +67,28 @@ type Department struct {
 	Prefixes               []string `yaml:"prefixes" json:"prefixes"`
 	ClassifiedPrefixes     []string `yaml:"classified_prefixes" json:"classified_prefixes"`
 	RegisteredInternetExit bool     `yaml:"registered_internet_exit" json:"registered_internet_exit"`
+	// Baseline (optional, a date such as 2026-01-01) is when the
+	// department's estate was recorded: servers and network devices first
+	// observed after it are new infrastructure. Without it the baseline is
+	// the department's first scan, so nothing is new on day one.
+	Baseline string `yaml:"baseline,omitempty" json:"baseline,omitempty"`
+}
+
+// BaselineAt is the department's declared baseline as an instant: the end
+// of that day in China time (things seen on the baseline day are the
+// estate). ok is false when the plan gives none or it does not parse.
+func (d Department) BaselineAt() (t time.Time, ok bool) {
+	if d.Baseline == "" {
+		return time.Time{}, false
+	}
+	day, err := ParseDate(d.Baseline)
+	if err != nil {
+		return time.Time{}, false
+	}
+	if len(strings.TrimSpace(d.Baseline)) > len("2006-01-02") {
+		return day, true // an RFC 3339 instant is taken as given
+	}
+	return time.Date(day.Year(), day.Month(), day.Day()+1, 0, 0, 0, 0, ChinaTime), true
 }
 
 // Websites lists approved hosting (the portal platform).

@@ -90,6 +90,7 @@ func TestParseErrorsNameKeyAndLine(t *testing.T) {
 		{"missing expiry", "district: {code: \"1\"}\npacks: [yangpu-2021]\nextranet: {prefixes: [\"10.0.0.0/8\"]}\ndepartments: [{code: A, name: a, prefixes: [\"10.1.0.0/24\"]}]\nexemptions:\n  - rule: local-server\n    department: A\n    subject: x\n    basis: b\n    approver: c\n", "p.yaml:6: exemptions[0].expires: required"},
 		{"overlap", "district: {code: \"1\"}\npacks: [yangpu-2021]\nextranet: {prefixes: [\"10.0.0.0/8\"]}\ndepartments:\n  - {code: A, name: a, prefixes: [\"10.1.0.0/16\"]}\n  - {code: B, name: b, prefixes: [\"10.1.2.0/24\"]}\n", "p.yaml:6: departments[1].prefixes[0]: 10.1.2.0/24 overlaps 10.1.0.0/16 of department \"A\""},
 		{"overlap index after a bad entry", "district: {code: \"1\"}\npacks: [yangpu-2021]\nextranet: {prefixes: [\"10.0.0.0/8\"]}\ndepartments:\n  - {code: A, name: a, prefixes: [\"10.1.0.0/16\"]}\n  - code: B\n    name: b\n    prefixes: [\"nope\"]\n    classified_prefixes:\n      - \"10.3.0.0/24\"\n      - \"10.1.9.0/24\"\n", "p.yaml:11: departments[1].classified_prefixes[1]: 10.1.9.0/24 overlaps 10.1.0.0/16 of department \"A\""},
+		{"bad baseline", "district: {code: \"1\"}\npacks: [yangpu-2021]\nextranet: {prefixes: [\"10.0.0.0/8\"]}\ndepartments:\n  - code: A\n    name: a\n    prefixes: [\"10.1.0.0/24\"]\n    baseline: last spring\n", "p.yaml:8: departments[0].baseline: invalid date \"last spring\""},
 		{"wrong type", "district: {code: \"1\"}\npacks: [yangpu-2021]\nextranet: {prefixes: [\"10.0.0.0/8\"]}\ndepartments: [{code: A, name: a, prefixes: [\"10.1.0.0/24\"], registered_internet_exit: perhaps}]\n", "p.yaml:4: cannot unmarshal !!str `perhaps` into bool"},
 	}
 	for _, tc := range cases {
@@ -134,5 +135,35 @@ departments:
 	}
 	if d, ok := p.DepartmentForAddr(netip.MustParseAddr("10.2.0.9")); !ok || d.Code != "B" {
 		t.Errorf("DepartmentForAddr = %v %v", d.Code, ok)
+	}
+}
+
+// TestDepartmentBaseline: departments[].baseline is optional; a day means
+// the end of that day in China time (what was seen that day is the estate).
+func TestDepartmentBaseline(t *testing.T) {
+	cases := []struct {
+		name, baseline string
+		want           time.Time
+		ok             bool
+	}{
+		{"absent", "", time.Time{}, false},
+		{"a day", "2026-01-01", time.Date(2026, 1, 1, 16, 0, 0, 0, time.UTC), true},
+		{"an instant", "2026-01-01T08:00:00Z", time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC), true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			src := "district: {code: \"1\"}\npacks: [yangpu-2021]\nextranet: {prefixes: [\"10.0.0.0/8\"]}\ndepartments: [{code: A, name: a, prefixes: [\"10.1.0.0/24\"]}]\n"
+			if tc.baseline != "" {
+				src = strings.Replace(src, "]}]", "], baseline: "+tc.baseline+"}]", 1)
+			}
+			p, err := Parse([]byte(src), "p.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, ok := p.Departments[0].BaselineAt()
+			if ok != tc.ok || !got.Equal(tc.want) {
+				t.Errorf("BaselineAt = %v %v, want %v %v", got, ok, tc.want, tc.ok)
+			}
+		})
 	}
 }

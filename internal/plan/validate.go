@@ -150,6 +150,11 @@ func (v *validator) validate() {
 		if len(d.Prefixes)+len(d.ClassifiedPrefixes) == 0 {
 			v.errf(p("departments", i, "prefixes"), "department %q needs at least one prefix", d.Code)
 		}
+		if d.Baseline != "" {
+			if _, err := ParseDate(d.Baseline); err != nil {
+				v.errf(p("departments", i, "baseline"), "%v", err)
+			}
+		}
 		ps := v.prefixes(d.Prefixes, "departments", i, "prefixes")
 		cs := v.prefixes(d.ClassifiedPrefixes, "departments", i, "classified_prefixes")
 		for _, kl := range []struct {

@@ -57,8 +57,16 @@ func (p Pack) Citations(rule string) []wire.Citation {
 	if !ok {
 		return nil
 	}
+	// Several paragraphs of one article are one citation: an auditor
+	// reads an article once, its paragraphs in the pack's order.
 	out := make([]wire.Citation, 0, len(r.Citations))
 	for _, a := range r.Citations {
+		if i := slices.IndexFunc(out, func(c wire.Citation) bool { return c.Article == a.Article }); i >= 0 {
+			if !strings.Contains(out[i].Text, a.Text) {
+				out[i].Text += "\n" + a.Text
+			}
+			continue
+		}
 		out = append(out, wire.Citation{Pack: p.ID, Document: p.Document(), Article: a.Article, Text: a.Text, Summary: r.Summary})
 	}
 	return out

@@ -100,3 +100,67 @@ func TestSeverityOrder(t *testing.T) {
 		t.Error("severity steps wrong")
 	}
 }
+
+// TestCitationsOneEntryPerArticle: paragraphs of one article are one
+// citation (text joined in order), and no pack cites a definitions section
+// for a rule it does not define.
+func TestCitationsOneEntryPerArticle(t *testing.T) {
+	cases := []struct {
+		name, pack, rule, article string
+		paragraphs                int
+	}{
+		{"yangpu art 18 two paragraphs", "yangpu-2021", wire.RuleLocalServer, "第十八条", 2},
+		{"qiqihar art 5 two paragraphs", "qiqihar-2018", wire.RuleLocalServer, "第五条", 2},
+		{"yangpu art 19 one paragraph", "yangpu-2021", wire.RuleInternetEgress, "第十九条", 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p, _ := Get(tc.pack)
+			n := 0
+			for _, c := range p.Citations(tc.rule) {
+				if c.Article != tc.article {
+					continue
+				}
+				n++
+				if got := strings.Count(c.Text, "\n") + 1 - strings.Count(strings.Join(paragraphTexts(p, tc.rule, tc.article), ""), "\n"); got != tc.paragraphs {
+					t.Errorf("%s text has %d paragraphs, want %d: %q", tc.article, got, tc.paragraphs, c.Text)
+				}
+				for _, para := range paragraphTexts(p, tc.rule, tc.article) {
+					if !strings.Contains(c.Text, para) {
+						t.Errorf("merged text lacks %q", para)
+					}
+				}
+			}
+			if n != 1 {
+				t.Errorf("%s cited %d times, want once", tc.article, n)
+			}
+		})
+	}
+	for _, p := range All() {
+		for rule := range p.Rules {
+			seen := map[string]bool{}
+			for _, c := range p.Citations(rule) {
+				if seen[c.Article] {
+					t.Errorf("%s %s: %s cited twice", p.ID, rule, c.Article)
+				}
+				seen[c.Article] = true
+			}
+		}
+	}
+	q, _ := Get("qiqihar-2018")
+	for _, c := range q.Citations(wire.RuleInternetEgress) {
+		if c.Article == "相关概念解释" {
+			t.Errorf("qiqihar cites its definitions section for internet-egress")
+		}
+	}
+}
+
+func paragraphTexts(p Pack, rule, article string) []string {
+	var out []string
+	for _, a := range p.Rules[rule].Citations {
+		if a.Article == article {
+			out = append(out, a.Text)
+		}
+	}
+	return out
+}
