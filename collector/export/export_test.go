@@ -109,7 +109,7 @@ func TestXLSXRoundTrip(t *testing.T) {
 			sheets: []string{"违规清单"},
 			cells: [][3]string{
 				{"违规清单", "A1", "规则"}, {"违规清单", "I1", "最近发现"},
-				{"违规清单", "A2", "互联网出口 (internet-egress)"}, {"违规清单", "B2", "区财政局 (CZJ)"},
+				{"违规清单", "A2", "自建互联网出口 (internet-egress)"}, {"违规清单", "B2", "区财政局 (CZJ)"},
 				{"违规清单", "D2", "严重"}, {"违规清单", "E2", "未整改"}, {"违规清单", "H2", "2026-03-01 10:00:00"},
 				{"违规清单", "C4", `=HYPERLINK("http://x")`}, // stored as text, not a formula
 			},

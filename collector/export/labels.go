@@ -1,6 +1,9 @@
 package export
 
-import "github.com/egovnet/egovnet/internal/wire"
+import (
+	"github.com/egovnet/egovnet/collector/rules"
+	"github.com/egovnet/egovnet/internal/wire"
+)
 
 type label struct{ zh, en string }
 
@@ -11,18 +14,20 @@ func (l label) in(lang Lang) string {
 	return l.zh
 }
 
-// ruleNames are the display names of the CONTRACT rule ids.
-var ruleNames = map[string]label{
-	wire.RuleInternetEgress:        {"互联网出口", "Internet egress"},
-	wire.RulePrivateLink:           {"业务专网专线", "Private link"},
-	wire.RuleIsolationBreach:       {"网络隔离破坏", "Isolation breach"},
-	wire.RuleLocalServer:           {"本地服务器未上云", "Local server"},
-	wire.RuleDepartmentWebsite:     {"部门自建网站", "Department website"},
-	wire.RuleUnlicensedSoftware:    {"未授权软件", "Unlicensed software"},
-	wire.RuleLicenseOverDeployment: {"超授权部署", "Licence over-deployment"},
-	wire.RuleUnfiledSoftware:       {"未登记软件", "Unfiled software"},
-	wire.RuleAddressOutsidePlan:    {"规划外地址", "Address outside plan"},
-	wire.RuleNewInfrastructure:     {"新建基础设施", "New infrastructure"},
+// The names of rules, severities and statuses come from the rules package,
+// so an export, the audit table and the web UI use the same words.
+var (
+	ruleNames     = fromRules(wire.RuleIDs, rules.RuleName)
+	severityNames = fromRules([]string{wire.SeverityCritical, wire.SeverityHigh, wire.SeverityMedium, wire.SeverityLow}, rules.SeverityName)
+	statusNames   = fromRules([]string{wire.StatusOpen, wire.StatusAcknowledged, wire.StatusResolved, wire.StatusExempted}, rules.StatusName)
+)
+
+func fromRules(ids []string, name func(id, lang string) string) map[string]label {
+	m := make(map[string]label, len(ids))
+	for _, id := range ids {
+		m[id] = label{zh: name(id, "zh-CN"), en: name(id, "en")}
+	}
+	return m
 }
 
 // RuleName is the display name of a rule id in lang (the id itself when
@@ -34,21 +39,7 @@ func RuleName(id string, lang Lang) string {
 	return id
 }
 
-var severityNames = map[string]label{
-	wire.SeverityCritical: {"严重", "critical"},
-	wire.SeverityHigh:     {"高", "high"},
-	wire.SeverityMedium:   {"中", "medium"},
-	wire.SeverityLow:      {"低", "low"},
-}
-
 var severityRank = map[string]int{wire.SeverityCritical: 0, wire.SeverityHigh: 1, wire.SeverityMedium: 2, wire.SeverityLow: 3}
-
-var statusNames = map[string]label{
-	wire.StatusOpen:         {"未整改", "open"},
-	wire.StatusAcknowledged: {"已确认", "acknowledged"},
-	wire.StatusResolved:     {"已整改", "resolved"},
-	wire.StatusExempted:     {"已豁免", "exempted"},
-}
 
 var categoryNames = map[string]label{
 	"os":         {"操作系统", "operating system"},

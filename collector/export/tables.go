@@ -3,6 +3,7 @@ package export
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/egovnet/egovnet/collector/rules"
 	"sort"
 	"strings"
 	"time"
@@ -121,16 +122,22 @@ func CitationLines(cs []wire.Citation, lang Lang) []string {
 // API has the raw rows.
 const maxEvidenceRunes = 300
 
-// EvidenceLines summarises each evidence as "time method agent: key=value, ...".
+// EvidenceLines summarises each evidence as "time method agent: reason;
+// key=value, ...", with the reason in the document's language.
 func EvidenceLines(es []wire.Evidence, m Meta) []string {
 	out := make([]string, 0, len(es))
 	for _, e := range es {
 		keys := make([]string, 0, len(e.Detail))
 		for k := range e.Detail {
-			keys = append(keys, k)
+			if k != "reason" && k != "reason_zh" {
+				keys = append(keys, k)
+			}
 		}
 		sort.Strings(keys)
-		parts := make([]string, 0, len(keys))
+		parts := make([]string, 0, len(keys)+1)
+		if r := reason(e.Detail, m.Lang); r != "" {
+			parts = append(parts, r+";")
+		}
 		for _, k := range keys {
 			parts = append(parts, k+"="+detailValue(e.Detail[k]))
 		}
@@ -292,4 +299,20 @@ func ProgressTable(snaps []progress.Snapshot, m Meta) Table {
 			f.LicenseCompliance, f.DomesticShare, f.CloudRatio})
 	}
 	return t
+}
+
+// reason is the evidence's explanation in lang: the detector's own Chinese
+// text when it gave one, else the rules' translation of the English reason.
+func reason(d map[string]any, lang Lang) string {
+	en, _ := d["reason"].(string)
+	if lang == EN {
+		return en
+	}
+	if zh, ok := d["reason_zh"].(string); ok && zh != "" {
+		return zh
+	}
+	if en == "" {
+		return ""
+	}
+	return rules.ReasonZH(en)
 }

@@ -136,7 +136,10 @@
           return el("div", { class: "cite" }, [el("strong", { text: c.document + " " + c.article }), el("div", { text: c.text })]);
         }));
         var ev = el("details", null, [el("summary", { text: String((v.evidence || []).length) })].concat((v.evidence || []).map(function (e) {
-          return el("pre", { text: e.method + " · " + fmtTime(e.observed_at) + " · " + JSON.stringify(e.detail) });
+          var d = e.detail || {}, rest = {};
+          Object.keys(d).forEach(function (k) { if (k !== "reason" && k !== "reason_zh") rest[k] = d[k]; });
+          var why = lang === "en" ? d.reason : (d.reason_zh || d.reason);
+          return el("pre", { text: e.method + " · " + fmtTime(e.observed_at) + (why ? " · " + why : "") + " · " + JSON.stringify(rest) });
         })));
         var st = t("st." + v.status);
         if (v.exemption) st += " (" + v.exemption.basis + ")";
