@@ -116,7 +116,10 @@ func newSnmpWalkCmd() *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			// out is taken before the guard: it stays the real stdout, for
+			// the JSON only, while stray library prints go to stderr.
 			out := cmd.OutOrStdout()
+			defer stdoutToStderr(os.Stderr)()
 			if len(targets) == 1 {
 				return walkOneAndPrint(ctx, out, targets[0], creds, opts, format)
 			}
@@ -172,6 +175,18 @@ func newSnmpWalkCmd() *cobra.Command {
 	f.BoolVar(&wholeTables, "whole-tables", false, "walk every table whole, not only the decoded columns (diagnostics, benchmarks)")
 	_ = f.MarkHidden("whole-tables")
 	return cmd
+}
+
+// stdoutToStderr points os.Stdout at w until the returned restore is called.
+// gosnmp v1.47.0 (v3.go, authenticate) recovers its own panics with
+// fmt.Printf of a stack dump, which goes to whatever os.Stdout is at that
+// moment and would corrupt snmp-walk's JSON; no gosnmp Logger covers it.
+// Callers take their output writer before the swap, and start no walk
+// goroutine before it nor leave one running after restore.
+func stdoutToStderr(w *os.File) (restore func()) {
+	prev := os.Stdout
+	os.Stdout = w
+	return func() { os.Stdout = prev }
 }
 
 func walkOneAndPrint(ctx context.Context, out io.Writer, target string, creds snmp.Credentials, opts snmp.Options, format string) error {

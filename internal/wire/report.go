@@ -126,6 +126,10 @@ type Software struct {
 	Version string `json:"version,omitempty"`
 	Vendor  string `json:"vendor,omitempty"`
 	Source  string `json:"source"` // snmp, dpkg, rpm, registry, import
+	// Raw is the text exactly as the source gave it (hrSWInstalledName for
+	// snmp) before it was split into Name and Version; empty when the source
+	// has separate fields.
+	Raw string `json:"raw,omitempty"`
 	// Host is the endpoint or device the software was seen on (IP or target);
 	// empty means the agent host itself.
 	Host string `json:"host,omitempty"`

@@ -474,6 +474,7 @@ func (v *validator) software(p string, list []Software) {
 		v.str(field(q, "vendor"), s.Vendor, MaxShortString)
 		v.oneOf(field(q, "source"), s.Source, swSources...)
 		v.str(field(q, "host"), s.Host, MaxShortString)
+		v.str(field(q, "raw"), s.Raw, MaxShortString)
 	}
 }
 

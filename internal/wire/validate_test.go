@@ -115,6 +115,8 @@ func TestValidateRejects(t *testing.T) {
 		{"device neighbor protocol", func(r *ScanReport) { r.Devices[0].Neighbors[0].Protocol = "stp" }, []string{"devices[0].neighbors[0].protocol:"}},
 		{"device oper status", func(r *ScanReport) { r.Devices[0].Interfaces[0].OperStatus = 9 }, []string{"devices[0].interfaces[0].oper_status:"}},
 		{"device software source", func(r *ScanReport) { r.Devices[0].Software[0].Source = "guess" }, []string{"devices[0].software[0].source:"}},
+		{"device software raw too long", func(r *ScanReport) { r.Devices[0].Software[0].Raw = strings.Repeat("r", MaxShortString+1) }, []string{"devices[0].software[0].raw: too long"}},
+		{"host software raw NUL", func(r *ScanReport) { r.Host.Software[0].Raw = "a\x00b" }, []string{"host.software[0].raw: contains a NUL"}},
 		{"device error table", func(r *ScanReport) { r.Devices[0].Errors[0].Table = "" }, []string{"devices[0].errors[0].table: required"}},
 		{"hop ttl", func(r *ScanReport) { r.Paths[0].Hops[0].TTL = 0 }, []string{"paths[0].hops[0].ttl:"}},
 		{"path kind", func(r *ScanReport) { r.Paths[0].Kind = "moon" }, []string{"paths[0].kind:"}},

@@ -285,3 +285,33 @@ func TestColumnWalksMatchWholeTables(t *testing.T) {
 		})
 	}
 }
+
+// TestSoftwareRawKeepsInstalledName: every software row keeps the
+// hrSWInstalledName text it was split from. Rows of the Windows XP recording:
+// index 2 "7-Zip 9.20" splits into name and version, index 3 "Adobe AIR"
+// stays whole.
+func TestSoftwareRawKeepsInstalledName(t *testing.T) {
+	inv := walkRecording(t, "ssd-windows-xp")
+	if len(inv.Software) < 3 {
+		t.Fatalf("got %d software rows, want the recording's 160", len(inv.Software))
+	}
+	for _, tc := range []struct {
+		row                int
+		raw, name, version string
+	}{
+		{1, "7-Zip 9.20", "7-Zip", "9.20"},
+		{2, "Adobe AIR", "Adobe AIR", ""},
+	} {
+		t.Run(tc.raw, func(t *testing.T) {
+			s := inv.Software[tc.row]
+			if s.Raw != tc.raw || s.Name != tc.name || s.Version != tc.version {
+				t.Errorf("software[%d] = raw %q name %q version %q, want %q %q %q", tc.row, s.Raw, s.Name, s.Version, tc.raw, tc.name, tc.version)
+			}
+		})
+	}
+	for i, s := range inv.Software {
+		if s.Raw == "" {
+			t.Errorf("software[%d] %q has no raw text", i, s.Name)
+		}
+	}
+}

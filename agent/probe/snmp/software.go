@@ -4,6 +4,7 @@ import (
 	"net"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/egovnet/egovnet/internal/wire"
 )
@@ -11,8 +12,11 @@ import (
 const hrSWInstalledName = 2
 
 // decodeSoftware: one Software per hrSWInstalledTable row, source "snmp",
-// seen on the walked device. A row without a name keeps its index as name so
-// the count stays one per row.
+// seen on the walked device, with the hrSWInstalledName text kept in Raw.
+// A row without a name keeps its index as name so the count stays one per
+// row. Name and version are cut to the wire limit (MaxShortString) and a Raw
+// longer than it is left out: one odd row must not get the whole report
+// refused by the collector.
 func decodeSoftware(inv *wire.DeviceInventory, got map[string]*table) {
 	t := got[tHrSWInstalledTable]
 	if t.empty() {
@@ -31,8 +35,24 @@ func decodeSoftware(inv *wire.DeviceInventory, got map[string]*table) {
 		if name == "" {
 			name = "hrSWInstalledIndex " + idx
 		}
-		inv.Software = append(inv.Software, wire.Software{Name: name, Version: version, Source: wire.MethodSNMP, Host: host})
+		if len(raw) > wire.MaxShortString {
+			raw = ""
+		}
+		inv.Software = append(inv.Software, wire.Software{Name: clipText(name, wire.MaxShortString),
+			Version: clipText(version, wire.MaxShortString), Source: wire.MethodSNMP, Host: host, Raw: raw})
 	}
+}
+
+// clipText cuts s to at most max bytes on a character boundary.
+func clipText(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
 }
 
 var (
