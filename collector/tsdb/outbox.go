@@ -15,27 +15,24 @@ func init() {
 		ID: "tsdb/0001_outbox",
 		// seq orders replay: SQLite's INTEGER PRIMARY KEY is the rowid, always
 		// above every row present; PostgreSQL uses a sequence.
-		SQLite: `CREATE TABLE tsdb_outbox (
-  seq INTEGER PRIMARY KEY,
-  line TEXT NOT NULL,
-  enqueued_at TEXT NOT NULL
-);
-CREATE TABLE tsdb_counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
-INSERT INTO tsdb_counters (name, value) VALUES ('dropped', 0);
-INSERT INTO tsdb_counters (name, value) VALUES ('rejected', 0);
-INSERT INTO tsdb_counters (name, value) VALUES ('written', 0);
-`,
-		Postgres: `CREATE TABLE tsdb_outbox (
-  seq BIGSERIAL PRIMARY KEY,
-  line TEXT NOT NULL,
-  enqueued_at TEXT NOT NULL
-);
-CREATE TABLE tsdb_counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
-INSERT INTO tsdb_counters (name, value) VALUES ('dropped', 0);
-INSERT INTO tsdb_counters (name, value) VALUES ('rejected', 0);
-INSERT INTO tsdb_counters (name, value) VALUES ('written', 0);
-`,
+		SQLite:   outboxSchema("INTEGER"),
+		Postgres: outboxSchema("BIGSERIAL"),
 	})
+}
+
+// outboxSchema is the DDL of tsdb/0001_outbox; the backends differ only in
+// the type of seq.
+func outboxSchema(seqType string) string {
+	return `CREATE TABLE tsdb_outbox (
+  seq ` + seqType + ` PRIMARY KEY,
+  line TEXT NOT NULL,
+  enqueued_at TEXT NOT NULL
+);
+CREATE TABLE tsdb_counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
+INSERT INTO tsdb_counters (name, value) VALUES ('dropped', 0);
+INSERT INTO tsdb_counters (name, value) VALUES ('rejected', 0);
+INSERT INTO tsdb_counters (name, value) VALUES ('written', 0);
+`
 }
 
 // Counter names in tsdb_counters.
