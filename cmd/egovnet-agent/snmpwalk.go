@@ -74,6 +74,12 @@ func newSnmpWalkCmd() *cobra.Command {
 			if v3User == "" && (v3AuthProto != "" || v3Auth != "" || v3PrivProto != "" || v3Priv != "" || v3Ctx != "") {
 				problems = append(problems, "--v3-* options need --v3-user")
 			}
+			if v3User != "" {
+				u := snmp.V3User{User: v3User, AuthProto: v3AuthProto, AuthPass: v3Auth, PrivProto: v3PrivProto, PrivPass: v3Priv, Context: v3Ctx}
+				if err := u.Validate(); err != nil {
+					problems = append(problems, err.Error())
+				}
+			}
 			if timeout <= 0 {
 				problems = append(problems, "--timeout must be positive")
 			}

@@ -315,9 +315,9 @@ func (s *Store) MarkProcessed(ctx context.Context, reportID, errText string) err
 type Endpoint struct {
 	Department string          `json:"department"`
 	IP         string          `json:"ip"`
-	MAC        string          `json:"mac,omitempty"`
-	Vendor     string          `json:"vendor,omitempty"`
-	Hostname   string          `json:"hostname,omitempty"`
+	MAC        string          `json:"mac"`
+	Vendor     string          `json:"vendor"`
+	Hostname   string          `json:"hostname"`
 	Role       string          `json:"role"`
 	OpenPorts  []int           `json:"open_ports"`
 	HTTP       []wire.HTTPInfo `json:"http"`

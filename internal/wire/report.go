@@ -55,15 +55,15 @@ type Agent struct {
 // Endpoint is one live address found in scope.
 type Endpoint struct {
 	IP        string     `json:"ip"`
-	MAC       string     `json:"mac,omitempty"`
-	Vendor    string     `json:"vendor,omitempty"`
-	Hostname  string     `json:"hostname,omitempty"`
+	MAC       string     `json:"mac"`
+	Vendor    string     `json:"vendor"`
+	Hostname  string     `json:"hostname"`
 	SeenBy    []string   `json:"seen_by"`
-	RTTMs     float64    `json:"rtt_ms,omitempty"`
-	OpenPorts []int      `json:"open_ports,omitempty"`
+	RTTMs     float64    `json:"rtt_ms"`
+	OpenPorts []int      `json:"open_ports"`
 	UDPPorts  []int      `json:"udp_ports,omitempty"`
 	Role      string     `json:"role"`
-	HTTP      []HTTPInfo `json:"http,omitempty"`
+	HTTP      []HTTPInfo `json:"http"`
 	// SysObjectID and SysDescr are copied from an SNMP reply when the endpoint
 	// answered SNMP, so role classification and rules need not join devices.
 	SysObjectID string `json:"sys_object_id,omitempty"`

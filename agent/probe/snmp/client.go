@@ -272,3 +272,11 @@ func (w *walker) probe(ctx context.Context, inv *wire.DeviceInventory) (err erro
 	}
 	return nil
 }
+
+// Validate reports what is wrong with a v3 user's settings (unknown
+// protocols, short passphrases), so a command can refuse them as bad usage
+// before any packet is sent.
+func (u V3User) Validate() error {
+	_, _, err := usmParams(u)
+	return err
+}
