@@ -114,15 +114,7 @@ func firstLine(s string, max int) string {
 			break
 		}
 	}
-	s = strings.TrimSpace(s)
-	if len(s) <= max {
-		return s
-	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut]
+	return clipText(strings.TrimSpace(s), max)
 }
 
 func remKey(a []uint32) string {
