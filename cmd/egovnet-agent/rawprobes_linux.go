@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"errors"
+	"golang.org/x/sys/unix"
 	"net"
 	"net/netip"
 	"sync"
@@ -19,20 +20,19 @@ import (
 
 // The raw-socket probes (ICMP sweep, ARP, path) are Linux-only.
 
-// onLinkICMPLimit is the most on-link addresses ICMP still sweeps when ARP
-// runs too. Echo requests to an on-link segment make the kernel resolve every
-// address, and the neighbour table is host-wide (gc_thresh3, default 1024):
-// a large segment overflows it and loses replies for every sweep on the
-// machine. Small segments keep ICMP for its RTT and second witness.
-const onLinkICMPLimit = 256
-
-// icmpMethod sweeps the scope, leaving large on-link parts to ARP.
+// icmpMethod sweeps the scope. When ARP runs too and can (it needs an
+// AF_PACKET socket), the on-link parts are left to it: every IPv4 host on a
+// segment must answer ARP, so ARP is authoritative there, while echo requests
+// make the kernel resolve every address into the neighbour table. That table
+// is shared by the whole host (gc_thresh3, default 1024): sweeping on-link
+// ranges with ICMP overflows it and loses replies for every probe on the
+// machine, this sweep's and others'.
 func icmpMethod(c *agentconfig.Config, arpOn bool) discover.ScopeFunc {
 	base := icmp.Options{Rate: c.Probe.Rate, Timeout: c.Probe.Timeout, Retries: c.Probe.Retries}
 	return func(ctx context.Context, scope []netip.Prefix) (discover.Batch, error) {
 		opts := base
-		if arpOn {
-			if onlink, err := arp.OnLink(scope); err == nil && addresses(onlink) > onLinkICMPLimit {
+		if arpOn && arpUsable() {
+			if onlink, err := arp.OnLink(scope); err == nil {
 				opts.Skip = onlink
 			}
 		}
@@ -114,18 +114,13 @@ func onLink() func(netip.Addr) bool {
 	}
 }
 
-// addresses counts the addresses of IPv4 prefixes, saturating; IPv6 on-link
-// prefixes are never swept address by address, so they count as huge.
-func addresses(ps []netip.Prefix) int {
-	n := 0
-	for _, p := range ps {
-		if !p.Addr().Is4() {
-			return 1 << 30
-		}
-		n += 1 << (32 - p.Bits())
-		if n > 1<<30 {
-			return 1 << 30
-		}
+// arpUsable reports whether this process may open the AF_PACKET socket ARP
+// scanning needs (root or CAP_NET_RAW).
+func arpUsable() bool {
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM, 0)
+	if err != nil {
+		return false
 	}
-	return n
+	unix.Close(fd)
+	return true
 }
