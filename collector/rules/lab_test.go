@@ -14,10 +14,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/egovnet/egovnet/internal/lab"
 	"github.com/egovnet/egovnet/internal/plan"
 	"github.com/egovnet/egovnet/internal/testenv"
 	"github.com/egovnet/egovnet/internal/wire"
-	"gopkg.in/yaml.v3"
 )
 
 // labExpected reads the exact set of findings the district-small lab must
@@ -28,24 +28,12 @@ import (
 // sends only non-classified systems to the e-gov cloud).
 func labExpected(t *testing.T, path string) []string {
 	t.Helper()
-	data, err := os.ReadFile(path)
+	findings, err := lab.LoadExpected(path)
 	if err != nil {
-		t.Fatalf("expected findings: %v", err)
-	}
-	var exp struct {
-		Findings []struct {
-			Department string `yaml:"department"`
-			Rule       string `yaml:"rule"`
-			Subject    string `yaml:"subject"`
-			Expect     string `yaml:"expect"`
-			Status     string `yaml:"status"`
-		} `yaml:"findings"`
-	}
-	if err := yaml.Unmarshal(data, &exp); err != nil {
-		t.Fatalf("expected findings: %v", err)
+		t.Fatal(err)
 	}
 	var out []string
-	for _, f := range exp.Findings {
+	for _, f := range findings {
 		if f.Expect == "none" {
 			continue
 		}
