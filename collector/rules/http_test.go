@@ -68,16 +68,11 @@ func TestHandlers(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer resp.Body.Close()
-			var b strings.Builder
-			buf := make([]byte, 1<<16)
-			for {
-				n, err := resp.Body.Read(buf)
-				b.Write(buf[:n])
-				if err != nil {
-					break
-				}
+			b, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatal(err)
 			}
-			return resp.StatusCode, b.String()
+			return resp.StatusCode, string(b)
 		}
 		count := func(body string) int {
 			var vs []wire.Violation
