@@ -50,6 +50,10 @@ func (d DeviceInventory) MarshalJSON() ([]byte, error) {
 	p.Neighbors = orEmpty(p.Neighbors)
 	p.Software = orEmpty(p.Software)
 	p.Errors = orEmpty(p.Errors)
+	p.FDB = orEmpty(p.FDB)
+	p.VLANs = orEmpty(p.VLANs)
+	p.Entities = orEmpty(p.Entities)
+	p.VRFs = orEmpty(p.VRFs)
 	return json.Marshal(p)
 }
 

@@ -18,6 +18,7 @@ const (
 	MethodSNMP = "snmp"
 	MethodPath = "path"
 	MethodHost = "host"
+	MethodND   = "nd" // IPv6 neighbour discovery on the link
 )
 
 // Roles an endpoint can be classified as.
@@ -50,6 +51,11 @@ type Agent struct {
 	Hostname   string `json:"hostname"`
 	Version    string `json:"version"`
 	Department string `json:"department"`
+	// Profile is "network" (default: discovery of the scope) or "endpoint"
+	// (the host's own facts only); empty means network.
+	Profile string `json:"profile,omitempty"`
+	OS      string `json:"os,omitempty"`   // GOOS of the agent build
+	Arch    string `json:"arch,omitempty"` // GOARCH of the agent build
 }
 
 // Endpoint is one live address found in scope.
@@ -68,6 +74,16 @@ type Endpoint struct {
 	// answered SNMP, so role classification and rules need not join devices.
 	SysObjectID string `json:"sys_object_id,omitempty"`
 	SysDescr    string `json:"sys_descr,omitempty"`
+	// Names are what the endpoint is called, each with where the name came
+	// from (ptr, sysname, http-canonical, http-og-url, http-host, tls), so a
+	// website can be matched against the plan's approved names.
+	Names []Name `json:"names,omitempty"`
+}
+
+// Name is one name of an endpoint and its source.
+type Name struct {
+	Name   string `json:"name"`
+	Source string `json:"source"`
 }
 
 // HTTPInfo is what a web port answered.
@@ -101,6 +117,29 @@ type Host struct {
 	Interfaces []HostInterface `json:"interfaces"`
 	Routes     []HostRoute     `json:"routes"`
 	Software   []Software      `json:"software"`
+	// Endpoint-profile facts (CONTRACT "Agents managed from the collector").
+	OSInfo   *OSInfo   `json:"os_info,omitempty"`
+	Hardware *Hardware `json:"hardware,omitempty"`
+	User     string    `json:"user,omitempty"` // the interactive user, if any
+}
+
+// OSInfo is the operating system as the host itself describes it.
+type OSInfo struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Edition string `json:"edition"`
+	Arch    string `json:"arch"`
+	// Activated is the licence activation state where the OS tells
+	// (Windows SoftwareLicensingProduct); nil when unknown.
+	Activated *bool  `json:"activated"`
+	KMSHost   string `json:"kms_host,omitempty"`
+}
+
+// Hardware is the machine's identity from DMI (Linux) or WMI (Windows).
+type Hardware struct {
+	Vendor string `json:"vendor"`
+	Model  string `json:"model"`
+	Serial string `json:"serial"`
 }
 
 // HostInterface is one interface of the agent host.

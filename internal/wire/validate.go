@@ -28,6 +28,7 @@ const (
 	MaxPortsPerHost   = 65_535  // every TCP (or UDP) port
 	MaxHTTPPerHost    = 64      // web ports answered on one endpoint
 	MaxSeenBy         = 16      // methods per endpoint
+	MaxNamesPerHost   = 64      // names of one endpoint (PTR, page, TLS)
 	MaxDeviceRows     = 200_000 // rows of any one device table (routes, arp, interfaces, ...)
 	MaxSoftware       = 100_000 // software entries of one host or device
 	MaxHostRows       = 10_000  // host interfaces, routes, addresses per interface
@@ -257,6 +258,9 @@ func (v *validator) report(r *ScanReport, now time.Time) {
 	v.str("agent.hostname", r.Agent.Hostname, MaxShortString)
 	v.str("agent.version", r.Agent.Version, MaxShortString)
 	v.str("agent.department", r.Agent.Department, MaxShortString)
+	v.oneOf("agent.profile", r.Agent.Profile, profiles...)
+	v.str("agent.os", r.Agent.OS, MaxShortString)
+	v.str("agent.arch", r.Agent.Arch, MaxShortString)
 	v.times(r.StartedAt, r.FinishedAt, now)
 	if v.count("scope", len(r.Scope), MaxScope) {
 		for i, s := range r.Scope {
@@ -315,10 +319,13 @@ func (v *validator) times(started, finished, now time.Time) {
 }
 
 var (
-	allMethods = []string{MethodICMP, MethodTCP, MethodUDP, MethodARP, MethodSNMP, MethodPath, MethodHost}
+	allMethods = []string{MethodICMP, MethodTCP, MethodUDP, MethodARP, MethodSNMP, MethodPath, MethodHost, MethodND}
 	allRoles   = []string{RoleServer, RoleWorkstation, RoleNetwork, RolePrinter, RoleUnknown}
 	swSources  = []string{"snmp", "dpkg", "rpm", "registry", "import"}
 	pathKinds  = []string{"", "internet", "extranet", "private"}
+	// nameSources are where an endpoint's name can come from.
+	nameSources = []string{"ptr", "sysname", "http-canonical", "http-og-url", "http-host", "tls", "netbios"}
+	profiles    = []string{"", "network", "endpoint"}
 )
 
 func (v *validator) endpoint(p string, e *Endpoint) {
@@ -361,6 +368,13 @@ func (v *validator) endpoint(p string, e *Endpoint) {
 	}
 	v.str(field(p, "sys_object_id"), e.SysObjectID, MaxShortString)
 	v.str(field(p, "sys_descr"), e.SysDescr, MaxDescr)
+	if np := field(p, "names"); v.count(np, len(e.Names), MaxNamesPerHost) {
+		for i, n := range e.Names {
+			q := idx(np, i)
+			v.required(field(q, "name"), n.Name, MaxShortString)
+			v.oneOf(field(q, "source"), n.Source, nameSources...)
+		}
+	}
 }
 
 func (v *validator) hostPort(path, s string) {
@@ -439,6 +453,61 @@ func (v *validator) device(p string, d *DeviceInventory) {
 			v.nonNegative(field(q, "if_index"), int64(r.IfIndex))
 			v.nonNegative(field(q, "protocol"), int64(r.Protocol))
 			v.oneOf(field(q, "source_table"), r.SourceTable, "", "inetCidrRouteTable", "ipCidrRouteTable", "ipRouteTable")
+			v.str(field(q, "vrf"), r.VRF, MaxShortString)
+		}
+	}
+	if fp := field(p, "fdb"); v.count(fp, len(d.FDB), MaxDeviceRows) {
+		for i, f := range d.FDB {
+			q := idx(fp, i)
+			v.mac(field(q, "mac"), f.MAC)
+			if f.VLAN < 0 || f.VLAN > 4095 {
+				v.addf(field(q, "vlan"), "%d out of range 0..4095", f.VLAN)
+			}
+			v.nonNegative(field(q, "bridge_port"), int64(f.BridgePort))
+			v.nonNegative(field(q, "if_index"), int64(f.IfIndex))
+			v.nonNegative(field(q, "status"), int64(f.Status))
+		}
+	}
+	if vp := field(p, "vlans"); v.count(vp, len(d.VLANs), MaxDeviceRows) {
+		for i, vl := range d.VLANs {
+			q := idx(vp, i)
+			if vl.ID < 0 || vl.ID > 4095 {
+				v.addf(field(q, "id"), "%d out of range 0..4095", vl.ID)
+			}
+			v.str(field(q, "name"), vl.Name, MaxShortString)
+			if pp := field(q, "ports"); v.count(pp, len(vl.Ports), MaxDeviceRows) {
+				for j, port := range vl.Ports {
+					v.nonNegative(idx(pp, j), int64(port))
+				}
+			}
+		}
+	}
+	if xp := field(p, "entities"); v.count(xp, len(d.Entities), MaxDeviceRows) {
+		for i, e := range d.Entities {
+			q := idx(xp, i)
+			v.nonNegative(field(q, "index"), int64(e.Index))
+			v.nonNegative(field(q, "class"), int64(e.Class))
+			v.str(field(q, "descr"), e.Descr, MaxTitle)
+			v.str(field(q, "name"), e.Name, MaxTitle)
+			v.str(field(q, "model"), e.Model, MaxShortString)
+			v.str(field(q, "serial"), e.Serial, MaxShortString)
+			v.str(field(q, "hardware_rev"), e.HardwareRev, MaxShortString)
+			v.str(field(q, "firmware_rev"), e.FirmwareRev, MaxShortString)
+			v.str(field(q, "software_rev"), e.SoftwareRev, MaxShortString)
+			v.str(field(q, "mfg_name"), e.MfgName, MaxShortString)
+			v.nonNegative(field(q, "contained_in"), int64(e.ContainedIn))
+		}
+	}
+	if rp := field(p, "vrfs"); v.count(rp, len(d.VRFs), MaxDeviceRows) {
+		for i, vr := range d.VRFs {
+			q := idx(rp, i)
+			v.required(field(q, "name"), vr.Name, MaxShortString)
+			v.str(field(q, "rd"), vr.RD, MaxShortString)
+			if ip := field(q, "if_indexes"); v.count(ip, len(vr.IfIndexes), MaxDeviceRows) {
+				for j, x := range vr.IfIndexes {
+					v.nonNegative(idx(ip, j), int64(x))
+				}
+			}
 		}
 	}
 	if np := field(p, "neighbors"); v.count(np, len(d.Neighbors), MaxDeviceRows) {
@@ -531,6 +600,21 @@ func (v *validator) host(p string, h *Host) {
 		}
 	}
 	v.software(field(p, "software"), h.Software)
+	v.str(field(p, "user"), h.User, MaxShortString)
+	if o := h.OSInfo; o != nil {
+		q := field(p, "os_info")
+		v.str(field(q, "name"), o.Name, MaxTitle)
+		v.str(field(q, "version"), o.Version, MaxShortString)
+		v.str(field(q, "edition"), o.Edition, MaxShortString)
+		v.str(field(q, "arch"), o.Arch, MaxShortString)
+		v.str(field(q, "kms_host"), o.KMSHost, MaxShortString)
+	}
+	if hw := h.Hardware; hw != nil {
+		q := field(p, "hardware")
+		v.str(field(q, "vendor"), hw.Vendor, MaxShortString)
+		v.str(field(q, "model"), hw.Model, MaxShortString)
+		v.str(field(q, "serial"), hw.Serial, MaxShortString)
+	}
 }
 
 func (v *validator) stats(p string, s *Stats) {
