@@ -35,6 +35,62 @@ type Config struct {
 	Auth     Auth   `mapstructure:"auth"`
 	Audit    Audit  `mapstructure:"audit"`
 	HTTP     HTTP   `mapstructure:"http"`
+	// Notifications and metrics (issue #17).
+	Notify  Notify  `mapstructure:"notify"`
+	Metrics Metrics `mapstructure:"metrics"`
+}
+
+// Notify configures where events go (CONTRACT "Notifications").
+type Notify struct {
+	Webhooks []Webhook `mapstructure:"webhooks"`
+	Syslog   Syslog    `mapstructure:"syslog"`
+	SMTP     SMTP      `mapstructure:"smtp"`
+	// Interval between dispatcher passes; MaxAttempts before a delivery is
+	// given up (it stays in the outbox, marked dead); AgentSilentAfter: no
+	// report for this long raises agent.silent (0 disables).
+	Interval         time.Duration `mapstructure:"interval"`
+	MaxAttempts      int           `mapstructure:"max_attempts"`
+	AgentSilentAfter time.Duration `mapstructure:"agent_silent_after"`
+}
+
+// NotifyRoute selects events for one sink; empty lists mean all.
+type NotifyRoute struct {
+	Events      []string `mapstructure:"events"`
+	Departments []string `mapstructure:"departments"`
+	MinSeverity string   `mapstructure:"min_severity"`
+}
+
+// Webhook is one HTTP receiver; Secret signs every body (HMAC-SHA256).
+type Webhook struct {
+	URL         string         `mapstructure:"url"`
+	Secret      iconfig.Secret `mapstructure:"secret"`
+	NotifyRoute `mapstructure:",squash"`
+}
+
+// Syslog is the SOC's receiver: udp://, tcp:// or tls://HOST:PORT.
+type Syslog struct {
+	Address     string `mapstructure:"address"`
+	Facility    string `mapstructure:"facility"`
+	CAFile      string `mapstructure:"ca_file"`
+	NotifyRoute `mapstructure:",squash"`
+}
+
+// SMTP sends mail.
+type SMTP struct {
+	Address     string         `mapstructure:"address"`
+	From        string         `mapstructure:"from"`
+	To          []string       `mapstructure:"to"`
+	Username    string         `mapstructure:"username"`
+	Password    iconfig.Secret `mapstructure:"password"`
+	RequireTLS  bool           `mapstructure:"require_tls"`
+	NotifyRoute `mapstructure:",squash"`
+}
+
+// Metrics configures GET /metrics. Token, when set, must be presented as a
+// bearer token; Enabled false removes the route.
+type Metrics struct {
+	Enabled bool           `mapstructure:"enabled"`
+	Token   iconfig.Secret `mapstructure:"token"`
 }
 
 // TLS configures HTTPS. Disable must be set explicitly to serve plain HTTP
@@ -152,6 +208,28 @@ func Defaults() map[string]any {
 		"http.write_timeout":            "5m",
 		"http.idle_timeout":             "2m",
 		"http.shutdown_timeout":         "30s",
+		// Notifications and metrics (issue #17).
+		"notify.webhooks":            []map[string]any{},
+		"notify.syslog.address":      "",
+		"notify.syslog.facility":     "local0",
+		"notify.syslog.ca_file":      "",
+		"notify.syslog.events":       []string{},
+		"notify.syslog.departments":  []string{},
+		"notify.syslog.min_severity": "low",
+		"notify.smtp.address":        "",
+		"notify.smtp.from":           "",
+		"notify.smtp.to":             []string{},
+		"notify.smtp.username":       "",
+		"notify.smtp.password":       "",
+		"notify.smtp.require_tls":    false,
+		"notify.smtp.events":         []string{},
+		"notify.smtp.departments":    []string{},
+		"notify.smtp.min_severity":   "low",
+		"notify.interval":            "5s",
+		"notify.max_attempts":        20,
+		"notify.agent_silent_after":  "2h",
+		"metrics.enabled":            true,
+		"metrics.token":              "",
 	}
 }
 
@@ -247,6 +325,7 @@ func (c *Config) Validate() error {
 			bad(key, "must be positive (got %s)", d)
 		}
 	}
+	errs = append(errs, c.Notify.validate()...)
 	sortErrs(errs)
 	return errors.Join(errs...)
 }

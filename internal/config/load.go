@@ -6,6 +6,7 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -109,6 +110,15 @@ func commaListHook(from reflect.Type, to reflect.Type, data any) (any, error) {
 	s := strings.TrimSpace(data.(string))
 	if s == "" {
 		return []string{}, nil
+	}
+	// A list of maps (notify.webhooks, snmp.v3) cannot be comma-separated:
+	// the environment gives it as a JSON array.
+	if k := to.Elem().Kind(); (k == reflect.Struct || k == reflect.Map) && strings.HasPrefix(s, "[") {
+		var items []any
+		if err := json.Unmarshal([]byte(s), &items); err != nil {
+			return nil, fmt.Errorf("a list of maps from the environment must be a JSON array: %w", err)
+		}
+		return items, nil
 	}
 	parts := strings.Split(s, ",")
 	out := make([]string, 0, len(parts))
