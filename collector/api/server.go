@@ -192,3 +192,10 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	}
 	respond.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
+
+// RoutePattern names the mux pattern that serves r ("" when none), for
+// metrics labels that must not grow with the paths clients send.
+func (s *Server) RoutePattern(r *http.Request) string {
+	_, p := s.mux.Handler(r)
+	return p
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/egovnet/egovnet/collector/config"
 	"github.com/egovnet/egovnet/collector/ingest"
 	"github.com/egovnet/egovnet/collector/inventory"
+	"github.com/egovnet/egovnet/collector/metrics"
 	"github.com/egovnet/egovnet/collector/store"
 	"github.com/egovnet/egovnet/internal/plan"
 )
@@ -35,7 +36,8 @@ type App struct {
 	Ingester  *ingest.Ingester
 	Logger    *slog.Logger
 
-	api *api.Server
+	api        *api.Server
+	metricsReg *metrics.Metrics
 }
 
 // ErrNoPlan is returned by RequirePlan when plan_file is not configured.

@@ -26,13 +26,16 @@ func (a *App) Serve(ctx context.Context) error {
 		log.Info("processed pending reports", "reports", n)
 	}
 	a.pruneAudit(ctx)
+	if err := a.startNotify(ctx); err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.Listen, err)
 	}
 	srv := &http.Server{
-		Handler:           a.API(),
+		Handler:           a.handler(),
 		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
 		ReadTimeout:       cfg.HTTP.ReadTimeout,
 		WriteTimeout:      cfg.HTTP.WriteTimeout,

@@ -1,0 +1,177 @@
+// Package metrics serves the collector's Prometheus metrics (GET /metrics):
+// HTTP requests and latency per route, report ingest, processor (rules,
+// ledger, progress) time, and, read from the store at scrape time, agents by
+// status, open findings by rule, stored and pending reports, and the depth of
+// the InfluxDB and notification outboxes. Store figures are read when
+// scraped rather than counted in memory, so several collectors behind one
+// load balancer each report the district's truth.
+package metrics
+
+import (
+	"context"
+	"crypto/subtle"
+	"net/http"
+	"strconv"
+
+	"time"
+
+	"github.com/egovnet/egovnet/collector/ingest"
+	"github.com/egovnet/egovnet/collector/store"
+	"github.com/egovnet/egovnet/internal/wire"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// IngestRoute is the upload route whose requests also feed the ingest
+// metrics.
+const IngestRoute = "POST /api/v1/reports"
+
+// Metrics is one collector's registry.
+type Metrics struct {
+	reg       *prometheus.Registry
+	httpReqs  *prometheus.CounterVec
+	httpDur   *prometheus.HistogramVec
+	ingest    *prometheus.CounterVec
+	ingestDur prometheus.Histogram
+	procDur   *prometheus.HistogramVec
+	procErr   *prometheus.CounterVec
+}
+
+// Options: SilentAfter is the age of the last report past which an agent
+// counts as silent (as notify.agent_silent_after).
+type Options struct {
+	SilentAfter time.Duration
+}
+
+// New registers every metric; db feeds the scrape-time figures.
+func New(db *store.DB, o Options) *Metrics {
+	if o.SilentAfter <= 0 {
+		o.SilentAfter = 2 * time.Hour
+	}
+	buckets := []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		httpReqs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "egovnet_http_requests_total",
+			Help: "HTTP requests by route pattern, method and status code."}, []string{"route", "code"}),
+		httpDur: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "egovnet_http_request_duration_seconds",
+			Help: "HTTP request latency by route pattern.", Buckets: buckets}, []string{"route"}),
+		ingest: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "egovnet_ingest_reports_total",
+			Help: "Report uploads by outcome: accepted (202), duplicate (200), rejected (4xx), failed (5xx)."}, []string{"outcome"}),
+		ingestDur: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "egovnet_ingest_duration_seconds",
+			Help: "Time from request to acknowledgement of a report upload.", Buckets: buckets}),
+		procDur: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "egovnet_processor_duration_seconds",
+			Help: "Time each ingest processor (rules, ledger, progress, ...) spends on one report.", Buckets: buckets}, []string{"processor"}),
+		procErr: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "egovnet_processor_errors_total",
+			Help: "Processor failures (the report stays pending and is processed again)."}, []string{"processor"}),
+	}
+	m.reg.MustRegister(m.httpReqs, m.httpDur, m.ingest, m.ingestDur, m.procDur, m.procErr,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		&storeCollector{db: db, silentAfter: o.SilentAfter})
+	return m
+}
+
+// Registry exposes the registry (tests gather from it).
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the real writer (deadlines,
+// flush) through the middleware.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Middleware counts and times every request. route names the request's mux
+// pattern, never its raw path: label values stay bounded whatever clients
+// send.
+func (m *Metrics) Middleware(next http.Handler, route func(*http.Request) string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		code := sw.code
+		if code == 0 {
+			code = http.StatusOK
+		}
+		pattern := route(r)
+		if pattern == "" {
+			pattern = "unmatched"
+		}
+		d := time.Since(start).Seconds()
+		m.httpReqs.WithLabelValues(pattern, strconv.Itoa(code)).Inc()
+		m.httpDur.WithLabelValues(pattern).Observe(d)
+		if pattern == IngestRoute {
+			m.ingestDur.Observe(d)
+			m.ingest.WithLabelValues(ingestOutcome(code)).Inc()
+		}
+	})
+}
+
+func ingestOutcome(code int) string {
+	switch {
+	case code == http.StatusAccepted:
+		return "accepted"
+	case code == http.StatusOK:
+		return "duplicate"
+	case code >= 500:
+		return "failed"
+	}
+	return "rejected"
+}
+
+// Handler serves the text exposition. With a token, scrapers must send
+// "Authorization: Bearer <token>".
+func (m *Metrics) Handler(token string) http.Handler {
+	h := promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+	if token == "" {
+		return h
+	}
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := []byte(r.Header.Get("Authorization"))
+		if subtle.ConstantTimeCompare(got, want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			http.Error(w, "metrics: bearer token required", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// Processor wraps an ingest processor so its time and failures are counted.
+func (m *Metrics) Processor(p ingest.Processor) ingest.Processor {
+	return &timed{p: p, m: m}
+}
+
+type timed struct {
+	p ingest.Processor
+	m *Metrics
+}
+
+func (t *timed) Name() string { return t.p.Name() }
+
+func (t *timed) Process(ctx context.Context, rep *wire.ScanReport, dept string) error {
+	start := time.Now()
+	err := t.p.Process(ctx, rep, dept)
+	t.m.procDur.WithLabelValues(t.p.Name()).Observe(time.Since(start).Seconds())
+	if err != nil {
+		t.m.procErr.WithLabelValues(t.p.Name()).Inc()
+	}
+	return err
+}

@@ -1,0 +1,129 @@
+package metrics_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/egovnet/egovnet/collector/auditlog"
+	"github.com/egovnet/egovnet/collector/auth"
+	_ "github.com/egovnet/egovnet/collector/inventory" // reports
+	"github.com/egovnet/egovnet/collector/metrics"
+	_ "github.com/egovnet/egovnet/collector/notify" // notify_outbox
+	"github.com/egovnet/egovnet/collector/rules"
+	"github.com/egovnet/egovnet/collector/store"
+	"github.com/egovnet/egovnet/collector/store/storetest"
+	_ "github.com/egovnet/egovnet/collector/tsdb" // tsdb_outbox
+	"github.com/egovnet/egovnet/internal/wire"
+)
+
+type failing struct{}
+
+func (failing) Name() string { return "rules" }
+func (failing) Process(context.Context, *wire.ScanReport, string) error {
+	return errors.New("boom")
+}
+
+func scrape(t *testing.T, h http.Handler, auth string) (int, string) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	b, _ := io.ReadAll(rec.Result().Body)
+	return rec.Code, string(b)
+}
+
+func TestMetricsExposition(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		svc := auth.NewService(db, auditlog.New(db), auth.Options{})
+		for _, d := range []string{"CZJ", "SCJ"} {
+			tok, _, err := svc.CreateToken(ctx, d, time.Hour, 1, auth.Actor{Kind: auditlog.KindOperator, Name: "t"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, _, err := svc.Enroll(ctx, tok, "probe-"+d, "1.0", "127.0.0.1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d == "SCJ" {
+				if err := svc.RevokeAgent(ctx, a.ID, auth.Actor{Kind: auditlog.KindOperator, Name: "t"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		lc := rules.NewStore(db)
+		v := wire.Violation{ID: "v1", Rule: "internet-egress", Department: "CZJ", Subject: "203.0.113.1", Severity: wire.SeverityHigh,
+			Status: wire.StatusOpen, Citations: []wire.Citation{}, Evidence: []wire.Evidence{}}
+		if err := lc.Apply(ctx, "CZJ", rules.Scan{ReportID: "r1", FinishedAt: time.Now()}, []wire.Violation{v}, 1); err != nil {
+			t.Fatal(err)
+		}
+
+		m := metrics.New(db, metrics.Options{SilentAfter: time.Hour})
+		mux := http.NewServeMux()
+		mux.HandleFunc("POST /api/v1/reports", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusAccepted) })
+		mux.HandleFunc("GET /api/v1/violations/{id}", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("{}")) })
+		route := func(r *http.Request) string { _, p := mux.Handler(r); return p }
+		h := m.Middleware(mux, route)
+		for _, req := range []*http.Request{
+			httptest.NewRequest(http.MethodPost, "/api/v1/reports", nil),
+			httptest.NewRequest(http.MethodGet, "/api/v1/violations/abc", nil),
+			httptest.NewRequest(http.MethodGet, "/api/v1/violations/def", nil),
+			httptest.NewRequest(http.MethodGet, "/nope/../etc/passwd", nil),
+		} {
+			h.ServeHTTP(httptest.NewRecorder(), req)
+		}
+		p := m.Processor(failing{})
+		if err := p.Process(ctx, &wire.ScanReport{}, "CZJ"); err == nil {
+			t.Fatal("wrapped processor swallowed the error")
+		}
+
+		code, body := scrape(t, m.Handler(""), "")
+		if code != http.StatusOK {
+			t.Fatalf("scrape status %d", code)
+		}
+		for _, want := range []string{
+			`egovnet_http_requests_total{code="202",route="POST /api/v1/reports"} 1`,
+			// Raw paths never become labels: both ids count under the pattern.
+			`egovnet_http_requests_total{code="200",route="GET /api/v1/violations/{id}"} 2`,
+			`egovnet_ingest_reports_total{outcome="accepted"} 1`,
+			`egovnet_ingest_duration_seconds_count 1`,
+			`egovnet_processor_duration_seconds_count{processor="rules"} 1`,
+			`egovnet_processor_errors_total{processor="rules"} 1`,
+			`egovnet_agents{status="ok"} 1`,
+			`egovnet_agents{status="revoked"} 1`,
+			`egovnet_agents{status="silent"} 0`,
+			`egovnet_violations_open{rule="internet-egress"} 1`,
+			`egovnet_outbox_depth{outbox="notify"} 0`,
+			`egovnet_outbox_depth{outbox="influx"} 0`,
+			`egovnet_metrics_store_errors 0`,
+			`go_goroutines`,
+		} {
+			if !strings.Contains(body, want) {
+				t.Errorf("exposition lacks %q", want)
+			}
+		}
+		if strings.Contains(body, "etc/passwd") || strings.Contains(body, "/abc") {
+			t.Error("a raw request path became a label value")
+		}
+
+		tok := m.Handler("scrape-token")
+		if code, _ := scrape(t, tok, ""); code != http.StatusUnauthorized {
+			t.Fatalf("no token: status %d, want 401", code)
+		}
+		if code, _ := scrape(t, tok, "Bearer wrong"); code != http.StatusUnauthorized {
+			t.Fatalf("wrong token: status %d, want 401", code)
+		}
+		if code, _ := scrape(t, tok, "Bearer scrape-token"); code != http.StatusOK {
+			t.Fatalf("right token: status %d, want 200", code)
+		}
+	})
+}

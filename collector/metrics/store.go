@@ -1,0 +1,92 @@
+package metrics
+
+import (
+	"context"
+	"time"
+
+	"github.com/egovnet/egovnet/collector/store"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+var (
+	descAgents     = prometheus.NewDesc("egovnet_agents", "Enrolled agents by status: ok, silent (no report within the silent threshold), revoked.", []string{"status"}, nil)
+	descViolations = prometheus.NewDesc("egovnet_violations_open", "Findings open or acknowledged, by rule.", []string{"rule"}, nil)
+	descReports    = prometheus.NewDesc("egovnet_reports_stored", "Scan reports stored.", nil, nil)
+	descPending    = prometheus.NewDesc("egovnet_reports_pending", "Stored reports whose processors have not all succeeded yet.", nil, nil)
+	descOutbox     = prometheus.NewDesc("egovnet_outbox_depth", "Items waiting in a durable outbox (influx: InfluxDB points; notify: notifications).", []string{"outbox"}, nil)
+	descNotifyDead = prometheus.NewDesc("egovnet_notify_dead", "Notifications given up after the maximum attempts.", nil, nil)
+	descScrapeErr  = prometheus.NewDesc("egovnet_metrics_store_errors", "Store queries that failed during this scrape.", nil, nil)
+)
+
+// storeCollector reads district figures from the store at scrape time.
+type storeCollector struct {
+	db          *store.DB
+	silentAfter time.Duration
+}
+
+func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descAgents, descViolations, descReports, descPending, descOutbox, descNotifyDead, descScrapeErr} {
+		ch <- d
+	}
+}
+
+func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	failed := 0
+	one := func(q string, args ...any) (int64, bool) {
+		var n int64
+		if err := c.db.QueryRow(ctx, q, args...).Scan(&n); err != nil {
+			failed++
+			return 0, false
+		}
+		return n, true
+	}
+	gauge := func(d *prometheus.Desc, v int64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(v), labels...)
+	}
+	if n, ok := one(`SELECT COUNT(*) FROM reports`); ok {
+		gauge(descReports, n)
+	}
+	if n, ok := one(`SELECT COUNT(*) FROM reports WHERE processed = 0`); ok {
+		gauge(descPending, n)
+	}
+	if n, ok := one(`SELECT COUNT(*) FROM tsdb_outbox`); ok {
+		gauge(descOutbox, n, "influx")
+	}
+	if n, ok := one(`SELECT COUNT(*) FROM notify_outbox WHERE delivered_at = '' AND dead = 0`); ok {
+		gauge(descOutbox, n, "notify")
+	}
+	if n, ok := one(`SELECT COUNT(*) FROM notify_outbox WHERE delivered_at = '' AND dead = 1`); ok {
+		gauge(descNotifyDead, n)
+	}
+	cutoff := store.Time(time.Now().Add(-c.silentAfter))
+	if n, ok := one(`SELECT COUNT(*) FROM agents WHERE revoked = 1`); ok {
+		gauge(descAgents, n, "revoked")
+	}
+	if n, ok := one(`SELECT COUNT(*) FROM agents a WHERE a.revoked = 0 AND a.enrolled_at < ?
+ AND COALESCE((SELECT MAX(r.received_at) FROM reports r WHERE r.agent_id = a.id), '') < ?`, cutoff, cutoff); ok {
+		silent := n
+		gauge(descAgents, silent, "silent")
+		if all, ok := one(`SELECT COUNT(*) FROM agents WHERE revoked = 0`); ok {
+			gauge(descAgents, all-silent, "ok")
+		}
+	}
+	rows, err := c.db.Query(ctx, `SELECT rule, COUNT(*) FROM rules_violations WHERE status IN ('open', 'acknowledged') GROUP BY rule ORDER BY rule`)
+	if err != nil {
+		failed++
+	} else {
+		for rows.Next() {
+			var rule string
+			var n int64
+			if rows.Scan(&rule, &n) == nil {
+				gauge(descViolations, n, rule)
+			}
+		}
+		if rows.Err() != nil {
+			failed++
+		}
+		rows.Close()
+	}
+	gauge(descScrapeErr, int64(failed))
+}
