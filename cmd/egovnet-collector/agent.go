@@ -9,7 +9,7 @@ import (
 )
 
 func newAgentCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "agent", Short: "List enrolled agents or revoke one's credential", Args: noArgs}
+	cmd := &cobra.Command{Use: "agent", Short: "List agents with their health, revoke one, set a department's agent configuration, ask for a scan", Args: noArgs}
 	var dept string
 	list := &cobra.Command{
 		Use:   "list",
@@ -17,13 +17,20 @@ func newAgentCmd(g *globals) *cobra.Command {
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return g.withApp(c.Context(), false, func(app *server.App) error {
-				agents, err := app.Auth.Agents(c.Context(), dept)
+				agents, err := app.Fleet.Agents(c.Context(), dept)
 				if err != nil {
 					return err
 				}
-				tw := newTable(g.stdout, "ID\tDEPARTMENT\tHOSTNAME\tVERSION\tENROLLED\tLAST SEEN")
+				tw := newTable(g.stdout, "ID\tDEPARTMENT\tHOSTNAME\tVERSION\tPROFILE\tOS/ARCH\tSTATUS\tLAST SEEN\tLAST REPORT\tSPOOL")
+				stamp := func(t *time.Time) string {
+					if t == nil {
+						return "-"
+					}
+					return t.Format(time.RFC3339)
+				}
 				for _, a := range agents {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.Department, a.Hostname, a.Version, a.EnrolledAt.Format(time.RFC3339), a.LastSeen.Format(time.RFC3339))
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s/%s\t%s\t%s\t%s\t%d\n", a.ID, a.Department, a.Hostname, a.Version, a.Profile,
+						a.OS, a.Arch, a.Status, stamp(a.LastSeen), stamp(a.LastReportAt), a.SpoolDepth)
 				}
 				return tw.Flush()
 			})
@@ -49,6 +56,6 @@ func newAgentCmd(g *globals) *cobra.Command {
 		},
 	}
 	revoke.Flags().StringVar(&id, "id", "", "agent id (from agent list)")
-	cmd.AddCommand(list, revoke)
+	cmd.AddCommand(list, revoke, newAgentConfigCmd(g), newAgentScanCmd(g))
 	return cmd
 }

@@ -84,6 +84,7 @@ func newRootCmd(g *globals) *cobra.Command {
 		newUserCmd(g),
 		newAuditlogCmd(g),
 		newAgentCmd(g),
+		newReleaseCmd(g),
 		newVersionCmd(g),
 		newAuditCmd(),   // rules engineer: offline audit
 		newCatalogCmd(), // ledger engineer: software catalogue

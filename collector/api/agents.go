@@ -27,6 +27,9 @@ type enrollResponse struct {
 	AgentID    string `json:"agent_id"`
 	Credential string `json:"credential"`
 	Department string `json:"department"`
+	// ReleaseKey is pinned by the agent: it installs only builds signed
+	// with it.
+	ReleaseKey string `json:"release_key,omitempty"`
 }
 
 func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
@@ -64,7 +67,7 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("agent enrolled", "department", agent.Department, "agent", agent.ID, "hostname", agent.Hostname)
-	respond.JSON(w, http.StatusOK, enrollResponse{AgentID: agent.ID, Credential: cred, Department: agent.Department})
+	respond.JSON(w, http.StatusOK, enrollResponse{AgentID: agent.ID, Credential: cred, Department: agent.Department, ReleaseKey: s.d.ReleaseKey})
 }
 
 // postReport takes one ScanReport from an enrolled agent. The department is

@@ -39,6 +39,12 @@ type Deps struct {
 	MaxConcurrentReports int
 	// SecureCookies marks the session cookie Secure (set when serving TLS).
 	SecureCookies bool
+	// AgentsList, when set, serves GET /api/v1/agents (the fleet's list with
+	// health); deptOf resolves ?department= for the caller.
+	AgentsList func(deptOf func(http.ResponseWriter, *http.Request) (string, bool)) http.Handler
+	// ReleaseKey is the public key agents pin at enrolment to verify
+	// self-updates ("" when none).
+	ReleaseKey string
 }
 
 // SessionCookie is the name of the login session cookie.
@@ -77,7 +83,11 @@ func New(d Deps) *Server {
 	s.UserRoute("GET /api/v1/departments", all, http.HandlerFunc(s.departments))
 	s.UserRoute("GET /api/v1/reports", all, http.HandlerFunc(s.listReports))
 	s.UserRoute("GET /api/v1/endpoints", all, http.HandlerFunc(s.endpoints))
-	s.UserRoute("GET /api/v1/agents", all, http.HandlerFunc(s.agents))
+	if d.AgentsList != nil {
+		s.UserRoute("GET /api/v1/agents", all, d.AgentsList(s.Department))
+	} else {
+		s.UserRoute("GET /api/v1/agents", all, http.HandlerFunc(s.agents))
+	}
 	return s
 }
 

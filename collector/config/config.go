@@ -38,6 +38,17 @@ type Config struct {
 	// Notifications and metrics (issue #17).
 	Notify  Notify  `mapstructure:"notify"`
 	Metrics Metrics `mapstructure:"metrics"`
+	// Agents managed from the centre (issue #15).
+	Fleet Fleet `mapstructure:"fleet"`
+}
+
+// Fleet configures central agent management. The key files default to the
+// data dir; several collectors on one PostgreSQL must share them.
+type Fleet struct {
+	PollInterval    time.Duration `mapstructure:"poll_interval"`
+	DefaultInterval time.Duration `mapstructure:"default_interval"`
+	SealKeyFile     string        `mapstructure:"seal_key_file"`
+	ReleaseKeyFile  string        `mapstructure:"release_key_file"`
 }
 
 // Notify configures where events go (CONTRACT "Notifications").
@@ -230,6 +241,11 @@ func Defaults() map[string]any {
 		"notify.agent_silent_after":  "2h",
 		"metrics.enabled":            true,
 		"metrics.token":              "",
+		// Agents managed from the centre (issue #15).
+		"fleet.poll_interval":    "30s",
+		"fleet.default_interval": "1h",
+		"fleet.seal_key_file":    "",
+		"fleet.release_key_file": "",
 	}
 }
 
@@ -326,6 +342,12 @@ func (c *Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.Notify.validate()...)
+	if c.Fleet.PollInterval < time.Second {
+		bad("fleet.poll_interval", "must be at least 1s (got %s)", c.Fleet.PollInterval)
+	}
+	if c.Fleet.DefaultInterval < time.Minute {
+		bad("fleet.default_interval", "must be at least 1m (got %s)", c.Fleet.DefaultInterval)
+	}
 	sortErrs(errs)
 	return errors.Join(errs...)
 }

@@ -18,11 +18,13 @@ import (
 	"github.com/egovnet/egovnet/collector/auditlog"
 	"github.com/egovnet/egovnet/collector/auth"
 	"github.com/egovnet/egovnet/collector/config"
+	"github.com/egovnet/egovnet/collector/fleet"
 	"github.com/egovnet/egovnet/collector/ingest"
 	"github.com/egovnet/egovnet/collector/inventory"
 	"github.com/egovnet/egovnet/collector/metrics"
 	"github.com/egovnet/egovnet/collector/store"
 	"github.com/egovnet/egovnet/internal/plan"
+	"github.com/egovnet/egovnet/internal/release"
 )
 
 // App is an opened collector.
@@ -34,6 +36,7 @@ type App struct {
 	Auth      *auth.Service
 	Inventory *inventory.Store
 	Ingester  *ingest.Ingester
+	Fleet     *fleet.Store
 	Logger    *slog.Logger
 
 	api        *api.Server
@@ -80,6 +83,10 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, e
 		Inventory: inventory.New(db),
 		Ingester:  ingest.New(db, audit, logger),
 	}
+	if err := a.openFleet(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if p != nil {
 		deps := make([]inventory.Department, 0, len(p.Departments))
 		for _, d := range p.Departments {
@@ -113,7 +120,11 @@ func (a *App) API() *api.Server {
 			MaxReportBytes: a.Config.Limits.MaxReportBytes, MaxRequestBytes: a.Config.Limits.MaxRequestBytes,
 			MaxConcurrentReports: a.Config.Limits.MaxConcurrentReports,
 			SecureCookies:        a.Config.TLSEnabled(),
+			AgentsList:           a.fleetHandlers().ListAgents,
+			ReleaseKey:           release.EncodeKey(a.Fleet.Keys().ReleasePublic()),
 		})
+		a.fleetHandlers().MountUser(a.api.UserRoute)
+		a.fleetHandlers().MountAgent(a.api.Handle)
 	}
 	return a.api
 }

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/egovnet/egovnet/collector/auditlog"
+	"github.com/egovnet/egovnet/collector/fleet"
+	"github.com/egovnet/egovnet/collector/server"
+	"github.com/spf13/cobra"
+)
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func operatorAudit(c *cobra.Command, app *server.App, action, target, outcome, detail string) {
+	op := server.Operator()
+	_, _ = app.Audit.Append(c.Context(), auditlog.Entry{ActorKind: op.Kind, Actor: op.Name, Action: action, Target: target, Outcome: outcome, Detail: detail})
+}
+
+// newAgentConfigCmd is `agent config set|show`: the department's central
+// agent configuration (CONTRACT "Agents managed from the collector").
+func newAgentConfigCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "config", Short: "Show or set a department's central agent configuration", Args: noArgs}
+	var dept, targets, ports, interval, communities, paths, profile string
+	set := &cobra.Command{
+		Use:   "set",
+		Short: "Set a department's agent configuration; flags not given keep their value (without --targets the plan's prefixes are the scope)",
+		Args:  noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if dept == "" {
+				return usagef("--department is required")
+			}
+			return g.withApp(c.Context(), true, func(app *server.App) error {
+				if ok, err := app.Inventory.DepartmentExists(c.Context(), dept); err != nil {
+					return err
+				} else if !ok {
+					return usagef("--department %s: not a department of the plan", dept)
+				}
+				cur, err := app.Fleet.Config(c.Context(), dept)
+				if err != nil {
+					return err
+				}
+				f := c.Flags()
+				if f.Changed("targets") {
+					cur.Scope.Targets = splitList(targets)
+				}
+				if f.Changed("ports") {
+					cur.Scope.Ports = nil
+					for _, p := range splitList(ports) {
+						n, err := strconv.Atoi(p)
+						if err != nil {
+							return usagef("--ports: %q is not a port number", p)
+						}
+						cur.Scope.Ports = append(cur.Scope.Ports, n)
+					}
+				}
+				if f.Changed("interval") {
+					cur.Schedule.Interval = interval
+				}
+				if f.Changed("snmp-community") {
+					cur.SNMP.Communities = splitList(communities)
+				}
+				if f.Changed("path-targets") {
+					cur.Paths.Targets = splitList(paths)
+				}
+				if f.Changed("profile") {
+					cur.Profile = profile
+				}
+				out, err := app.Fleet.SetConfig(c.Context(), dept, cur, server.Operator().Name)
+				var inv *fleet.InvalidError
+				if errors.As(err, &inv) {
+					operatorAudit(c, app, "agent.config.set", dept, "refused", "")
+					return usageError{inv}
+				}
+				if err != nil {
+					return err
+				}
+				operatorAudit(c, app, "agent.config.set", dept, "ok", fmt.Sprintf("version %d", out.Version))
+				return writeJSON(g.stdout, out)
+			})
+		},
+	}
+	f := set.Flags()
+	f.StringVar(&dept, "department", "", "department code (required)")
+	f.StringVar(&targets, "targets", "", "scope CIDRs, comma-separated (empty: the plan's prefixes)")
+	f.StringVar(&ports, "ports", "", "TCP ports, comma-separated")
+	f.StringVar(&interval, "interval", "", "scan interval (e.g. 1h)")
+	f.StringVar(&communities, "snmp-community", "", "SNMP v2c communities, comma-separated (stored encrypted, never shown back)")
+	f.StringVar(&paths, "path-targets", "", "path-probe targets, comma-separated")
+	f.StringVar(&profile, "profile", "", "network or endpoint")
+	show := &cobra.Command{
+		Use:   "show",
+		Short: "Show a department's agent configuration (secrets redacted)",
+		Args:  noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if dept == "" {
+				return usagef("--department is required")
+			}
+			return g.withApp(c.Context(), true, func(app *server.App) error {
+				cur, err := app.Fleet.Config(c.Context(), dept)
+				if err != nil {
+					return err
+				}
+				return writeJSON(g.stdout, cur)
+			})
+		},
+	}
+	show.Flags().StringVar(&dept, "department", "", "department code (required)")
+	cmd.AddCommand(set, show)
+	return cmd
+}
+
+// newAgentScanCmd is `agent scan --id ID`: scan at the next poll.
+func newAgentScanCmd(g *globals) *cobra.Command {
+	var id string
+	cmd := &cobra.Command{
+		Use:   "scan",
+		Short: "Ask an agent to scan now (it starts at its next poll, within collector.poll_interval)",
+		Args:  noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if id == "" {
+				return usagef("--id is required")
+			}
+			return g.withApp(c.Context(), false, func(app *server.App) error {
+				dept, at, err := app.Fleet.RequestScan(c.Context(), id)
+				if errors.Is(err, fleet.ErrUnknownAgent) {
+					return usagef("--id %s: no such agent, or revoked", id)
+				}
+				if err != nil {
+					return err
+				}
+				operatorAudit(c, app, "agent.scan", id, "ok", dept)
+				fmt.Fprintf(g.stdout, "scan requested for agent %s (%s) at %s\n", id, dept, at.Format(time.RFC3339))
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&id, "id", "", "agent id (from agent list)")
+	return cmd
+}
+
+// newReleaseCmd is `release add`: store an agent build signed with the
+// collector's release key.
+func newReleaseCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "release", Short: "Signed agent builds for self-update", Args: noArgs}
+	var file, version, goos, goarch string
+	add := &cobra.Command{
+		Use:   "add",
+		Short: "Sign and store an agent build; agents with update.auto install the newest for their platform",
+		Args:  noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			var missing []string
+			for name, v := range map[string]string{"--file": file, "--version": version, "--os": goos, "--arch": goarch} {
+				if v == "" {
+					missing = append(missing, name)
+				}
+			}
+			if len(missing) > 0 {
+				return usagef("required: %s", strings.Join(missing, ", "))
+			}
+			fh, err := os.Open(file)
+			if err != nil {
+				return usagef("--file: %v", err)
+			}
+			defer fh.Close()
+			return g.withApp(c.Context(), false, func(app *server.App) error {
+				info, err := app.Fleet.AddRelease(c.Context(), fh, version, goos, goarch, server.Operator().Name)
+				var inv *fleet.InvalidError
+				if errors.As(err, &inv) {
+					return usageError{inv}
+				}
+				if err != nil {
+					return err
+				}
+				operatorAudit(c, app, "release.add", info.OS+"/"+info.Arch+" "+info.Version, "ok", info.SHA256)
+				return writeJSON(g.stdout, info)
+			})
+		},
+	}
+	f := add.Flags()
+	f.StringVar(&file, "file", "", "the agent binary")
+	f.StringVar(&version, "version", "", "its version (as egovnet-agent version prints it)")
+	f.StringVar(&goos, "os", "", "GOOS: linux or windows")
+	f.StringVar(&goarch, "arch", "", "GOARCH: amd64, arm64, loong64, mips64le, 386")
+	cmd.AddCommand(add)
+	return cmd
+}

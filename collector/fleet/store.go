@@ -1,0 +1,237 @@
+// Package fleet manages agents from the centre (CONTRACT "Agents managed
+// from the collector"): each department's agent configuration with SNMP
+// credentials sealed at rest, the poll every agent makes for it (which is
+// also its heartbeat: version, platform, spool), scan-now requests, agent
+// health (ok, late, silent, revoked) and signed agent releases.
+package fleet
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/egovnet/egovnet/collector/store"
+	"github.com/egovnet/egovnet/internal/wire"
+)
+
+// Options tune a Store.
+type Options struct {
+	// Prefixes gives a department's planned prefixes: the scope when the
+	// department's configuration names no targets.
+	Prefixes func(dept string) []string
+	// PollInterval is how often agents poll (late after 3 missed polls);
+	// DefaultInterval is the scan interval when a department sets none
+	// (silent after 2 missed scans).
+	PollInterval    time.Duration
+	DefaultInterval time.Duration
+	Now             func() time.Time
+}
+
+// Store is the fleet's state.
+type Store struct {
+	db   *store.DB
+	keys *Keys
+	o    Options
+}
+
+// ErrUnknownAgent is returned for an agent id that is not enrolled.
+var ErrUnknownAgent = errors.New("no such agent")
+
+// New returns a Store.
+func New(db *store.DB, keys *Keys, o Options) *Store {
+	if o.Prefixes == nil {
+		o.Prefixes = func(string) []string { return nil }
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = 30 * time.Second
+	}
+	if o.DefaultInterval <= 0 {
+		o.DefaultInterval = time.Hour
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Store{db: db, keys: keys, o: o}
+}
+
+// Keys returns the fleet keys (the release key agents pin).
+func (s *Store) Keys() *Keys { return s.keys }
+
+// config loads a department's configuration with its secrets opened.
+func (s *Store) config(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) *sql.Row
+}, dept string) (wire.AgentConfig, secrets, bool, error) {
+	var c wire.AgentConfig
+	var sec secrets
+	var body, sealed string
+	var version int64
+	err := q.QueryRow(ctx, `SELECT version, body, sealed FROM fleet_configs WHERE department = ?`, dept).Scan(&version, &body, &sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		c.Department = dept
+		normalise(&c)
+		return c, sec, false, nil
+	}
+	if err != nil {
+		return c, sec, false, fmt.Errorf("read agent config of %s: %w", dept, err)
+	}
+	if err := json.Unmarshal([]byte(body), &c); err != nil {
+		return c, sec, false, fmt.Errorf("decode agent config of %s: %w", dept, err)
+	}
+	if sealed != "" {
+		plain, err := s.keys.Open(dept, sealed)
+		if err != nil {
+			return c, sec, false, err
+		}
+		if err := json.Unmarshal(plain, &sec); err != nil {
+			return c, sec, false, fmt.Errorf("decode sealed secrets of %s: %w", dept, err)
+		}
+	}
+	c.Version, c.Department = version, dept
+	c.SNMP = wire.AgentConfigSNMP{Communities: sec.Communities, V3: sec.V3}
+	normalise(&c)
+	return c, sec, true, nil
+}
+
+// Config returns a department's configuration with secrets redacted, as a
+// person sees it.
+func (s *Store) Config(ctx context.Context, dept string) (wire.AgentConfig, error) {
+	c, _, _, err := s.config(ctx, s.db, dept)
+	if err != nil {
+		return c, err
+	}
+	return redact(c), nil
+}
+
+// SetConfig validates and stores a department's configuration (secrets
+// sealed), bumping its version, and returns it redacted. Placeholders
+// (Redacted) keep the stored secrets.
+func (s *Store) SetConfig(ctx context.Context, dept string, in wire.AgentConfig, by string) (wire.AgentConfig, error) {
+	normalise(&in)
+	if err := validate(&in); err != nil {
+		return wire.AgentConfig{}, &InvalidError{Err: err}
+	}
+	var out wire.AgentConfig
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		_, old, _, err := s.config(ctx, tx, dept)
+		if err != nil {
+			return err
+		}
+		sec, err := mergeSecrets(secrets{Communities: in.SNMP.Communities, V3: in.SNMP.V3}, old)
+		if err != nil {
+			return &InvalidError{Err: err}
+		}
+		plain := in
+		plain.SNMP = wire.AgentConfigSNMP{}
+		plain.Version, plain.Department, plain.ScanNow = 0, "", false
+		body, _ := json.Marshal(plain)
+		secJSON, _ := json.Marshal(sec)
+		sealed := s.keys.Seal(dept, secJSON)
+		now := store.Time(s.o.Now())
+		if _, err := tx.Exec(ctx, `INSERT INTO fleet_configs (department, version, body, sealed, updated_at, updated_by) VALUES (?, 1, ?, ?, ?, ?)
+ON CONFLICT (department) DO UPDATE SET version = fleet_configs.version + 1, body = excluded.body, sealed = excluded.sealed,
+ updated_at = excluded.updated_at, updated_by = excluded.updated_by`, dept, string(body), sealed, now, by); err != nil {
+			return fmt.Errorf("save agent config of %s: %w", dept, err)
+		}
+		c, _, _, err := s.config(ctx, tx, dept)
+		out = redact(c)
+		return err
+	})
+	return out, err
+}
+
+// InvalidError marks a configuration a person must fix (HTTP 400, exit 2).
+type InvalidError struct{ Err error }
+
+func (e *InvalidError) Error() string { return "invalid agent config: " + e.Err.Error() }
+
+// Unwrap returns the problems.
+func (e *InvalidError) Unwrap() error { return e.Err }
+
+// Poll is what an agent says about itself when it polls.
+type Poll struct {
+	Version, Profile, OS, Arch string
+	SpoolDepth, Dropped        int64
+}
+
+// ForAgent records an agent's poll (its heartbeat) and returns the
+// configuration it must run, secrets included, with scan_now set once per
+// request. The ETag is a digest of exactly what is returned.
+func (s *Store) ForAgent(ctx context.Context, agentID, dept string, p Poll) (wire.AgentConfig, string, error) {
+	var c wire.AgentConfig
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if c, _, _, err = s.config(ctx, tx, dept); err != nil {
+			return err
+		}
+		if len(c.Scope.Targets) == 0 {
+			c.Scope.Targets = append([]string{}, s.o.Prefixes(dept)...)
+		}
+		if c.Profile == "" {
+			c.Profile = "network"
+		}
+		if c.Schedule.Interval == "" {
+			c.Schedule.Interval = s.o.DefaultInterval.String()
+		}
+		now := store.Time(s.o.Now())
+		var requested, sent string
+		err = tx.QueryRow(ctx, `SELECT scan_requested, scan_sent FROM fleet_agents WHERE agent_id = ?`, agentID).Scan(&requested, &sent)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("read agent %s: %w", agentID, err)
+		}
+		if requested != "" && requested > sent {
+			c.ScanNow = true
+			sent = now
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO fleet_agents (agent_id, last_poll, version, profile, os, arch, spool_depth, dropped_reports, scan_sent)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (agent_id) DO UPDATE SET last_poll = excluded.last_poll, version = excluded.version, profile = excluded.profile,
+ os = excluded.os, arch = excluded.arch, spool_depth = excluded.spool_depth, dropped_reports = excluded.dropped_reports,
+ scan_sent = excluded.scan_sent`, agentID, now, p.Version, p.Profile, p.OS, p.Arch, p.SpoolDepth, p.Dropped, sent)
+		if err != nil {
+			return fmt.Errorf("record poll of %s: %w", agentID, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return c, "", err
+	}
+	b, _ := json.Marshal(c)
+	sum := sha256.Sum256(b)
+	return c, `"` + hex.EncodeToString(sum[:16]) + `"`, nil
+}
+
+// RequestScan asks an agent to scan at its next poll and returns the
+// agent's department (for scoping by the caller) and the request time.
+func (s *Store) RequestScan(ctx context.Context, agentID string) (string, time.Time, error) {
+	var dept string
+	var revoked int
+	err := s.db.QueryRow(ctx, `SELECT department, revoked FROM agents WHERE id = ?`, agentID).Scan(&dept, &revoked)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && revoked != 0 {
+		return "", time.Time{}, ErrUnknownAgent
+	}
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("read agent %s: %w", agentID, err)
+	}
+	now := s.o.Now().UTC()
+	_, err = s.db.Exec(ctx, `INSERT INTO fleet_agents (agent_id, last_poll, scan_requested) VALUES (?, '', ?)
+ON CONFLICT (agent_id) DO UPDATE SET scan_requested = excluded.scan_requested`, agentID, store.Time(now))
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("request scan of %s: %w", agentID, err)
+	}
+	return dept, now, nil
+}
+
+// AgentDepartment returns an agent's department ("" when unknown).
+func (s *Store) AgentDepartment(ctx context.Context, agentID string) (string, error) {
+	var dept string
+	err := s.db.QueryRow(ctx, `SELECT department FROM agents WHERE id = ?`, agentID).Scan(&dept)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return dept, err
+}
