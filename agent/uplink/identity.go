@@ -22,6 +22,7 @@ type Identity struct {
 	Collector  string        `json:"collector"`
 	CAFile     string        `json:"ca_file,omitempty"`
 	Department string        `json:"department,omitempty"`
+	ReleaseKey string        `json:"release_key,omitempty"`
 }
 
 type identityFile struct {
@@ -30,6 +31,7 @@ type identityFile struct {
 	Collector  string `json:"collector"`
 	CAFile     string `json:"ca_file,omitempty"`
 	Department string `json:"department,omitempty"`
+	ReleaseKey string `json:"release_key,omitempty"`
 }
 
 // SaveIdentity writes the identity to dataDir (created 0700) with mode 0600.
@@ -40,7 +42,7 @@ func SaveIdentity(dataDir string, id Identity) error {
 	if err := os.Chmod(dataDir, 0o700); err != nil {
 		return fmt.Errorf("restrict data dir %s: %w", dataDir, err)
 	}
-	b, err := json.MarshalIndent(identityFile{AgentID: id.AgentID, Credential: id.Credential.Reveal(), Collector: id.Collector, CAFile: id.CAFile, Department: id.Department}, "", "  ")
+	b, err := json.MarshalIndent(identityFile{AgentID: id.AgentID, Credential: id.Credential.Reveal(), Collector: id.Collector, CAFile: id.CAFile, Department: id.Department, ReleaseKey: id.ReleaseKey}, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode identity: %w", err)
 	}
@@ -69,5 +71,5 @@ func LoadIdentity(dataDir string) (Identity, error) {
 	if f.AgentID == "" || f.Credential == "" {
 		return Identity{}, fmt.Errorf("identity %s: agent_id or credential missing", filepath.Join(dataDir, IdentityFile))
 	}
-	return Identity{AgentID: f.AgentID, Credential: config.Secret(f.Credential), Collector: f.Collector, CAFile: f.CAFile, Department: f.Department}, nil
+	return Identity{AgentID: f.AgentID, Credential: config.Secret(f.Credential), Collector: f.Collector, CAFile: f.CAFile, Department: f.Department, ReleaseKey: f.ReleaseKey}, nil
 }

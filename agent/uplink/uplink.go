@@ -126,6 +126,9 @@ type EnrollResponse struct {
 	AgentID    string `json:"agent_id"`
 	Credential string `json:"credential"`
 	Department string `json:"department,omitempty"`
+	// ReleaseKey is the collector's release signing key, pinned at
+	// enrolment: self-updates install only builds it signed.
+	ReleaseKey string `json:"release_key,omitempty"`
 }
 
 // Enroll exchanges a token for this agent's credential. Not retried on 4xx.

@@ -61,7 +61,7 @@ func newEnrollCmd() *cobra.Command {
 			if prev, err := uplink.LoadIdentity(cfg.DataDir); err == nil {
 				fmt.Fprintf(cmd.ErrOrStderr(), "replacing the previous enrolment (agent %s)\n", prev.AgentID)
 			}
-			id := uplink.Identity{AgentID: resp.AgentID, Credential: config.Secret(resp.Credential), Collector: collector, CAFile: caFile, Department: resp.Department}
+			id := uplink.Identity{AgentID: resp.AgentID, Credential: config.Secret(resp.Credential), Collector: collector, CAFile: caFile, Department: resp.Department, ReleaseKey: resp.ReleaseKey}
 			if err := uplink.SaveIdentity(cfg.DataDir, id); err != nil {
 				return err
 			}

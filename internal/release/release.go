@@ -34,7 +34,9 @@ func Message(goos, goarch, version, sha256hex string) []byte {
 }
 
 // EncodeKey renders a public key as the agent pins it.
-func EncodeKey(pub ed25519.PublicKey) string { return "ed25519:" + base64.StdEncoding.EncodeToString(pub) }
+func EncodeKey(pub ed25519.PublicKey) string {
+	return "ed25519:" + base64.StdEncoding.EncodeToString(pub)
+}
 
 // DecodeKey parses EncodeKey's text.
 func DecodeKey(s string) (ed25519.PublicKey, error) {
