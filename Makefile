@@ -7,7 +7,7 @@ LDFLAGS   := -s -w -X github.com/egovnet/egovnet/internal/version.Version=$(VERS
 BINARIES  := egovnet-agent egovnet-collector egovnet-lab
 TEST_TIMEOUT ?= 45m
 
-.PHONY: all build test test-short bench demo lint package clean
+.PHONY: all build test test-short bench demo lint package dist clean
 
 all: build
 
@@ -43,7 +43,13 @@ lint:
 		if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-package: build
+# Static agent builds for linux amd64/arm64/loong64/mips64le and windows
+# amd64/386, collectors for linux amd64/arm64 (CONTRACT "make dist").
+dist:
+	GO=$(GO) bash deploy/package/dist.sh $(VERSION) '$(LDFLAGS)'
+
+# deb and rpm for every linux arch of make dist.
+package: build dist
 	bash deploy/package/package.sh $(VERSION)
 
 clean:

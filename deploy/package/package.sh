@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# make package: dist/egovnet-{agent,collector}_<version>_amd64.deb and .rpm twins,
+# make package: dist/egovnet-{agent,collector}_<version>_<arch>.deb and .rpm twins
+# for every linux arch make dist builds (agent: amd64, arm64, loong64, mips64le;
+# collector: amd64, arm64 — Kylin, UOS and openEuler install one or the other),
 # each with its binary in /usr/bin, a systemd unit, an example config in
 # /etc/egovnet/ and a dedicated system user created at install time.
 set -euo pipefail
@@ -9,10 +11,20 @@ raw="${1:-dev}"
 version="$(printf '%s' "$raw" | sed -E 's/^v//; s/-/./g')"
 case "$version" in [0-9]*) ;; *) version="0.0.0+g${version}" ;; esac
 rpmversion="$(printf '%s' "$version" | tr '+' '.')"
-mkdir -p dist
-for name in agent collector; do
-	bin="bin/egovnet-$name"
-	[ -x "$bin" ] || { echo "package: $bin missing; run make build" >&2; exit 1; }
+dist="${DIST_DIR:-dist}"
+mkdir -p "$dist"
+# Debian and RPM names of each Go arch.
+deb_arch() { case $1 in mips64le) echo mips64el ;; *) echo "$1" ;; esac; }
+rpm_arch() { case $1 in amd64) echo x86_64 ;; arm64) echo aarch64 ;; loong64) echo loongarch64 ;; mips64le) echo mips64el ;; esac; }
+targets="agent:amd64 agent:arm64 agent:loong64 agent:mips64le collector:amd64 collector:arm64"
+for target in $targets; do
+	name="${target%%:*}"
+	arch="${target#*:}"
+	darch="$(deb_arch "$arch")"
+	rarch="$(rpm_arch "$arch")"
+	bin="$dist/egovnet-${name}_${raw}_linux_${arch}"
+	if [ "$arch" = amd64 ] && [ ! -x "$bin" ]; then bin="bin/egovnet-$name"; fi
+	[ -x "$bin" ] || { echo "package: $bin missing; run make dist" >&2; exit 1; }
 	root="$(mktemp -d)"
 	trap 'rm -rf "$root"' EXIT
 	install -D -m 0755 "$bin" "$root/usr/bin/egovnet-$name"
@@ -24,7 +36,7 @@ for name in agent collector; do
 	cat >"$root/DEBIAN/control" <<CTRL
 Package: egovnet-$name
 Version: $version
-Architecture: amd64
+Architecture: $darch
 Maintainer: egovnet <egovnet@localhost>
 Section: net
 Priority: optional
@@ -46,7 +58,7 @@ POST
 	chmod 0755 "$root/DEBIAN/postinst"
 	printf '/etc/egovnet/%s.yaml\n' "$name" >"$root/DEBIAN/conffiles"
 	[ "$name" = collector ] && echo /etc/egovnet/plan.yaml >>"$root/DEBIAN/conffiles"
-	deb="dist/egovnet-${name}_${version}_amd64.deb"
+	deb="$dist/egovnet-${name}_${version}_${darch}.deb"
 	fakeroot dpkg-deb --build -Zgzip "$root" "$deb" >/dev/null
 	echo "wrote $deb"
 	if command -v rpmbuild >/dev/null 2>&1; then
@@ -58,7 +70,7 @@ Version: $rpmversion
 Release: 1
 Summary: egovnet $name - e-government network consolidation audit
 License: Proprietary
-BuildArch: x86_64
+BuildArch: $rarch
 %description
 egovnet $name.
 %pre
@@ -71,11 +83,13 @@ exit 0
 %config(noreplace) /etc/egovnet/*.yaml
 /usr/share/doc/egovnet-$name/README.md
 SPEC
-		rpmbuild -bb --quiet --define "_topdir $top" --define "_rpmdir $PWD/dist" --define "_build_id_links none" \
+		# Prebuilt static binaries of another arch: no strip, no debuginfo.
+		rpmbuild -bb --quiet --target "$rarch" --define "_topdir $top" --define "_rpmdir $(cd "$dist" && pwd)" --define "_build_id_links none" \
+			--define "__os_install_post %{nil}" --define "debug_package %{nil}" \
 			--buildroot "$root" "$top/egovnet-$name.spec" >/dev/null 2>&1 || { echo "package: rpmbuild failed for $name" >&2; exit 1; }
-		mv dist/x86_64/egovnet-$name-*.rpm "dist/egovnet-${name}_${version}_amd64.rpm"
-		rmdir dist/x86_64 2>/dev/null || true
-		echo "wrote dist/egovnet-${name}_${version}_amd64.rpm"
+		mv "$dist/$rarch"/egovnet-$name-*.rpm "$dist/egovnet-${name}_${version}_${darch}.rpm"
+		rmdir "$dist/$rarch" 2>/dev/null || true
+		echo "wrote $dist/egovnet-${name}_${version}_${darch}.rpm"
 		rm -rf "$top"
 	else
 		echo "package: rpmbuild not installed (apt-get install rpm); skipped .rpm" >&2
