@@ -37,7 +37,7 @@ type fixture struct {
 	audit *auditlog.Log
 }
 
-func newFixture(t *testing.T, db *store.DB) *fixture {
+func newFixture(t *testing.T, db *store.DB, opts ...func(*Deps)) *fixture {
 	ctx := context.Background()
 	inv := inventory.New(db)
 	if err := inv.SyncDepartments(ctx, []inventory.Department{{Code: "CZJ", Name: "区财政局"}, {Code: "GAJ", Name: "区公安分局"}}, time.Now()); err != nil {
@@ -46,7 +46,11 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 	audit := auditlog.New(db)
 	as := auth.NewService(db, audit, auth.Options{MaxLoginFailures: 3, LockoutDuration: time.Hour, SessionTTL: time.Hour})
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := New(Deps{DB: db, Auth: as, Inventory: inv, Ingester: ingest.New(db, audit, log), Audit: audit, Logger: log, MaxReportBytes: 64 << 10, MaxRequestBytes: 4 << 10})
+	deps := Deps{DB: db, Auth: as, Inventory: inv, Ingester: ingest.New(db, audit, log), Audit: audit, Logger: log, MaxReportBytes: 64 << 10, MaxRequestBytes: 4 << 10}
+	for _, o := range opts {
+		o(&deps)
+	}
+	srv := New(deps)
 	op := auth.Actor{Kind: auditlog.KindOperator, Name: "test"}
 	for _, u := range []auth.User{{Name: "admin", Role: auth.RoleSysAdmin}, {Name: "czj", Role: auth.RoleDeptAdmin, Department: "CZJ"}, {Name: "aud", Role: auth.RoleAuditor}} {
 		if err := as.AddUser(ctx, u, password, op); err != nil {
@@ -363,7 +367,8 @@ func TestAPI(t *testing.T) {
 // opposite orders all commit (no deadlock between endpoint row locks).
 func TestConcurrentUploads(t *testing.T) {
 	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
-		f := newFixture(t, db)
+		// One agent racing itself here: lift the per-agent bound.
+		f := newFixture(t, db, func(d *Deps) { d.UploadsPerAgent = 16 })
 		agentID, cred := f.enrol("CZJ")
 		hdr := map[string]string{"Authorization": "Bearer " + cred}
 		same, _ := json.Marshal(scanReport(agentID, "CZJ"))
