@@ -170,6 +170,9 @@ func (s *Server) postReport(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, ingest.ErrConflict):
 		respond.Error(w, http.StatusConflict, "report id already used by another agent or department", map[string]string{"report_id": rep.ReportID})
 		return
+	case errors.Is(err, ingest.ErrDifferentContent):
+		respond.Error(w, http.StatusConflict, "report id already stored with different content; the stored report is kept", map[string]string{"report_id": rep.ReportID})
+		return
 	case errors.Is(err, ingest.ErrUnknownDepartment):
 		respond.Error(w, http.StatusForbidden, "the agent's department is no longer in the plan", map[string]string{"department": agent.Department})
 		return
