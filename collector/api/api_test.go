@@ -92,6 +92,8 @@ func (f *fixture) do(method, path string, body []byte, hdr map[string]string) re
 	return resp{res.StatusCode, res.Header, b}
 }
 
+var jsonCT = map[string]string{"Content-Type": "application/json"}
+
 func basic(name string) map[string]string {
 	req, _ := http.NewRequest("GET", "/", nil)
 	req.SetBasicAuth(name, password)
@@ -298,7 +300,7 @@ func TestAPI(t *testing.T) {
 		})
 
 		t.Run("login session cookie and lockout", func(t *testing.T) {
-			r := f.do("POST", "/api/v1/login", []byte(`{"name":"czj","password":"`+password+`"}`), nil)
+			r := f.do("POST", "/api/v1/login", []byte(`{"name":"czj","password":"`+password+`"}`), jsonCT)
 			if r.status != 200 {
 				t.Fatalf("login: %d %s", r.status, r.body)
 			}
@@ -329,15 +331,27 @@ func TestAPI(t *testing.T) {
 				t.Fatalf("after logout: %d", r.status)
 			}
 			for i := 0; i < 2; i++ {
-				if r := f.do("POST", "/api/v1/login", []byte(`{"name":"aud","password":"wrong"}`), nil); r.status != 401 {
+				if r := f.do("POST", "/api/v1/login", []byte(`{"name":"aud","password":"wrong"}`), jsonCT); r.status != 401 {
 					t.Fatalf("bad password %d: %d", i, r.status)
 				}
 			}
-			if r := f.do("POST", "/api/v1/login", []byte(`{"name":"aud","password":"wrong"}`), nil); r.status != 403 {
-				t.Fatalf("third failure should lock: %d %s", r.status, r.body)
+			locked := f.do("POST", "/api/v1/login", []byte(`{"name":"aud","password":"wrong"}`), jsonCT)
+			if locked.status != 401 {
+				t.Fatalf("third failure locks, and answers like any refusal: %d %s", locked.status, locked.body)
 			}
-			if r := f.do("GET", "/api/v1/me", nil, basic("aud")); r.status != 403 {
-				t.Fatalf("basic auth on a locked account: %d", r.status)
+			if r := f.do("GET", "/api/v1/me", nil, basic("aud")); r.status != 401 {
+				t.Fatalf("basic auth from the locked address: %d", r.status)
+			}
+			// Locked and unknown accounts get the same answer.
+			for i := 0; i < 3; i++ {
+				unknown := f.do("POST", "/api/v1/login", []byte(`{"name":"nobody","password":"wrong"}`), jsonCT)
+				if unknown.status != locked.status || string(unknown.body) != string(locked.body) {
+					t.Fatalf("unknown account answered %d %s, locked one %d %s", unknown.status, unknown.body, locked.status, locked.body)
+				}
+			}
+			lockedRight := f.do("POST", "/api/v1/login", []byte(`{"name":"aud","password":"`+password+`"}`), jsonCT)
+			if lockedRight.status != locked.status || string(lockedRight.body) != string(locked.body) {
+				t.Fatalf("right password from the locked address: %d %s", lockedRight.status, lockedRight.body)
 			}
 		})
 

@@ -143,6 +143,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if r.TLS != nil {
+		// Browsers that once reached the collector over TLS never fall
+		// back to plain HTTP (session cookie, credentials) for a year.
+		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	h, pattern := s.mux.Handler(r)
 	if pattern == "" || isAPI(r.URL.Path) && !isAPI(patternPath(pattern)) {
