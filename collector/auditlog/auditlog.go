@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -90,6 +91,9 @@ INSERT INTO audit_state (id, head_seq, head_hash, base_seq, base_hash) VALUES (1
 type Log struct {
 	db  *store.DB
 	now func() time.Time
+
+	anchorPath string // see SetAnchorFile; "" = no anchor
+	anchorMu   sync.Mutex
 }
 
 // New returns the audit log over db.
@@ -279,10 +283,19 @@ func (l *Log) Verify(ctx context.Context) (VerifyResult, error) {
 	defer rows.Close()
 	want, prev := baseSeq+1, baseHash
 	res.First = want
+	anchorSeq, anchoredHash, anchored := int64(-1), "", false
+	if l.anchorPath != "" {
+		if a, err := readAnchor(l.anchorPath); err == nil {
+			anchorSeq = a.Seq
+		}
+	}
 	for rows.Next() {
 		e, err := scanEntry(rows)
 		if err != nil {
 			return res, err
+		}
+		if e.Seq == anchorSeq {
+			anchoredHash, anchored = e.Hash, true
 		}
 		if res.Broken == nil {
 			switch {
@@ -304,6 +317,10 @@ func (l *Log) Verify(ctx context.Context) (VerifyResult, error) {
 	if res.Broken == nil && (want-1 != headSeq || prev != headHash) {
 		res.Broken = &Broken{Seq: want, Reason: fmt.Sprintf("entries %d..%d are missing at the end (the head records %d)", want, headSeq, headSeq)}
 	}
+	if res.Entries == 0 {
+		res.Last = baseSeq
+	}
+	l.checkAnchor(&res, anchoredHash, anchored)
 	return res, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"os/user"
 	"time"
 
@@ -71,6 +72,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, e
 		return nil, fmt.Errorf("migrate store: %w", err)
 	}
 	audit := auditlog.New(db)
+	audit.SetAnchorFile(filepath.Join(cfg.DataDir, auditlog.AnchorFileName)) // H-trust: audit head anchor outside the DB
 	a := &App{
 		Config: cfg, Plan: p, DB: db, Audit: audit, Logger: logger,
 		Auth: auth.NewService(db, audit, auth.Options{MaxLoginFailures: cfg.Auth.MaxLoginFailures,
@@ -92,7 +94,14 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, e
 }
 
 // Close closes the store.
-func (a *App) Close() error { return a.DB.Close() }
+func (a *App) Close() error {
+	// H-trust: anchor what offline commands appended (the server anchors
+	// continuously); a failure is logged, closing goes on.
+	if err := a.Audit.WriteAnchor(context.Background()); err != nil {
+		a.Logger.Error("anchor audit log", "err", err)
+	}
+	return a.DB.Close()
+}
 
 // RequirePlan returns the plan or ErrNoPlan.
 func (a *App) RequirePlan() (*plan.Plan, error) {
