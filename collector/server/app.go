@@ -11,8 +11,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"os/user"
+	"path/filepath"
 	"time"
 
 	"github.com/egovnet/egovnet/collector/api"
