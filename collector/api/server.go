@@ -98,6 +98,7 @@ func New(d Deps) *Server {
 	s.UserRoute("GET /api/v1/reports", all, http.HandlerFunc(s.listReports))
 	s.UserRoute("GET /api/v1/endpoints", all, http.HandlerFunc(s.endpoints))
 	s.UserRoute("GET /api/v1/agents", all, http.HandlerFunc(s.agents))
+	s.UserRoute("GET /api/v1/auditlog", auditRoles, http.HandlerFunc(s.listAuditLog))
 	return s
 }
 

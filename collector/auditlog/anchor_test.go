@@ -80,3 +80,22 @@ func mustExec(t *testing.T, db *store.DB, q string) {
 		t.Fatal(err)
 	}
 }
+
+func TestPage(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		l := New(db)
+		for _, a := range []string{"Alice", "bob", "al_ice", "carol"} {
+			if _, err := l.Append(ctx, Entry{ActorKind: KindUser, Actor: a, Action: "login"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, total, err := l.Page(ctx, Query{Text: "AL", Limit: 1, Offset: 1})
+		if err != nil || total != 2 || len(got) != 1 || got[0].Actor != "al_ice" {
+			t.Fatalf("page: %+v total %d %v", got, total, err)
+		}
+		if _, total, err := l.Page(ctx, Query{Text: "l_i", Limit: 10}); err != nil || total != 1 {
+			t.Fatalf("underscore must be literal: total %d %v", total, err)
+		}
+	})
+}

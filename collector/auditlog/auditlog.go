@@ -369,3 +369,54 @@ func (l *Log) Prune(ctx context.Context, retention time.Duration) (int64, error)
 	})
 	return removed, err
 }
+
+// Query selects entries for Page.
+type Query struct {
+	Since  time.Time // zero: from the oldest
+	Text   string    // case-insensitive substring of actor, action, target, department or remote
+	Limit  int       // > 0
+	Offset int
+}
+
+// Page returns the entries matching q, oldest first, and how many match in
+// all (before limit and offset).
+func (l *Log) Page(ctx context.Context, q Query) ([]Entry, int, error) {
+	where, args := []string{}, []any{}
+	if !q.Since.IsZero() {
+		where = append(where, `at >= ?`)
+		args = append(args, q.Since.UTC().Format(timeFormat))
+	}
+	if q.Text != "" {
+		pat := "%" + likeEscaper.Replace(strings.ToLower(q.Text)) + "%"
+		var ors []string
+		for _, c := range []string{"actor", "action", "target", "department", "remote"} {
+			ors = append(ors, `LOWER(`+c+`) LIKE ? ESCAPE '\'`)
+			args = append(args, pat)
+		}
+		where = append(where, "("+strings.Join(ors, " OR ")+")")
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = ` WHERE ` + strings.Join(where, " AND ")
+	}
+	var total int
+	if err := l.db.QueryRow(ctx, `SELECT COUNT(*) FROM audit_log`+cond, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count audit log: %w", err)
+	}
+	rows, err := l.db.Query(ctx, `SELECT `+cols+` FROM audit_log`+cond+` ORDER BY seq LIMIT ? OFFSET ?`, append(args, q.Limit, q.Offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list audit log: %w", err)
+	}
+	defer rows.Close()
+	out := []Entry{}
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, e)
+	}
+	return out, total, rows.Err()
+}
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
