@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"compress/gzip"
 	"context"
 	"errors"
@@ -99,17 +100,38 @@ func (s *Server) postReport(w http.ResponseWriter, r *http.Request) {
 		deny(http.StatusRequestEntityTooLarge, "report too large", map[string]int64{"limit_bytes": s.d.MaxReportBytes})
 		return
 	}
+	release, ok := s.agentSlots.acquire(agent.ID)
+	if !ok {
+		w.Header().Set("Retry-After", uploadRetryAfterSeconds)
+		deny(http.StatusTooManyRequests, "too many uploads of this agent in progress", map[string]int{"per_agent": s.d.UploadsPerAgent})
+		return
+	}
+	defer release()
+	// The body is read in full before a decoding slot is taken: a slow
+	// sender holds only its own buffer, never a slot other agents wait for.
+	raw, err := readUpload(w, r, s.d.MaxReportBytes, s.d.MinUploadRate, s.d.UploadGrace)
+	switch {
+	case errors.Is(err, errBodyTooLarge):
+		deny(http.StatusRequestEntityTooLarge, "report too large", map[string]int64{"limit_bytes": s.d.MaxReportBytes})
+		return
+	case errors.Is(err, errBodyTooSlow):
+		deny(http.StatusRequestTimeout, "report body arrived too slowly", err.Error())
+		return
+	case err != nil:
+		deny(http.StatusBadRequest, "report body unreadable", err.Error())
+		return
+	}
 	select {
 	case s.slots <- struct{}{}:
 		defer func() { <-s.slots }()
 	case <-r.Context().Done():
 		return // the agent gave up; it will retry
 	}
-	var body io.Reader = r.Body
+	var body io.Reader = bytes.NewReader(raw)
 	switch enc := strings.ToLower(r.Header.Get("Content-Encoding")); enc {
 	case "", "identity":
 	case "gzip":
-		zr, err := gzip.NewReader(r.Body)
+		zr, err := gzip.NewReader(body)
 		if err != nil {
 			deny(http.StatusBadRequest, "malformed gzip body", err.Error())
 			return
@@ -121,6 +143,7 @@ func (s *Server) postReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rep, err := wire.DecodeReport(body, s.d.MaxReportBytes)
+	raw = nil // only the decoded report is needed from here on
 	if err != nil {
 		var ve *wire.ValidationError
 		switch {
@@ -149,6 +172,9 @@ func (s *Server) postReport(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, ingest.ErrConflict):
 		respond.Error(w, http.StatusConflict, "report id already used by another agent or department", map[string]string{"report_id": rep.ReportID})
+		return
+	case errors.Is(err, ingest.ErrDifferentContent):
+		respond.Error(w, http.StatusConflict, "report id already stored with different content; the stored report is kept", map[string]string{"report_id": rep.ReportID})
 		return
 	case errors.Is(err, ingest.ErrUnknownDepartment):
 		respond.Error(w, http.StatusForbidden, "the agent's department is no longer in the plan", map[string]string{"department": agent.Department})

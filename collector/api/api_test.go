@@ -37,7 +37,7 @@ type fixture struct {
 	audit *auditlog.Log
 }
 
-func newFixture(t *testing.T, db *store.DB) *fixture {
+func newFixture(t *testing.T, db *store.DB, opts ...func(*Deps)) *fixture {
 	ctx := context.Background()
 	inv := inventory.New(db)
 	if err := inv.SyncDepartments(ctx, []inventory.Department{{Code: "CZJ", Name: "区财政局"}, {Code: "GAJ", Name: "区公安分局"}}, time.Now()); err != nil {
@@ -46,7 +46,11 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 	audit := auditlog.New(db)
 	as := auth.NewService(db, audit, auth.Options{MaxLoginFailures: 3, LockoutDuration: time.Hour, SessionTTL: time.Hour})
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := New(Deps{DB: db, Auth: as, Inventory: inv, Ingester: ingest.New(db, audit, log), Audit: audit, Logger: log, MaxReportBytes: 64 << 10, MaxRequestBytes: 4 << 10})
+	deps := Deps{DB: db, Auth: as, Inventory: inv, Ingester: ingest.New(db, audit, log), Audit: audit, Logger: log, MaxReportBytes: 64 << 10, MaxRequestBytes: 4 << 10}
+	for _, o := range opts {
+		o(&deps)
+	}
+	srv := New(deps)
 	op := auth.Actor{Kind: auditlog.KindOperator, Name: "test"}
 	for _, u := range []auth.User{{Name: "admin", Role: auth.RoleSysAdmin}, {Name: "czj", Role: auth.RoleDeptAdmin, Department: "CZJ"}, {Name: "aud", Role: auth.RoleAuditor}} {
 		if err := as.AddUser(ctx, u, password, op); err != nil {
@@ -87,6 +91,8 @@ func (f *fixture) do(method, path string, body []byte, hdr map[string]string) re
 	}
 	return resp{res.StatusCode, res.Header, b}
 }
+
+var jsonCT = map[string]string{"Content-Type": "application/json"}
 
 func basic(name string) map[string]string {
 	req, _ := http.NewRequest("GET", "/", nil)
@@ -294,7 +300,7 @@ func TestAPI(t *testing.T) {
 		})
 
 		t.Run("login session cookie and lockout", func(t *testing.T) {
-			r := f.do("POST", "/api/v1/login", []byte(`{"name":"czj","password":"`+password+`"}`), nil)
+			r := f.do("POST", "/api/v1/login", []byte(`{"name":"czj","password":"`+password+`"}`), jsonCT)
 			if r.status != 200 {
 				t.Fatalf("login: %d %s", r.status, r.body)
 			}
@@ -325,15 +331,27 @@ func TestAPI(t *testing.T) {
 				t.Fatalf("after logout: %d", r.status)
 			}
 			for i := 0; i < 2; i++ {
-				if r := f.do("POST", "/api/v1/login", []byte(`{"name":"aud","password":"wrong"}`), nil); r.status != 401 {
+				if r := f.do("POST", "/api/v1/login", []byte(`{"name":"aud","password":"wrong"}`), jsonCT); r.status != 401 {
 					t.Fatalf("bad password %d: %d", i, r.status)
 				}
 			}
-			if r := f.do("POST", "/api/v1/login", []byte(`{"name":"aud","password":"wrong"}`), nil); r.status != 403 {
-				t.Fatalf("third failure should lock: %d %s", r.status, r.body)
+			locked := f.do("POST", "/api/v1/login", []byte(`{"name":"aud","password":"wrong"}`), jsonCT)
+			if locked.status != 401 {
+				t.Fatalf("third failure locks, and answers like any refusal: %d %s", locked.status, locked.body)
 			}
-			if r := f.do("GET", "/api/v1/me", nil, basic("aud")); r.status != 403 {
-				t.Fatalf("basic auth on a locked account: %d", r.status)
+			if r := f.do("GET", "/api/v1/me", nil, basic("aud")); r.status != 401 {
+				t.Fatalf("basic auth from the locked address: %d", r.status)
+			}
+			// Locked and unknown accounts get the same answer.
+			for i := 0; i < 3; i++ {
+				unknown := f.do("POST", "/api/v1/login", []byte(`{"name":"nobody","password":"wrong"}`), jsonCT)
+				if unknown.status != locked.status || string(unknown.body) != string(locked.body) {
+					t.Fatalf("unknown account answered %d %s, locked one %d %s", unknown.status, unknown.body, locked.status, locked.body)
+				}
+			}
+			lockedRight := f.do("POST", "/api/v1/login", []byte(`{"name":"aud","password":"`+password+`"}`), jsonCT)
+			if lockedRight.status != locked.status || string(lockedRight.body) != string(locked.body) {
+				t.Fatalf("right password from the locked address: %d %s", lockedRight.status, lockedRight.body)
 			}
 		})
 
@@ -363,7 +381,8 @@ func TestAPI(t *testing.T) {
 // opposite orders all commit (no deadlock between endpoint row locks).
 func TestConcurrentUploads(t *testing.T) {
 	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
-		f := newFixture(t, db)
+		// One agent racing itself here: lift the per-agent bound.
+		f := newFixture(t, db, func(d *Deps) { d.UploadsPerAgent = 16 })
 		agentID, cred := f.enrol("CZJ")
 		hdr := map[string]string{"Authorization": "Bearer " + cred}
 		same, _ := json.Marshal(scanReport(agentID, "CZJ"))

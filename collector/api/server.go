@@ -37,6 +37,14 @@ type Deps struct {
 	// MaxConcurrentReports bounds uploads decoded at once (memory); the
 	// rest wait for a slot. Default 4.
 	MaxConcurrentReports int
+	// MinUploadRate (bytes/s, averaged from the start) and UploadGrace
+	// bound how slowly a report body may arrive (408 below it);
+	// UploadsPerAgent bounds one agent's uploads in progress (429 above).
+	// Defaults: DefaultMinUploadRate, DefaultUploadGrace,
+	// DefaultUploadsPerAgent.
+	MinUploadRate   int64
+	UploadGrace     time.Duration
+	UploadsPerAgent int
 	// SecureCookies marks the session cookie Secure (set when serving TLS).
 	SecureCookies bool
 	// AgentsList, when set, serves GET /api/v1/agents (the fleet's list with
@@ -56,6 +64,8 @@ type Server struct {
 	mux   *http.ServeMux
 	log   *slog.Logger
 	slots chan struct{} // report decoding slots
+	// agentSlots bounds each agent's uploads in progress.
+	agentSlots *agentSlots
 }
 
 // New builds the server with the core routes mounted.
@@ -72,7 +82,17 @@ func New(d Deps) *Server {
 	if d.MaxConcurrentReports <= 0 {
 		d.MaxConcurrentReports = 4
 	}
-	s := &Server{d: d, mux: http.NewServeMux(), log: d.Logger, slots: make(chan struct{}, d.MaxConcurrentReports)}
+	if d.MinUploadRate <= 0 {
+		d.MinUploadRate = DefaultMinUploadRate
+	}
+	if d.UploadGrace <= 0 {
+		d.UploadGrace = DefaultUploadGrace
+	}
+	if d.UploadsPerAgent <= 0 {
+		d.UploadsPerAgent = DefaultUploadsPerAgent
+	}
+	s := &Server{d: d, mux: http.NewServeMux(), log: d.Logger, slots: make(chan struct{}, d.MaxConcurrentReports),
+		agentSlots: &agentSlots{max: d.UploadsPerAgent, inUse: map[string]int{}}}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("POST /api/v1/agents/enroll", s.enroll)
 	s.mux.HandleFunc("POST /api/v1/reports", s.postReport)
@@ -88,6 +108,7 @@ func New(d Deps) *Server {
 	} else {
 		s.UserRoute("GET /api/v1/agents", all, http.HandlerFunc(s.agents))
 	}
+	s.UserRoute("GET /api/v1/auditlog", auditRoles, http.HandlerFunc(s.listAuditLog))
 	return s
 }
 
@@ -133,6 +154,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if r.TLS != nil {
+		// Browsers that once reached the collector over TLS never fall
+		// back to plain HTTP (session cookie, credentials) for a year.
+		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	h, pattern := s.mux.Handler(r)
 	if pattern == "" || isAPI(r.URL.Path) && !isAPI(patternPath(pattern)) {

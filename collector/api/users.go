@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -26,10 +27,8 @@ func (s *Server) requireUser(roles []string, h http.Handler) http.Handler {
 		if err != nil {
 			status, msg := http.StatusUnauthorized, "authentication required"
 			switch {
-			case errors.Is(err, auth.ErrLocked):
-				status, msg = http.StatusForbidden, "account locked after too many failed logins; try again later"
-			case errors.Is(err, auth.ErrBadLogin):
-				msg = "wrong user name or password"
+			case errors.Is(err, auth.ErrLocked), errors.Is(err, auth.ErrBadLogin):
+				msg = loginRefused
 			case errors.Is(err, auth.ErrInvalidSession):
 				msg = "session expired or unknown; log in again"
 			case errors.Is(err, errNoCredentials):
@@ -72,11 +71,14 @@ func crossOrigin(r *http.Request) bool {
 		return false // Basic auth: scripts, no ambient credentials
 	}
 	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return false
-	}
+	return origin != "" && !sameOrigin(origin, r.Host)
+}
+
+// sameOrigin reports whether an Origin header names this host ("null" and
+// unparsable origins are foreign).
+func sameOrigin(origin, host string) bool {
 	u, err := url.Parse(origin)
-	return err != nil || u.Host != r.Host
+	return err == nil && u.Host != "" && u.Host == host
 }
 
 func (s *Server) authenticate(r *http.Request) (auth.User, error) {
@@ -227,7 +229,24 @@ type loginRequest struct {
 	Password string `json:"password"`
 }
 
+// loginRefused is the one answer for a wrong password, an unknown name and
+// a throttled (account, address): telling them apart would tell an
+// attacker which accounts exist and which one they have locked.
+const loginRefused = "wrong user name or password, or too many failed attempts from this address; try again later"
+
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	// Login CSRF: a form on another site can POST text/plain here and log
+	// the victim's browser into the attacker's account. Only JSON (which a
+	// cross-site form cannot send without a CORS preflight) from this
+	// origin is taken.
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		respond.Error(w, http.StatusUnsupportedMediaType, "login takes a JSON body (Content-Type: application/json)", nil)
+		return
+	}
+	if origin := r.Header.Get("Origin"); origin != "" && !sameOrigin(origin, r.Host) {
+		respond.Error(w, http.StatusForbidden, "cross-origin login refused", map[string]string{"origin": origin})
+		return
+	}
 	var req loginRequest
 	if !s.decodeJSON(w, r, &req) {
 		return
@@ -238,11 +257,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	u, err := s.d.Auth.Authenticate(r.Context(), req.Name, req.Password, r.RemoteAddr)
 	switch {
-	case errors.Is(err, auth.ErrLocked):
-		respond.Error(w, http.StatusForbidden, "account locked after too many failed logins; try again later", nil)
-		return
-	case errors.Is(err, auth.ErrBadLogin):
-		respond.Error(w, http.StatusUnauthorized, "wrong user name or password", nil)
+	case errors.Is(err, auth.ErrLocked), errors.Is(err, auth.ErrBadLogin):
+		respond.Error(w, http.StatusUnauthorized, loginRefused, nil)
 		return
 	case err != nil:
 		s.internal(w, "login", err)

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -90,6 +91,9 @@ INSERT INTO audit_state (id, head_seq, head_hash, base_seq, base_hash) VALUES (1
 type Log struct {
 	db  *store.DB
 	now func() time.Time
+
+	anchorPath string // see SetAnchorFile; "" = no anchor
+	anchorMu   sync.Mutex
 }
 
 // New returns the audit log over db.
@@ -279,10 +283,19 @@ func (l *Log) Verify(ctx context.Context) (VerifyResult, error) {
 	defer rows.Close()
 	want, prev := baseSeq+1, baseHash
 	res.First = want
+	anchorSeq, anchoredHash, anchored := int64(-1), "", false
+	if l.anchorPath != "" {
+		if a, err := readAnchor(l.anchorPath); err == nil {
+			anchorSeq = a.Seq
+		}
+	}
 	for rows.Next() {
 		e, err := scanEntry(rows)
 		if err != nil {
 			return res, err
+		}
+		if e.Seq == anchorSeq {
+			anchoredHash, anchored = e.Hash, true
 		}
 		if res.Broken == nil {
 			switch {
@@ -304,6 +317,10 @@ func (l *Log) Verify(ctx context.Context) (VerifyResult, error) {
 	if res.Broken == nil && (want-1 != headSeq || prev != headHash) {
 		res.Broken = &Broken{Seq: want, Reason: fmt.Sprintf("entries %d..%d are missing at the end (the head records %d)", want, headSeq, headSeq)}
 	}
+	if res.Entries == 0 {
+		res.Last = baseSeq
+	}
+	l.checkAnchor(&res, anchoredHash, anchored)
 	return res, nil
 }
 
@@ -352,3 +369,54 @@ func (l *Log) Prune(ctx context.Context, retention time.Duration) (int64, error)
 	})
 	return removed, err
 }
+
+// Query selects entries for Page.
+type Query struct {
+	Since  time.Time // zero: from the oldest
+	Text   string    // case-insensitive substring of actor, action, target, department or remote
+	Limit  int       // > 0
+	Offset int
+}
+
+// Page returns the entries matching q, oldest first, and how many match in
+// all (before limit and offset).
+func (l *Log) Page(ctx context.Context, q Query) ([]Entry, int, error) {
+	where, args := []string{}, []any{}
+	if !q.Since.IsZero() {
+		where = append(where, `at >= ?`)
+		args = append(args, q.Since.UTC().Format(timeFormat))
+	}
+	if q.Text != "" {
+		pat := "%" + likeEscaper.Replace(strings.ToLower(q.Text)) + "%"
+		var ors []string
+		for _, c := range []string{"actor", "action", "target", "department", "remote"} {
+			ors = append(ors, `LOWER(`+c+`) LIKE ? ESCAPE '\'`)
+			args = append(args, pat)
+		}
+		where = append(where, "("+strings.Join(ors, " OR ")+")")
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = ` WHERE ` + strings.Join(where, " AND ")
+	}
+	var total int
+	if err := l.db.QueryRow(ctx, `SELECT COUNT(*) FROM audit_log`+cond, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count audit log: %w", err)
+	}
+	rows, err := l.db.Query(ctx, `SELECT `+cols+` FROM audit_log`+cond+` ORDER BY seq LIMIT ? OFFSET ?`, append(args, q.Limit, q.Offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list audit log: %w", err)
+	}
+	defer rows.Close()
+	out := []Entry{}
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, e)
+	}
+	return out, total, rows.Err()
+}
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)

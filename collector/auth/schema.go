@@ -47,4 +47,21 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_expires ON sessions (expires_at);
 `,
 	})
+	// Login failures are counted per (account, source address): an attacker
+	// elsewhere cannot lock a person out, and a name that does not exist is
+	// throttled exactly like one that does.
+	store.Register(store.Migration{
+		ID: "auth/0002_login_failures",
+		SQLite: `
+CREATE TABLE login_failures (
+	user_name TEXT NOT NULL,
+	source TEXT NOT NULL,
+	failures INTEGER NOT NULL,
+	locked_until TEXT NOT NULL,
+	updated_at TEXT NOT NULL,
+	PRIMARY KEY (user_name, source)
+);
+CREATE INDEX login_failures_updated ON login_failures (updated_at);
+`,
+	})
 }

@@ -174,6 +174,20 @@ func TestUsersConformance(t *testing.T) {
 		if _, err := s.Authenticate(ctx, "alice", pw, ""); !errors.Is(err, ErrLocked) {
 			t.Fatalf("right password while locked: %v, want ErrLocked", err)
 		}
+		// The lock holds for that (account, address) only: an attacker
+		// elsewhere cannot lock the person out of their own desk.
+		if _, err := s.Authenticate(ctx, "alice", pw, "10.9.9.9:4711"); err != nil {
+			t.Fatalf("login from another address while locked at the attacker's: %v", err)
+		}
+		// Unknown names are throttled and answered exactly like real ones.
+		for i := 0; i < 2; i++ {
+			if _, err := s.Authenticate(ctx, "ghost", "wrong", "10.8.8.8:1"); !errors.Is(err, ErrBadLogin) {
+				t.Fatalf("unknown name failure %d: %v", i, err)
+			}
+		}
+		if _, err := s.Authenticate(ctx, "ghost", "wrong", "10.8.8.8:2"); !errors.Is(err, ErrLocked) {
+			t.Fatalf("unknown name, third failure from one address (any port): %v, want ErrLocked like a real account", err)
+		}
 		clk.t = clk.t.Add(11 * time.Minute)
 		if _, err := s.Authenticate(ctx, "alice", pw, ""); err != nil {
 			t.Fatalf("login after lockout: %v", err)

@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/egovnet/egovnet/collector/auditlog"
@@ -81,67 +83,99 @@ func (s *Service) Users(ctx context.Context) ([]User, error) {
 	return out, rows.Err()
 }
 
-// Authenticate checks a user's password with login-failure handling: after
-// MaxLoginFailures wrong passwords the account is locked for
-// LockoutDuration, during which even the right password is refused. Unknown
-// names cost the same work as wrong passwords. Failures are audited here;
-// the caller audits the successful action.
+// Authenticate checks a user's password with login-failure handling per
+// (account, source address): after MaxLoginFailures failures from one
+// address, that address may not log in to that name for LockoutDuration,
+// even with the right password, while the person can still log in from
+// their own desk. Unknown names are counted and answered exactly like known
+// ones and cost the same work, so neither the answer nor its timing tells
+// whether an account exists or is locked. Failures are audited here; the
+// caller audits the successful action.
 func (s *Service) Authenticate(ctx context.Context, name, password, remote string) (User, error) {
+	now := s.now().UTC()
+	// Any bytes may arrive as a name; the throttle key is storable text.
+	key := strings.ToValidUTF8(strings.ReplaceAll(truncName(name), "\x00", ""), "\uFFFD")
+	source := sourceAddr(remote)
+	var locked string
+	err := s.db.QueryRow(ctx, `SELECT locked_until FROM login_failures WHERE user_name = ? AND source = ?`, key, source).Scan(&locked)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return User{}, fmt.Errorf("authenticate %s: %w", key, err)
+	}
+	if until, _ := store.ParseTime(locked); now.Before(until) {
+		_, _ = s.checkPassword(ctx, dummyHash, password)
+		s.auditFailure(ctx, auditlog.Entry{ActorKind: auditlog.KindUser, Actor: key, Remote: remote, Action: "login", Outcome: auditlog.OutcomeDenied, Detail: auditlog.Detail(map[string]any{"error": "locked", "source": source})}, ErrLocked)
+		return User{}, ErrLocked
+	}
 	var u User
-	var hash, locked string
-	err := sql.ErrNoRows // a name no user can have is not looked up
+	var hash string
+	err = sql.ErrNoRows // a name no user can have is not looked up
 	if userName.MatchString(name) {
 		err = s.db.QueryRow(ctx, `SELECT name, role, department, password_hash, locked_until FROM users WHERE name = ?`, name).
 			Scan(&u.Name, &u.Role, &u.Department, &hash, &locked)
 	}
-	if errors.Is(err, sql.ErrNoRows) {
+	reason := "wrong password"
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
 		_, _ = s.checkPassword(ctx, dummyHash, password)
-		s.auditFailure(ctx, auditlog.Entry{ActorKind: auditlog.KindUser, Actor: truncName(name), Remote: remote, Action: "login", Outcome: auditlog.OutcomeDenied, Detail: auditlog.Detail(map[string]any{"error": "unknown user"})}, ErrBadLogin)
-		return User{}, ErrBadLogin
-	}
-	if err != nil {
-		return User{}, fmt.Errorf("authenticate %s: %w", name, err)
-	}
-	now := s.now().UTC()
-	if until, _ := store.ParseTime(locked); now.Before(until) {
-		s.auditFailure(ctx, auditlog.Entry{ActorKind: auditlog.KindUser, Actor: name, Remote: remote, Action: "login", Outcome: auditlog.OutcomeDenied, Detail: auditlog.Detail(map[string]any{"error": "locked"})}, ErrLocked)
-		return User{}, ErrLocked
-	}
-	ok, err := s.checkPassword(ctx, hash, password)
-	if err != nil {
-		return User{}, fmt.Errorf("authenticate %s: %w", name, err)
-	}
-	if ok {
-		if _, err := s.db.Exec(ctx, `UPDATE users SET failed_logins = 0, locked_until = '' WHERE name = ? AND (failed_logins <> 0 OR locked_until <> '')`, name); err != nil {
-			return User{}, fmt.Errorf("reset login failures of %s: %w", name, err)
+		reason = "unknown user"
+	case err != nil:
+		return User{}, fmt.Errorf("authenticate %s: %w", key, err)
+	default:
+		ok, err := s.checkPassword(ctx, hash, password)
+		if err != nil {
+			return User{}, fmt.Errorf("authenticate %s: %w", key, err)
 		}
-		return u, nil
+		// users.locked_until is an administrative lock, not set by failures.
+		if until, _ := store.ParseTime(locked); ok && now.Before(until) {
+			ok, reason = false, "account locked by an administrator"
+		}
+		if ok {
+			if _, err := s.db.Exec(ctx, `DELETE FROM login_failures WHERE user_name = ? AND source = ?`, key, source); err != nil {
+				return User{}, fmt.Errorf("reset login failures of %s: %w", key, err)
+			}
+			return u, nil
+		}
 	}
 	result := ErrBadLogin
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE users SET failed_logins = failed_logins + 1 WHERE name = ?`, name); err != nil {
+		// Rows idle for longer than a lockout are history: sweeping them
+		// here keeps a flood of invented names from growing the table.
+		if _, err := tx.Exec(ctx, `DELETE FROM login_failures WHERE updated_at < ?`, ts(now.Add(-s.opts.LockoutDuration))); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO login_failures (user_name, source, failures, locked_until, updated_at) VALUES (?, ?, 1, '', ?)
+ON CONFLICT (user_name, source) DO UPDATE SET failures = login_failures.failures + 1, updated_at = excluded.updated_at`, key, source, ts(now)); err != nil {
 			return err
 		}
 		var failures int
-		if err := tx.QueryRow(ctx, `SELECT failed_logins FROM users WHERE name = ?`, name).Scan(&failures); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT failures FROM login_failures WHERE user_name = ? AND source = ?`, key, source).Scan(&failures); err != nil {
 			return err
 		}
-		detail := auditlog.Detail(map[string]any{"error": "wrong password", "failures": failures})
+		detail := map[string]any{"error": reason, "failures": failures, "source": source}
 		if failures >= s.opts.MaxLoginFailures {
 			until := now.Add(s.opts.LockoutDuration)
-			if _, err := tx.Exec(ctx, `UPDATE users SET failed_logins = 0, locked_until = ? WHERE name = ?`, ts(until), name); err != nil {
+			if _, err := tx.Exec(ctx, `UPDATE login_failures SET failures = 0, locked_until = ? WHERE user_name = ? AND source = ?`, ts(until), key, source); err != nil {
 				return err
 			}
-			detail = auditlog.Detail(map[string]any{"error": "wrong password", "failures": failures, "locked_until": ts(until)})
+			detail["locked_until"] = ts(until)
 			result = ErrLocked
 		}
-		_, err := s.audit.AppendTx(ctx, tx, auditlog.Entry{ActorKind: auditlog.KindUser, Actor: name, Remote: remote, Action: "login", Outcome: auditlog.OutcomeDenied, Detail: detail})
+		_, err := s.audit.AppendTx(ctx, tx, auditlog.Entry{ActorKind: auditlog.KindUser, Actor: key, Remote: remote, Action: "login", Outcome: auditlog.OutcomeDenied, Detail: auditlog.Detail(detail)})
 		return err
 	})
 	if err != nil {
-		return User{}, fmt.Errorf("record login failure of %s: %w", name, err)
+		return User{}, fmt.Errorf("record login failure of %s: %w", key, err)
 	}
 	return User{}, result
+}
+
+// sourceAddr is the address part of a remote "host:port" (the whole string
+// when it has no port).
+func sourceAddr(remote string) string {
+	if host, _, err := net.SplitHostPort(remote); err == nil {
+		return host
+	}
+	return strings.ToValidUTF8(strings.ReplaceAll(truncName(remote), "\x00", ""), "\uFFFD")
 }
 
 func truncName(s string) string {

@@ -23,7 +23,20 @@ var (
 	// ErrConflict: a report with this id exists but came from another agent
 	// or department, so this is not a retry of the same upload.
 	ErrConflict = errors.New("report id already used by another agent or department")
+	// ErrDifferentContent: a report with this id exists with other
+	// content; the stored one is kept.
+	ErrDifferentContent = errors.New("report id already stored with different content")
 )
+
+// sameRaw reports whether the stored report reportID has exactly the
+// content raw (both are the canonical JSON encoding of the decoded report).
+func sameRaw(ctx context.Context, tx *store.Tx, reportID string, raw []byte) (bool, error) {
+	var stored string
+	if err := tx.QueryRow(ctx, `SELECT raw FROM reports WHERE report_id = ?`, reportID).Scan(&stored); err != nil {
+		return false, fmt.Errorf("load stored report %s: %w", reportID, err)
+	}
+	return stored == string(raw), nil
+}
 
 // Source says where a report came from, for the report row and the audit log.
 type Source struct {
@@ -117,8 +130,17 @@ func (in *Ingester) Ingest(ctx context.Context, rep *wire.ScanReport, dept strin
 			if existing.AgentID != meta.AgentID || existing.Department != dept {
 				return fmt.Errorf("report %s: %w", rep.ReportID, ErrConflict)
 			}
+			// A retry carries the same content; the same id with other
+			// content is refused and the original kept.
+			same, err := sameRaw(ctx, tx, rep.ReportID, raw)
+			if err != nil {
+				return err
+			}
+			if !same {
+				return fmt.Errorf("report %s: %w", rep.ReportID, ErrDifferentContent)
+			}
 			entry.Detail = `{"stored":false,"reason":"already present"}`
-			_, err := in.audit.AppendTx(ctx, tx, entry)
+			_, err = in.audit.AppendTx(ctx, tx, entry)
 			return err
 		}
 		res.Stored = true
@@ -130,7 +152,7 @@ func (in *Ingester) Ingest(ctx context.Context, rep *wire.ScanReport, dept strin
 		return err
 	})
 	if err != nil {
-		if errors.Is(err, ErrUnknownDepartment) || errors.Is(err, ErrConflict) {
+		if errors.Is(err, ErrUnknownDepartment) || errors.Is(err, ErrConflict) || errors.Is(err, ErrDifferentContent) {
 			denied := src.Actor
 			denied.Department, denied.Target, denied.Action = dept, rep.ReportID, "report."+src.Kind
 			denied.Outcome, denied.Detail = auditlog.OutcomeDenied, auditlog.Detail(map[string]any{"error": err.Error()})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -92,6 +93,7 @@ func TestIngestConformance(t *testing.T) {
 			want error
 		}{
 			{"other agent same id", report(id1, finished), "CZJ", Source{Kind: inventory.SourceUpload, AgentID: "agent-2", Actor: src.Actor}, ErrConflict},
+			{"same id other content", func() *wire.ScanReport { r := report(id1, finished); r.Endpoints[0].Hostname = "forged"; return r }(), "CZJ", src, ErrDifferentContent},
 			{"unknown department", report(id2, finished), "NOPE", src, ErrUnknownDepartment},
 			{"invalid report", func() *wire.ScanReport { r := report(id2, finished); r.Endpoints[0].IP = "x"; return r }(), "CZJ", src, nil},
 		}
@@ -108,6 +110,9 @@ func TestIngestConformance(t *testing.T) {
 		}
 		if n, _ := inv.CountReports(ctx, ""); n != 1 {
 			t.Fatalf("refused reports changed the store: %d reports", n)
+		}
+		if raw, err := inv.RawReport(ctx, id1); err != nil || strings.Contains(string(raw), "forged") {
+			t.Fatalf("the original report was not kept: %v", err)
 		}
 
 		pend, _ := inv.Pending(ctx, 10)
@@ -140,8 +145,8 @@ func TestIngestConformance(t *testing.T) {
 				}
 			}
 		}
-		if ok != 2 || denied != 2 {
-			t.Fatalf("audit report.upload ok=%d denied=%d, want 2 (stored, retry) and 2 (conflict, unknown dept)", ok, denied)
+		if ok != 2 || denied != 3 {
+			t.Fatalf("audit report.upload ok=%d denied=%d, want 2 (stored, retry) and 3 (conflict, other content, unknown dept)", ok, denied)
 		}
 	})
 }

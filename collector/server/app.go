@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/user"
+	"path/filepath"
 	"time"
 
 	"github.com/egovnet/egovnet/collector/api"
@@ -76,6 +77,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, e
 		return nil, fmt.Errorf("migrate store: %w", err)
 	}
 	audit := auditlog.New(db)
+	audit.SetAnchorFile(filepath.Join(cfg.DataDir, auditlog.AnchorFileName)) // H-trust: audit head anchor outside the DB
 	a := &App{
 		Config: cfg, Plan: p, DB: db, Audit: audit, Logger: logger,
 		Auth: auth.NewService(db, audit, auth.Options{MaxLoginFailures: cfg.Auth.MaxLoginFailures,
@@ -101,7 +103,14 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, e
 }
 
 // Close closes the store.
-func (a *App) Close() error { return a.DB.Close() }
+func (a *App) Close() error {
+	// H-trust: anchor what offline commands appended (the server anchors
+	// continuously); a failure is logged, closing goes on.
+	if err := a.Audit.WriteAnchor(context.Background()); err != nil {
+		a.Logger.Error("anchor audit log", "err", err)
+	}
+	return a.DB.Close()
+}
 
 // RequirePlan returns the plan or ErrNoPlan.
 func (a *App) RequirePlan() (*plan.Plan, error) {

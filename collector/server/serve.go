@@ -7,23 +7,20 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 )
 
 // Serve runs the API until ctx is cancelled, then shuts down gracefully
 // (in-flight requests finish within http.shutdown_timeout). Before it
-// listens it re-runs processors for reports left pending and prunes the
-// audit log beyond its retention; pruning repeats daily.
+// listens it prunes the audit log beyond its retention (repeated daily);
+// once it listens it re-runs processors for reports left pending, in the
+// background, and anchors the audit log's head every second.
 func (a *App) Serve(ctx context.Context) error {
 	cfg := a.Config
 	log := a.Logger
 	if cfg.PlainHTTPOverride() {
 		log.Warn("TLS DISABLED: serving plain HTTP on a non-loopback address because tls.disable is true; credentials and reports cross the network unencrypted", "listen", cfg.Listen)
-	}
-	if n, err := a.Ingester.ProcessPending(ctx); err != nil {
-		log.Error("process pending reports", "err", err)
-	} else if n > 0 {
-		log.Info("processed pending reports", "reports", n)
 	}
 	a.pruneAudit(ctx)
 	if err := a.startNotify(ctx); err != nil {
@@ -57,6 +54,27 @@ func (a *App) Serve(ctx context.Context) error {
 		scheme = "https"
 	}
 	log.Info("collector listening", "addr", ln.Addr().String(), "scheme", scheme, "store", string(a.DB.Dialect), "data_dir", cfg.DataDir)
+
+	// H-trust: reports left pending by a crash are replayed in the
+	// background once the collector listens, so a large backlog (kill -9
+	// mid-ingest) does not keep agents and users out; processors are
+	// idempotent and run again safely.
+	bg, stopBG := context.WithCancel(ctx)
+	var bgDone sync.WaitGroup
+	bgDone.Add(2)
+	go func() {
+		defer bgDone.Done()
+		if n, err := a.Ingester.ProcessPending(bg); err != nil && bg.Err() == nil {
+			log.Error("process pending reports", "err", err)
+		} else if n > 0 {
+			log.Info("processed pending reports", "reports", n)
+		}
+	}()
+	go func() {
+		defer bgDone.Done()
+		a.Audit.RunAnchor(bg, time.Second, func(err error) { log.Error("anchor audit log", "err", err) })
+	}()
+	defer func() { stopBG(); bgDone.Wait() }()
 
 	errc := make(chan error, 1)
 	go func() {

@@ -75,3 +75,46 @@ func TestTimeSortsAsText(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentMigrationsPostgres is issue #10 item 5: ten stores opened
+// and migrated at the same moment on one fresh schema all succeed, and
+// every step is applied exactly once.
+func TestConcurrentMigrationsPostgres(t *testing.T) {
+	dsn := storetest.NewPostgresEmptySchema(t)
+	ctx := context.Background()
+	steps := []store.Migration{
+		{ID: "race/0001", SQLite: "CREATE TABLE race_a (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\nCREATE INDEX race_a_name ON race_a (name);"},
+		{ID: "race/0002", SQLite: "CREATE TABLE race_b (id INTEGER PRIMARY KEY);\nINSERT INTO race_b (id) VALUES (1);"},
+	}
+	const n = 10
+	dbs := make([]*store.DB, n)
+	for i := range dbs {
+		db, err := store.OpenPostgres(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		dbs[i] = db
+	}
+	start := make(chan struct{})
+	errs := make(chan error, n)
+	for _, db := range dbs {
+		go func() {
+			<-start
+			errs <- db.MigrateSteps(ctx, steps)
+		}()
+	}
+	close(start)
+	for range n {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent migration failed: %v", err)
+		}
+	}
+	var applied, rows int
+	if err := dbs[0].QueryRow(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&applied); err != nil || applied != 2 {
+		t.Fatalf("schema_migrations has %d rows (%v), want 2", applied, err)
+	}
+	if err := dbs[0].QueryRow(ctx, `SELECT COUNT(*) FROM race_b`).Scan(&rows); err != nil || rows != 1 {
+		t.Fatalf("race_b has %d rows (%v), want 1: a step ran twice", rows, err)
+	}
+}

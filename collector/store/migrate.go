@@ -41,13 +41,22 @@ func Registered() []Migration {
 
 // Migrate applies every registered migration not yet applied, each in its
 // own transaction. Several collectors sharing one PostgreSQL may start at
-// once: an advisory lock serialises them.
+// once: a session advisory lock, taken before anything else (even the
+// CREATE TABLE IF NOT EXISTS of schema_migrations, which is not safe to run
+// concurrently in PostgreSQL), serialises them.
 func (db *DB) Migrate(ctx context.Context) error {
 	return db.MigrateSteps(ctx, Registered())
 }
 
 // MigrateSteps applies the given migrations (used by tests and tools).
 func (db *DB) MigrateSteps(ctx context.Context, ms []Migration) error {
+	if db.Dialect == Postgres {
+		unlock, err := db.lockMigrations(ctx)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	if _, err := db.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
@@ -58,11 +67,6 @@ func (db *DB) MigrateSteps(ctx context.Context, ms []Migration) error {
 		}
 		seen[m.ID] = true
 		err := db.InTx(ctx, func(tx *Tx) error {
-			if db.Dialect == Postgres {
-				if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7310110)`); err != nil {
-					return fmt.Errorf("lock migrations: %w", err)
-				}
-			}
 			var n int
 			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE id = ?`, m.ID).Scan(&n); err != nil {
 				return fmt.Errorf("check migration %s: %w", m.ID, err)
@@ -100,4 +104,27 @@ func splitStatements(text string) []string {
 		}
 	}
 	return out
+}
+
+// migrationLockKey is the first key of the advisory lock; the second is the
+// schema's hash, so collectors on different schemas do not wait for each
+// other.
+const migrationLockKey = 7310110
+
+// lockMigrations takes the PostgreSQL session advisory lock on a connection
+// of its own and returns the function that releases it.
+func (db *DB) lockMigrations(ctx context.Context) (func(), error) {
+	conn, err := db.DB.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("lock migrations: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1, hashtext(current_schema()))`, migrationLockKey); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("lock migrations: %w", err)
+	}
+	return func() {
+		// A failed unlock is harmless: closing the session releases it.
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1, hashtext(current_schema()))`, migrationLockKey)
+		conn.Close()
+	}, nil
 }

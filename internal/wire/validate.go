@@ -1,11 +1,8 @@
 package wire
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
 	"strconv"
@@ -73,36 +70,6 @@ func (e *ValidationError) Strings() []string {
 	return s
 }
 
-// DecodeReport reads one JSON ScanReport of at most maxBytes bytes, strictly:
-// unknown fields, trailing data and oversized input are errors (an oversized
-// input wraps ErrReportTooLarge). The decoded report is then validated; a
-// *ValidationError lists every problem.
-func DecodeReport(r io.Reader, maxBytes int64) (*ScanReport, error) {
-	if maxBytes <= 0 {
-		return nil, fmt.Errorf("decode report: invalid byte limit %d", maxBytes)
-	}
-	data, err := io.ReadAll(io.LimitReader(r, maxBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("read report: %w", err)
-	}
-	if int64(len(data)) > maxBytes {
-		return nil, fmt.Errorf("decode report: %w (limit %d bytes)", ErrReportTooLarge, maxBytes)
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	var rep ScanReport
-	if err := dec.Decode(&rep); err != nil {
-		return nil, fmt.Errorf("decode report: %w", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("decode report: trailing data after the JSON object")
-	}
-	if err := rep.Validate(); err != nil {
-		return nil, err
-	}
-	return &rep, nil
-}
-
 // Validate checks the report against the schema and every bound above and
 // returns a *ValidationError naming each problem by its JSON path, or nil.
 func (r *ScanReport) Validate() error { return r.ValidateAt(time.Now()) }
@@ -155,9 +122,16 @@ func field(path, name string) string {
 	return path + "." + name
 }
 
-// str checks a free-text field: length in bytes, valid UTF-8, no NUL (which
-// PostgreSQL TEXT cannot hold).
-func (v *validator) str(path, s string, max int) {
+// str checks a one-line text field: length in bytes, valid UTF-8, no NUL
+// (which PostgreSQL TEXT cannot hold) and no other control character but
+// tab, so no stored value can carry terminal escapes or forge log lines.
+func (v *validator) str(path, s string, max int) { v.text(path, s, max, false) }
+
+// multiline is str for free text that devices legitimately send on several
+// lines (sysDescr, titles, error texts): CR and LF are allowed there too.
+func (v *validator) multiline(path, s string, max int) { v.text(path, s, max, true) }
+
+func (v *validator) text(path, s string, max int, lines bool) {
 	if len(s) > max {
 		v.addf(path, "too long (%d bytes, at most %d)", len(s), max)
 	}
@@ -166,7 +140,24 @@ func (v *validator) str(path, s string, max int) {
 	}
 	if strings.IndexByte(s, 0) >= 0 {
 		v.addf(path, "contains a NUL character")
+	} else if c, bad := ControlChar(s, lines); bad {
+		v.addf(path, "contains the control character U+%04X", c)
 	}
+}
+
+// ControlChar reports the first control character in s other than tab (and
+// CR and LF when lines is true): C0, DEL and C1. Invalid UTF-8 bytes are not
+// reported here.
+func ControlChar(s string, lines bool) (rune, bool) {
+	for _, c := range s {
+		switch {
+		case c == '\t':
+		case lines && (c == '\n' || c == '\r'):
+		case c < 0x20, c == 0x7f, c >= 0x80 && c <= 0x9f:
+			return c, true
+		}
+	}
+	return 0, false
 }
 
 func (v *validator) required(path, s string, max int) {
@@ -248,6 +239,28 @@ func trunc(s string) string {
 }
 
 func (v *validator) report(r *ScanReport, now time.Time) {
+	v.head(r, now)
+	if v.count("endpoints", len(r.Endpoints), MaxEndpoints) {
+		for i := range r.Endpoints {
+			v.endpoint(idx("endpoints", i), &r.Endpoints[i])
+		}
+	}
+	if v.count("devices", len(r.Devices), MaxDevices) {
+		for i := range r.Devices {
+			v.device(idx("devices", i), &r.Devices[i])
+		}
+	}
+	if v.count("paths", len(r.Paths), MaxPaths) {
+		for i := range r.Paths {
+			v.path(idx("paths", i), &r.Paths[i])
+		}
+	}
+	v.tail(r)
+}
+
+// head checks what precedes the big lists; tail what follows them. The
+// streaming decoder checks the list elements one by one as they arrive.
+func (v *validator) head(r *ScanReport, now time.Time) {
 	if r.Schema != SchemaScanV1 {
 		v.addf("schema", "%q is not %q", trunc(r.Schema), SchemaScanV1)
 	}
@@ -267,21 +280,9 @@ func (v *validator) report(r *ScanReport, now time.Time) {
 			v.cidr(idx("scope", i), s)
 		}
 	}
-	if v.count("endpoints", len(r.Endpoints), MaxEndpoints) {
-		for i := range r.Endpoints {
-			v.endpoint(idx("endpoints", i), &r.Endpoints[i])
-		}
-	}
-	if v.count("devices", len(r.Devices), MaxDevices) {
-		for i := range r.Devices {
-			v.device(idx("devices", i), &r.Devices[i])
-		}
-	}
-	if v.count("paths", len(r.Paths), MaxPaths) {
-		for i := range r.Paths {
-			v.path(idx("paths", i), &r.Paths[i])
-		}
-	}
+}
+
+func (v *validator) tail(r *ScanReport) {
 	if r.Host != nil {
 		v.host("host", r.Host)
 	}
@@ -359,15 +360,15 @@ func (v *validator) endpoint(p string, e *Endpoint) {
 			hp := idx(field(p, "http"), i)
 			v.port(field(hp, "port"), h.Port)
 			v.oneOf(field(hp, "scheme"), h.Scheme, "", "http", "https")
-			v.str(field(hp, "title"), h.Title, MaxTitle)
-			v.str(field(hp, "server"), h.Server, MaxTitle)
+			v.multiline(field(hp, "title"), h.Title, MaxTitle)
+			v.multiline(field(hp, "server"), h.Server, MaxTitle)
 			if h.Status != 0 && (h.Status < 100 || h.Status > 999) {
 				v.addf(field(hp, "status"), "%d is not an HTTP status", h.Status)
 			}
 		}
 	}
 	v.str(field(p, "sys_object_id"), e.SysObjectID, MaxShortString)
-	v.str(field(p, "sys_descr"), e.SysDescr, MaxDescr)
+	v.multiline(field(p, "sys_descr"), e.SysDescr, MaxDescr)
 	if np := field(p, "names"); v.count(np, len(e.Names), MaxNamesPerHost) {
 		for i, n := range e.Names {
 			q := idx(np, i)
@@ -396,11 +397,11 @@ func (v *validator) device(p string, d *DeviceInventory) {
 	v.hostPort(field(p, "target"), d.Target)
 	sp := field(p, "system")
 	v.str(field(sp, "name"), d.System.Name, MaxShortString)
-	v.str(field(sp, "descr"), d.System.Descr, MaxDescr)
+	v.multiline(field(sp, "descr"), d.System.Descr, MaxDescr)
 	v.str(field(sp, "object_id"), d.System.ObjectID, MaxShortString)
 	v.nonNegative(field(sp, "uptime_s"), d.System.UptimeS)
-	v.str(field(sp, "contact"), d.System.Contact, MaxTitle)
-	v.str(field(sp, "location"), d.System.Location, MaxTitle)
+	v.multiline(field(sp, "contact"), d.System.Contact, MaxTitle)
+	v.multiline(field(sp, "location"), d.System.Location, MaxTitle)
 	v.str(field(p, "engine_id"), d.EngineID, MaxShortString)
 	v.oneOf(field(p, "snmp_version"), d.Version, "", "v1", "v2c", "v3")
 	v.str(field(p, "credential"), d.Credential, MaxShortString)
@@ -409,9 +410,9 @@ func (v *validator) device(p string, d *DeviceInventory) {
 		for i, it := range d.Interfaces {
 			q := idx(ip, i)
 			v.nonNegative(field(q, "index"), int64(it.Index))
-			v.str(field(q, "name"), it.Name, MaxTitle)
-			v.str(field(q, "descr"), it.Descr, MaxTitle)
-			v.str(field(q, "alias"), it.Alias, MaxTitle)
+			v.multiline(field(q, "name"), it.Name, MaxTitle)
+			v.multiline(field(q, "descr"), it.Descr, MaxTitle)
+			v.multiline(field(q, "alias"), it.Alias, MaxTitle)
 			v.nonNegative(field(q, "type"), int64(it.Type))
 			v.nonNegative(field(q, "mtu"), int64(it.MTU))
 			v.mac(field(q, "mac"), it.MAC)
@@ -487,8 +488,8 @@ func (v *validator) device(p string, d *DeviceInventory) {
 			q := idx(xp, i)
 			v.nonNegative(field(q, "index"), int64(e.Index))
 			v.nonNegative(field(q, "class"), int64(e.Class))
-			v.str(field(q, "descr"), e.Descr, MaxTitle)
-			v.str(field(q, "name"), e.Name, MaxTitle)
+			v.multiline(field(q, "descr"), e.Descr, MaxTitle)
+			v.multiline(field(q, "name"), e.Name, MaxTitle)
 			v.str(field(q, "model"), e.Model, MaxShortString)
 			v.str(field(q, "serial"), e.Serial, MaxShortString)
 			v.str(field(q, "hardware_rev"), e.HardwareRev, MaxShortString)
@@ -519,7 +520,7 @@ func (v *validator) device(p string, d *DeviceInventory) {
 			v.str(field(q, "port_id"), n.PortID, MaxShortString)
 			v.str(field(q, "sys_name"), n.SysName, MaxShortString)
 			v.ip(field(q, "address"), n.Address, true)
-			v.str(field(q, "platform"), n.Platform, MaxTitle)
+			v.multiline(field(q, "platform"), n.Platform, MaxTitle)
 		}
 	}
 	v.software(field(p, "software"), d.Software)
@@ -527,7 +528,7 @@ func (v *validator) device(p string, d *DeviceInventory) {
 		for i, e := range d.Errors {
 			q := idx(ep, i)
 			v.required(field(q, "table"), e.Table, MaxShortString)
-			v.str(field(q, "error"), e.Error, MaxDescr)
+			v.multiline(field(q, "error"), e.Error, MaxDescr)
 		}
 	}
 }
@@ -576,7 +577,7 @@ func (v *validator) path(p string, pa *Path) {
 
 func (v *validator) host(p string, h *Host) {
 	v.str(field(p, "hostname"), h.Hostname, MaxShortString)
-	v.str(field(p, "os"), h.OS, MaxTitle)
+	v.multiline(field(p, "os"), h.OS, MaxTitle)
 	if ip := field(p, "interfaces"); v.count(ip, len(h.Interfaces), MaxHostRows) {
 		for i, it := range h.Interfaces {
 			q := idx(ip, i)
@@ -603,7 +604,7 @@ func (v *validator) host(p string, h *Host) {
 	v.str(field(p, "user"), h.User, MaxShortString)
 	if o := h.OSInfo; o != nil {
 		q := field(p, "os_info")
-		v.str(field(q, "name"), o.Name, MaxTitle)
+		v.multiline(field(q, "name"), o.Name, MaxTitle)
 		v.str(field(q, "version"), o.Version, MaxShortString)
 		v.str(field(q, "edition"), o.Edition, MaxShortString)
 		v.str(field(q, "arch"), o.Arch, MaxShortString)
@@ -631,6 +632,6 @@ func (v *validator) stats(p string, s *Stats) {
 		q := idx(ep, i)
 		v.str(field(q, "target"), e.Target, MaxShortString)
 		v.str(field(q, "method"), e.Method, MaxShortString)
-		v.str(field(q, "error"), e.Error, MaxDescr)
+		v.multiline(field(q, "error"), e.Error, MaxDescr)
 	}
 }

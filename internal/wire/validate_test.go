@@ -138,6 +138,11 @@ func TestValidateRejects(t *testing.T) {
 		{"negative stats", func(r *ScanReport) { r.Stats.Errors = -1 }, []string{"stats.errors:"}},
 		{"too many scope", func(r *ScanReport) { r.Scope = make([]string, MaxScope+1) }, []string{"scope: too many entries"}},
 		{"too many endpoints", func(r *ScanReport) { r.Endpoints = make([]Endpoint, MaxEndpoints+1) }, []string{"endpoints: too many entries (262145"}},
+		{"escape in hostname", func(r *ScanReport) { r.Endpoints[0].Hostname = "srv\x1b[2J" }, []string{"endpoints[0].hostname: contains the control character U+001B"}},
+		{"newline in agent id", func(r *ScanReport) { r.Agent.ID = "a1\nforged" }, []string{"agent.id: contains the control character U+000A"}},
+		{"C1 control in vendor", func(r *ScanReport) { r.Endpoints[0].Vendor = "Hua\u009bwei" }, []string{"endpoints[0].vendor: contains the control character U+009B"}},
+		{"DEL in software name", func(r *ScanReport) { r.Host.Software[0].Name = "x\x7f" }, []string{"host.software[0].name: contains the control character U+007F"}},
+		{"escape in multi-line descr", func(r *ScanReport) { r.Devices[0].System.Descr = "VRP\r\n\x1b]0;pwned\x07" }, []string{"devices[0].system.descr: contains the control character U+001B"}},
 		{"several problems at once", func(r *ScanReport) {
 			r.Schema = ""
 			r.Endpoints[0].IP = "x"
@@ -162,6 +167,16 @@ func TestValidateRejects(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestValidateAllowsTabAndDeviceLineBreaks(t *testing.T) {
+	r := validReport()
+	r.Endpoints[0].Hostname = "srv\t1"
+	r.Devices[0].System.Descr = "Cisco IOS Software\r\nTechnical Support: http://www.cisco.com"
+	r.Endpoints[0].SysDescr = "line one\nline two"
+	if err := r.ValidateAt(testNow); err != nil {
+		t.Fatalf("tab and multi-line sysDescr rejected: %v", err)
 	}
 }
 
@@ -200,6 +215,12 @@ func TestDecodeReport(t *testing.T) {
 		{name: "not json", body: []byte("hello"), limit: 1 << 20, wantErr: "decode report"},
 		{name: "wrong type", body: []byte(`{"schema": 5}`), limit: 1 << 20, wantErr: "decode report"},
 		{name: "valid json invalid report", body: []byte(`{"schema":"egovnet.scan/v1"}`), limit: 1 << 20, wantErr: "report_id:"},
+		{name: "field twice", body: bytes.Replace(good, []byte(`"schema"`), []byte(`"endpoints":[],"schema"`), 1), limit: 1 << 20, wantErr: `"endpoints" appears twice`},
+		{name: "unknown field in element", body: bytes.Replace(good, []byte(`"seen_by"`), []byte(`"evil":1,"seen_by"`), 1), limit: 1 << 20, wantErr: `unknown field "evil"`},
+		{name: "endpoints not an array", body: bytes.Replace(good, []byte(`"endpoints":[`), []byte(`"endpoints":{"a":1},"z":[`), 1), limit: 1 << 20, wantErr: "endpoints: expected an array"},
+		{name: "report not an object", body: []byte(`[1,2]`), limit: 1 << 20, wantErr: "must be a JSON object"},
+		{name: "over limit inside endpoints", body: good, limit: int64(bytes.Index(good, []byte(`"endpoints"`))) + 20, wantErr: "report too large", tooBig: true},
+		{name: "empty body", body: nil, limit: 1 << 20, wantErr: "decode report"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -217,6 +238,29 @@ func TestDecodeReport(t *testing.T) {
 				t.Fatalf("errors.Is(ErrReportTooLarge) = %v, want %v", !tc.tooBig, tc.tooBig)
 			}
 		})
+	}
+}
+
+// TestDecodeReportStopsAtEndpointLimit: a report with one endpoint more
+// than MaxEndpoints is refused as too many entries, and decoding stops there.
+func TestDecodeReportStopsAtEndpointLimit(t *testing.T) {
+	var b bytes.Buffer
+	b.WriteString(`{"schema":"egovnet.scan/v1","endpoints":[`)
+	for i := 0; i <= MaxEndpoints; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`{"ip":"10.0.0.1","seen_by":["icmp"],"role":"unknown"}`)
+	}
+	// Malformed after the limit: only a decoder that read on would see it.
+	b.WriteString(`,{"ip": nonsense`)
+	_, err := DecodeReport(&b, 64<<20)
+	var ve *ValidationError
+	if !errors.As(err, &ve) || !strings.Contains(err.Error(), "endpoints: too many entries (more than 262144)") {
+		t.Fatalf("want the endpoint limit, got %v", err)
+	}
+	if !strings.Contains(err.Error(), "endpoints[262144]: the rest of the report was not read") {
+		t.Fatalf("error does not say where decoding stopped: %v", err)
 	}
 }
 

@@ -73,6 +73,23 @@ func NewPostgres(t testing.TB) *store.DB {
 func NewPostgresSchema(t testing.TB) (*store.DB, string) {
 	t.Helper()
 	ctx := context.Background()
+	dsn := NewPostgresEmptySchema(t)
+	db, err := store.OpenPostgres(ctx, dsn)
+	if err != nil {
+		t.Fatalf("open postgres schema: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatalf("migrate postgres: %v", err)
+	}
+	return db, dsn
+}
+
+// NewPostgresEmptySchema creates a fresh, unmigrated schema (dropped at
+// cleanup) and returns a DSN pinned to it, for tests of migration itself.
+func NewPostgresEmptySchema(t testing.TB) string {
+	t.Helper()
+	ctx := context.Background()
 	base := PostgresDSN()
 	admin, err := store.OpenPostgres(ctx, base)
 	if err != nil {
@@ -92,16 +109,7 @@ func NewPostgresSchema(t testing.TB) (*store.DB, string) {
 		_, _ = admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
 		admin.Close()
 	})
-	dsn := withSearchPath(base, schema)
-	db, err := store.OpenPostgres(ctx, dsn)
-	if err != nil {
-		t.Fatalf("open postgres schema: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatalf("migrate postgres: %v", err)
-	}
-	return db, dsn
+	return withSearchPath(base, schema)
 }
 
 func withSearchPath(dsn, schema string) string {
