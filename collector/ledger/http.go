@@ -143,12 +143,17 @@ func serveDepartment[T any](h *Handlers, w http.ResponseWriter, r *http.Request,
 // a department administrator writes only their own department's licences
 // (not the shared pool).
 func canWrite(w http.ResponseWriter, u auth.User, dept string) bool {
-	if u.Role == auth.RoleDeptAdmin && dept != u.Department {
+	if !mayWrite(u, dept) {
 		respond.Error(w, http.StatusForbidden, "a department administrator manages only their own department's licences",
 			map[string]string{"department": dept, "yours": u.Department})
 		return false
 	}
 	return true
+}
+
+// mayWrite reports whether u may write a licence of department dept.
+func mayWrite(u auth.User, dept string) bool {
+	return u.Role != auth.RoleDeptAdmin || dept == u.Department
 }
 
 func (h *Handlers) readLicense(w http.ResponseWriter, r *http.Request) (License, bool) {
@@ -168,9 +173,12 @@ func (h *Handlers) readLicense(w http.ResponseWriter, r *http.Request) (License,
 
 func (h *Handlers) writeError(w http.ResponseWriter, what string, err error) {
 	var ve *ValidationError
+	var fe *ForbiddenError
 	switch {
 	case errors.As(err, &ve):
 		respond.Error(w, http.StatusBadRequest, "invalid licence", ve.Problems)
+	case errors.As(err, &fe):
+		respond.Error(w, http.StatusForbidden, "a department administrator manages only their own department's licences", fe.Problems)
 	case errors.Is(err, ErrNotFound):
 		respond.Error(w, http.StatusNotFound, "licence not found", nil)
 	default:
@@ -281,7 +289,7 @@ func (h *Handlers) importLicenses(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	created, updated, err := h.s.ImportLicenses(r.Context(), ls)
+	created, updated, err := h.s.ImportLicensesAs(r.Context(), ls, func(dept string) bool { return mayWrite(u, dept) })
 	if err != nil {
 		h.writeError(w, "import licences", err)
 		return
