@@ -277,8 +277,16 @@ func (h *Handlers) importLicenses(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		var ve *ValidationError
-		if errors.As(err, &ve) {
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.As(err, &ve):
 			respond.Error(w, http.StatusBadRequest, "invalid licence sheet", ve.Problems)
+			return
+		case errors.As(err, &mbe):
+			respond.Error(w, http.StatusRequestEntityTooLarge, "licence sheet too large", fmt.Sprintf("at most %d MB", MaxLicenseFileBytes>>20))
+			return
+		case errors.Is(err, ErrLicenseFileTooLarge):
+			respond.Error(w, http.StatusRequestEntityTooLarge, "licence sheet too large", err.Error())
 			return
 		}
 		respond.Error(w, http.StatusBadRequest, "invalid licence sheet", err.Error())
