@@ -326,7 +326,7 @@ func tablesPDF(w io.Writer, font *Font, title string, m Meta, tables ...Table) e
 		if err := d.heading(t.Name, 12); err != nil {
 			return err
 		}
-		if len(t.Rows) == 0 {
+		if t.Count() == 0 {
 			if err := d.para(label{"（无数据）", "(no data)"}.in(m.Lang), 9, 0); err != nil {
 				return err
 			}
