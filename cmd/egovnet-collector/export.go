@@ -157,7 +157,7 @@ func runExport(c *cobra.Command, kind string, fl exportFlags) error {
 	if fontFile == "" {
 		fontFile = os.Getenv("EGOVNET_EXPORT_FONT_FILE")
 	}
-	ex := &export.Exporter{FontFile: fontFile}
+	ex := &export.Exporter{FontFile: fontFile, MaxPDFRows: cfg.Export.MaxPDFRows}
 	if format == export.PDF {
 		if _, err := ex.Font(); err != nil {
 			return err

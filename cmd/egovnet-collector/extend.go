@@ -89,8 +89,15 @@ func extend(ctx context.Context, app *server.App, serving bool) error {
 			names[d.Code] = d.Name
 		}
 	}
+	signer, err := export.LoadOrCreateSigner(cfg.SigningKeyPath())
+	if err != nil {
+		return err
+	}
 	eh := &export.Handler{
-		Exporter:        &export.Exporter{FontFile: cfg.Export.FontFile},
+		Exporter:        &export.Exporter{FontFile: cfg.Export.FontFile, MaxPDFRows: cfg.Export.MaxPDFRows},
+		Signer:          signer,
+		MaxConcurrent:   cfg.Export.MaxConcurrent,
+		SpoolDir:        cfg.Export.SpoolDir,
 		Violations:      rulesViolations{rules.NewStore(app.DB)},
 		Ledger:          ledger.ExportSource{S: led},
 		Progress:        progress.NewStore(app.DB, nil),
