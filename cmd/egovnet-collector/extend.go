@@ -37,9 +37,14 @@ func extend(ctx context.Context, app *server.App, serving bool) error {
 	app.Ingester.Use(ledger.NewProcessor(led))
 	lh := ledger.NewHandlers(led)
 	lh.DepartmentExists, lh.Logger = app.Inventory.DepartmentExists, app.Logger
+	cfg := app.Config
+	signer, err := export.LoadOrCreateSigner(cfg.SigningKeyPath())
+	if err != nil {
+		return err
+	}
+	lh.Signer = signer
 	lh.Mount(app.API().UserRoute)
 
-	cfg := app.Config
 	var writer *tsdb.Writer
 	if cfg.Influx.URL != "" {
 		writer, err = tsdb.NewWriter(tsdb.Config{
@@ -88,10 +93,6 @@ func extend(ctx context.Context, app *server.App, serving bool) error {
 		for _, d := range app.Plan.Departments {
 			names[d.Code] = d.Name
 		}
-	}
-	signer, err := export.LoadOrCreateSigner(cfg.SigningKeyPath())
-	if err != nil {
-		return err
 	}
 	eh := &export.Handler{
 		Exporter:        &export.Exporter{FontFile: cfg.Export.FontFile, MaxPDFRows: cfg.Export.MaxPDFRows},

@@ -70,7 +70,7 @@ func sm3Ref(msg []byte) []byte {
 func TestSM3Reference(t *testing.T) {
 	// GB/T 32905-2016 appendix A
 	for in, want := range map[string]string{
-		"abc": "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0",
+		"abc":                      "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0",
 		strings.Repeat("abcd", 16): "debe9ff92275b8a138604889c18e5a4d6fdb70e5387e5765293dcba39c0c5732",
 	} {
 		if got := hex.EncodeToString(sm3Ref([]byte(in))); got != want {

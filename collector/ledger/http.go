@@ -1,10 +1,12 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 
 	"log/slog"
 	"mime"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/egovnet/egovnet/collector/auth"
+	"github.com/egovnet/egovnet/collector/export"
 	"github.com/egovnet/egovnet/collector/respond"
 	"github.com/egovnet/egovnet/internal/catalog"
 )
@@ -30,6 +33,9 @@ type Handlers struct {
 	Logger           *slog.Logger
 	// MaxBodyBytes bounds request bodies (default 1 MiB; imports MaxLicenseFileBytes).
 	MaxBodyBytes int64
+	// Signer seals the exports (X-Content-SHA256, X-Content-SM3,
+	// X-Content-Signature); nil sends them unsealed.
+	Signer *export.Signer
 }
 
 // NewHandlers returns the ledger's HTTP handlers.
@@ -340,11 +346,27 @@ func (h *Handlers) sendTable(w http.ResponseWriter, format, table string, head [
 	if format == "xlsx" {
 		ct = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 	}
+	// The ledger's tables are bounded by the plan's departments and
+	// MaxLicenseRows, so they are sealed in memory.
+	var buf bytes.Buffer
+	render := func(out io.Writer) error { return WriteTable(out, format, TableTitles[table], head, rows) }
+	var err error
+	var seal export.Seal
+	if h.Signer != nil {
+		seal, err = export.SealTo(context.Background(), &buf, h.Signer, render)
+	} else {
+		err = render(&buf)
+	}
+	if err != nil {
+		h.internal(w, "write export", err)
+		return
+	}
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.%s"`, table, format))
-	if err := WriteTable(w, format, TableTitles[table], head, rows); err != nil {
-		h.Logger.Error("write export", "err", err)
+	if h.Signer != nil {
+		seal.SetHeaders(w.Header())
 	}
+	_, _ = w.Write(buf.Bytes())
 }
 
 func (h *Handlers) software(w http.ResponseWriter, r *http.Request) {
