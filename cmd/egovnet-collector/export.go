@@ -65,6 +65,7 @@ CSV is UTF-8 with BOM so Excel shows Chinese; PDF embeds a CJK TrueType font
 			return runExport(c, args[0], fl)
 		},
 	}
+	cmd.AddCommand(newExportVerifyCmd(), newExportPubkeyCmd())
 	f := cmd.Flags()
 	f.StringVar(&fl.format, "format", "", "csv, xlsx, pdf or json (required)")
 	f.StringVar(&fl.out, "out", "", "output file (required; - for stdout)")
@@ -156,7 +157,7 @@ func runExport(c *cobra.Command, kind string, fl exportFlags) error {
 	if fontFile == "" {
 		fontFile = os.Getenv("EGOVNET_EXPORT_FONT_FILE")
 	}
-	ex := &export.Exporter{FontFile: fontFile}
+	ex := &export.Exporter{FontFile: fontFile, MaxPDFRows: cfg.Export.MaxPDFRows}
 	if format == export.PDF {
 		if _, err := ex.Font(); err != nil {
 			return err
@@ -189,10 +190,100 @@ func runExport(c *cobra.Command, kind string, fl exportFlags) error {
 		}
 		render = func(w io.Writer) error { return ex.Progress(w, format, snaps, meta) }
 	}
-	if fl.out == "-" {
-		return render(os.Stdout)
+	signer, err := export.LoadOrCreateSigner(cfg.SigningKeyPath())
+	if err != nil {
+		return err
 	}
-	return export.WriteFile(fl.out, render)
+	if fl.out == "-" {
+		// stdout has no "beside": the seal goes to stderr
+		seal, err := export.SealTo(ctx, os.Stdout, signer, render)
+		if err != nil {
+			return err
+		}
+		fmt.Fprint(c.ErrOrStderr(), seal.Text())
+		return nil
+	}
+	_, err = export.WriteFile(ctx, fl.out, signer, render)
+	return err
+}
+
+// configFile is the root's persistent --config.
+func configFile(c *cobra.Command) string {
+	if cf := c.Flag("config"); cf != nil {
+		return cf.Value.String()
+	}
+	return ""
+}
+
+func newExportVerifyCmd() *cobra.Command {
+	var pubkey string
+	cmd := &cobra.Command{
+		Use:   "verify F",
+		Short: "Check an export against F.sha256, F.sm3 and F.sig (SM2, the collector's key)",
+		Long: `Exit 0 only when the file's SHA-256 and SM3 digests match F.sha256 and F.sm3
+and F.sig is a valid SM2 signature of the file by the collector's key: the key in
+the data directory (export.signing_key_file), or --pubkey F (a PEM public key
+printed by "export pubkey"), offline.`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usagef("export verify: name exactly one exported file")
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			path := pubkey
+			if path == "" {
+				cfg, err := config.Load(configFile(c))
+				if err != nil {
+					return usageError{fmt.Errorf("invalid configuration:\n%w", err)}
+				}
+				path = cfg.SigningKeyPath()
+				if _, err := os.Stat(path); err != nil {
+					return usagef("export verify: no signing key at %s (give --pubkey F): %v", path, err)
+				}
+			}
+			pub, err := export.LoadPublicKey(path)
+			if err != nil {
+				return usageError{err}
+			}
+			if err := export.VerifyFile(args[0], pub); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.OutOrStdout(), "%s: OK (sha256, sm3, sm2 signature)\n", args[0])
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&pubkey, "pubkey", "", "the collector's export public key (PEM); default: the key in the data directory")
+	return cmd
+}
+
+func newExportPubkeyCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "pubkey",
+		Short: "Print the SM2 public key exports are signed with (PEM), for export verify --pubkey",
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 0 {
+				return usagef("export pubkey takes no arguments")
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, _ []string) error {
+			cfg, err := config.Load(configFile(c))
+			if err != nil {
+				return usageError{fmt.Errorf("invalid configuration:\n%w", err)}
+			}
+			signer, err := export.LoadOrCreateSigner(cfg.SigningKeyPath())
+			if err != nil {
+				return err
+			}
+			pem, err := signer.PublicKeyPEM()
+			if err != nil {
+				return err
+			}
+			_, err = c.OutOrStdout().Write(pem)
+			return err
+		},
+	}
 }
 
 func knownRule(id string) bool {

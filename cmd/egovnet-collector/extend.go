@@ -37,9 +37,14 @@ func extend(ctx context.Context, app *server.App, serving bool) error {
 	app.Ingester.Use(ledger.NewProcessor(led))
 	lh := ledger.NewHandlers(led)
 	lh.DepartmentExists, lh.Logger = app.Inventory.DepartmentExists, app.Logger
+	cfg := app.Config
+	signer, err := export.LoadOrCreateSigner(cfg.SigningKeyPath())
+	if err != nil {
+		return err
+	}
+	lh.Signer = signer
 	lh.Mount(app.API().UserRoute)
 
-	cfg := app.Config
 	var writer *tsdb.Writer
 	if cfg.Influx.URL != "" {
 		writer, err = tsdb.NewWriter(tsdb.Config{
@@ -90,7 +95,10 @@ func extend(ctx context.Context, app *server.App, serving bool) error {
 		}
 	}
 	eh := &export.Handler{
-		Exporter:        &export.Exporter{FontFile: cfg.Export.FontFile},
+		Exporter:        &export.Exporter{FontFile: cfg.Export.FontFile, MaxPDFRows: cfg.Export.MaxPDFRows},
+		Signer:          signer,
+		MaxConcurrent:   cfg.Export.MaxConcurrent,
+		SpoolDir:        cfg.Export.SpoolDir,
 		Violations:      rulesViolations{rules.NewStore(app.DB)},
 		Ledger:          ledger.ExportSource{S: led},
 		Progress:        progress.NewStore(app.DB, nil),

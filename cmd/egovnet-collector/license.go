@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/egovnet/egovnet/collector/auditlog"
 	"github.com/egovnet/egovnet/collector/config"
+	"github.com/egovnet/egovnet/collector/export"
 	"github.com/egovnet/egovnet/collector/ledger"
 	"github.com/egovnet/egovnet/collector/server"
 	"github.com/egovnet/egovnet/internal/catalog"
@@ -116,24 +118,17 @@ func newLicenseCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			tmp := outFile + ".tmp"
-			f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
+			signer, err := export.LoadOrCreateSigner(app.Config.SigningKeyPath())
 			if err != nil {
 				return err
 			}
-			if expFormat == "xlsx" {
-				err = ledger.WriteLicensesXLSX(f, ls)
-			} else {
-				err = ledger.WriteLicensesCSV(f, ls)
-			}
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
+			_, err = export.WriteFile(c.Context(), outFile, signer, func(w io.Writer) error {
+				if expFormat == "xlsx" {
+					return ledger.WriteLicensesXLSX(w, ls)
+				}
+				return ledger.WriteLicensesCSV(w, ls)
+			})
 			if err != nil {
-				os.Remove(tmp)
-				return err
-			}
-			if err := os.Rename(tmp, outFile); err != nil {
 				return err
 			}
 			audit(c.Context(), app, "license.export", outFile, auditlog.OutcomeOK, fmt.Sprintf("%d licences", len(ls)))

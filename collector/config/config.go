@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -134,6 +135,25 @@ type Export struct {
 	// FontFile is a CJK TrueType font (.ttf or .ttc) for PDF exports; empty
 	// means the usual system font paths.
 	FontFile string `mapstructure:"font_file"`
+	// H-export (#10 export memory, #17 export integrity):
+	// SigningKeyFile is the SM2 key that seals exports; empty is
+	// <data_dir>/export-signing-key.pem, generated on first use.
+	SigningKeyFile string `mapstructure:"signing_key_file"`
+	// MaxPDFRows caps the rows of a PDF export (larger exports: CSV/XLSX).
+	MaxPDFRows int `mapstructure:"max_pdf_rows"`
+	// MaxConcurrent bounds the exports rendered at once; more get 429.
+	MaxConcurrent int `mapstructure:"max_concurrent"`
+	// SpoolDir holds HTTP exports while they are sealed; empty is the
+	// system temp directory.
+	SpoolDir string `mapstructure:"spool_dir"`
+}
+
+// SigningKeyPath is the export signing key's path.
+func (c *Config) SigningKeyPath() string {
+	if c.Export.SigningKeyFile != "" {
+		return c.Export.SigningKeyFile
+	}
+	return filepath.Join(c.DataDir, "export-signing-key.pem")
 }
 
 // Rules parameterises the violation lifecycle.
@@ -186,22 +206,27 @@ type HTTP struct {
 // its EGOVNET_ variable, so every key is overridable from the environment).
 func Defaults() map[string]any {
 	return map[string]any{
-		"listen":                        "127.0.0.1:8080",
-		"data_dir":                      "./data",
-		"plan_file":                     "",
-		"tls.cert_file":                 "",
-		"tls.key_file":                  "",
-		"tls.disable":                   false,
-		"store.driver":                  "sqlite",
-		"store.dsn":                     "",
-		"influx.url":                    "",
-		"influx.token":                  "",
-		"influx.org":                    "",
-		"influx.bucket":                 "",
-		"influx.outbox_max":             100000,
-		"influx.batch_size":             1000,
-		"influx.timeout":                "20s",
-		"export.font_file":              "",
+		"listen":            "127.0.0.1:8080",
+		"data_dir":          "./data",
+		"plan_file":         "",
+		"tls.cert_file":     "",
+		"tls.key_file":      "",
+		"tls.disable":       false,
+		"store.driver":      "sqlite",
+		"store.dsn":         "",
+		"influx.url":        "",
+		"influx.token":      "",
+		"influx.org":        "",
+		"influx.bucket":     "",
+		"influx.outbox_max": 100000,
+		"influx.batch_size": 1000,
+		"influx.timeout":    "20s",
+		"export.font_file":  "",
+		// H-export (#10, #17)
+		"export.signing_key_file":       "",
+		"export.max_pdf_rows":           5000,
+		"export.max_concurrent":         2,
+		"export.spool_dir":              "",
 		"rules.resolve_after":           3,
 		"rules.patterns_file":           "",
 		"log.level":                     "info",
@@ -298,6 +323,12 @@ func (c *Config) Validate() error {
 		if c.Influx.Bucket == "" {
 			bad("influx.bucket", "required when influx.url is set")
 		}
+	}
+	if c.Export.MaxPDFRows < 1 || c.Export.MaxPDFRows > 1_000_000 {
+		bad("export.max_pdf_rows", "must be in 1..1000000 (got %d)", c.Export.MaxPDFRows)
+	}
+	if c.Export.MaxConcurrent < 1 || c.Export.MaxConcurrent > 64 {
+		bad("export.max_concurrent", "must be in 1..64 (got %d)", c.Export.MaxConcurrent)
 	}
 	if c.Rules.ResolveAfter < 1 {
 		bad("rules.resolve_after", "must be at least 1 (got %d)", c.Rules.ResolveAfter)

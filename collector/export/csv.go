@@ -24,13 +24,13 @@ func WriteCSV(w io.Writer, t Table, lang Lang) error {
 		return fmt.Errorf("write csv: %w", err)
 	}
 	rec := make([]string, len(t.Columns))
-	for _, row := range t.Rows {
+	if err := t.Each(func(row []any) error {
 		for i, c := range row {
 			rec[i] = defuse(cellText(c, false))
 		}
-		if err := cw.Write(rec); err != nil {
-			return fmt.Errorf("write csv: %w", err)
-		}
+		return cw.Write(rec)
+	}); err != nil {
+		return fmt.Errorf("write csv: %w", err)
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {

@@ -1,6 +1,7 @@
 package export
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,6 +19,8 @@ type Exporter struct {
 	// FontFile is export.font_file: a .ttf or .ttc with TrueType outlines;
 	// empty searches DefaultFontPaths.
 	FontFile string
+	// MaxPDFRows caps the rows of a PDF (0: DefaultMaxPDFRows).
+	MaxPDFRows int
 
 	once sync.Once
 	font *Font
@@ -38,8 +41,12 @@ func (e *Exporter) Violations(w io.Writer, f Format, vs []wire.Violation, m Meta
 	case XLSX:
 		return WriteXLSX(w, m, ViolationTable(vs, m))
 	case JSON:
-		return writeJSON(w, m, "violations", nonNilViolations(SortViolations(vs)))
+		order := violationOrder(vs)
+		return writeJSONArray(w, m, "violations", len(order), func(i int) any { return &vs[order[i]] })
 	case PDF:
+		if err := e.CheckPDFRows(f, len(vs)); err != nil {
+			return err
+		}
 		font, err := e.Font()
 		if err != nil {
 			return err
@@ -82,6 +89,9 @@ func (e *Exporter) Ledger(w io.Writer, f Format, l Ledger, which LedgerTable, m 
 		}
 		return writeJSON(w, m, "ledger", l)
 	case PDF:
+		if err := e.CheckPDFRows(f, summary.Count()+detail.Count()); err != nil {
+			return err
+		}
 		font, err := e.Font()
 		if err != nil {
 			return err
@@ -136,6 +146,57 @@ func writeJSON(w io.Writer, m Meta, key string, data any) error {
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(doc); err != nil {
+		return fmt.Errorf("write json: %w", err)
+	}
+	return nil
+}
+
+// writeJSONArray writes what writeJSON writes for an array of n items,
+// one item at a time: encoding/json would build the whole document in
+// memory first (hundreds of MB for 200,000 violations).
+func writeJSONArray(w io.Writer, m Meta, key string, n int, item func(i int) any) error {
+	asOf := m.AsOf
+	if asOf.IsZero() {
+		asOf = time.Now()
+	}
+	head, err := json.Marshal(map[string]string{"as_of": asOf.UTC().Format(time.RFC3339), "district": m.District})
+	if err != nil {
+		return fmt.Errorf("write json: %w", err)
+	}
+	var buf bytes.Buffer
+	// the envelope, indented as writeJSON indents it, keys in its order
+	if err := json.Indent(&buf, head, "", "  "); err != nil {
+		return fmt.Errorf("write json: %w", err)
+	}
+	buf.Truncate(buf.Len() - 2) // "\n}"
+	k, _ := json.Marshal(key)
+	fmt.Fprintf(&buf, ",\n  %s: [", k)
+	if n == 0 {
+		buf.WriteString("]\n}\n")
+		_, err := w.Write(buf.Bytes())
+		return err
+	}
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("    ", "  ")
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			buf.WriteString(",")
+		}
+		buf.WriteString("\n    ")
+		if err := enc.Encode(item(i)); err != nil {
+			return fmt.Errorf("write json: %w", err)
+		}
+		buf.Truncate(buf.Len() - 1) // Encode's newline
+		if buf.Len() > 32<<10 {
+			if _, err := w.Write(buf.Bytes()); err != nil {
+				return fmt.Errorf("write json: %w", err)
+			}
+			buf.Reset()
+		}
+	}
+	buf.WriteString("\n  ]\n}\n")
+	if _, err := w.Write(buf.Bytes()); err != nil {
 		return fmt.Errorf("write json: %w", err)
 	}
 	return nil
@@ -326,7 +387,7 @@ func tablesPDF(w io.Writer, font *Font, title string, m Meta, tables ...Table) e
 		if err := d.heading(t.Name, 12); err != nil {
 			return err
 		}
-		if len(t.Rows) == 0 {
+		if t.Count() == 0 {
 			if err := d.para(label{"（无数据）", "(no data)"}.in(m.Lang), 9, 0); err != nil {
 				return err
 			}
@@ -337,4 +398,33 @@ func tablesPDF(w io.Writer, font *Font, title string, m Meta, tables ...Table) e
 		}
 	}
 	return d.finish(w)
+}
+
+// DefaultMaxPDFRows caps a PDF export: a PDF of 200,000 findings is
+// minutes of layout and gigabytes of memory, and nobody reads it; the same
+// rows go to CSV or XLSX, which stream.
+const DefaultMaxPDFRows = 5000
+
+// TooLargeError refuses a PDF export beyond the cap, in both languages,
+// pointing to the formats that take any size.
+type TooLargeError struct {
+	Rows, Max int
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("PDF 导出最多 %d 行，本次 %d 行：请改用 CSV 或 XLSX 导出（或按部门、规则、状态筛选） / "+
+		"a PDF export holds at most %d rows, this one has %d: export CSV or XLSX instead (or filter by department, rule or status)",
+		e.Max, e.Rows, e.Max, e.Rows)
+}
+
+// CheckPDFRows refuses a PDF of more than the exporter's maximum rows.
+func (e *Exporter) CheckPDFRows(f Format, rows int) error {
+	max := e.MaxPDFRows
+	if max < 1 {
+		max = DefaultMaxPDFRows
+	}
+	if f == PDF && rows > max {
+		return &TooLargeError{Rows: rows, Max: max}
+	}
+	return nil
 }

@@ -151,6 +151,31 @@ type Table struct {
 	Rows    [][]any
 	// Percent marks float columns (by key) shown as percentages.
 	Percent map[string]bool
+	// Stream, when set, produces the rows one by one instead of Rows (the
+	// row slice may be reused between calls); Len is then their number.
+	Stream func(emit func(row []any) error) error
+	Len    int
+}
+
+// Each calls fn with every row, from Stream or Rows.
+func (t Table) Each(fn func(row []any) error) error {
+	if t.Stream != nil {
+		return t.Stream(fn)
+	}
+	for _, r := range t.Rows {
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Count is the number of rows.
+func (t Table) Count() int {
+	if t.Stream != nil {
+		return t.Len
+	}
+	return len(t.Rows)
 }
 
 // Header returns the column titles in lang.

@@ -1,11 +1,17 @@
 package export
 
 import (
-	"bytes"
+	"bufio"
+	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/egovnet/egovnet/collector/auth"
@@ -28,6 +34,43 @@ type Handler struct {
 	DepartmentNames map[string]string
 	Location        *time.Location
 	Log             *slog.Logger
+	// Signer seals every answer (X-Content-SHA256, X-Content-SM3,
+	// X-Content-Signature); nil sends exports unsealed.
+	Signer *Signer
+	// MaxConcurrent bounds the exports rendered at once (default 2): an
+	// export of 200,000 violations holds them in memory while it renders,
+	// so more at once are refused with 429 and Retry-After rather than
+	// queued into the collector's memory.
+	MaxConcurrent int
+	// SpoolDir holds an answer while it is sealed ("" = the temp dir): the
+	// headers carry the digests, so the body is complete before they go.
+	SpoolDir string
+
+	slotsOnce sync.Once
+	slots     chan struct{}
+}
+
+// RetryAfter is what a refused export is told to wait, in seconds.
+const RetryAfter = 15
+
+// acquire takes an export slot, or answers 429 and reports false.
+func (h *Handler) acquire(w http.ResponseWriter) (release func(), ok bool) {
+	h.slotsOnce.Do(func() {
+		n := h.MaxConcurrent
+		if n < 1 {
+			n = 2
+		}
+		h.slots = make(chan struct{}, n)
+	})
+	select {
+	case h.slots <- struct{}{}:
+		return func() { <-h.slots }, true
+	default:
+		w.Header().Set("Retry-After", strconv.Itoa(RetryAfter))
+		respond.Error(w, http.StatusTooManyRequests, "too many exports at once; try again shortly / 导出任务过多，请稍后重试",
+			map[string]int{"max_concurrent": cap(h.slots), "retry_after_seconds": RetryAfter})
+		return nil, false
+	}
 }
 
 // Mount registers the export routes: mount(pattern, roles allowed, handler).
@@ -43,9 +86,10 @@ func (h *Handler) Mount(mount func(pattern string, roles []string, h http.Handle
 
 // request is what every export route reads first.
 type request struct {
-	format Format
-	meta   Meta
-	dept   string
+	format  Format
+	meta    Meta
+	dept    string
+	release func() // gives the export slot back
 }
 
 func (h *Handler) begin(w http.ResponseWriter, r *http.Request) (request, bool) {
@@ -90,6 +134,9 @@ func (h *Handler) begin(w http.ResponseWriter, r *http.Request) (request, bool) 
 	}
 	req.format, req.dept = format, dept
 	req.meta = Meta{District: h.District, AsOf: asOf, Lang: lang, Location: loc, DepartmentNames: h.DepartmentNames}
+	if req.release, ok = h.acquire(w); !ok {
+		return req, false
+	}
 	return req, true
 }
 
@@ -98,6 +145,7 @@ func (h *Handler) violations(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	defer req.release()
 	q := r.URL.Query()
 	f := ViolationFilter{Department: req.dept, Status: q.Get("status"), Rule: q.Get("rule"), AsOf: req.meta.AsOf}
 	if err := validFilter(f); err != nil {
@@ -109,8 +157,12 @@ func (h *Handler) violations(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, "list violations", err)
 		return
 	}
-	h.send(w, req, "violations", func(buf *bytes.Buffer) error {
-		return h.Exporter.Violations(buf, req.format, vs, req.meta)
+	if err := h.Exporter.CheckPDFRows(req.format, len(vs)); err != nil {
+		h.fail(w, "render violations export", err)
+		return
+	}
+	h.send(r.Context(), w, req, "violations", func(out io.Writer) error {
+		return h.Exporter.Violations(out, req.format, vs, req.meta)
 	})
 }
 
@@ -119,6 +171,7 @@ func (h *Handler) ledger(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	defer req.release()
 	table := LedgerTable(r.URL.Query().Get("table"))
 	if table != "" && table != LedgerSummary && table != LedgerDetail {
 		respond.Error(w, http.StatusBadRequest, "invalid export request", []string{fmt.Sprintf("table %q: want summary or detail", table)})
@@ -129,8 +182,8 @@ func (h *Handler) ledger(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, "read ledger", err)
 		return
 	}
-	h.send(w, req, "ledger", func(buf *bytes.Buffer) error {
-		return h.Exporter.Ledger(buf, req.format, l, table, req.meta)
+	h.send(r.Context(), w, req, "ledger", func(out io.Writer) error {
+		return h.Exporter.Ledger(out, req.format, l, table, req.meta)
 	})
 }
 
@@ -139,6 +192,7 @@ func (h *Handler) progress(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	defer req.release()
 	q := r.URL.Query()
 	to := req.meta.AsOf
 	if to.IsZero() {
@@ -154,17 +208,42 @@ func (h *Handler) progress(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, "read progress", err)
 		return
 	}
-	h.send(w, req, "progress", func(buf *bytes.Buffer) error {
-		return h.Exporter.Progress(buf, req.format, snaps, req.meta)
+	h.send(r.Context(), w, req, "progress", func(out io.Writer) error {
+		return h.Exporter.Progress(out, req.format, snaps, req.meta)
 	})
 }
 
-// send renders into memory first, so a failure is a clean JSON error rather
-// than half a file.
-func (h *Handler) send(w http.ResponseWriter, req request, kind string, render func(*bytes.Buffer) error) {
-	var buf bytes.Buffer
-	if err := render(&buf); err != nil {
+// send renders into a spool file first, so a failure is a clean JSON
+// error rather than half a file, the seal's headers can precede the body,
+// and memory holds only a buffer whatever the export's size. The spool
+// file is unlinked at once: nothing is left behind if the collector dies.
+func (h *Handler) send(ctx context.Context, w http.ResponseWriter, req request, kind string, render func(io.Writer) error) {
+	spool, err := os.CreateTemp(h.SpoolDir, "egovnet-export-*"+partSuffix)
+	if err != nil {
+		h.fail(w, "spool "+kind+" export", err)
+		return
+	}
+	os.Remove(spool.Name())
+	defer spool.Close()
+	var seal Seal
+	if h.Signer != nil {
+		seal, err = SealTo(ctx, spool, h.Signer, render)
+	} else {
+		bw := bufio.NewWriterSize(ctxWriter{ctx, spool}, 64<<10)
+		if err = render(bw); err == nil {
+			err = bw.Flush()
+		}
+	}
+	if err != nil {
 		h.fail(w, "render "+kind+" export", err)
+		return
+	}
+	size, err := spool.Seek(0, io.SeekCurrent)
+	if err == nil {
+		_, err = spool.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		h.fail(w, "spool "+kind+" export", err)
 		return
 	}
 	name := kind
@@ -174,15 +253,24 @@ func (h *Handler) send(w http.ResponseWriter, req request, kind string, render f
 	name += "-" + req.meta.date(req.meta.AsOf) + "." + string(req.format)
 	w.Header().Set("Content-Type", req.format.ContentType())
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, name))
+	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if h.Signer != nil {
+		seal.SetHeaders(w.Header())
+	}
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = io.Copy(w, spool)
 }
 
 func (h *Handler) fail(w http.ResponseWriter, what string, err error) {
 	log := h.Log
 	if log == nil {
 		log = slog.Default()
+	}
+	var tl *TooLargeError
+	if errors.As(err, &tl) {
+		respond.Error(w, http.StatusUnprocessableEntity, tl.Error(), map[string]any{"rows": tl.Rows, "max_rows": tl.Max, "formats": []string{"csv", "xlsx"}})
+		return
 	}
 	log.Error("export failed", "op", what, "error", err)
 	// Font problems are configuration the operator must see.

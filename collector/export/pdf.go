@@ -327,12 +327,14 @@ func (d *pdfDoc) finish(w io.Writer) error {
 
 // stringRows renders table cells as text for the PDF.
 func stringRows(t Table) [][]string {
-	out := make([][]string, len(t.Rows))
-	for i, r := range t.Rows {
-		out[i] = make([]string, len(r))
+	out := make([][]string, 0, t.Count())
+	_ = t.Each(func(r []any) error {
+		row := make([]string, len(r))
 		for j, c := range r {
-			out[i][j] = cellText(c, t.Percent[t.Columns[j].Key])
+			row[j] = cellText(c, t.Percent[t.Columns[j].Key])
 		}
-	}
+		out = append(out, row)
+		return nil
+	})
 	return out
 }

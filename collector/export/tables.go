@@ -28,13 +28,26 @@ var ViolationColumns = []Column{
 // SortViolations orders violations for reading: most severe first, then by
 // rule, department and subject.
 func SortViolations(vs []wire.Violation) []wire.Violation {
-	out := append([]wire.Violation(nil), vs...)
+	out := make([]wire.Violation, len(vs))
+	for i, j := range violationOrder(vs) {
+		out[i] = vs[j]
+	}
+	return out
+}
+
+// violationOrder is SortViolations as indexes into vs, so a large export
+// sorts without copying its violations.
+func violationOrder(vs []wire.Violation) []int {
 	ruleIdx := map[string]int{}
 	for i, r := range wire.RuleIDs {
 		ruleIdx[r] = i
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
+	idx := make([]int, len(vs))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(i, j int) bool {
+		a, b := &vs[idx[i]], &vs[idx[j]]
 		if severityRank[a.Severity] != severityRank[b.Severity] {
 			return severityRank[a.Severity] < severityRank[b.Severity]
 		}
@@ -46,26 +59,34 @@ func SortViolations(vs []wire.Violation) []wire.Violation {
 		}
 		return a.Subject < b.Subject
 	})
-	return out
+	return idx
 }
 
-// ViolationTable is the violations as one sheet.
+// ViolationTable is the violations as one sheet. Its rows are made one at
+// a time as a writer asks for them (Table.Stream): 200,000 violations
+// never exist as a second, rendered copy.
 func ViolationTable(vs []wire.Violation, m Meta) Table {
-	t := Table{Name: titleViolList.in(m.Lang), Columns: ViolationColumns}
-	for _, v := range SortViolations(vs) {
-		t.Rows = append(t.Rows, []any{
-			ruleLabel(v.Rule, m.Lang),
-			m.dept(v.Department),
-			v.Subject,
-			lookup(severityNames, v.Severity, m.Lang),
-			statusLabel(v, m),
-			strings.Join(CitationLines(v.Citations, m.Lang), "\n"),
-			strings.Join(EvidenceLines(v.Evidence, m), "\n"),
-			m.time(v.FirstSeen),
-			m.time(v.LastSeen),
-		})
-	}
-	return t
+	order := violationOrder(vs)
+	return Table{Name: titleViolList.in(m.Lang), Columns: ViolationColumns, Len: len(vs),
+		Stream: func(emit func([]any) error) error {
+			row := make([]any, len(ViolationColumns))
+			for _, i := range order {
+				v := &vs[i]
+				row[0] = ruleLabel(v.Rule, m.Lang)
+				row[1] = m.dept(v.Department)
+				row[2] = v.Subject
+				row[3] = lookup(severityNames, v.Severity, m.Lang)
+				row[4] = statusLabel(*v, m)
+				row[5] = strings.Join(CitationLines(v.Citations, m.Lang), "\n")
+				row[6] = strings.Join(EvidenceLines(v.Evidence, m), "\n")
+				row[7] = m.time(v.FirstSeen)
+				row[8] = m.time(v.LastSeen)
+				if err := emit(row); err != nil {
+					return err
+				}
+			}
+			return nil
+		}}
 }
 
 func ruleLabel(id string, lang Lang) string {

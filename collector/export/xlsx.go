@@ -11,7 +11,10 @@ import (
 const maxCellRunes = 32000
 
 // WriteXLSX writes one sheet per table: bold frozen header, filters,
-// wrapped text, numbers as numbers, percentages formatted.
+// wrapped text, numbers as numbers, percentages formatted. Sheets go
+// through excelize's StreamWriter, which keeps a few rows in memory and
+// the rest in a temporary file, so a sheet of 200,000 rows costs tens of
+// MB, not gigabytes.
 func WriteXLSX(w io.Writer, m Meta, tables ...Table) error {
 	f := excelize.NewFile()
 	defer f.Close()
@@ -61,51 +64,54 @@ func WriteXLSX(w io.Writer, m Meta, tables ...Table) error {
 
 func writeSheet(f *excelize.File, sheet string, t Table, m Meta, header, wrap, pct int) error {
 	head := t.Header(m.Lang)
+	n := t.Count() + 1
+	// The filter must be on the sheet before the stream writer takes it
+	// over: the writer copies the sheet's settings and then writes rows.
+	lastCell, _ := excelize.CoordinatesToCellName(len(head), n)
+	if err := f.AutoFilter(sheet, "A1:"+lastCell, nil); err != nil {
+		return err
+	}
+	sw, err := f.NewStreamWriter(sheet)
+	if err != nil {
+		return err
+	}
+	for i, c := range t.Columns {
+		if err := sw.SetColWidth(i+1, i+1, 10+8*c.Width); err != nil {
+			return err
+		}
+	}
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+		return err
+	}
 	row := make([]any, len(head))
 	for i, h := range head {
-		row[i] = h
+		row[i] = excelize.Cell{StyleID: header, Value: h}
 	}
-	if err := f.SetSheetRow(sheet, "A1", &row); err != nil {
+	if err := sw.SetRow("A1", row); err != nil {
 		return err
 	}
-	last, _ := excelize.CoordinatesToCellName(len(head), 1)
-	if err := f.SetCellStyle(sheet, "A1", last, header); err != nil {
-		return err
-	}
-	for r, cells := range t.Rows {
-		out := make([]any, len(cells))
+	r := 1
+	out := make([]any, len(head))
+	err = t.Each(func(cells []any) error {
+		r++
+		if r > n {
+			return fmt.Errorf("table %s yields more than its %d rows", t.Name, n-1)
+		}
 		for i, c := range cells {
 			if s, ok := c.(string); ok {
 				c = truncateRunes(s, maxCellRunes)
 			}
-			out[i] = c
+			style := wrap
+			if i < len(t.Columns) && t.Percent[t.Columns[i].Key] {
+				style = pct
+			}
+			out[i] = excelize.Cell{StyleID: style, Value: c}
 		}
-		cell, _ := excelize.CoordinatesToCellName(1, r+2)
-		if err := f.SetSheetRow(sheet, cell, &out); err != nil {
-			return err
-		}
-	}
-	n := len(t.Rows) + 1
-	for i, c := range t.Columns {
-		col, _ := excelize.ColumnNumberToName(i + 1)
-		width := 10 + 8*c.Width
-		if err := f.SetColWidth(sheet, col, col, width); err != nil {
-			return err
-		}
-		if n < 2 {
-			continue
-		}
-		style := wrap
-		if t.Percent[c.Key] {
-			style = pct
-		}
-		if err := f.SetCellStyle(sheet, col+"2", fmt.Sprintf("%s%d", col, n), style); err != nil {
-			return err
-		}
-	}
-	if err := f.SetPanes(sheet, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+		cell, _ := excelize.CoordinatesToCellName(1, r)
+		return sw.SetRow(cell, out[:len(cells)])
+	})
+	if err != nil {
 		return err
 	}
-	lastCell, _ := excelize.CoordinatesToCellName(len(head), n)
-	return f.AutoFilter(sheet, "A1:"+lastCell, nil)
+	return sw.Flush()
 }

@@ -1,10 +1,12 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 
 	"log/slog"
 	"mime"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/egovnet/egovnet/collector/auth"
+	"github.com/egovnet/egovnet/collector/export"
 	"github.com/egovnet/egovnet/collector/respond"
 	"github.com/egovnet/egovnet/internal/catalog"
 )
@@ -30,6 +33,9 @@ type Handlers struct {
 	Logger           *slog.Logger
 	// MaxBodyBytes bounds request bodies (default 1 MiB; imports MaxLicenseFileBytes).
 	MaxBodyBytes int64
+	// Signer seals the exports (X-Content-SHA256, X-Content-SM3,
+	// X-Content-Signature); nil sends them unsealed.
+	Signer *export.Signer
 }
 
 // NewHandlers returns the ledger's HTTP handlers.
@@ -143,12 +149,17 @@ func serveDepartment[T any](h *Handlers, w http.ResponseWriter, r *http.Request,
 // a department administrator writes only their own department's licences
 // (not the shared pool).
 func canWrite(w http.ResponseWriter, u auth.User, dept string) bool {
-	if u.Role == auth.RoleDeptAdmin && dept != u.Department {
+	if !mayWrite(u, dept) {
 		respond.Error(w, http.StatusForbidden, "a department administrator manages only their own department's licences",
 			map[string]string{"department": dept, "yours": u.Department})
 		return false
 	}
 	return true
+}
+
+// mayWrite reports whether u may write a licence of department dept.
+func mayWrite(u auth.User, dept string) bool {
+	return u.Role != auth.RoleDeptAdmin || dept == u.Department
 }
 
 func (h *Handlers) readLicense(w http.ResponseWriter, r *http.Request) (License, bool) {
@@ -168,9 +179,12 @@ func (h *Handlers) readLicense(w http.ResponseWriter, r *http.Request) (License,
 
 func (h *Handlers) writeError(w http.ResponseWriter, what string, err error) {
 	var ve *ValidationError
+	var fe *ForbiddenError
 	switch {
 	case errors.As(err, &ve):
 		respond.Error(w, http.StatusBadRequest, "invalid licence", ve.Problems)
+	case errors.As(err, &fe):
+		respond.Error(w, http.StatusForbidden, "a department administrator manages only their own department's licences", fe.Problems)
 	case errors.Is(err, ErrNotFound):
 		respond.Error(w, http.StatusNotFound, "licence not found", nil)
 	default:
@@ -269,8 +283,16 @@ func (h *Handlers) importLicenses(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		var ve *ValidationError
-		if errors.As(err, &ve) {
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.As(err, &ve):
 			respond.Error(w, http.StatusBadRequest, "invalid licence sheet", ve.Problems)
+			return
+		case errors.As(err, &mbe):
+			respond.Error(w, http.StatusRequestEntityTooLarge, "licence sheet too large", fmt.Sprintf("at most %d MB", MaxLicenseFileBytes>>20))
+			return
+		case errors.Is(err, ErrLicenseFileTooLarge):
+			respond.Error(w, http.StatusRequestEntityTooLarge, "licence sheet too large", err.Error())
 			return
 		}
 		respond.Error(w, http.StatusBadRequest, "invalid licence sheet", err.Error())
@@ -281,7 +303,7 @@ func (h *Handlers) importLicenses(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	created, updated, err := h.s.ImportLicenses(r.Context(), ls)
+	created, updated, err := h.s.ImportLicensesAs(r.Context(), ls, func(dept string) bool { return mayWrite(u, dept) })
 	if err != nil {
 		h.writeError(w, "import licences", err)
 		return
@@ -324,11 +346,27 @@ func (h *Handlers) sendTable(w http.ResponseWriter, format, table string, head [
 	if format == "xlsx" {
 		ct = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 	}
+	// The ledger's tables are bounded by the plan's departments and
+	// MaxLicenseRows, so they are sealed in memory.
+	var buf bytes.Buffer
+	render := func(out io.Writer) error { return WriteTable(out, format, TableTitles[table], head, rows) }
+	var err error
+	var seal export.Seal
+	if h.Signer != nil {
+		seal, err = export.SealTo(context.Background(), &buf, h.Signer, render)
+	} else {
+		err = render(&buf)
+	}
+	if err != nil {
+		h.internal(w, "write export", err)
+		return
+	}
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.%s"`, table, format))
-	if err := WriteTable(w, format, TableTitles[table], head, rows); err != nil {
-		h.Logger.Error("write export", "err", err)
+	if h.Signer != nil {
+		seal.SetHeaders(w.Header())
 	}
+	_, _ = w.Write(buf.Bytes())
 }
 
 func (h *Handlers) software(w http.ResponseWriter, r *http.Request) {

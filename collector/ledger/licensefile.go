@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/csv"
 	"errors"
@@ -19,35 +20,116 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
-// MaxLicenseFileBytes bounds an imported licence file.
-const MaxLicenseFileBytes = 16 << 20
+// Bounds of an imported licence file. A district's ledger has a few
+// thousand licences; these leave room for that and stop a hostile upload
+// (16 MB of junk rows, a zip bomb) from costing more than a few tens of MB.
+const (
+	// MaxLicenseFileBytes bounds the file as sent (CSV or XLSX).
+	MaxLicenseFileBytes = 16 << 20
+	// MaxLicenseRows bounds the non-empty data rows of a sheet.
+	MaxLicenseRows = 10_000
+	// MaxLicenseColumns bounds the columns the heading row may name.
+	MaxLicenseColumns = 64
+	// MaxLicenseUnzipBytes bounds what an XLSX workbook inflates to, by the
+	// zip's declared sizes (archive/zip refuses a member that inflates past
+	// its declared size, so the declaration binds).
+	MaxLicenseUnzipBytes = 64 << 20
+	// maxLicenseXMLBytes is the part excelize keeps in memory; a larger
+	// sheet is unpacked to a temporary file instead.
+	maxLicenseXMLBytes = 8 << 20
+	// maxLicenseLineBytes bounds one line of a CSV sheet (64 columns of
+	// 512 characters fit).
+	maxLicenseLineBytes = 128 << 10
+	// maxZipEntries bounds the members of an XLSX workbook.
+	maxZipEntries = 1000
+)
+
+// ErrLicenseFileTooLarge is a licence file beyond the bounds above.
+var ErrLicenseFileTooLarge = errors.New("licence file too large")
 
 // licenseColumn is one column of the licence sheet: key, Chinese heading
-// (what exports write), and the other headings imports accept.
+// (what exports write), the other headings imports accept, how an import
+// stores a cell (nil: written by exports, ignored by imports) and how an
+// export renders it.
 type licenseColumn struct {
-	key, zh  string
-	aliases  []string
-	readOnly bool // written by exports, ignored by imports
+	key, zh string
+	aliases []string
+	set     func(l *License, v string) error
+	get     func(l License) string
 }
 
+// text is a column stored as the cell's text.
+func text(key, zh string, aliases []string, field func(l *License) *string) licenseColumn {
+	return licenseColumn{key: key, zh: zh, aliases: aliases,
+		set: func(l *License, v string) error { *field(l) = v; return nil },
+		get: func(l License) string { return *field(&l) }}
+}
+
+var (
+	moneyNoise = regexp.MustCompile(`[¥￥,，元\s]|rmb|cny`)
+	seatsNoise = regexp.MustCompile(`[套个份台\s]|seats?$|copies$`)
+)
+
 var licenseColumns = []licenseColumn{
-	{key: "id", zh: "编号", aliases: []string{"序号编码", "licence id", "license id"}},
-	{key: "product", zh: "软件产品", aliases: []string{"产品", "产品编码", "product key"}},
-	{key: "product_name", zh: "软件名称", aliases: []string{"名称", "软件", "name", "product name", "software"}},
-	{key: "category", zh: "软件类别", aliases: []string{"类别", "类型"}, readOnly: true},
-	{key: "vendor", zh: "厂商", aliases: []string{"生产厂商", "供应商"}, readOnly: true},
-	{key: "domestic", zh: "国产", aliases: []string{"是否国产"}, readOnly: true},
-	{key: "version_range", zh: "版本范围", aliases: []string{"版本", "版本号", "version", "versions"}},
-	{key: "edition", zh: "版本类型", aliases: []string{"版别", "授权版本"}},
-	{key: "seats", zh: "授权数量", aliases: []string{"数量", "授权数", "套数", "seat", "licenses", "licences", "count"}},
-	{key: "department", zh: "使用部门", aliases: []string{"部门", "单位", "部门代码", "dept"}},
-	{key: "cost", zh: "费用(元)", aliases: []string{"费用", "金额", "金额(元)", "价格", "cost (yuan)", "cost(yuan)", "price"}},
-	{key: "purpose", zh: "用途", aliases: []string{"使用用途"}},
-	{key: "contract_no", zh: "合同编号", aliases: []string{"合同号", "contract", "contract number"}},
-	{key: "purchase_date", zh: "购买日期", aliases: []string{"采购日期", "购置日期", "purchased"}},
-	{key: "expiry", zh: "到期日期", aliases: []string{"有效期至", "截止日期", "到期日", "expires", "expiry date"}},
-	{key: "filing_status", zh: "备案状态", aliases: []string{"是否备案", "备案", "filing", "filed"}},
-	{key: "notes", zh: "备注", aliases: []string{"说明", "note"}},
+	text("id", "编号", []string{"序号编码", "licence id", "license id"}, func(l *License) *string { return &l.ID }),
+	text("product", "软件产品", []string{"产品", "产品编码", "product key"}, func(l *License) *string { return &l.Product }),
+	text("product_name", "软件名称", []string{"名称", "软件", "name", "product name", "software"}, func(l *License) *string { return &l.ProductName }),
+	{key: "category", zh: "软件类别", aliases: []string{"类别", "类型"}, get: func(l License) string { return categoryZH(l.Category) }},
+	{key: "vendor", zh: "厂商", aliases: []string{"生产厂商", "供应商"}, get: func(l License) string { return l.Vendor }},
+	{key: "domestic", zh: "国产", aliases: []string{"是否国产"}, get: func(l License) string { return yesNo(l.Domestic) }},
+	text("version_range", "版本范围", []string{"版本", "版本号", "version", "versions"}, func(l *License) *string { return &l.VersionRange }),
+	text("edition", "版本类型", []string{"版别", "授权版本"}, func(l *License) *string { return &l.Edition }),
+	{key: "seats", zh: "授权数量", aliases: []string{"数量", "授权数", "套数", "seat", "licenses", "licences", "count"},
+		set: func(l *License, v string) error {
+			n, err := strconv.Atoi(seatsNoise.ReplaceAllString(strings.ToLower(v), ""))
+			if err != nil {
+				return fmt.Errorf("seats %q is not a whole number", quoteClip(v))
+			}
+			l.Seats = n
+			return nil
+		},
+		get: func(l License) string { return strconv.Itoa(l.Seats) }},
+	{key: "department", zh: "使用部门", aliases: []string{"部门", "单位", "部门代码", "dept"},
+		set: func(l *License, v string) error {
+			switch strings.ToLower(v) {
+			case "共享池", "共享", "pool", "shared", "全区", "-":
+				v = ""
+			}
+			l.Department = v
+			return nil
+		},
+		get: func(l License) string { return l.Department }},
+	{key: "cost", zh: "费用(元)", aliases: []string{"费用", "金额", "金额(元)", "价格", "cost (yuan)", "cost(yuan)", "price"},
+		set: func(l *License, v string) error {
+			s := moneyNoise.ReplaceAllString(strings.ToLower(v), "")
+			if s == "" {
+				return nil
+			}
+			f, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				return fmt.Errorf("cost %q is not an amount", quoteClip(v))
+			}
+			l.Cost = f
+			return nil
+		},
+		get: func(l License) string { return strconv.FormatFloat(l.Cost, 'f', 2, 64) }},
+	text("purpose", "用途", []string{"使用用途"}, func(l *License) *string { return &l.Purpose }),
+	text("contract_no", "合同编号", []string{"合同号", "contract", "contract number"}, func(l *License) *string { return &l.ContractNo }),
+	text("purchase_date", "购买日期", []string{"采购日期", "购置日期", "purchased"}, func(l *License) *string { return &l.PurchaseDate }),
+	text("expiry", "到期日期", []string{"有效期至", "截止日期", "到期日", "expires", "expiry date"}, func(l *License) *string { return &l.Expiry }),
+	text("filing_status", "备案状态", []string{"是否备案", "备案", "filing", "filed"}, func(l *License) *string { return &l.FilingStatus }),
+	text("notes", "备注", []string{"说明", "note"}, func(l *License) *string { return &l.Notes }),
+}
+
+// quoteClip shortens a cell quoted in a problem, so a megabyte cell does not
+// come back in the error body.
+func quoteClip(s string) string {
+	const max = 64
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:max]) + "…"
 }
 
 func headingKey(h string) (licenseColumn, bool) {
@@ -67,14 +149,15 @@ func headingKey(h string) (licenseColumn, bool) {
 // ReadLicensesCSV parses a licence sheet in CSV (UTF-8 with or without BOM,
 // or GBK as Excel saves it on Chinese Windows). The first row names the
 // columns (English keys or the Chinese headings exports write). Every
-// problem is reported with its line; nothing is returned on error.
+// problem is reported with its line (the first MaxProblems of them);
+// nothing is returned on error.
 func ReadLicensesCSV(r io.Reader) ([]License, error) {
 	b, err := io.ReadAll(io.LimitReader(r, MaxLicenseFileBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read licence csv: %w", err)
 	}
 	if len(b) > MaxLicenseFileBytes {
-		return nil, fmt.Errorf("read licence csv: larger than %d bytes", MaxLicenseFileBytes)
+		return nil, fmt.Errorf("read licence csv: %w: larger than %d MB", ErrLicenseFileTooLarge, MaxLicenseFileBytes>>20)
 	}
 	b = bytes.TrimPrefix(b, []byte("\ufeff"))
 	if !utf8.Valid(b) {
@@ -84,19 +167,61 @@ func ReadLicensesCSV(r io.Reader) ([]License, error) {
 			return nil, errors.New("read licence csv: neither UTF-8 nor GBK text")
 		}
 	}
+	// encoding/csv holds a whole record: one 16 MB line of commas would be
+	// millions of fields, so lines are bounded before it sees them.
+	for line, rest := 1, b; len(rest) > 0; line++ {
+		i := bytes.IndexByte(rest, '\n')
+		if i < 0 {
+			i = len(rest)
+		}
+		if i > maxLicenseLineBytes {
+			return nil, fmt.Errorf("read licence csv: %w: line %d is longer than %d KB", ErrLicenseFileTooLarge, line, maxLicenseLineBytes>>10)
+		}
+		rest = rest[min(i+1, len(rest)):]
+	}
 	cr := csv.NewReader(bytes.NewReader(b))
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
-	records, err := cr.ReadAll()
+	cr.ReuseRecord = true
+	ls, err := parseLicenseRows(func() ([]string, error) {
+		rec, err := cr.Read()
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("read licence csv: %w", err)
+		}
+		return rec, err
+	}, "line")
 	if err != nil {
-		return nil, fmt.Errorf("read licence csv: %w", err)
+		return nil, err
 	}
-	return parseLicenseRecords(records, "line")
+	return ls, nil
 }
 
-// ReadLicensesXLSX parses the first sheet of an XLSX licence workbook.
+// ReadLicensesXLSX parses the first sheet of an XLSX licence workbook. The
+// workbook is checked before excelize inflates it: at most maxZipEntries
+// members declaring at most MaxLicenseUnzipBytes in all.
 func ReadLicensesXLSX(r io.Reader) ([]License, error) {
-	f, err := excelize.OpenReader(io.LimitReader(r, MaxLicenseFileBytes+1))
+	b, err := io.ReadAll(io.LimitReader(r, MaxLicenseFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read licence xlsx: %w", err)
+	}
+	if len(b) > MaxLicenseFileBytes {
+		return nil, fmt.Errorf("read licence xlsx: %w: larger than %d MB", ErrLicenseFileTooLarge, MaxLicenseFileBytes>>20)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return nil, fmt.Errorf("read licence xlsx: not an XLSX workbook: %w", err)
+	}
+	if len(zr.File) > maxZipEntries {
+		return nil, fmt.Errorf("read licence xlsx: %w: %d parts in the workbook, at most %d", ErrLicenseFileTooLarge, len(zr.File), maxZipEntries)
+	}
+	var inflated uint64
+	for _, zf := range zr.File {
+		inflated += zf.UncompressedSize64
+		if inflated > MaxLicenseUnzipBytes || zf.UncompressedSize64 > MaxLicenseUnzipBytes {
+			return nil, fmt.Errorf("read licence xlsx: %w: the workbook inflates to more than %d MB; a licence sheet has at most %d rows", ErrLicenseFileTooLarge, MaxLicenseUnzipBytes>>20, MaxLicenseRows)
+		}
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(b), excelize.Options{UnzipSizeLimit: MaxLicenseUnzipBytes, UnzipXMLSizeLimit: maxLicenseXMLBytes})
 	if err != nil {
 		return nil, fmt.Errorf("read licence xlsx: %w", err)
 	}
@@ -105,11 +230,24 @@ func ReadLicensesXLSX(r io.Reader) ([]License, error) {
 	if len(sheets) == 0 {
 		return nil, errors.New("read licence xlsx: the workbook has no sheet")
 	}
-	rows, err := f.GetRows(sheets[0])
+	rows, err := f.Rows(sheets[0])
 	if err != nil {
 		return nil, fmt.Errorf("read licence xlsx: %w", err)
 	}
-	return parseLicenseRecords(rows, "row")
+	defer rows.Close()
+	return parseLicenseRows(func() ([]string, error) {
+		if !rows.Next() {
+			if err := rows.Error(); err != nil {
+				return nil, fmt.Errorf("read licence xlsx: %w", err)
+			}
+			return nil, io.EOF
+		}
+		rec, err := rows.Columns()
+		if err != nil {
+			return nil, fmt.Errorf("read licence xlsx: %w", err)
+		}
+		return rec, nil
+	}, "row")
 }
 
 // ReadLicensesFile reads a CSV or XLSX licence file (by extension) and
@@ -133,13 +271,13 @@ func ReadLicensesFile(path string, cat *catalog.Catalog) ([]License, error) {
 	if err != nil {
 		return nil, fmt.Errorf("licences file %s: %w", path, err)
 	}
-	var problems []string
+	var problems problemList
 	for i := range ls {
 		if err := ls[i].Normalize(cat); err != nil {
 			var ve *ValidationError
 			if errors.As(err, &ve) {
 				for _, p := range ve.Problems {
-					problems = append(problems, fmt.Sprintf("row %d: %s", i+1, p))
+					problems.add("row %d: %s", i+1, p)
 				}
 			}
 		}
@@ -147,122 +285,93 @@ func ReadLicensesFile(path string, cat *catalog.Catalog) ([]License, error) {
 			ls[i].ID = fmt.Sprintf("row-%d", i+1)
 		}
 	}
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("licences file %s: %w", path, &ValidationError{Problems: problems})
+	if problems.len() > 0 {
+		return nil, fmt.Errorf("licences file %s: %w", path, &ValidationError{Problems: problems.list()})
 	}
 	return ls, nil
 }
 
-var (
-	moneyNoise = regexp.MustCompile(`[¥￥,，元\s]|rmb|cny`)
-	seatsNoise = regexp.MustCompile(`[套个份台\s]|seats?$|copies$`)
-)
-
-func parseLicenseRecords(records [][]string, unit string) ([]License, error) {
-	if len(records) == 0 {
+// parseLicenseRows reads a sheet row by row from next (io.EOF at the end):
+// the heading row, then at most MaxLicenseRows non-empty data rows. unit
+// names a row in problems ("line" for CSV, "row" for XLSX).
+func parseLicenseRows(next func() ([]string, error), unit string) ([]License, error) {
+	header, err := next()
+	if errors.Is(err, io.EOF) {
 		return nil, errors.New("the sheet is empty: the first row must name the columns")
 	}
-	header := records[0]
-	cols := make([]licenseColumn, len(header))
-	var problems []string
+	if err != nil {
+		return nil, err
+	}
+	for len(header) > 0 && strings.TrimSpace(header[len(header)-1]) == "" {
+		header = header[:len(header)-1]
+	}
+	if len(header) > MaxLicenseColumns {
+		return nil, &ValidationError{Problems: []string{fmt.Sprintf("%s 1: %d columns, a licence sheet has at most %d", unit, len(header), MaxLicenseColumns)}}
+	}
+	cols := make([]*licenseColumn, len(header))
+	var problems problemList
 	seen := map[string]bool{}
-	hasProduct := false
 	for i, h := range header {
 		if strings.TrimSpace(h) == "" {
 			continue
 		}
 		c, ok := headingKey(h)
 		if !ok {
-			problems = append(problems, fmt.Sprintf("%s 1: unknown column %q", unit, h))
+			problems.add("%s 1: unknown column %q", unit, quoteClip(h))
 			continue
 		}
 		if seen[c.key] {
-			problems = append(problems, fmt.Sprintf("%s 1: column %q appears twice", unit, h))
+			problems.add("%s 1: column %q appears twice", unit, quoteClip(h))
 		}
 		seen[c.key] = true
-		cols[i] = c
-		if c.key == "product" || c.key == "product_name" {
-			hasProduct = true
+		if c.set != nil {
+			cols[i] = &c
 		}
 	}
-	if !hasProduct {
-		problems = append(problems, fmt.Sprintf("%s 1: no product column (product or 软件名称)", unit))
+	if !seen["product"] && !seen["product_name"] {
+		problems.add("%s 1: no product column (product or 软件名称)", unit)
 	}
 	if !seen["seats"] {
-		problems = append(problems, fmt.Sprintf("%s 1: no seats column (seats or 授权数量)", unit))
+		problems.add("%s 1: no seats column (seats or 授权数量)", unit)
 	}
-	if len(problems) > 0 {
-		return nil, &ValidationError{Problems: problems}
+	if problems.len() > 0 {
+		return nil, &ValidationError{Problems: problems.list()}
 	}
 	var out []License
-	for n, rec := range records[1:] {
-		line := n + 2
+	for line := 2; ; line++ {
+		rec, err := next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
 		empty := true
 		for _, v := range rec {
 			if strings.TrimSpace(v) != "" {
 				empty = false
+				break
 			}
 		}
 		if empty {
 			continue
 		}
+		if len(out) == MaxLicenseRows {
+			return nil, &ValidationError{Problems: append([]string{fmt.Sprintf("%s %d: more than %d licence rows; split the sheet", unit, line, MaxLicenseRows)}, problems.list()...)}
+		}
 		var l License
 		for i, v := range rec {
-			if i >= len(cols) || cols[i].key == "" || cols[i].readOnly {
+			if i >= len(cols) || cols[i] == nil {
 				continue
 			}
-			v = strings.TrimSpace(v)
-			switch cols[i].key {
-			case "id":
-				l.ID = v
-			case "product":
-				l.Product = v
-			case "product_name":
-				l.ProductName = v
-			case "version_range":
-				l.VersionRange = v
-			case "edition":
-				l.Edition = v
-			case "seats":
-				s := seatsNoise.ReplaceAllString(strings.ToLower(v), "")
-				n, err := strconv.Atoi(s)
-				if err != nil {
-					problems = append(problems, fmt.Sprintf("%s %d: seats %q is not a whole number", unit, line, v))
-				}
-				l.Seats = n
-			case "department":
-				switch strings.ToLower(v) {
-				case "共享池", "共享", "pool", "shared", "全区", "-":
-					v = ""
-				}
-				l.Department = v
-			case "cost":
-				s := moneyNoise.ReplaceAllString(strings.ToLower(v), "")
-				if s != "" {
-					f, err := strconv.ParseFloat(s, 64)
-					if err != nil {
-						problems = append(problems, fmt.Sprintf("%s %d: cost %q is not an amount", unit, line, v))
-					}
-					l.Cost = f
-				}
-			case "purpose":
-				l.Purpose = v
-			case "contract_no":
-				l.ContractNo = v
-			case "purchase_date":
-				l.PurchaseDate = v
-			case "expiry":
-				l.Expiry = v
-			case "filing_status":
-				l.FilingStatus = v
-			case "notes":
-				l.Notes = v
+			if err := cols[i].set(&l, strings.TrimSpace(v)); err != nil {
+				problems.add("%s %d: %v", unit, line, err)
 			}
 		}
 		out = append(out, l)
 	}
-	if len(problems) > 0 {
-		return nil, &ValidationError{Problems: problems}
+	if problems.len() > 0 {
+		return nil, &ValidationError{Problems: problems.list()}
 	}
 	return out, nil
 }
@@ -275,9 +384,11 @@ func licenseTable(ls []License) ([]string, [][]string) {
 	}
 	rows := make([][]string, 0, len(ls))
 	for _, l := range ls {
-		rows = append(rows, []string{l.ID, l.Product, l.ProductName, categoryZH(l.Category), l.Vendor, yesNo(l.Domestic),
-			l.VersionRange, l.Edition, strconv.Itoa(l.Seats), l.Department, strconv.FormatFloat(l.Cost, 'f', 2, 64), l.Purpose,
-			l.ContractNo, l.PurchaseDate, l.Expiry, l.FilingStatus, l.Notes})
+		row := make([]string, len(licenseColumns))
+		for i, c := range licenseColumns {
+			row[i] = c.get(l)
+		}
+		rows = append(rows, row)
 	}
 	return head, rows
 }

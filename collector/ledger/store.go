@@ -245,60 +245,7 @@ func (s *Store) ListLicenses(ctx context.Context, f LicenseFilter) ([]License, e
 // with an id that exists replace it (an export edited and imported again
 // updates the ledger); rows without one get a new id. Every row is
 // validated first and every problem is reported with its row number.
+// It does not scope the rows to a caller: see ImportLicensesAs.
 func (s *Store) ImportLicenses(ctx context.Context, ls []License) (created, updated int, err error) {
-	var problems []string
-	for i := range ls {
-		if e := ls[i].Normalize(s.cat); e != nil {
-			var ve *ValidationError
-			if errors.As(e, &ve) {
-				for _, p := range ve.Problems {
-					problems = append(problems, fmt.Sprintf("row %d: %s", i+1, p))
-				}
-			}
-		}
-	}
-	seen := map[string]int{}
-	for i, l := range ls {
-		if l.ID == "" {
-			continue
-		}
-		if j, dup := seen[l.ID]; dup {
-			problems = append(problems, fmt.Sprintf("row %d: id %q repeats row %d", i+1, l.ID, j+1))
-		}
-		seen[l.ID] = i
-	}
-	if len(problems) > 0 {
-		return 0, 0, &ValidationError{Problems: problems}
-	}
-	now := s.now().UTC()
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		for _, l := range ls {
-			l.UpdatedAt = now
-			if l.ID != "" {
-				res, err := tx.Exec(ctx, `UPDATE ledger_licenses SET product = ?, product_name = ?, category = ?, version_range = ?, edition = ?, seats = ?,
-					department = ?, cost_cents = ?, purpose = ?, contract_no = ?, purchase_date = ?, expiry = ?, filing_status = ?, notes = ?, updated_at = ?
-					WHERE id = ?`, l.Product, l.ProductName, l.Category, l.VersionRange, l.Edition, l.Seats, l.Department, cents(l.Cost), l.Purpose,
-					l.ContractNo, l.PurchaseDate, l.Expiry, l.FilingStatus, l.Notes, store.Time(now), l.ID)
-				if err != nil {
-					return fmt.Errorf("import licence %s: %w", l.ID, err)
-				}
-				if n, _ := res.RowsAffected(); n > 0 {
-					updated++
-					continue
-				}
-			} else {
-				l.ID = uuid.NewString()
-			}
-			l.CreatedAt = now
-			if err := insertLicense(ctx, tx, l); err != nil {
-				return err
-			}
-			created++
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, 0, err
-	}
-	return created, updated, nil
+	return s.ImportLicensesAs(ctx, ls, nil)
 }
