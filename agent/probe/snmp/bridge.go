@@ -6,8 +6,6 @@ import (
 	"sort"
 	"strconv"
 
-	"github.com/gosnmp/gosnmp"
-
 	"github.com/egovnet/egovnet/internal/wire"
 )
 
@@ -248,13 +246,4 @@ func portList(b []byte) []byte {
 		tail = tail[2:]
 	}
 	return append(append([]byte{}, b[:i]...), out...)
-}
-
-// pduInt is intValue for callers that only want a positive number.
-func pduInt(v gosnmp.SnmpPDU) int {
-	n, ok := intValue(v)
-	if !ok || n < 0 {
-		return 0
-	}
-	return n
 }
