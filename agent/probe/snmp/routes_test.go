@@ -2,6 +2,7 @@ package snmp
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -94,4 +95,43 @@ func TestIndexOnlyRouteTable(t *testing.T) {
 			t.Errorf("routes = %+v, want 8 from ipRouteTable", inv.Routes)
 		}
 	})
+}
+
+// TestFakeSwitchInventory pins the decoding of the bridge, ENTITY and VRF
+// rows of the fake agent: bridge ports map through dot1dBasePortIfIndex
+// (port 1 is ifIndex 2), the egress bitmap 0xc0 is ports 1 and 2, the RD
+// arrives as RFC 4364 octets.
+func TestFakeSwitchInventory(t *testing.T) {
+	a := startFakeAgent(t, fakeView(), nil)
+	inv, err := Walk(context.Background(), a.addr(), Credential{Version: V2c, Community: "fake"}, fakeOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inv.Errors) != 0 {
+		t.Errorf("errors: %+v", inv.Errors)
+	}
+	want := `[{"mac":"00:1a:2b:3c:4d:5e","vlan":10,"bridge_port":1,"if_index":2,"status":3},{"mac":"00:1a:2b:3c:4d:5f","vlan":10,"bridge_port":2,"if_index":1,"status":0}]`
+	if got := mustJSON(t, inv.FDB); got != want {
+		t.Errorf("fdb:\n got %s\nwant %s", got, want)
+	}
+	want = `[{"id":1,"name":"default"},{"id":10,"name":"office","ports":[1,2]}]`
+	if got := mustJSON(t, inv.VLANs); got != want {
+		t.Errorf("vlans:\n got %s\nwant %s", got, want)
+	}
+	if len(inv.Entities) != 2 || inv.Entities[0].Class != 3 || inv.Entities[0].Serial != "SN0001" || inv.Entities[1].ContainedIn != 1 || inv.Entities[1].Class != 10 {
+		t.Errorf("entities: %+v", inv.Entities)
+	}
+	want = `[{"name":"dj","rd":"65000:1","if_indexes":[2]}]`
+	if got := mustJSON(t, inv.VRFs); got != want {
+		t.Errorf("vrfs:\n got %s\nwant %s", got, want)
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
