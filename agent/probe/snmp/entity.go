@@ -2,6 +2,7 @@ package snmp
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/egovnet/egovnet/internal/wire"
 )
@@ -28,7 +29,8 @@ var entityColumns = []int{entPhysicalDescr, entPhysicalContainedIn, entPhysicalC
 
 // decodeEntities: one Entity per entPhysicalTable row, index from the OID.
 // Text is cut to the wire limits so one odd module string cannot get the
-// report refused.
+// report refused, and padding is trimmed: Cisco pads SFP serials and models
+// with spaces ("TED2502H16L     "), which would defeat matching by serial.
 func decodeEntities(inv *wire.DeviceInventory, got map[string]*table) {
 	t := got[tEntPhysicalTable]
 	if t.empty() {
@@ -36,7 +38,7 @@ func decodeEntities(inv *wire.DeviceInventory, got map[string]*table) {
 	}
 	text := func(idx string, c, max int) string {
 		if v, ok := t.col(idx, c); ok {
-			return clipText(textValue(v), max)
+			return clipText(strings.TrimSpace(textValue(v)), max)
 		}
 		return ""
 	}
