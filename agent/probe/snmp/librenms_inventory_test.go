@@ -18,6 +18,10 @@ type lnInventory struct {
 				ID   int     `json:"vlan_vlan"`
 				Name *string `json:"vlan_name"`
 			} `json:"vlans"`
+			PortsVLANs []struct {
+				VLAN     int `json:"vlan"`
+				BasePort int `json:"baseport"`
+			} `json:"ports_vlans"`
 		} `json:"discovery"`
 	} `json:"vlans"`
 	Entities *struct {
@@ -60,7 +64,7 @@ var lnDiffers = map[string]map[string]string{
 	"vrp_s5328c-ei": {"vlans": "HUAWEI-L2VLAN-MIB, no Q-BRIDGE"},
 	// Eltex: LibreNMS adds two SFP cages (1000105, 1000107) from
 	// ELTEX-MES-PHYSICAL-DESCRIPTION-MIB that are not entPhysicalTable rows.
-	"eltex-mes23xx_mes2324b": {"entities": "two sfp-cage rows from an Eltex MIB"},
+	"eltex-mes23xx_mes2324b": {"entities": "two sfp-cage rows from an Eltex MIB", "members": "3 bridge ports beyond octet 16"},
 	// Junos names its VLANs in JUNIPER-VLAN-MIB; the Q-BRIDGE static table
 	// of junos_vmx serves no dot1qVlanStaticName column.
 	"junos_vmx": {"entities": "jnxContentsTable, no entPhysicalTable", "vlan-names": "JUNIPER-VLAN-MIB"},
@@ -70,6 +74,16 @@ var lnDiffers = map[string]map[string]string{
 	"vrp_5720":        {"models": "HUAWEI-ENTITY-EXTENT-MIB"},
 	"vrp_5720-32x-ei": {"models": "HUAWEI-ENTITY-EXTENT-MIB"},
 	"vrp_ac6605-26":   {"models": "HUAWEI-ENTITY-EXTENT-MIB"},
+	// VLAN member ports. These recordings store each PortList as 16 octets
+	// followed by net-snmp's hex dump of the rest ("\n00 00 FF ..."); we read
+	// that tail back as octets (portList). comware: LibreNMS reads the dump's
+	// text as bitmap octets, so '\n', '0' and ' ' become ports 133, 135...
+	// (reading the bytes literally reproduces all 5 of its counts). cbs350:
+	// VLAN 1's tail sets the 8 LAG bridge ports 1000-1007, which LibreNMS
+	// leaves out (5 vs our 13). eltex: ours is LibreNMS's plus the 3 bridge
+	// ports set beyond octet 16 on 13 VLANs, the same shape as cbs350.
+	"comware":        {"members": "hex-dump tail read as text by LibreNMS"},
+	"ciscosb_cbs350": {"members": "LAG bridge ports 1000-1007 beyond octet 16"},
 }
 
 // TestInventoryTablesVsLibreNMS compares vlans, entities and vrfs with
@@ -116,6 +130,20 @@ func TestInventoryTablesVsLibreNMS(t *testing.T) {
 					names := map[int]string{}
 					for _, v := range inv.VLANs {
 						names[v.ID] = v.Name
+					}
+					members := map[int]int{}
+					for _, pv := range ln.VLANs.Discovery.PortsVLANs {
+						members[pv.VLAN]++
+					}
+					for _, v := range inv.VLANs {
+						if len(ln.VLANs.Discovery.PortsVLANs) == 0 || len(v.Ports) == members[v.ID] {
+							continue
+						}
+						if why["members"] == "" {
+							t.Errorf("vlan %d: %d member ports, LibreNMS %d", v.ID, len(v.Ports), members[v.ID])
+						} else {
+							t.Logf("vlan %d: %d member ports, LibreNMS %d: %s", v.ID, len(v.Ports), members[v.ID], why["members"])
+						}
 					}
 					for _, v := range want {
 						got, ok := names[v.ID]
