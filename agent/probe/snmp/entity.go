@@ -30,7 +30,8 @@ var entityColumns = []int{entPhysicalDescr, entPhysicalContainedIn, entPhysicalC
 // decodeEntities: one Entity per entPhysicalTable row, index from the OID.
 // Text is cut to the wire limits so one odd module string cannot get the
 // report refused, and padding is trimmed: Cisco pads SFP serials and models
-// with spaces ("TED2502H16L     "), which would defeat matching by serial.
+// with spaces ("TED2502H16L     "), which would defeat matching by serial;
+// line breaks become spaces (one inventory line per part).
 func decodeEntities(inv *wire.DeviceInventory, got map[string]*table) {
 	t := got[tEntPhysicalTable]
 	if t.empty() {
@@ -38,7 +39,7 @@ func decodeEntities(inv *wire.DeviceInventory, got map[string]*table) {
 	}
 	text := func(idx string, c, max int) string {
 		if v, ok := t.col(idx, c); ok {
-			return clipText(strings.TrimSpace(textValue(v)), max)
+			return clipText(oneLine(textValue(v)), max)
 		}
 		return ""
 	}
@@ -69,4 +70,15 @@ func decodeEntities(inv *wire.DeviceInventory, got map[string]*table) {
 			ContainedIn: num(idx, entPhysicalContainedIn),
 		})
 	}
+}
+
+// oneLine trims a value and turns its control characters (CR/LF, tabs)
+// into spaces: these strings label one row each.
+func oneLine(s string) string {
+	return strings.TrimSpace(strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s))
 }

@@ -59,19 +59,19 @@ func decodeVRFs(inv *wire.DeviceInventory, got map[string]*table) {
 	}
 	for _, idx := range t.order {
 		arcs, ok := parseArcs(idx)
-		name := ""
+		raw := ""
 		if ok {
-			name, _, _ = vrfNameIndex(arcs, 0)
+			raw, _, _ = vrfNameIndex(arcs, 0)
 		}
-		name = clipText(displayText([]byte(name)), wire.MaxShortString)
+		name := clipText(oneLine(displayText([]byte(raw))), wire.MaxShortString)
 		if name == "" {
 			name = idx // the name is required on the wire; keep the row
 		}
 		v := wire.VRF{Name: name, IfIndexes: []int{}}
 		if c, ok := t.col(idx, vrfRD); ok {
-			v.RD = clipText(routeDistinguisher(bytesValue(c)), wire.MaxShortString)
+			v.RD = clipText(oneLine(routeDistinguisher(bytesValue(c))), wire.MaxShortString)
 		}
-		if x := ifs[name]; len(x) > 0 {
+		if x := ifs[raw]; len(x) > 0 {
 			sort.Ints(x)
 			v.IfIndexes = dedupInts(x)
 		}
