@@ -185,7 +185,7 @@ func decodeVLANs(inv *wire.DeviceInventory, got map[string]*table) {
 			}
 			vl := wire.VLAN{ID: id}
 			if v, ok := t.col(idx, vlanStaticName); ok {
-				vl.Name = clipText(oneLine(textValue(v)), wire.MaxShortString)
+				vl.Name = clipText(rowText(textValue(v)), wire.MaxShortString)
 			}
 			if v, ok := t.col(idx, vlanStaticEgressPorts); ok {
 				vl.Ports = members(portList(bytesValue(v)))

@@ -39,7 +39,7 @@ func decodeEntities(inv *wire.DeviceInventory, got map[string]*table) {
 	}
 	text := func(idx string, c, max int) string {
 		if v, ok := t.col(idx, c); ok {
-			return clipText(oneLine(textValue(v)), max)
+			return clipText(rowText(textValue(v)), max)
 		}
 		return ""
 	}
@@ -72,9 +72,9 @@ func decodeEntities(inv *wire.DeviceInventory, got map[string]*table) {
 	}
 }
 
-// oneLine trims a value and turns its control characters (CR/LF, tabs)
+// rowText trims a value and turns its control characters (CR/LF, tabs)
 // into spaces: these strings label one row each.
-func oneLine(s string) string {
+func rowText(s string) string {
 	return strings.TrimSpace(strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {
 			return ' '

@@ -63,13 +63,13 @@ func decodeVRFs(inv *wire.DeviceInventory, got map[string]*table) {
 		if ok {
 			raw, _, _ = vrfNameIndex(arcs, 0)
 		}
-		name := clipText(oneLine(displayText([]byte(raw))), wire.MaxShortString)
+		name := clipText(rowText(displayText([]byte(raw))), wire.MaxShortString)
 		if name == "" {
 			name = idx // the name is required on the wire; keep the row
 		}
 		v := wire.VRF{Name: name, IfIndexes: []int{}}
 		if c, ok := t.col(idx, vrfRD); ok {
-			v.RD = clipText(oneLine(routeDistinguisher(bytesValue(c))), wire.MaxShortString)
+			v.RD = clipText(rowText(routeDistinguisher(bytesValue(c))), wire.MaxShortString)
 		}
 		if x := ifs[raw]; len(x) > 0 {
 			sort.Ints(x)
