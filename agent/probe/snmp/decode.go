@@ -134,7 +134,7 @@ func macValue(v gosnmp.SnmpPDU) string {
 	if len(b) == 0 {
 		return ""
 	}
-	if len(b) >= 12 && utf8.Valid(b) {
+	if len(b) >= 11 && utf8.Valid(b) {
 		if m := parseTextMAC(string(b)); m != "" {
 			return m
 		}
@@ -143,6 +143,28 @@ func macValue(v gosnmp.SnmpPDU) string {
 }
 
 func parseTextMAC(s string) string {
+	s = strings.TrimSpace(s)
+	// net-snmp's text form drops leading zeros: "0:1b:c:fb:28:18"
+	// (LibreNMS's comware recording serves its ARP MACs that way).
+	for _, sep := range []string{":", "-"} {
+		parts := strings.Split(s, sep)
+		if len(parts) != 6 {
+			continue
+		}
+		b := make([]byte, 6)
+		ok := true
+		for i, p := range parts {
+			n, err := strconv.ParseUint(p, 16, 8)
+			if err != nil || len(p) == 0 || len(p) > 2 {
+				ok = false
+				break
+			}
+			b[i] = byte(n)
+		}
+		if ok {
+			return hexString(b)
+		}
+	}
 	var digits strings.Builder
 	for _, r := range strings.TrimSpace(s) {
 		switch {
@@ -373,10 +395,10 @@ func prefixFromMask(mask string) int {
 	return n
 }
 
-// cidr writes addr/len, masking host bits off (a route destination).
+// cidr writes addr/len, masking host bits off (a route destination); a
+// zone is dropped (see unzone).
 func cidr(addr string, plen int) string {
-	base, zone, _ := strings.Cut(addr, "%")
-	a, err := netip.ParseAddr(base)
+	a, err := netip.ParseAddr(unzone(addr))
 	if err != nil {
 		return addr
 	}
@@ -387,8 +409,25 @@ func cidr(addr string, plen int) string {
 	if err != nil {
 		return addr
 	}
-	if zone != "" {
-		return p.Addr().String() + "%" + zone + "/" + strconv.Itoa(plen)
-	}
 	return p.String()
+}
+
+// unzone drops an address's %zone for the wire, which refuses zoned
+// addresses (wire.validate): the zone of a link-local address is the
+// interface, which every row carries as its ifIndex anyway.
+func unzone(addr string) string {
+	if i := strings.IndexByte(addr, '%'); i >= 0 {
+		return addr[:i]
+	}
+	return addr
+}
+
+// zoneIndex is the numeric zone of addr (0 when none).
+func zoneIndex(addr string) int {
+	if i := strings.IndexByte(addr, '%'); i >= 0 {
+		if n, err := strconv.Atoi(addr[i+1:]); err == nil && n > 0 {
+			return n
+		}
+	}
+	return 0
 }

@@ -41,6 +41,8 @@ func TestMACValue(t *testing.T) {
 		{"binary", []byte{0x00, 0x1A, 0x2B, 0x3C, 0x4D, 0x5E}, "00:1a:2b:3c:4d:5e"},
 		{"text colon upper", []byte("00:1A:2B:3C:4D:5E"), "00:1a:2b:3c:4d:5e"},
 		{"text cisco dots", []byte("001a.2b3c.4d5e"), "00:1a:2b:3c:4d:5e"},
+		{"net-snmp text, leading zeros dropped (comware ARP)", []byte("0:1b:c:fb:28:18"), "00:1b:0c:fb:28:18"},
+		{"net-snmp text, all short", []byte("0:0:5e:0:1:2"), "00:00:5e:00:01:02"},
 		{"empty", []byte{}, ""},
 		{"8-byte (FireWire EUI-64)", []byte{1, 2, 3, 4, 5, 6, 7, 8}, "01:02:03:04:05:06:07:08"},
 	} {

@@ -179,6 +179,27 @@ func fakeView() []gosnmp.SnmpPDU {
 		{Name: ".1.3.6.1.2.1.4.22.1.2.2.10.0.1.1", Type: gosnmp.OctetString, Value: []byte{0, 0x1a, 0x2b, 0x3c, 0x4d, 0x5f}},
 		{Name: ".1.0.8802.1.1.2.1.4.1.1.9.0.1.1", Type: gosnmp.OctetString, Value: octets("peer")},
 		{Name: ".1.3.6.1.2.1.25.6.3.1.2.1", Type: gosnmp.OctetString, Value: octets("bash_5.2.15-2+b7_amd64")},
+		// Bridge: ports 1 and 2 on ifIndexes 2 and 1 (never port = ifIndex),
+		// two learned MACs in VLAN 10, VLANs 1 and 10.
+		{Name: ".1.3.6.1.2.1.17.1.4.1.2.1", Type: gosnmp.Integer, Value: 2},
+		{Name: ".1.3.6.1.2.1.17.1.4.1.2.2", Type: gosnmp.Integer, Value: 1},
+		{Name: ".1.3.6.1.2.1.17.7.1.2.2.1.2.10.0.26.43.60.77.94", Type: gosnmp.Integer, Value: 1},
+		{Name: ".1.3.6.1.2.1.17.7.1.2.2.1.2.10.0.26.43.60.77.95", Type: gosnmp.Integer, Value: 2},
+		{Name: ".1.3.6.1.2.1.17.7.1.2.2.1.3.10.0.26.43.60.77.94", Type: gosnmp.Integer, Value: 3},
+		{Name: ".1.3.6.1.2.1.17.7.1.4.3.1.1.1", Type: gosnmp.OctetString, Value: octets("default")},
+		{Name: ".1.3.6.1.2.1.17.7.1.4.3.1.1.10", Type: gosnmp.OctetString, Value: octets("office")},
+		{Name: ".1.3.6.1.2.1.17.7.1.4.3.1.2.10", Type: gosnmp.OctetString, Value: []byte{0xc0}},
+		// ENTITY-MIB: a chassis holding a port.
+		{Name: ".1.3.6.1.2.1.47.1.1.1.1.2.1", Type: gosnmp.OctetString, Value: octets("Fake chassis")},
+		{Name: ".1.3.6.1.2.1.47.1.1.1.1.2.2", Type: gosnmp.OctetString, Value: octets("Port 1")},
+		{Name: ".1.3.6.1.2.1.47.1.1.1.1.4.1", Type: gosnmp.Integer, Value: 0},
+		{Name: ".1.3.6.1.2.1.47.1.1.1.1.4.2", Type: gosnmp.Integer, Value: 1},
+		{Name: ".1.3.6.1.2.1.47.1.1.1.1.5.1", Type: gosnmp.Integer, Value: 3},
+		{Name: ".1.3.6.1.2.1.47.1.1.1.1.5.2", Type: gosnmp.Integer, Value: 10},
+		{Name: ".1.3.6.1.2.1.47.1.1.1.1.11.1", Type: gosnmp.OctetString, Value: octets("SN0001")},
+		// MPLS-L3VPN: VRF "dj" (RD 65000:1 as RFC 4364 octets) on ifIndex 2.
+		{Name: ".1.3.6.1.2.1.10.166.11.1.2.1.1.2.2.100.106.2", Type: gosnmp.Integer, Value: 2},
+		{Name: ".1.3.6.1.2.1.10.166.11.1.2.2.1.4.2.100.106", Type: gosnmp.OctetString, Value: []byte{0, 0, 0xfd, 0xe8, 0, 0, 0, 1}},
 	}
 	for _, i := range []string{"1", "2"} {
 		v = append(v,
@@ -216,6 +237,11 @@ func TestBrokenDevice(t *testing.T) {
 		{"truncated packet", "1.3.6.1.2.1.2.2", behaveTruncated, tIfTable},
 		{"never answers one table", "1.0.8802.1.1.2.1.4.1", behaveSilent, tLldpRemTable},
 		{"OID not increasing", "1.3.6.1.2.1.25.6.3", behaveBadOrder, tHrSWInstalledTable},
+		{"malformed FDB", "1.3.6.1.2.1.17.7.1.2.2", behaveGarbage, tDot1qTpFdbTable},
+		{"bridge ports truncated", "1.3.6.1.2.1.17.1.4", behaveTruncated, tDot1dBasePortTable},
+		{"VLAN table out of order", "1.3.6.1.2.1.17.7.1.4.3", behaveBadOrder, tDot1qVlanStaticTable},
+		{"entities never answer", "1.3.6.1.2.1.47.1.1.1", behaveSilent, tEntPhysicalTable},
+		{"VRF table wrong request id", "1.3.6.1.2.1.10.166.11.1.2.2", behaveWrongID, tVrfTable},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := startFakeAgent(t, fakeView(), map[string]string{tc.subtree: tc.mode})
@@ -238,8 +264,10 @@ func TestBrokenDevice(t *testing.T) {
 			if inv.System.ObjectID != "1.3.6.1.4.1.99999.1" || inv.System.Descr != "\"Fake switch\r\nline two" || inv.System.UptimeS != 1234 {
 				t.Errorf("system group: %+v", inv.System)
 			}
-			want := map[string]int{tIfTable: 2, tIPNetToMediaTable: 2, tLldpRemTable: 1, tHrSWInstalledTable: 1}
-			got := map[string]int{tIfTable: len(inv.Interfaces), tIPNetToMediaTable: len(inv.ARP), tLldpRemTable: len(inv.Neighbors), tHrSWInstalledTable: len(inv.Software)}
+			want := map[string]int{tIfTable: 2, tIPNetToMediaTable: 2, tLldpRemTable: 1, tHrSWInstalledTable: 1,
+				tDot1qTpFdbTable: 2, tDot1qVlanStaticTable: 2, tEntPhysicalTable: 2, tVrfTable: 1}
+			got := map[string]int{tIfTable: len(inv.Interfaces), tIPNetToMediaTable: len(inv.ARP), tLldpRemTable: len(inv.Neighbors), tHrSWInstalledTable: len(inv.Software),
+				tDot1qTpFdbTable: len(inv.FDB), tDot1qVlanStaticTable: len(inv.VLANs), tEntPhysicalTable: len(inv.Entities), tVrfTable: len(inv.VRFs)}
 			for table, n := range want {
 				if table == tc.table {
 					continue

@@ -11,7 +11,8 @@ import (
 // TestGoldenInventories pins the full decoded inventory (every field, not
 // only counts) of a few recordings that together cover every table and
 // decoder: sparse LibreNMS shapes, LLDP with management addresses, CDP,
-// all three route tables, IPv6 neighbours and Windows/Junos software names.
+// all three route tables, IPv6 neighbours and Windows/Junos software names,
+// FDB with bridge-port mapping, VLANs, entities and VRFs.
 // Regenerate with: go test ./agent/probe/snmp -run TestGoldenInventories -update
 func TestGoldenInventories(t *testing.T) {
 	for _, name := range []string{
@@ -21,7 +22,9 @@ func TestGoldenInventories(t *testing.T) {
 		"ssd-linux-unknown-001",     // inetCidrRouteTable, ipNetToPhysical v6, rpm names
 		"ssd-windows-server-2003",   // ipRouteTable, Windows software names
 		"junos_mx5t-isis",           // Junos "[version]" software, LLDP
-		"vrp_5720",                  // Huawei, CR/LF sysDescr
+		"vrp_5720",                  // Huawei, CR/LF sysDescr, dot1dTpFdb through bridge ports, VLANs, entities
+		"iosxr_ncs55a2",             // MPLS-L3VPN VRFs (names, RDs, interfaces), entities
+		"comware_a5500",             // H3C Comware: dot1qTpFdb per VLAN, static VLAN egress ports
 	} {
 		t.Run(name, func(t *testing.T) {
 			inv := walkRecording(t, name)

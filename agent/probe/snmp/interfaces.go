@@ -101,9 +101,12 @@ func decodeAddresses(inv *wire.DeviceInventory, got map[string]*table) {
 				continue
 			}
 			seen[addr] = true
-			e := wire.IPAddress{Address: addr, PrefixLen: -1}
+			e := wire.IPAddress{Address: unzone(addr), PrefixLen: -1}
 			if v, ok := t.col(idx, ipAddressIfIndex); ok {
 				e.IfIndex, _ = intValue(v)
+			}
+			if e.IfIndex == 0 {
+				e.IfIndex = zoneIndex(addr)
 			}
 			if v, ok := t.col(idx, ipAddressPrefix); ok {
 				// RowPointer into ipAddressPrefixTable; its last arc is the length.

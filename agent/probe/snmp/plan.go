@@ -28,6 +28,16 @@ const (
 	tLldpLocPortTable    = "lldpLocPortTable"
 	tCdpCacheTable       = "cdpCacheTable"
 	tHrSWInstalledTable  = "hrSWInstalledTable"
+
+	tDot1dBasePortTable    = "dot1dBasePortTable"
+	tDot1dTpFdbTable       = "dot1dTpFdbTable"
+	tDot1qTpFdbTable       = "dot1qTpFdbTable"
+	tDot1qVlanStaticTable  = "dot1qVlanStaticTable"
+	tDot1qVlanCurrentTable = "dot1qVlanCurrentTable"
+	tEntPhysicalTable      = "entPhysicalTable"
+	tVrfTable              = "mplsL3VpnVrfTable"
+	tVrfIfConfTable        = "mplsL3VpnIfConfTable"
+	tVtpVlanTable          = "vtpVlanTable"
 )
 
 // tableOIDs are the table OIDs; rows live at OID.1.column.index.
@@ -46,6 +56,16 @@ var tableOIDs = map[string]string{
 	tLldpLocPortTable:    "1.0.8802.1.1.2.1.3.7",
 	tCdpCacheTable:       "1.3.6.1.4.1.9.9.23.1.2.1",
 	tHrSWInstalledTable:  "1.3.6.1.2.1.25.6.3",
+
+	tDot1dBasePortTable:    "1.3.6.1.2.1.17.1.4",
+	tDot1dTpFdbTable:       "1.3.6.1.2.1.17.4.3",
+	tDot1qTpFdbTable:       "1.3.6.1.2.1.17.7.1.2.2",
+	tDot1qVlanStaticTable:  "1.3.6.1.2.1.17.7.1.4.3",
+	tDot1qVlanCurrentTable: "1.3.6.1.2.1.17.7.1.4.2",
+	tEntPhysicalTable:      "1.3.6.1.2.1.47.1.1.1",
+	tVrfTable:              "1.3.6.1.2.1.10.166.11.1.2.2",
+	tVrfIfConfTable:        "1.3.6.1.2.1.10.166.11.1.2.1",
+	tVtpVlanTable:          "1.3.6.1.4.1.9.9.46.1.3.1",
 }
 
 // table is one walked table, rows keyed by their OID index.
@@ -167,6 +187,53 @@ var allGroups = []group{
 		}, decode: decodeNeighbors},
 	{name: TableSoftware, tables: []string{tHrSWInstalledTable}, decode: decodeSoftware,
 		columns: map[string][]int{tHrSWInstalledTable: {hrSWInstalledName}}},
+	// VLANs before the FDB: the current table (walked when the static one
+	// has no egress ports) also says which VLAN uses which FDB id.
+	{name: TableVLANs, tables: []string{tDot1dBasePortTable, tDot1qVlanStaticTable, tDot1qVlanCurrentTable},
+		needs: func(name string, got map[string]*table) bool {
+			switch name {
+			case tDot1dBasePortTable:
+				return got[name] == nil
+			case tDot1qVlanCurrentTable:
+				return !hasColumn(got[tDot1qVlanStaticTable], vlanStaticEgressPorts)
+			}
+			return true
+		}, decode: decodeVLANs,
+		columns: map[string][]int{tDot1dBasePortTable: {dot1dBasePortIfIndex}}},
+	{name: TableFDB, tables: []string{tDot1dBasePortTable, tDot1qTpFdbTable, tDot1dTpFdbTable},
+		needs: func(name string, got map[string]*table) bool {
+			switch name {
+			case tDot1dBasePortTable:
+				return got[name] == nil
+			case tDot1dTpFdbTable:
+				return got[tDot1qTpFdbTable].empty()
+			}
+			return true
+		}, decode: decodeFDB,
+		columns: map[string][]int{
+			tDot1dBasePortTable: {dot1dBasePortIfIndex},
+			tDot1qTpFdbTable:    {fdbPort, fdbStatus},
+			tDot1dTpFdbTable:    {fdbPort, fdbStatus},
+		}},
+	{name: TableEntities, tables: []string{tEntPhysicalTable}, decode: decodeEntities,
+		columns: map[string][]int{tEntPhysicalTable: entityColumns}},
+	{name: TableVRFs, tables: []string{tVrfTable, tVrfIfConfTable},
+		needs: func(name string, got map[string]*table) bool {
+			return name != tVrfIfConfTable || !got[tVrfTable].empty()
+		}, decode: decodeVRFs},
+}
+
+// hasColumn reports whether any row of t carries column c.
+func hasColumn(t *table, c int) bool {
+	if t.empty() {
+		return false
+	}
+	for _, idx := range t.order {
+		if _, ok := t.col(idx, c); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // walkAll walks and decodes every group. Failures are recorded per table;
@@ -199,6 +266,13 @@ func (w *walker) walkAll(ctx context.Context, inv *wire.DeviceInventory, plan []
 			if g.firstNonEmpty || g.needs != nil {
 				// One at a time: what comes next depends on what came back.
 				flush()
+				if g.firstNonEmpty && got[name].empty() && len(g.columns[name]) > 0 && got[name].err == nil && w.servesOtherColumns(ctx, name) {
+					// Rows exist that carry none of the walked columns
+					// (an AIX agent serves inetCidrRouteTable's index
+					// only): their keys are in the index, so they count.
+					pdus, err := w.walkSubtree(ctx, tableOIDs[name])
+					record(name, pdus, err)
+				}
 				if g.firstNonEmpty && !got[name].empty() {
 					break
 				}
@@ -280,7 +354,8 @@ func (w *walker) walkTables(ctx context.Context, names []string, columns map[str
 // decoder expected) is recorded and whatever the decoder half-added is
 // dropped, so the inventory never holds a partial group silently.
 func decodeGuarded(inv *wire.DeviceInventory, g group, got map[string]*table) {
-	n := [6]int{len(inv.Interfaces), len(inv.IPAddresses), len(inv.ARP), len(inv.Routes), len(inv.Neighbors), len(inv.Software)}
+	n := [10]int{len(inv.Interfaces), len(inv.IPAddresses), len(inv.ARP), len(inv.Routes), len(inv.Neighbors), len(inv.Software),
+		len(inv.FDB), len(inv.VLANs), len(inv.Entities), len(inv.VRFs)}
 	defer func() {
 		if r := recover(); r != nil {
 			inv.Interfaces = inv.Interfaces[:n[0]]
@@ -289,8 +364,38 @@ func decodeGuarded(inv *wire.DeviceInventory, g group, got map[string]*table) {
 			inv.Routes = inv.Routes[:n[3]]
 			inv.Neighbors = inv.Neighbors[:n[4]]
 			inv.Software = inv.Software[:n[5]]
+			inv.FDB = inv.FDB[:n[6]]
+			inv.VLANs = inv.VLANs[:n[7]]
+			inv.Entities = inv.Entities[:n[8]]
+			inv.VRFs = inv.VRFs[:n[9]]
 			inv.Errors = append(inv.Errors, wire.TableError{Table: strings.Join(g.tables, ","), Error: fmt.Sprintf("decode %s: panic: %v", g.name, r)})
 		}
 	}()
 	g.decode(inv, got)
+}
+
+// servesOtherColumns asks one GETNEXT at the table's entry: a varbind that
+// comes back inside the table means rows exist whose walked columns are all
+// absent. Any failure is read as "no": the table then stays empty, as before.
+func (w *walker) servesOtherColumns(ctx context.Context, name string) (yes bool) {
+	defer func() {
+		if recover() != nil {
+			yes = false
+		}
+	}()
+	if ctx.Err() != nil {
+		return false
+	}
+	entry := tableOIDs[name] + ".1"
+	pkt, err := w.c.GetNext([]string{entry})
+	w.requests++
+	if err != nil || pkt.Error != gosnmp.NoError || len(pkt.Variables) == 0 {
+		return false
+	}
+	v := pkt.Variables[0]
+	switch v.Type {
+	case gosnmp.EndOfMibView, gosnmp.NoSuchObject, gosnmp.NoSuchInstance:
+		return false
+	}
+	return strings.HasPrefix(v.Name, "."+entry+".") || strings.HasPrefix(v.Name, entry+".")
 }

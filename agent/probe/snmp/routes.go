@@ -26,7 +26,7 @@ func decodeARP(inv *wire.DeviceInventory, got map[string]*table) {
 			return
 		}
 		seen[k] = len(inv.ARP)
-		inv.ARP = append(inv.ARP, wire.ARPEntry{IP: ip, MAC: mac, IfIndex: ifIndex})
+		inv.ARP = append(inv.ARP, wire.ARPEntry{IP: unzone(ip), MAC: mac, IfIndex: ifIndex})
 	}
 	if t := got[tIPNetToPhysical]; !t.empty() {
 		for _, idx := range t.order {
@@ -96,7 +96,7 @@ func decodeRoutes(inv *wire.DeviceInventory, got map[string]*table) {
 					if n := int(rest[0]); n+1 <= len(rest) {
 						rest = rest[1+n:]
 						if nh, _, _, ok := inetIndex(rest); ok {
-							r.NextHop = nh
+							r.NextHop = unzone(nh)
 						}
 					}
 				}

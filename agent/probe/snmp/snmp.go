@@ -94,10 +94,15 @@ const (
 	TableRoutes      = "routes"
 	TableNeighbors   = "neighbors"
 	TableSoftware    = "software"
+	TableVLANs       = "vlans"
+	TableFDB         = "fdb"
+	TableEntities    = "entities"
+	TableVRFs        = "vrfs"
 )
 
 // AllTables is the full walk profile; the system group is always read.
-var AllTables = []string{TableInterfaces, TableIPAddresses, TableARP, TableRoutes, TableNeighbors, TableSoftware}
+var AllTables = []string{TableInterfaces, TableIPAddresses, TableARP, TableRoutes, TableNeighbors, TableSoftware,
+	TableVLANs, TableFDB, TableEntities, TableVRFs}
 
 // Options tune a walk. Zero values take the defaults below.
 type Options struct {
@@ -116,6 +121,15 @@ type Options struct {
 	// WholeTables walks every table whole instead of only the decoded
 	// columns of the big ones (diagnostics; like-for-like benchmarks).
 	WholeTables bool
+	// Context walks (per-VRF routes and ARP, Cisco per-VLAN FDB; see
+	// contexts.go). NoContexts turns them off; MaxContexts bounds each kind
+	// (default 32), ContextBudget all of them together (default 30s), and
+	// ContextProbeTimeout is the wait for a context's first answer (default
+	// 1s; a context the device does not serve is silent).
+	NoContexts          bool
+	MaxContexts         int
+	ContextBudget       time.Duration
+	ContextProbeTimeout time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -144,6 +158,15 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Tables == nil {
 		o.Tables = AllTables
+	}
+	if o.MaxContexts <= 0 {
+		o.MaxContexts = 32
+	}
+	if o.ContextBudget <= 0 {
+		o.ContextBudget = 30 * time.Second
+	}
+	if o.ContextProbeTimeout <= 0 {
+		o.ContextProbeTimeout = time.Second
 	}
 	return o
 }
@@ -183,6 +206,7 @@ func Walk(ctx context.Context, target string, cred Credential, opts Options) (wi
 	}
 	inv.Credential = cred.String()
 	w.walkAll(ctx, &inv, defaultPlan(opts))
+	w.walkContextsGuarded(ctx, &inv, host, port)
 	return inv, nil
 }
 
@@ -223,6 +247,7 @@ func walkCredentials(ctx context.Context, target string, creds Credentials, opts
 		}
 		try.Credential = fmt.Sprintf("%s #%d", cred, i)
 		w.walkAll(ctx, &try, defaultPlan(opts))
+		w.walkContextsGuarded(ctx, &try, host, port)
 		w.close()
 		return try, nil
 	}
@@ -290,6 +315,10 @@ func newInventory(target string) wire.DeviceInventory {
 		Routes:      []wire.Route{},
 		Neighbors:   []wire.Neighbor{},
 		Software:    []wire.Software{},
+		FDB:         []wire.FDBEntry{},
+		VLANs:       []wire.VLAN{},
+		Entities:    []wire.Entity{},
+		VRFs:        []wire.VRF{},
 		Errors:      []wire.TableError{},
 	}
 }
