@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -241,12 +240,9 @@ func (b *builder) setAliases(ctx context.Context, n Node, addr, secret string, e
 
 func (b *builder) startSNMPSim(n Node, dir string) (started, error) {
 	sim := n.SNMPSim
-	if b.opt.SNMPData == "" {
-		return started{}, errors.New("snmpsim: no SNMP recordings folder given (--snmp-data or EGOVNET_TESTDATA)")
-	}
-	rec := filepath.Join(b.opt.SNMPData, filepath.FromSlash(sim.Recording)+".snmprec")
-	if _, err := os.Stat(rec); err != nil {
-		return started{}, fmt.Errorf("node %s: snmpsim recording %s: %w", n.Name, sim.Recording, err)
+	rec, err := b.sc.RecordingPath(sim.Recording, b.opt.SNMPData)
+	if err != nil {
+		return started{}, fmt.Errorf("node %s: %w", n.Name, err)
 	}
 	data := filepath.Join(dir, "snmpsim-data")
 	cache := filepath.Join(dir, "snmpsim-cache")

@@ -306,6 +306,9 @@ func (b *builder) configureNodes(ctx context.Context) error {
 			if ep.Alias != "" {
 				lines = append(lines, "link set dev "+ep.If+" alias "+quote(ep.Alias))
 			}
+			if ep.MAC != "" {
+				lines = append(lines, "link set dev "+ep.If+" address "+ep.MAC)
+			}
 			lines = append(lines, "link set "+ep.If+" up")
 		}
 		for _, p := range n.AnyIP {

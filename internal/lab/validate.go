@@ -35,6 +35,7 @@ var (
 	recRe   = regexp.MustCompile(`^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$`)
 	oidRe   = regexp.MustCompile(`^[0-9]+(\.[0-9]+)+$`)
 	commRe  = regexp.MustCompile(`^[A-Za-z0-9_.@-]{1,64}$`)
+	macRe   = regexp.MustCompile(`^[0-9a-f]{2}(:[0-9a-f]{2}){5}$`)
 	oneLine = strings.NewReplacer("\n", " ", "\r", " ")
 )
 
@@ -165,9 +166,18 @@ func (s *Scenario) Validate() error {
 			pr.add(where, "both ends on node %q", l.Ends[0].Node)
 		}
 	}
-	// Endpoints: node exists, interface names unique per node, addresses.
+	// Endpoints: node exists, interface names unique per node, addresses, MACs.
 	ifs := map[string]map[string]bool{}
+	macs := map[string]string{}
 	check := func(where string, ep Endpoint) {
+		if ep.MAC != "" {
+			if !macRe.MatchString(ep.MAC) || strings.ContainsRune("13579bdf", rune(ep.MAC[1])) || ep.MAC == "00:00:00:00:00:00" {
+				pr.add(where, "mac %q: a unicast address in lower-case hex, like 02:00:0a:03:00:14", ep.MAC)
+			} else if prev, dup := macs[ep.MAC]; dup {
+				pr.add(where, "mac %s already used by %s", ep.MAC, prev)
+			}
+			macs[ep.MAC] = where
+		}
 		n, ok := s.Node(ep.Node)
 		if !ok {
 			pr.add(where, "node %q is not declared in nodes", ep.Node)
@@ -359,7 +369,7 @@ func checkServices(pr *problems, where string, n Node, local map[netip.Addr]bool
 	if sim := n.SNMPSim; sim != nil {
 		w := where + ": snmpsim"
 		if !recRe.MatchString(sim.Recording) || strings.Contains(sim.Recording, "..") {
-			pr.add(w, "recording %q must be a path under the SNMP test data, like librenms/vrp_5720", sim.Recording)
+			pr.add(w, "recording %q must be a path under deploy/lab/recordings or the SNMP test data, like h3c-s5130-sfj or librenms/vrp_5720", sim.Recording)
 		}
 		for _, e := range sim.Exclude {
 			if !oidRe.MatchString(e) {
