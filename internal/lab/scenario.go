@@ -97,10 +97,53 @@ type Node struct {
 	AnyIP      []string `yaml:"anyip" json:"anyip,omitempty"`           // prefixes answered locally: ip route add local P dev lo
 	Routes     []Route  `yaml:"routes" json:"routes,omitempty"`
 
+	// Software is what this node's host reports as installed (agents: the
+	// department's own host, given to the agent as host.software_file), so
+	// no department reports the lab machine's own packages.
+	Software []Software `yaml:"software" json:"software,omitempty"`
+	// DNS makes the node resolve through these servers (written as the
+	// namespace's /etc/netns/<ns>/resolv.conf, which `ip netns exec` uses).
+	DNS []string `yaml:"dns" json:"dns,omitempty"`
+	// DNSServer answers DNS queries on the node (port 53) from its records.
+	DNSServer *DNSServer `yaml:"dns_server" json:"dns_server,omitempty"`
+
 	SNMPD   *SNMPD        `yaml:"snmpd" json:"snmpd,omitempty"`
 	SNMPSim *SNMPSim      `yaml:"snmpsim" json:"snmpsim,omitempty"`
 	TCP     []TCPService  `yaml:"tcp" json:"tcp,omitempty"`
 	HTTP    []HTTPService `yaml:"http" json:"http,omitempty"`
+}
+
+// Software is one installed program: the agent's software file line
+// name<TAB>version<TAB>vendor.
+type Software struct {
+	Name    string `yaml:"name" json:"name"`
+	Version string `yaml:"version" json:"version,omitempty"`
+	Vendor  string `yaml:"vendor" json:"vendor,omitempty"`
+}
+
+// SoftwareLines renders software as name<TAB>version<TAB>vendor lines.
+func SoftwareLines(sw []Software) string {
+	var b strings.Builder
+	for _, s := range sw {
+		b.WriteString(s.Name + "\t" + s.Version + "\t" + s.Vendor + "\n")
+	}
+	return b.String()
+}
+
+// DNSServer is a small authoritative responder (egovnet-lab serve-dns):
+// A records and the PTR records derived from them, nothing recursive, so a
+// lab name never leads to a query outside the lab.
+type DNSServer struct {
+	Address string      `yaml:"address" json:"address,omitempty"` // default: the node's first address
+	Records []DNSRecord `yaml:"records" json:"records"`
+}
+
+// DNSRecord is a name with its address; the PTR for the address answers
+// the name too unless NoPTR is set.
+type DNSRecord struct {
+	Name  string `yaml:"name" json:"name"`
+	A     string `yaml:"a" json:"a"`
+	NoPTR bool   `yaml:"no_ptr" json:"no_ptr,omitempty"`
 }
 
 // Route is a static route in a node.

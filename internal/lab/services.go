@@ -54,6 +54,20 @@ func (b *builder) startServices(ctx context.Context) error {
 			}
 			all = append(all, s)
 		}
+		if d := n.DNSServer; d != nil {
+			args := []string{"serve-dns", "--addr", hostPort(b.svcAddr(n.Name, d.Address), 53)}
+			for _, r := range d.Records {
+				args = append(args, "--record", r.Name+"="+r.A)
+				if r.NoPTR {
+					args = append(args, "--no-ptr", r.Name)
+				}
+			}
+			s, err := b.startSelf(n.Name, dir, "dns-53", args)
+			if err != nil {
+				return err
+			}
+			all = append(all, s)
+		}
 		for _, h := range n.HTTP {
 			args := []string{"serve-http", "--addr", hostPort(h.Address, h.Port), "--title", h.Title}
 			if h.Server != "" {

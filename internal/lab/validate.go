@@ -286,6 +286,7 @@ func (s *Scenario) Validate() error {
 			}
 		}
 		checkServices(&pr, where, n, local[n.Name])
+		checkHostFacts(&pr, where, n)
 	}
 	if len(pr) > 0 {
 		return errors.New(strings.Join(pr, "\n"))
@@ -397,5 +398,41 @@ func checkServices(pr *problems, where string, n Node, local map[netip.Addr]bool
 			pr.add(w, "title missing")
 		}
 		take(w, "tcp", h.Address, h.Port)
+	}
+}
+
+var dnsNameRe = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// checkHostFacts validates a node's software list and DNS settings.
+func checkHostFacts(pr *problems, where string, n Node) {
+	for i, sw := range n.Software {
+		w := fmt.Sprintf("%s: software[%d]", where, i)
+		if strings.TrimSpace(sw.Name) == "" {
+			pr.add(w, "name missing")
+		}
+		for _, f := range []string{sw.Name, sw.Version, sw.Vendor} {
+			if strings.ContainsAny(f, "\t\r\n") {
+				pr.add(w, "%q: no tabs or line breaks (the software file is name<TAB>version<TAB>vendor lines)", f)
+			}
+		}
+	}
+	for i, d := range n.DNS {
+		if a, err := netip.ParseAddr(d); err != nil || !a.Is4() || !allowedAddr(a) {
+			pr.add(fmt.Sprintf("%s: dns[%d]", where, i), "%q must be an IPv4 lab address", d)
+		}
+	}
+	if d := n.DNSServer; d != nil {
+		if len(d.Records) == 0 {
+			pr.add(where+": dns_server", "no records")
+		}
+		for i, r := range d.Records {
+			w := fmt.Sprintf("%s: dns_server.records[%d]", where, i)
+			if !dnsNameRe.MatchString(r.Name) {
+				pr.add(w, "name %q: lower-case host name", r.Name)
+			}
+			if a, err := netip.ParseAddr(r.A); err != nil || !a.Is4() || !allowedAddr(a) {
+				pr.add(w, "a %q must be an IPv4 lab address", r.A)
+			}
+		}
 	}
 }
