@@ -52,15 +52,16 @@ func newServeTCPCmd() *cobra.Command {
 }
 
 func newServeHTTPCmd() *cobra.Command {
-	var title, server string
+	var title, server, canonical string
 	c := newListenCmd("serve-http --addr ADDR:PORT --title TITLE",
 		"HTTP server with an HTML title (used inside lab namespaces)",
 		"addr", "listen address ADDR:PORT",
 		func(ctx context.Context, ln net.Listener) error {
-			return labsvc.ServeHTTP(ctx, ln, title, server)
+			return labsvc.ServeHTTP(ctx, ln, title, server, canonical)
 		})
 	c.Flags().StringVar(&title, "title", "", "HTML title")
 	c.Flags().StringVar(&server, "server", "", "Server header")
+	c.Flags().StringVar(&canonical, "canonical", "", "the page's canonical URL (link rel=canonical, og:url)")
 	_ = c.MarkFlagRequired("title")
 	return c
 }

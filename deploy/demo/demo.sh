@@ -173,17 +173,26 @@ check_login() {
 	echo "check: login as admin works, a wrong password gets 401" >&2
 }
 
-# expectations FILE: "clean DEPT" and "finding DEPT RULE" lines from the
-# findings: section of a scenario's .expected.yaml.
+# expectations FILE: "clean DEPT", "finding DEPT RULE" and "absent DEPT RULE"
+# lines from the findings: section of a scenario's .expected.yaml (an entry
+# with expect: none and a rule: no finding of that rule for the department).
 expectations() {
 	awk '
+		function flush() {
+			if (dept == "") return
+			if (none && rule == "") print "clean", dept
+			else if (none) print "absent", dept, rule
+			else if (rule != "") print "finding", dept, rule
+			dept = ""; rule = ""; none = 0
+		}
 		/^findings:/ { on = 1; next }
-		/^[^ #-]/ { on = 0 }
+		/^[^ #-]/ { if (on) flush(); on = 0 }
 		!on { next }
 		{ sub(/#.*/, ""); gsub(/["\047]/, "") }
-		/^ *- *department:/ { dept = $NF; next }
-		/^ *expect: *none/ { print "clean", dept; next }
-		/^ *rule:/ { print "finding", dept, $NF }
+		/^ *- *department:/ { flush(); dept = $NF; next }
+		/^ *expect: *none/ { none = 1; next }
+		/^ *rule:/ { rule = $NF }
+		END { if (on) flush() }
 	' "$1"
 }
 
@@ -201,11 +210,12 @@ check_findings() {
 	local host=$1 port=$2 file=$3 deadline=$((SECONDS + WAIT)) auth kind dept rule n body bad=0 w c
 	shift 3
 	auth=$(printf 'admin:%s' "$PASSWORD" | base64 -w0)
-	local -a want=() clean=() missing=()
+	local -a want=() clean=() missing=() absent=()
 	while read -r kind dept rule; do
 		case $kind in
 		clean) clean+=("$dept") ;;
 		finding) want+=("$dept $rule") ;;
+		absent) absent+=("$dept $rule") ;;
 		esac
 	done < <(expectations "$file")
 	[ ${#want[@]} -gt 0 ] || { echo "no expected findings in $file" >&2; return 1; }
@@ -234,8 +244,17 @@ check_findings() {
 			fi
 		done
 	done
+	for w in "${absent[@]}"; do
+		read -r dept rule <<<"$w"
+		body=$(violations_of "$host" "$port" "$auth" "department=$dept&rule=$rule")
+		if grep -q "\"rule\":\"$rule\"" <<<"$body"; then
+			echo "wrong finding: $dept has $rule, expected none: $body" >&2
+			bad=1
+		fi
+	done
 	[ $bad = 0 ] || return 1
 	echo "check: all ${#want[@]} expected findings raised; none for ${clean[*]:-(no clean department)}" >&2
+	[ ${#absent[@]} = 0 ] || echo "check: none of the ${#absent[@]} wrong findings (${absent[*]})" >&2
 	echo "check: findings complete ${SECONDS}s after start" >&2
 }
 
@@ -320,9 +339,14 @@ EOF
 
 # Debian packages the lab demo needs, by the command that tells they are there.
 LAB_PACKAGES="iproute2 procps snmpd snmp snmpsim"
+LAB_TOOLS="ip sysctl snmpd snmpset snmpwalk snmpsimd"
+if grep -q '^ *firewall:' "$SCENARIO" 2>/dev/null; then # NAT'd CPEs (district-fidelity)
+	LAB_PACKAGES="$LAB_PACKAGES nftables"
+	LAB_TOOLS="$LAB_TOOLS nft"
+fi
 lab_tools_missing() {
 	local t missing=()
-	for t in ip sysctl snmpd snmpset snmpwalk snmpsimd; do
+	for t in $LAB_TOOLS; do
 		command -v "$t" >/dev/null 2>&1 || missing+=("$t")
 	done
 	echo "${missing[*]}"

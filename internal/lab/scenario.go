@@ -107,10 +107,43 @@ type Node struct {
 	// DNSServer answers DNS queries on the node (port 53) from its records.
 	DNSServer *DNSServer `yaml:"dns_server" json:"dns_server,omitempty"`
 
+	// Firewall is an nftables ruleset the lab writes in the node (nft).
+	Firewall *Firewall `yaml:"firewall" json:"firewall,omitempty"`
+
 	SNMPD   *SNMPD        `yaml:"snmpd" json:"snmpd,omitempty"`
 	SNMPSim *SNMPSim      `yaml:"snmpsim" json:"snmpsim,omitempty"`
 	TCP     []TCPService  `yaml:"tcp" json:"tcp,omitempty"`
 	HTTP    []HTTPService `yaml:"http" json:"http,omitempty"`
+}
+
+// Firewall is what a carrier CPE or firewall does to traffic, as nftables
+// rules in the node's own namespace (gone with it).
+type Firewall struct {
+	// Masquerade source-NATs everything leaving these interfaces (a CPE's
+	// carrier side): the carrier needs no route back to the department.
+	Masquerade []string `yaml:"masquerade" json:"masquerade,omitempty"`
+	// HideHops drops ICMP time-exceeded the node sends or forwards, so
+	// traceroute shows no hop at or beyond it.
+	HideHops bool `yaml:"hide_hops" json:"hide_hops,omitempty"`
+}
+
+// NFTRuleset renders the firewall as an nft -f script.
+func (f *Firewall) NFTRuleset() string {
+	var b strings.Builder
+	b.WriteString("table ip egl {\n")
+	if len(f.Masquerade) > 0 {
+		b.WriteString("  chain egl_nat {\n    type nat hook postrouting priority srcnat; policy accept;\n")
+		for _, i := range f.Masquerade {
+			b.WriteString("    oifname \"" + i + "\" masquerade\n")
+		}
+		b.WriteString("  }\n")
+	}
+	if f.HideHops {
+		b.WriteString("  chain egl_out {\n    type filter hook output priority filter; policy accept;\n    icmp type time-exceeded drop\n  }\n")
+		b.WriteString("  chain egl_fwd {\n    type filter hook forward priority filter; policy accept;\n    icmp type time-exceeded drop\n  }\n")
+	}
+	b.WriteString("}\n")
+	return b.String()
 }
 
 // Software is one installed program: the agent's software file line
@@ -202,6 +235,9 @@ type HTTPService struct {
 	Port    int    `yaml:"port" json:"port"`
 	Title   string `yaml:"title" json:"title"`
 	Server  string `yaml:"server" json:"server,omitempty"` // Server header
+	// Canonical is the page's own URL: <link rel="canonical"> and og:url,
+	// the names a site gives itself.
+	Canonical string `yaml:"canonical" json:"canonical,omitempty"`
 }
 
 // Endpoint is one node's interface on a link or LAN.

@@ -73,6 +73,9 @@ func (b *builder) startServices(ctx context.Context) error {
 			if h.Server != "" {
 				args = append(args, "--server", h.Server)
 			}
+			if h.Canonical != "" {
+				args = append(args, "--canonical", h.Canonical)
+			}
 			s, err := b.startSelf(n.Name, dir, fmt.Sprintf("http-%d", h.Port), args)
 			if err != nil {
 				return err

@@ -113,6 +113,9 @@ func checkTools(sc *Scenario) error {
 		if n.SNMPSim != nil {
 			need = append(need, "snmpsimd")
 		}
+		if n.Firewall != nil {
+			need = append(need, "nft")
+		}
 	}
 	var missing []string
 	seen := map[string]bool{}
@@ -126,7 +129,7 @@ func checkTools(sc *Scenario) error {
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("missing tools: %s (apt-get install iproute2 procps snmpd snmp snmpsim)", strings.Join(missing, ", "))
+		return fmt.Errorf("missing tools: %s (apt-get install iproute2 procps snmpd snmp snmpsim nftables)", strings.Join(missing, ", "))
 	}
 	return nil
 }
@@ -195,6 +198,7 @@ func (b *builder) build(ctx context.Context) error {
 		{"addresses_routes", b.configureNodes},
 		{"management", b.management},
 		{"resolvers", b.resolvers},
+		{"firewalls", b.firewalls},
 		{"services", b.startServices},
 	}
 	for _, s := range steps {
@@ -490,6 +494,21 @@ func (b *builder) resolvers(context.Context) error {
 		c.WriteString("options timeout:1 attempts:2\n")
 		if err := os.WriteFile(filepath.Join(dir, "resolv.conf"), []byte(c.String()), 0o644); err != nil {
 			return fmt.Errorf("write resolv.conf of %s: %w", n.Name, err)
+		}
+	}
+	return nil
+}
+
+// firewalls loads each node's nftables rules inside its namespace.
+func (b *builder) firewalls(ctx context.Context) error {
+	for _, n := range b.sc.Nodes {
+		if n.Firewall == nil {
+			continue
+		}
+		cmd := exec.CommandContext(ctx, "ip", "netns", "exec", b.ns(n.Name), "nft", "-f", "-")
+		cmd.Stdin = strings.NewReader(n.Firewall.NFTRuleset())
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("nft in %s: %w: %s", n.Name, err, strings.TrimSpace(string(out)))
 		}
 	}
 	return nil

@@ -421,6 +421,13 @@ func checkHostFacts(pr *problems, where string, n Node) {
 			pr.add(fmt.Sprintf("%s: dns[%d]", where, i), "%q must be an IPv4 lab address", d)
 		}
 	}
+	if f := n.Firewall; f != nil {
+		for i, ifName := range f.Masquerade {
+			if !ifRe.MatchString(ifName) {
+				pr.add(fmt.Sprintf("%s: firewall.masquerade[%d]", where, i), "interface name %q: 1-15 characters [A-Za-z0-9_.-]", ifName)
+			}
+		}
+	}
 	if d := n.DNSServer; d != nil {
 		if len(d.Records) == 0 {
 			pr.add(where+": dns_server", "no records")
