@@ -359,3 +359,26 @@ func minArgs(n int) cobra.PositionalArgs {
 		return nil
 	}
 }
+
+func newSoftwareCmd(g *globals) *cobra.Command {
+	var runID string
+	c := &cobra.Command{
+		Use:   "software [--run ID] NODE",
+		Short: "Print the software the scenario gives a node (name<TAB>version<TAB>vendor lines, the agent's host.software_file)",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := pickRun(g, runID)
+			if err != nil {
+				return err
+			}
+			n, ok := st.Node(args[0])
+			if !ok {
+				return usagef("run %s has no node %q", st.Run, args[0])
+			}
+			fmt.Print(lab.SoftwareLines(n.Software))
+			return nil
+		},
+	}
+	c.Flags().StringVar(&runID, "run", "", "run id (default $EGOVNET_LAB_RUN, or the only run)")
+	return c
+}

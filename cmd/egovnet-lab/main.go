@@ -82,6 +82,6 @@ func newRoot() *cobra.Command {
 	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "log every step")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newUpCmd(g), newDownCmd(g), newExecCmd(g), newStatusCmd(g), newValidateCmd(),
-		newAgentConfigCmd(g), newServeTCPCmd(), newServeHTTPCmd(), newServeRelayCmd())
+		newAgentConfigCmd(g), newServeTCPCmd(), newServeHTTPCmd(), newServeRelayCmd(), newServeDNSCmd(), newSoftwareCmd(g))
 	return root
 }

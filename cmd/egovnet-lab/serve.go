@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -50,15 +52,16 @@ func newServeTCPCmd() *cobra.Command {
 }
 
 func newServeHTTPCmd() *cobra.Command {
-	var title, server string
+	var title, server, canonical string
 	c := newListenCmd("serve-http --addr ADDR:PORT --title TITLE",
 		"HTTP server with an HTML title (used inside lab namespaces)",
 		"addr", "listen address ADDR:PORT",
 		func(ctx context.Context, ln net.Listener) error {
-			return labsvc.ServeHTTP(ctx, ln, title, server)
+			return labsvc.ServeHTTP(ctx, ln, title, server, canonical)
 		})
 	c.Flags().StringVar(&title, "title", "", "HTML title")
 	c.Flags().StringVar(&server, "server", "", "Server header")
+	c.Flags().StringVar(&canonical, "canonical", "", "the page's canonical URL (link rel=canonical, og:url)")
 	_ = c.MarkFlagRequired("title")
 	return c
 }
@@ -73,5 +76,43 @@ func newServeRelayCmd() *cobra.Command {
 		})
 	c.Flags().StringVar(&to, "to", "", "target ADDR:PORT (root side of the management link)")
 	_ = c.MarkFlagRequired("to")
+	return c
+}
+
+func newServeDNSCmd() *cobra.Command {
+	var addr, ready string
+	var records, noPTR []string
+	c := &cobra.Command{
+		Use:    "serve-dns --addr ADDR:PORT --record NAME=IPV4...",
+		Short:  "Authoritative DNS responder for A and PTR records (used inside lab namespaces)",
+		Hidden: true,
+		Args:   exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			skip := map[string]bool{}
+			for _, n := range noPTR {
+				skip[n] = true
+			}
+			z, err := labsvc.NewZone(records, skip)
+			if err != nil {
+				return usageError{err}
+			}
+			var lc net.ListenConfig
+			pc, err := lc.ListenPacket(cmd.Context(), "udp4", addr)
+			if err != nil {
+				return fmt.Errorf("listen %s: %w", addr, err)
+			}
+			if ready != "" {
+				if err := os.WriteFile(ready, []byte(pc.LocalAddr().String()+"\n"), 0o644); err != nil {
+					return fmt.Errorf("write ready file: %w", err)
+				}
+			}
+			return labsvc.ServeDNS(cmd.Context(), pc, z)
+		},
+	}
+	c.Flags().StringVar(&addr, "addr", "", "listen address ADDR:PORT (UDP)")
+	c.Flags().StringVar(&ready, "ready", "", "file created once listening")
+	c.Flags().StringArrayVar(&records, "record", nil, "NAME=IPV4 (A record, and its PTR)")
+	c.Flags().StringArrayVar(&noPTR, "no-ptr", nil, "NAME that gets no PTR record")
+	_ = c.MarkFlagRequired("addr")
 	return c
 }

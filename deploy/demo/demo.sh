@@ -7,8 +7,17 @@
 # department's namespace, waits for the first reports, then prints the
 # dashboard URL and a login. Ctrl-C tears everything down.
 #
-# Without root: explains why and runs a loopback-only demo instead (collector
-# on 127.0.0.1, one agent scanning 127.0.0.1).
+# Needs only a clone of the repository: the lab's SNMP devices are its own
+# generated recordings (deploy/lab/recordings). As root it installs the Debian
+# packages the lab needs (iproute2 procps snmpd snmp snmpsim) when they are
+# missing, saying so first (DEMO_NO_INSTALL=1: never install).
+#
+# Without root: explains why, names the packages the lab demo would need,
+# and runs a loopback-only demo instead (collector on 127.0.0.1, one agent
+# scanning 127.0.0.1).
+#
+# Agents report the software the scenario gives their node (egovnet-lab
+# software NODE -> EGOVNET_HOST_SOFTWARE_FILE), not this machine's packages.
 #
 # Non-interactive mode (CI: `--smoke` or DEMO_EXIT_WHEN_READY=1): the same
 # start-up, then the demo checks itself instead of waiting for Ctrl-C: the
@@ -164,17 +173,26 @@ check_login() {
 	echo "check: login as admin works, a wrong password gets 401" >&2
 }
 
-# expectations FILE: "clean DEPT" and "finding DEPT RULE" lines from the
-# findings: section of a scenario's .expected.yaml.
+# expectations FILE: "clean DEPT", "finding DEPT RULE" and "absent DEPT RULE"
+# lines from the findings: section of a scenario's .expected.yaml (an entry
+# with expect: none and a rule: no finding of that rule for the department).
 expectations() {
 	awk '
+		function flush() {
+			if (dept == "") return
+			if (none && rule == "") print "clean", dept
+			else if (none) print "absent", dept, rule
+			else if (rule != "") print "finding", dept, rule
+			dept = ""; rule = ""; none = 0
+		}
 		/^findings:/ { on = 1; next }
-		/^[^ #-]/ { on = 0 }
+		/^[^ #-]/ { if (on) flush(); on = 0 }
 		!on { next }
 		{ sub(/#.*/, ""); gsub(/["\047]/, "") }
-		/^ *- *department:/ { dept = $NF; next }
-		/^ *expect: *none/ { print "clean", dept; next }
-		/^ *rule:/ { print "finding", dept, $NF }
+		/^ *- *department:/ { flush(); dept = $NF; next }
+		/^ *expect: *none/ { none = 1; next }
+		/^ *rule:/ { rule = $NF }
+		END { if (on) flush() }
 	' "$1"
 }
 
@@ -192,11 +210,12 @@ check_findings() {
 	local host=$1 port=$2 file=$3 deadline=$((SECONDS + WAIT)) auth kind dept rule n body bad=0 w c
 	shift 3
 	auth=$(printf 'admin:%s' "$PASSWORD" | base64 -w0)
-	local -a want=() clean=() missing=()
+	local -a want=() clean=() missing=() absent=()
 	while read -r kind dept rule; do
 		case $kind in
 		clean) clean+=("$dept") ;;
 		finding) want+=("$dept $rule") ;;
+		absent) absent+=("$dept $rule") ;;
 		esac
 	done < <(expectations "$file")
 	[ ${#want[@]} -gt 0 ] || { echo "no expected findings in $file" >&2; return 1; }
@@ -225,8 +244,17 @@ check_findings() {
 			fi
 		done
 	done
+	for w in "${absent[@]}"; do
+		read -r dept rule <<<"$w"
+		body=$(violations_of "$host" "$port" "$auth" "department=$dept&rule=$rule")
+		if grep -q "\"rule\":\"$rule\"" <<<"$body"; then
+			echo "wrong finding: $dept has $rule, expected none: $body" >&2
+			bad=1
+		fi
+	done
 	[ $bad = 0 ] || return 1
 	echo "check: all ${#want[@]} expected findings raised; none for ${clean[*]:-(no clean department)}" >&2
+	[ ${#absent[@]} = 0 ] || echo "check: none of the ${#absent[@]} wrong findings (${absent[*]})" >&2
 	echo "check: findings complete ${SECONDS}s after start" >&2
 }
 
@@ -291,7 +319,8 @@ scope: {targets: ["127.0.0.1/32"]}
 schedule: {interval: $INTERVAL}
 EOF
 	"$AGENT" enroll --config "$WORK/agent.yaml" --collector "http://127.0.0.1:$port" --token "$token" >&2
-	"$AGENT" run --config "$WORK/agent.yaml" >"$WORK/agent.log" 2>&1 &
+	printf 'LibreOffice\t7.5.9.2\tThe Document Foundation\nMozilla Firefox\t115.6.0esr\tMozilla\n' >"$WORK/software.tsv"
+	EGOVNET_HOST_SOFTWARE_FILE="$WORK/software.tsv" "$AGENT" run --config "$WORK/agent.yaml" >"$WORK/agent.log" 2>&1 &
 	PIDS+=($!)
 	say "waiting for the first report"
 	if wait_reports 127.0.0.1 "$port" LOOP; then
@@ -308,10 +337,53 @@ EOF
 	wait
 }
 
+# Debian packages the lab demo needs, by the command that tells they are there.
+LAB_PACKAGES="iproute2 procps snmpd snmp snmpsim"
+LAB_TOOLS="ip sysctl snmpd snmpset snmpwalk snmpsimd"
+if grep -q '^ *firewall:' "$SCENARIO" 2>/dev/null; then # NAT'd CPEs (district-fidelity)
+	LAB_PACKAGES="$LAB_PACKAGES nftables"
+	LAB_TOOLS="$LAB_TOOLS nft"
+fi
+lab_tools_missing() {
+	local t missing=()
+	for t in $LAB_TOOLS; do
+		command -v "$t" >/dev/null 2>&1 || missing+=("$t")
+	done
+	echo "${missing[*]}"
+}
+
+# ensure_packages: as root on Debian/Ubuntu, installs what the lab needs
+# (saying so first); elsewhere names what is missing and fails.
+ensure_packages() {
+	local missing
+	missing=$(lab_tools_missing)
+	[ -n "$missing" ] || return 0
+	if ! command -v apt-get >/dev/null 2>&1; then
+		die "missing tools: $missing; install net-snmp (snmpd, snmpset, snmpwalk), snmpsim and iproute2 with your package manager"
+	fi
+	say "installing Debian packages the lab needs (missing: $missing): apt-get install $LAB_PACKAGES"
+	echo "   (DEMO_NO_INSTALL=1 skips this; then install them yourself)" >&2
+	[ "${DEMO_NO_INSTALL:-0}" != 1 ] || die "DEMO_NO_INSTALL=1 and tools are missing: $missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq || die "apt-get update failed"
+	apt-get install -y -qq --no-install-recommends $LAB_PACKAGES >/dev/null || die "apt-get install $LAB_PACKAGES failed"
+	# Debian starts a system snmpd on 127.0.0.1:161 at install; the lab runs its own.
+	if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet snmpd 2>/dev/null; then
+		systemctl stop snmpd || true
+	fi
+	missing=$(lab_tools_missing)
+	[ -z "$missing" ] || die "still missing after install: $missing"
+}
+
 if [ "$(id -u)" != 0 ]; then
+	if missing=$(lab_tools_missing) && [ -n "$missing" ]; then
+		echo "   For the lab demo, install as root: apt-get install $LAB_PACKAGES (or run 'sudo make demo', which does)." >&2
+	fi
 	loopback_demo
 	exit 0
 fi
+
+ensure_packages
 
 [ -x "$LAB" ] || die "$LAB not found: run 'make build' first"
 say "lab up: $(basename "$SCENARIO")"
@@ -346,7 +418,11 @@ while read -r node dept; do
 	cfg="$WORK/agent-$node.yaml"
 	"$LAB" agent-config --run "$RUN" "$node" --collector "$RELAY_URL" --data-dir "$WORK/agent-$node" --interval "$INTERVAL" >"$cfg"
 	"$LAB" exec --run "$RUN" "$node" -- "$AGENT" enroll --config "$cfg" --collector "$RELAY_URL" --token "$token" >&2
-	"$LAB" exec --run "$RUN" "$node" -- "$AGENT" run --config "$cfg" >"$WORK/agent-$node.log" 2>&1 &
+	# The department host's own software comes from the scenario, not from
+	# this machine's dpkg database (agent key host.software_file).
+	sw="$WORK/software-$node.tsv"
+	"$LAB" software --run "$RUN" "$node" >"$sw"
+	EGOVNET_HOST_SOFTWARE_FILE="$sw" "$LAB" exec --run "$RUN" "$node" -- "$AGENT" run --config "$cfg" >"$WORK/agent-$node.log" 2>&1 &
 	PIDS+=($!)
 	DEPTS+=("$dept")
 done < <(awk '$1 == "node" && $3 == "agent" { print $2, $4 }' <<<"$STATUS")

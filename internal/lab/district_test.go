@@ -113,16 +113,18 @@ func TestDistrictSmall(t *testing.T) {
 		cases := []struct {
 			name, from, addr, comm, oid, want string
 		}{
-			{"Huawei switch sysObjectID", "sfj-a", "10.3.0.2", "sfj-sw-ro", "1.3.6.1.2.1.1.2", "OID: .1.3.6.1.4.1.2011.2.23.291"},
-			{"H3C switch sysObjectID", "scj-a", "10.2.0.2", "scj-sw-ro", "1.3.6.1.2.1.1.2", "OID: .1.3.6.1.4.1.25506.11.1.24"},
-			{"Windows host sysDescr", "sfj-a", "10.3.0.40", "sfj-win-ro", "1.3.6.1.2.1.1.1", "Windows"},
+			{"H3C switch sysObjectID (generated)", "sfj-a", "10.3.0.2", "sfj-sw-ro", "1.3.6.1.2.1.1.2", "OID: .1.3.6.1.4.1.25506.1.1873"},
+			{"Huawei router sysObjectID (generated)", "scj-a", "10.2.0.2", "scj-core-ro", "1.3.6.1.2.1.1.2", "OID: .1.3.6.1.4.1.2011.2.224.279"},
+			{"Huawei router reports its lab route", "scj-a", "10.2.0.2", "scj-core-ro", "1.3.6.1.2.1.4.21.1.7", ".1.3.6.1.2.1.4.21.1.7.0.0.0.0 = IpAddress: 10.2.0.1"},
+			{"Huawei router chassis serial", "scj-a", "10.2.0.2", "scj-core-ro", "1.3.6.1.2.1.47.1.1.1.1.11", `.1.3.6.1.2.1.47.1.1.1.1.11.16777216 = STRING: "2102113267P0K9000123"`},
+			{"Windows server sysDescr", "sfj-a", "10.3.0.40", "sfj-win-ro", "1.3.6.1.2.1.1.1", "Windows Version 6.3 (Build 17763"},
 			{"Linux host installed software", "sfj-a", "10.3.0.50", "sfj-lnx-ro", "1.3.6.1.2.1.25.6.3.1.2", ".1.3.6.1.2.1.25.6.3.1.2.1 = STRING:"},
 			{"router reports IP forwarding", "czj-a", "10.1.0.1", "czj-ro", "1.3.6.1.2.1.4.1", ".1.3.6.1.2.1.4.1.0 = INTEGER: 1"},
 			{"router reports sysServices 78", "czj-a", "10.1.0.1", "czj-ro", "1.3.6.1.2.1.1.7", ".1.3.6.1.2.1.1.7.0 = INTEGER: 78"},
 			{"router serves no software table", "sfj-a", "10.3.0.1", "sfj-ro", "1.3.6.1.2.1.25.6.3", "No Such Object"},
-			{"recorded switch serves no foreign addresses", "sfj-a", "10.3.0.2", "sfj-sw-ro", "1.3.6.1.2.1.4.20", ".1.3.6.1.2.1.4.20 = No Such"},
-			{"recorded switch keeps its interfaces", "sfj-a", "10.3.0.2", "sfj-sw-ro", "1.3.6.1.2.1.2.2.1.2", ".1.3.6.1.2.1.2.2.1.2."},
-			{"Windows host keeps its software", "sfj-a", "10.3.0.40", "sfj-win-ro", "1.3.6.1.2.1.25.6.3.1.2", ".1.3.6.1.2.1.25.6.3.1.2.1 = "},
+			{"switch serves only its lab address", "sfj-a", "10.3.0.2", "sfj-sw-ro", "1.3.6.1.2.1.4.20.1.1", ".1.3.6.1.2.1.4.20.1.1.10.3.0.2 = IpAddress: 10.3.0.2"},
+			{"switch VLAN names", "sfj-a", "10.3.0.2", "sfj-sw-ro", "1.3.6.1.2.1.17.7.1.4.3.1.1", `.1.3.6.1.2.1.17.7.1.4.3.1.1.30 = STRING: "SFJ-Office"`},
+			{"Windows server keeps its software", "sfj-a", "10.3.0.40", "sfj-win-ro", "1.3.6.1.2.1.25.6.3.1.2", `.1.3.6.1.2.1.25.6.3.1.2.3 = STRING: "WPS Office (11.8.2.12085)"`},
 			{"router reports the agent in its ARP table", "czj-a", "10.1.0.1", "czj-ro", "1.3.6.1.2.1.4.22.1.2", ".1.3.6.1.2.1.4.22.1.2."},
 		}
 		for _, c := range cases {
@@ -137,6 +139,9 @@ func TestDistrictSmall(t *testing.T) {
 			})
 		}
 	})
+
+	t.Run("switch port of every host (net-snmp)", func(t *testing.T) { switchPortsNetSNMP(t, sc, st) })
+	t.Run("switch port of every host (agent snmp-walk)", func(t *testing.T) { switchPortsAgent(t, sc, st) })
 
 	t.Run("services", func(t *testing.T) {
 		cases := []struct{ name, from, addr, port, send, want string }{

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -68,6 +69,14 @@ func Down(ctx context.Context, stateDir string, st *State, log *slog.Logger) err
 						errs = append(errs, err)
 					}
 				}
+			}
+		}
+	}
+	// 3b. Per-namespace resolver files (/etc/netns/<ns>/resolv.conf) of nodes with dns:.
+	for _, ns := range st.Namespaces {
+		if strings.HasPrefix(ns, NamespacePrefix+st.Run+"-") {
+			if err := os.RemoveAll(filepath.Join(EtcNetns, ns)); err != nil {
+				errs = append(errs, fmt.Errorf("remove resolver of %s: %w", ns, err))
 			}
 		}
 	}

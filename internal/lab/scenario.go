@@ -97,10 +97,86 @@ type Node struct {
 	AnyIP      []string `yaml:"anyip" json:"anyip,omitempty"`           // prefixes answered locally: ip route add local P dev lo
 	Routes     []Route  `yaml:"routes" json:"routes,omitempty"`
 
+	// Software is what this node's host reports as installed (agents: the
+	// department's own host, given to the agent as host.software_file), so
+	// no department reports the lab machine's own packages.
+	Software []Software `yaml:"software" json:"software,omitempty"`
+	// DNS makes the node resolve through these servers (written as the
+	// namespace's /etc/netns/<ns>/resolv.conf, which `ip netns exec` uses).
+	DNS []string `yaml:"dns" json:"dns,omitempty"`
+	// DNSServer answers DNS queries on the node (port 53) from its records.
+	DNSServer *DNSServer `yaml:"dns_server" json:"dns_server,omitempty"`
+
+	// Firewall is an nftables ruleset the lab writes in the node (nft).
+	Firewall *Firewall `yaml:"firewall" json:"firewall,omitempty"`
+
 	SNMPD   *SNMPD        `yaml:"snmpd" json:"snmpd,omitempty"`
 	SNMPSim *SNMPSim      `yaml:"snmpsim" json:"snmpsim,omitempty"`
 	TCP     []TCPService  `yaml:"tcp" json:"tcp,omitempty"`
 	HTTP    []HTTPService `yaml:"http" json:"http,omitempty"`
+}
+
+// Firewall is what a carrier CPE or firewall does to traffic, as nftables
+// rules in the node's own namespace (gone with it).
+type Firewall struct {
+	// Masquerade source-NATs everything leaving these interfaces (a CPE's
+	// carrier side): the carrier needs no route back to the department.
+	Masquerade []string `yaml:"masquerade" json:"masquerade,omitempty"`
+	// HideHops drops ICMP time-exceeded the node sends or forwards, so
+	// traceroute shows no hop at or beyond it.
+	HideHops bool `yaml:"hide_hops" json:"hide_hops,omitempty"`
+}
+
+// NFTRuleset renders the firewall as an nft -f script.
+func (f *Firewall) NFTRuleset() string {
+	var b strings.Builder
+	b.WriteString("table ip egl {\n")
+	if len(f.Masquerade) > 0 {
+		b.WriteString("  chain egl_nat {\n    type nat hook postrouting priority srcnat; policy accept;\n")
+		for _, i := range f.Masquerade {
+			b.WriteString("    oifname \"" + i + "\" masquerade\n")
+		}
+		b.WriteString("  }\n")
+	}
+	if f.HideHops {
+		b.WriteString("  chain egl_out {\n    type filter hook output priority filter; policy accept;\n    icmp type time-exceeded drop\n  }\n")
+		b.WriteString("  chain egl_fwd {\n    type filter hook forward priority filter; policy accept;\n    icmp type time-exceeded drop\n  }\n")
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+// Software is one installed program: the agent's software file line
+// name<TAB>version<TAB>vendor.
+type Software struct {
+	Name    string `yaml:"name" json:"name"`
+	Version string `yaml:"version" json:"version,omitempty"`
+	Vendor  string `yaml:"vendor" json:"vendor,omitempty"`
+}
+
+// SoftwareLines renders software as name<TAB>version<TAB>vendor lines.
+func SoftwareLines(sw []Software) string {
+	var b strings.Builder
+	for _, s := range sw {
+		b.WriteString(s.Name + "\t" + s.Version + "\t" + s.Vendor + "\n")
+	}
+	return b.String()
+}
+
+// DNSServer is a small authoritative responder (egovnet-lab serve-dns):
+// A records and the PTR records derived from them, nothing recursive, so a
+// lab name never leads to a query outside the lab.
+type DNSServer struct {
+	Address string      `yaml:"address" json:"address,omitempty"` // default: the node's first address
+	Records []DNSRecord `yaml:"records" json:"records"`
+}
+
+// DNSRecord is a name with its address; the PTR for the address answers
+// the name too unless NoPTR is set.
+type DNSRecord struct {
+	Name  string `yaml:"name" json:"name"`
+	A     string `yaml:"a" json:"a"`
+	NoPTR bool   `yaml:"no_ptr" json:"no_ptr,omitempty"`
 }
 
 // Route is a static route in a node.
@@ -124,8 +200,9 @@ type SNMPD struct {
 	Software bool `yaml:"software" json:"software,omitempty"`
 }
 
-// SNMPSim serves a recorded device (../shared/testdata/snmp/<Recording>.snmprec)
-// with snmpsimd at the node's address.
+// SNMPSim serves a recorded device with snmpsimd at the node's address:
+// deploy/lab/recordings/<Recording>.snmprec (the lab's own, generated) or
+// else <SNMP test data>/<Recording>.snmprec (../shared/testdata/snmp).
 type SNMPSim struct {
 	Recording string `yaml:"recording" json:"recording"`           // e.g. librenms/vrp_5720
 	Community string `yaml:"community" json:"community,omitempty"` // default: the recording's base name
@@ -158,6 +235,9 @@ type HTTPService struct {
 	Port    int    `yaml:"port" json:"port"`
 	Title   string `yaml:"title" json:"title"`
 	Server  string `yaml:"server" json:"server,omitempty"` // Server header
+	// Canonical is the page's own URL: <link rel="canonical"> and og:url,
+	// the names a site gives itself.
+	Canonical string `yaml:"canonical" json:"canonical,omitempty"`
 }
 
 // Endpoint is one node's interface on a link or LAN.
@@ -167,6 +247,10 @@ type Endpoint struct {
 	Addr  string   `yaml:"addr" json:"addr,omitempty"`   // CIDR, e.g. 10.1.0.1/24
 	Addrs []string `yaml:"addrs" json:"addrs,omitempty"` // further addresses
 	Alias string   `yaml:"alias" json:"alias,omitempty"` // interface alias (ip link alias and SNMP ifAlias)
+	// MAC fixes the interface's hardware address (unicast, e.g.
+	// 02:00:0a:03:00:14), so switch recordings generated from the scenario
+	// (deploy/lab/recgen) can name the port each host is learned on.
+	MAC string `yaml:"mac" json:"mac,omitempty"`
 }
 
 // Link is a point-to-point veth pair.
@@ -229,6 +313,36 @@ func (s *Scenario) PlanPath() string {
 		return s.Plan
 	}
 	return filepath.Join(filepath.Dir(s.Path), s.Plan)
+}
+
+// RecordingsDir is the lab's own SNMP recordings folder beside the
+// scenarios folder (deploy/lab/recordings), "" for a scenario parsed from bytes.
+func (s *Scenario) RecordingsDir() string {
+	if s.Path == "" {
+		return ""
+	}
+	return filepath.Join(filepath.Dir(s.Path), "..", "recordings")
+}
+
+// RecordingPath finds a recording: first among the lab's own recordings
+// (generated by deploy/lab/recgen, shipped with the repository, so the demo
+// needs nothing else), then in snmpData (the shared test corpus).
+func (s *Scenario) RecordingPath(rec, snmpData string) (string, error) {
+	var tried []string
+	for _, dir := range []string{s.RecordingsDir(), snmpData} {
+		if dir == "" {
+			continue
+		}
+		p := filepath.Join(dir, filepath.FromSlash(rec)+".snmprec")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+		tried = append(tried, p)
+	}
+	if snmpData == "" {
+		return "", fmt.Errorf("snmpsim recording %s: not among the lab's own recordings (%s) and no SNMP test data folder given (--snmp-data or EGOVNET_TESTDATA)", rec, strings.Join(tried, ", "))
+	}
+	return "", fmt.Errorf("snmpsim recording %s: not found (tried %s)", rec, strings.Join(tried, ", "))
 }
 
 // Node returns the node with that name.

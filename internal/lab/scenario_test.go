@@ -69,7 +69,7 @@ func TestParseInvalid(t *testing.T) {
 		{"management relay on foreign address", base + "management: {node: r1, relays: [{listen: \"10.0.0.2:8443\", port: 8443}]}\n",
 			[]string{`management.relays[0]: listen address 10.0.0.2 is not an address of node "r1"`}},
 		{"snmpsim path escape", strings.Replace(base, "kind: host,", "kind: host, snmpsim: {recording: ../../etc/passwd},", 1),
-			[]string{`snmpsim: recording "../../etc/passwd" must be a path under the SNMP test data`}},
+			[]string{`snmpsim: recording "../../etc/passwd" must be a path under deploy/lab/recordings or the SNMP test data`}},
 		{"lan with one member", base + "lans: [{name: l1, members: [{node: h1, addr: 10.1.0.2/24}]}]\n",
 			[]string{"lans[0] (l1): a LAN needs at least 2 members"}},
 		{"ipv6", strings.Replace(base, "10.0.0.2/30", "fd00::2/64", 1),

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -55,10 +54,27 @@ func (b *builder) startServices(ctx context.Context) error {
 			}
 			all = append(all, s)
 		}
+		if d := n.DNSServer; d != nil {
+			args := []string{"serve-dns", "--addr", hostPort(b.svcAddr(n.Name, d.Address), 53)}
+			for _, r := range d.Records {
+				args = append(args, "--record", r.Name+"="+r.A)
+				if r.NoPTR {
+					args = append(args, "--no-ptr", r.Name)
+				}
+			}
+			s, err := b.startSelf(n.Name, dir, "dns-53", args)
+			if err != nil {
+				return err
+			}
+			all = append(all, s)
+		}
 		for _, h := range n.HTTP {
 			args := []string{"serve-http", "--addr", hostPort(h.Address, h.Port), "--title", h.Title}
 			if h.Server != "" {
 				args = append(args, "--server", h.Server)
+			}
+			if h.Canonical != "" {
+				args = append(args, "--canonical", h.Canonical)
 			}
 			s, err := b.startSelf(n.Name, dir, fmt.Sprintf("http-%d", h.Port), args)
 			if err != nil {
@@ -241,12 +257,9 @@ func (b *builder) setAliases(ctx context.Context, n Node, addr, secret string, e
 
 func (b *builder) startSNMPSim(n Node, dir string) (started, error) {
 	sim := n.SNMPSim
-	if b.opt.SNMPData == "" {
-		return started{}, errors.New("snmpsim: no SNMP recordings folder given (--snmp-data or EGOVNET_TESTDATA)")
-	}
-	rec := filepath.Join(b.opt.SNMPData, filepath.FromSlash(sim.Recording)+".snmprec")
-	if _, err := os.Stat(rec); err != nil {
-		return started{}, fmt.Errorf("node %s: snmpsim recording %s: %w", n.Name, sim.Recording, err)
+	rec, err := b.sc.RecordingPath(sim.Recording, b.opt.SNMPData)
+	if err != nil {
+		return started{}, fmt.Errorf("node %s: %w", n.Name, err)
 	}
 	data := filepath.Join(dir, "snmpsim-data")
 	cache := filepath.Join(dir, "snmpsim-cache")

@@ -80,6 +80,7 @@ type NodeState struct {
 	Namespace  string       `json:"namespace"`
 	Addrs      []string     `json:"addrs,omitempty"`
 	SNMP       []SNMPAccess `json:"snmp,omitempty"`
+	Software   []Software   `json:"software,omitempty"`
 }
 
 // SNMPAccess is how to reach one SNMP agent of a node.

@@ -113,6 +113,9 @@ func checkTools(sc *Scenario) error {
 		if n.SNMPSim != nil {
 			need = append(need, "snmpsimd")
 		}
+		if n.Firewall != nil {
+			need = append(need, "nft")
+		}
 	}
 	var missing []string
 	seen := map[string]bool{}
@@ -126,7 +129,7 @@ func checkTools(sc *Scenario) error {
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("missing tools: %s (apt-get install iproute2 procps snmpd snmp snmpsim)", strings.Join(missing, ", "))
+		return fmt.Errorf("missing tools: %s (apt-get install iproute2 procps snmpd snmp snmpsim nftables)", strings.Join(missing, ", "))
 	}
 	return nil
 }
@@ -194,6 +197,8 @@ func (b *builder) build(ctx context.Context) error {
 		{"links", b.createLinks},
 		{"addresses_routes", b.configureNodes},
 		{"management", b.management},
+		{"resolvers", b.resolvers},
+		{"firewalls", b.firewalls},
 		{"services", b.startServices},
 	}
 	for _, s := range steps {
@@ -305,6 +310,9 @@ func (b *builder) configureNodes(ctx context.Context) error {
 			}
 			if ep.Alias != "" {
 				lines = append(lines, "link set dev "+ep.If+" alias "+quote(ep.Alias))
+			}
+			if ep.MAC != "" {
+				lines = append(lines, "link set dev "+ep.If+" address "+ep.MAC)
 			}
 			lines = append(lines, "link set "+ep.If+" up")
 		}
@@ -427,7 +435,7 @@ func (b *builder) fillNodeStates() {
 	for _, n := range b.sc.Nodes {
 		ns := NodeState{
 			Name: n.Name, Kind: n.Kind, Label: n.Label, Department: n.Department,
-			Namespace: b.ns(n.Name), Addrs: b.sc.NodeAddrs(n.Name),
+			Namespace: b.ns(n.Name), Addrs: b.sc.NodeAddrs(n.Name), Software: n.Software,
 		}
 		if d := n.SNMPD; d != nil {
 			ns.SNMP = append(ns.SNMP, SNMPAccess{Kind: "snmpd", Address: b.svcAddr(n.Name, d.Address), Port: d.Port, Community: d.Community})
@@ -461,4 +469,47 @@ func lockDir(dir string) (func(), error) {
 		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 		f.Close()
 	}, nil
+}
+
+// EtcNetns is where `ip netns exec` finds per-namespace files: it bind-mounts
+// /etc/netns/<ns>/resolv.conf over /etc/resolv.conf for what it runs.
+const EtcNetns = "/etc/netns"
+
+// resolvers gives nodes with dns: their own resolv.conf, so programs run in
+// them (agents) resolve through the lab's DNS responder and nothing else.
+func (b *builder) resolvers(context.Context) error {
+	for _, n := range b.sc.Nodes {
+		if len(n.DNS) == 0 {
+			continue
+		}
+		dir := filepath.Join(EtcNetns, b.ns(n.Name))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("resolver dir: %w", err)
+		}
+		var c strings.Builder
+		c.WriteString("# egovnet-lab run " + b.st.Run + " node " + n.Name + "\n")
+		for _, s := range n.DNS {
+			c.WriteString("nameserver " + s + "\n")
+		}
+		c.WriteString("options timeout:1 attempts:2\n")
+		if err := os.WriteFile(filepath.Join(dir, "resolv.conf"), []byte(c.String()), 0o644); err != nil {
+			return fmt.Errorf("write resolv.conf of %s: %w", n.Name, err)
+		}
+	}
+	return nil
+}
+
+// firewalls loads each node's nftables rules inside its namespace.
+func (b *builder) firewalls(ctx context.Context) error {
+	for _, n := range b.sc.Nodes {
+		if n.Firewall == nil {
+			continue
+		}
+		cmd := exec.CommandContext(ctx, "ip", "netns", "exec", b.ns(n.Name), "nft", "-f", "-")
+		cmd.Stdin = strings.NewReader(n.Firewall.NFTRuleset())
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("nft in %s: %w: %s", n.Name, err, strings.TrimSpace(string(out)))
+		}
+	}
+	return nil
 }

@@ -35,6 +35,7 @@ var (
 	recRe   = regexp.MustCompile(`^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$`)
 	oidRe   = regexp.MustCompile(`^[0-9]+(\.[0-9]+)+$`)
 	commRe  = regexp.MustCompile(`^[A-Za-z0-9_.@-]{1,64}$`)
+	macRe   = regexp.MustCompile(`^[0-9a-f]{2}(:[0-9a-f]{2}){5}$`)
 	oneLine = strings.NewReplacer("\n", " ", "\r", " ")
 )
 
@@ -165,9 +166,18 @@ func (s *Scenario) Validate() error {
 			pr.add(where, "both ends on node %q", l.Ends[0].Node)
 		}
 	}
-	// Endpoints: node exists, interface names unique per node, addresses.
+	// Endpoints: node exists, interface names unique per node, addresses, MACs.
 	ifs := map[string]map[string]bool{}
+	macs := map[string]string{}
 	check := func(where string, ep Endpoint) {
+		if ep.MAC != "" {
+			if !macRe.MatchString(ep.MAC) || strings.ContainsRune("13579bdf", rune(ep.MAC[1])) || ep.MAC == "00:00:00:00:00:00" {
+				pr.add(where, "mac %q: a unicast address in lower-case hex, like 02:00:0a:03:00:14", ep.MAC)
+			} else if prev, dup := macs[ep.MAC]; dup {
+				pr.add(where, "mac %s already used by %s", ep.MAC, prev)
+			}
+			macs[ep.MAC] = where
+		}
 		n, ok := s.Node(ep.Node)
 		if !ok {
 			pr.add(where, "node %q is not declared in nodes", ep.Node)
@@ -276,6 +286,7 @@ func (s *Scenario) Validate() error {
 			}
 		}
 		checkServices(&pr, where, n, local[n.Name])
+		checkHostFacts(&pr, where, n)
 	}
 	if len(pr) > 0 {
 		return errors.New(strings.Join(pr, "\n"))
@@ -359,7 +370,7 @@ func checkServices(pr *problems, where string, n Node, local map[netip.Addr]bool
 	if sim := n.SNMPSim; sim != nil {
 		w := where + ": snmpsim"
 		if !recRe.MatchString(sim.Recording) || strings.Contains(sim.Recording, "..") {
-			pr.add(w, "recording %q must be a path under the SNMP test data, like librenms/vrp_5720", sim.Recording)
+			pr.add(w, "recording %q must be a path under deploy/lab/recordings or the SNMP test data, like h3c-s5130-sfj or librenms/vrp_5720", sim.Recording)
 		}
 		for _, e := range sim.Exclude {
 			if !oidRe.MatchString(e) {
@@ -387,5 +398,48 @@ func checkServices(pr *problems, where string, n Node, local map[netip.Addr]bool
 			pr.add(w, "title missing")
 		}
 		take(w, "tcp", h.Address, h.Port)
+	}
+}
+
+var dnsNameRe = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// checkHostFacts validates a node's software list and DNS settings.
+func checkHostFacts(pr *problems, where string, n Node) {
+	for i, sw := range n.Software {
+		w := fmt.Sprintf("%s: software[%d]", where, i)
+		if strings.TrimSpace(sw.Name) == "" {
+			pr.add(w, "name missing")
+		}
+		for _, f := range []string{sw.Name, sw.Version, sw.Vendor} {
+			if strings.ContainsAny(f, "\t\r\n") {
+				pr.add(w, "%q: no tabs or line breaks (the software file is name<TAB>version<TAB>vendor lines)", f)
+			}
+		}
+	}
+	for i, d := range n.DNS {
+		if a, err := netip.ParseAddr(d); err != nil || !a.Is4() || !allowedAddr(a) {
+			pr.add(fmt.Sprintf("%s: dns[%d]", where, i), "%q must be an IPv4 lab address", d)
+		}
+	}
+	if f := n.Firewall; f != nil {
+		for i, ifName := range f.Masquerade {
+			if !ifRe.MatchString(ifName) {
+				pr.add(fmt.Sprintf("%s: firewall.masquerade[%d]", where, i), "interface name %q: 1-15 characters [A-Za-z0-9_.-]", ifName)
+			}
+		}
+	}
+	if d := n.DNSServer; d != nil {
+		if len(d.Records) == 0 {
+			pr.add(where+": dns_server", "no records")
+		}
+		for i, r := range d.Records {
+			w := fmt.Sprintf("%s: dns_server.records[%d]", where, i)
+			if !dnsNameRe.MatchString(r.Name) {
+				pr.add(w, "name %q: lower-case host name", r.Name)
+			}
+			if a, err := netip.ParseAddr(r.A); err != nil || !a.Is4() || !allowedAddr(a) {
+				pr.add(w, "a %q must be an IPv4 lab address", r.A)
+			}
+		}
 	}
 }

@@ -22,11 +22,17 @@ var binaries = []string{"egovnet-agent", "egovnet-collector", "egovnet-lab"}
 // script's own teardown runs), and returns its combined output and error.
 func runSmoke(t *testing.T, script string, env []string, prefix ...string) (string, error) {
 	t.Helper()
+	return runSmokeEnv(t, script, "", append(os.Environ(), env...), prefix...)
+}
+
+// runSmokeEnv is runSmoke with the whole environment given and a working dir.
+func runSmokeEnv(t *testing.T, script, dir string, env []string, prefix ...string) (string, error) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	args := append(append([]string{}, prefix...), "bash", script, "--smoke")
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env, cmd.Dir = env, dir
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = time.Minute
 	var out bytes.Buffer

@@ -57,16 +57,21 @@ func ServeBanner(ctx context.Context, ln net.Listener, banner string, log *slog.
 	})
 }
 
-// Page is the HTML a lab website serves.
-func Page(title string) string {
+// Page is the HTML a lab website serves; canonical (if any) is the URL the
+// site names itself by (link rel=canonical and og:url).
+func Page(title, canonical string) string {
 	t := html.EscapeString(title)
-	return "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>" + t +
-		"</title></head><body><h1>" + t + "</h1></body></html>\n"
+	head := "<meta charset=\"utf-8\"><title>" + t + "</title>"
+	if canonical != "" {
+		c := html.EscapeString(canonical)
+		head += "<link rel=\"canonical\" href=\"" + c + "\"><meta property=\"og:url\" content=\"" + c + "\">"
+	}
+	return "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head>" + head + "</head><body><h1>" + t + "</h1></body></html>\n"
 }
 
 // ServeHTTP serves the page with title on every path until ctx ends.
-func ServeHTTP(ctx context.Context, ln net.Listener, title, server string) error {
-	page := Page(title)
+func ServeHTTP(ctx context.Context, ln net.Listener, title, server, canonical string) error {
+	page := Page(title, canonical)
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if server != "" {
 			w.Header().Set("Server", server)

@@ -13,7 +13,7 @@ import (
 )
 
 func TestPageEscapesTitle(t *testing.T) {
-	got := Page(`区司法局 <script>`)
+	got := Page(`区司法局 <script>`, "")
 	if !strings.Contains(got, "<title>区司法局 &lt;script&gt;</title>") {
 		t.Errorf("page: %s", got)
 	}
@@ -39,7 +39,7 @@ func TestServers(t *testing.T) {
 	banner, bannerAddr := listen(t)
 	go ServeBanner(ctx, banner, "SSH-2.0-OpenSSH_8.0", nil)
 	web, webAddr := listen(t)
-	go ServeHTTP(ctx, web, "区司法局门户网站", "nginx/1.20.1")
+	go ServeHTTP(ctx, web, "区司法局门户网站", "nginx/1.20.1", "")
 	relay, relayAddr := listen(t)
 	go ServeRelay(ctx, relay, webAddr, nil)
 
@@ -81,4 +81,20 @@ func TestServers(t *testing.T) {
 			t.Errorf("read %d bytes from a relay whose target is down", n)
 		}
 	})
+}
+
+// TestPageCanonical: a site's own name is in the page, escaped.
+func TestPageCanonical(t *testing.T) {
+	got := Page("门户", `https://portal.fgw.example.gov.cn/?a=1&b="2"`)
+	for _, want := range []string{
+		`<link rel="canonical" href="https://portal.fgw.example.gov.cn/?a=1&amp;b=&#34;2&#34;">`,
+		`<meta property="og:url" content="https://portal.fgw.example.gov.cn/?a=1&amp;b=&#34;2&#34;">`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("page lacks %s:\n%s", want, got)
+		}
+	}
+	if strings.Contains(Page("x", ""), "canonical") {
+		t.Error("a page without a canonical URL names one")
+	}
 }
