@@ -50,6 +50,8 @@ type Server struct {
 	mux   *http.ServeMux
 	log   *slog.Logger
 	slots chan struct{} // report decoding slots
+
+	locator EndpointLocator // nil: endpoint locations are null
 }
 
 // New builds the server with the core routes mounted.

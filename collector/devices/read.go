@@ -74,7 +74,10 @@ func (s *Store) List(ctx context.Context, dept string, p paging.Page) ([]Summary
 	if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM devices`+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count devices: %w", err)
 	}
-	rows, err := s.db.Query(ctx, `SELECT `+summaryCols+` FROM devices`+where+` ORDER BY department, name, id LIMIT ? OFFSET ?`,
+	order := p.Order(map[string]string{"name": "name", "target": "target", "vendor": "vendor", "model": "model", "serial": "serial",
+		"interfaces": "n_interfaces", "routes": "n_routes", "neighbors": "n_neighbors", "fdb": "n_fdb", "first_seen": "first_seen", "last_seen": "last_seen", "department": "department"},
+		"department, name, id")
+	rows, err := s.db.Query(ctx, `SELECT `+summaryCols+` FROM devices`+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
 		append(args, p.Limit, p.Offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list devices: %w", err)
@@ -287,4 +290,36 @@ func (s *Store) Inventories(ctx context.Context, dept string) ([]Detail, error) 
 		out = append(out, d)
 	}
 	return out, rows.Err()
+}
+
+// MarshalJSON writes the inventory's own fields (wire.DeviceInventory has a
+// marshaller that would otherwise hide the rest) followed by the device's.
+func (d Detail) MarshalJSON() ([]byte, error) {
+	inv, err := json.Marshal(d.DeviceInventory)
+	if err != nil {
+		return nil, err
+	}
+	type extra struct {
+		ID         string    `json:"id"`
+		Department string    `json:"department"`
+		Vendor     string    `json:"vendor"`
+		Model      string    `json:"model"`
+		Serial     string    `json:"serial"`
+		FirstSeen  time.Time `json:"first_seen"`
+		LastSeen   time.Time `json:"last_seen"`
+		History    []Change  `json:"history"`
+	}
+	h := d.History
+	if h == nil {
+		h = []Change{}
+	}
+	ex, err := json.Marshal(extra{d.ID, d.Department, d.Vendor, d.Model, d.Serial, d.FirstSeen, d.LastSeen, h})
+	if err != nil {
+		return nil, err
+	}
+	if len(inv) < 2 || inv[len(inv)-1] != '}' {
+		return nil, fmt.Errorf("encode device %s: inventory is not an object", d.ID)
+	}
+	out := append(inv[:len(inv)-1:len(inv)-1], ',')
+	return append(out, ex[1:]...), nil
 }

@@ -34,12 +34,31 @@ type Page struct {
 	Limit  int
 	Offset int
 	Q      string // as typed, trimmed; match case-insensitively
+	// Sort is ?sort=COLUMN or ?sort=-COLUMN (descending), as typed; a store
+	// maps it to SQL through Order and its own list of sortable columns.
+	Sort string
+}
+
+// Order returns the ORDER BY expression for p.Sort: cols maps the public
+// column names a list allows to SQL expressions; an unknown or empty sort
+// gives def. Ties keep the order of def after the chosen column.
+func (p Page) Order(cols map[string]string, def string) string {
+	name, desc := strings.CutPrefix(p.Sort, "-")
+	expr, ok := cols[name]
+	if !ok {
+		return def
+	}
+	dir := " ASC"
+	if desc {
+		dir = " DESC"
+	}
+	return expr + dir + ", " + def
 }
 
 // Parse reads limit, offset and q from r's query.
 func Parse(r *http.Request) (Page, error) {
 	v := r.URL.Query()
-	p := Page{Limit: DefaultLimit, Q: strings.TrimSpace(v.Get("q"))}
+	p := Page{Limit: DefaultLimit, Q: strings.TrimSpace(v.Get("q")), Sort: v.Get("sort")}
 	var problems []string
 	if s := v.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -146,6 +165,7 @@ func Buffer(h http.Handler) http.Handler {
 		q.Del("limit")
 		q.Del("offset")
 		q.Del("q")
+		q.Del("sort")
 		r2.URL.RawQuery = q.Encode()
 		rec := &recorder{header: http.Header{}}
 		h.ServeHTTP(rec, r2)
