@@ -32,7 +32,9 @@ func mountDevices(app *server.App) *devices.Store {
 			return eps, err
 		},
 		Locate: st.Locate,
-		Paths:  func(ctx context.Context, dept string) ([]wire.Path, error) { return latestPaths(ctx, app.Inventory, dept) },
+		Paths: func(ctx context.Context, dept string) ([]wire.Path, error) {
+			return latestPaths(ctx, app.Inventory, dept)
+		},
 		Violations: func(ctx context.Context, dept string) ([]wire.Violation, error) {
 			return findings.List(ctx, rules.Filter{Department: dept, Status: wire.StatusOpen})
 		},

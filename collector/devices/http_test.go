@@ -20,8 +20,10 @@ import (
 	"github.com/egovnet/egovnet/collector/devices"
 	"github.com/egovnet/egovnet/collector/ingest"
 	"github.com/egovnet/egovnet/collector/inventory"
+	"github.com/egovnet/egovnet/collector/paging"
 	"github.com/egovnet/egovnet/collector/store"
 	"github.com/egovnet/egovnet/collector/store/storetest"
+	"github.com/egovnet/egovnet/collector/topology"
 	"github.com/egovnet/egovnet/internal/wire"
 )
 
@@ -45,6 +47,15 @@ func apiFixture(t *testing.T, db *store.DB) *httptest.Server {
 	srv := api.New(api.Deps{DB: db, Auth: as, Inventory: inv, Ingester: ing, Audit: audit, Logger: log})
 	(&devices.Handlers{Store: st, Department: srv.Department, Log: log}).Mount(srv.UserRoute)
 	srv.SetLocator(st)
+	(&topology.Handler{Department: srv.Department, Log: log, Sources: topology.Sources{
+		Devices: st.Inventories,
+		Endpoints: func(ctx context.Context, dept string) ([]inventory.Endpoint, error) {
+			eps, _, err := inv.EndpointsPage(ctx, dept, paging.Page{Limit: 1000})
+			return eps, err
+		},
+		Locate:     st.Locate,
+		Violations: func(context.Context, string) ([]wire.Violation, error) { return nil, nil },
+	}}).Mount(srv.UserRoute)
 	op := auth.Actor{Kind: auditlog.KindOperator, Name: "test"}
 	for _, u := range []auth.User{{Name: "admin", Role: auth.RoleSysAdmin}, {Name: "czj", Role: auth.RoleDeptAdmin, Department: "CZJ"},
 		{Name: "gaj", Role: auth.RoleDeptAdmin, Department: "GAJ"}, {Name: "aud", Role: auth.RoleAuditor}, {Name: "view", Role: auth.RoleViewer}} {
@@ -193,6 +204,29 @@ func TestDeviceAndEndpointRoutes(t *testing.T) {
 			}
 		})
 
+		t.Run("topology scoping", func(t *testing.T) {
+			for _, tc := range []struct {
+				user, path string
+				status     int
+			}{
+				{"czj", "/api/v1/topology", 200}, {"aud", "/api/v1/topology?department=CZJ", 200},
+				{"gaj", "/api/v1/topology?department=CZJ", 403}, {"admin", "/api/v1/topology", 400}, {"", "/api/v1/topology?department=CZJ", 401},
+			} {
+				var g topology.Graph
+				if st, _ := get(t, ts, tc.user, tc.path, &g); st != tc.status {
+					t.Errorf("%s %s: %d, want %d", tc.user, tc.path, st, tc.status)
+				} else if st == 200 {
+					edges := map[string]bool{}
+					for _, e := range g.Edges {
+						edges[e.From+" "+e.Kind+" "+e.To] = true
+					}
+					if len(g.Nodes) < 4 || !edges["device:"+devices.ID("CZJ", devices.Identity(ptr(fixtureSwitch())))+" fdb endpoint:10.1.0.10"] {
+						t.Errorf("map lacks the located PC: %+v", g)
+					}
+				}
+			}
+		})
+
 		t.Run("endpoint history", func(t *testing.T) {
 			var h devices.EndpointHistory
 			if st, _ := get(t, ts, "czj", "/api/v1/endpoints/history?ip=10.1.0.10", &h); st != 200 || h.MAC != "00:11:22:33:44:55" || len(h.Addresses) != 1 {
@@ -210,3 +244,5 @@ func TestDeviceAndEndpointRoutes(t *testing.T) {
 		})
 	})
 }
+
+func ptr[T any](v T) *T { return &v }
