@@ -11,6 +11,7 @@ import (
 	"github.com/egovnet/egovnet/collector/rules"
 	"github.com/egovnet/egovnet/collector/server"
 	"github.com/egovnet/egovnet/collector/topology"
+	"github.com/egovnet/egovnet/collector/web"
 	"github.com/egovnet/egovnet/internal/wire"
 )
 
@@ -39,6 +40,10 @@ func mountDevices(app *server.App) *devices.Store {
 			return findings.List(ctx, rules.Filter{Department: dept, Status: wire.StatusOpen})
 		},
 	}}).Mount(app.API().UserRoute)
+	app.API().MountAdmin()
+	if app.Plan != nil {
+		web.MountDeadlines(app.API().UserRoute, app.Plan.Packs)
+	}
 	return st
 }
 
