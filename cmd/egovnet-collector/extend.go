@@ -8,6 +8,7 @@ import (
 	"github.com/egovnet/egovnet/collector/export"
 	"github.com/egovnet/egovnet/collector/inventory"
 	"github.com/egovnet/egovnet/collector/ledger"
+	"github.com/egovnet/egovnet/collector/paging"
 	"github.com/egovnet/egovnet/collector/progress"
 	"github.com/egovnet/egovnet/collector/rules"
 	"github.com/egovnet/egovnet/collector/server"
@@ -22,6 +23,7 @@ import (
 // both. With serving set, the InfluxDB writer runs until ctx ends; an import
 // only queues points in the outbox for the next serve to deliver.
 func extend(ctx context.Context, app *server.App, serving bool) error {
+	mountDevices(app) // H-web: devices processor + device/topology routes
 	eng, err := mountRules(app)
 	if err != nil {
 		return err
@@ -43,7 +45,7 @@ func extend(ctx context.Context, app *server.App, serving bool) error {
 		return err
 	}
 	lh.Signer = signer
-	lh.Mount(app.API().UserRoute)
+	lh.Mount(paging.Mounter(app.API().UserRoute, "GET /api/v1/software", "GET /api/v1/licenses")) // paged in memory until the ledger pages in SQL
 
 	var writer *tsdb.Writer
 	if cfg.Influx.URL != "" {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/egovnet/egovnet/collector/paging"
 	"github.com/egovnet/egovnet/collector/rules"
 	"github.com/egovnet/egovnet/collector/server"
 )
@@ -35,6 +36,6 @@ func mountRules(app *server.App) (*rules.Engine, error) {
 	}
 	st := rules.NewStore(app.DB)
 	app.Ingester.Use(rules.NewProcessor(eng, st, app.Config.Rules.ResolveAfter, app.Logger))
-	rules.NewHandlers(st, app.Plan, app.Logger).Mount(app.API().UserRoute)
+	rules.NewHandlers(st, app.Plan, app.Logger).Mount(paging.Mounter(app.API().UserRoute, "GET /api/v1/violations")) // paged in memory until the lifecycle store pages
 	return eng, nil
 }

@@ -6,7 +6,9 @@ import (
 	"strconv"
 
 	"github.com/egovnet/egovnet/collector/auth"
+	"github.com/egovnet/egovnet/collector/devices"
 	"github.com/egovnet/egovnet/collector/inventory"
+	"github.com/egovnet/egovnet/collector/paging"
 	"github.com/egovnet/egovnet/collector/respond"
 )
 
@@ -48,30 +50,72 @@ func (s *Server) departments(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listReports(w http.ResponseWriter, r *http.Request) {
-	listLimited(s, w, r, "list reports", s.d.Inventory.Reports)
+	listPaged(s, w, r, "list reports", s.d.Inventory.ReportsPage)
+}
+
+// EndpointLocator places endpoint MACs on switch access ports
+// (devices.Store); without one every location is null.
+type EndpointLocator interface {
+	Locate(ctx context.Context, keys []devices.Key) (map[devices.Key]devices.Location, error)
+}
+
+// SetLocator adds endpoint locations to GET /api/v1/endpoints. Call it while
+// wiring, before serving.
+func (s *Server) SetLocator(l EndpointLocator) { s.locator = l }
+
+// endpointItem is one answer row of GET /api/v1/endpoints.
+type endpointItem struct {
+	inventory.Endpoint
+	Location *devices.Location `json:"location"`
 }
 
 func (s *Server) endpoints(w http.ResponseWriter, r *http.Request) {
-	listLimited(s, w, r, "list endpoints", s.d.Inventory.Endpoints)
+	listPaged(s, w, r, "list endpoints", func(ctx context.Context, dept string, p paging.Page) ([]endpointItem, int, error) {
+		eps, total, err := s.d.Inventory.EndpointsPage(ctx, dept, p)
+		if err != nil {
+			return nil, 0, err
+		}
+		out := make([]endpointItem, len(eps))
+		keys := make([]devices.Key, 0, len(eps))
+		for i, e := range eps {
+			out[i].Endpoint = e
+			if e.MAC != "" {
+				keys = append(keys, devices.Key{Department: e.Department, MAC: e.MAC})
+			}
+		}
+		if s.locator != nil && len(keys) > 0 {
+			locs, err := s.locator.Locate(ctx, keys)
+			if err != nil {
+				return nil, 0, err
+			}
+			for i := range out {
+				if l, ok := locs[devices.Key{Department: out[i].Department, MAC: out[i].MAC}]; ok {
+					out[i].Location = &l
+				}
+			}
+		}
+		return out, total, nil
+	})
 }
 
-// listLimited answers a department-scoped listing that honours ?limit=:
-// the caller's department filter and limit are checked (400/403 written on
-// failure), then list runs and its result is the 200 body.
-func listLimited[T any](s *Server, w http.ResponseWriter, r *http.Request, what string, list func(ctx context.Context, dept string, limit int) (T, error)) {
+// listPaged answers a department-scoped list with the CONTRACT's paging:
+// ?department= and ?limit/offset/q/sort are checked (4xx written on
+// failure), list runs, X-Total-Count carries its total.
+func listPaged[T any](s *Server, w http.ResponseWriter, r *http.Request, what string, list func(ctx context.Context, dept string, p paging.Page) ([]T, int, error)) {
 	dept, ok := s.Department(w, r)
 	if !ok {
 		return
 	}
-	limit, ok := Limit(w, r)
+	p, ok := paging.FromRequest(w, r)
 	if !ok {
 		return
 	}
-	out, err := list(r.Context(), dept, limit)
+	out, total, err := list(r.Context(), dept, p)
 	if err != nil {
 		s.internal(w, what, err)
 		return
 	}
+	paging.SetTotal(w, total)
 	respond.JSON(w, http.StatusOK, out)
 }
 
@@ -80,10 +124,17 @@ func (s *Server) agents(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	p, ok := paging.FromRequest(w, r)
+	if !ok {
+		return
+	}
 	agents, err := s.d.Auth.Agents(r.Context(), dept)
 	if err != nil {
 		s.internal(w, "list agents", err)
 		return
 	}
-	respond.JSON(w, http.StatusOK, agents)
+	// Agents are few (one or two per department): paged in memory.
+	agents = paging.Filter(agents, p, func(a auth.Agent) []string { return []string{a.ID, a.Hostname, a.Department, a.Version} })
+	paging.SetTotal(w, len(agents))
+	respond.JSON(w, http.StatusOK, paging.Slice(agents, p))
 }

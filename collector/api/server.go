@@ -66,6 +66,8 @@ type Server struct {
 	slots chan struct{} // report decoding slots
 	// agentSlots bounds each agent's uploads in progress.
 	agentSlots *agentSlots
+
+	locator EndpointLocator // nil: endpoint locations are null
 }
 
 // New builds the server with the core routes mounted.

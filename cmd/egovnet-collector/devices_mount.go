@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/egovnet/egovnet/collector/devices"
+	"github.com/egovnet/egovnet/collector/inventory"
+	"github.com/egovnet/egovnet/collector/paging"
+	"github.com/egovnet/egovnet/collector/rules"
+	"github.com/egovnet/egovnet/collector/server"
+	"github.com/egovnet/egovnet/collector/topology"
+	"github.com/egovnet/egovnet/collector/web"
+	"github.com/egovnet/egovnet/internal/wire"
+)
+
+// mountDevices wires the device inventory: its processor (first, so every
+// later processor of a report finds the report's devices filed), the device,
+// endpoint-history and topology routes, and endpoint locations in
+// GET /api/v1/endpoints.
+func mountDevices(app *server.App) *devices.Store {
+	st := devices.NewStore(app.DB)
+	app.Ingester.Use(devices.NewProcessor(st))
+	(&devices.Handlers{Store: st, Department: app.API().Department, Log: app.Logger}).Mount(app.API().UserRoute)
+	app.API().SetLocator(st)
+	findings := rules.NewStore(app.DB)
+	(&topology.Handler{Department: app.API().Department, Log: app.Logger, Sources: topology.Sources{
+		Plan:    app.Plan,
+		Devices: st.Inventories,
+		Endpoints: func(ctx context.Context, dept string) ([]inventory.Endpoint, error) {
+			eps, _, err := app.Inventory.EndpointsPage(ctx, dept, paging.Page{Limit: paging.MaxLimit})
+			return eps, err
+		},
+		Locate: st.Locate,
+		Paths: func(ctx context.Context, dept string) ([]wire.Path, error) {
+			return latestPaths(ctx, app.Inventory, dept)
+		},
+		Violations: func(ctx context.Context, dept string) ([]wire.Violation, error) {
+			return findings.List(ctx, rules.Filter{Department: dept, Status: wire.StatusOpen})
+		},
+	}}).Mount(app.API().UserRoute)
+	app.API().MountAdmin()
+	if app.Plan != nil {
+		web.MountDeadlines(app.API().UserRoute, app.Plan.Packs)
+	}
+	return st
+}
+
+// latestPaths reads the path probes of the department's newest scan.
+func latestPaths(ctx context.Context, inv *inventory.Store, dept string) ([]wire.Path, error) {
+	reps, err := inv.Reports(ctx, dept, 1)
+	if err != nil || len(reps) == 0 {
+		return nil, err
+	}
+	raw, err := inv.RawReport(ctx, reps[0].ReportID)
+	if err != nil {
+		return nil, err
+	}
+	var rep struct {
+		Paths []wire.Path `json:"paths"`
+	}
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		return nil, fmt.Errorf("decode paths of report %s: %w", reps[0].ReportID, err)
+	}
+	return rep.Paths, nil
+}
