@@ -2,29 +2,110 @@ package rules
 
 import (
 	"net/netip"
+	"slices"
 
 	"github.com/egovnet/egovnet/internal/wire"
 )
 
-// egressIfaces returns the interface keys that carry an internet exit (a
-// public address, or a default/public route through them): such lines are
-// internet egress, not private links.
-func (v *view) egressIfaces() map[string]bool {
-	m := map[string]bool{}
+// egressLinks are the lines that carry an internet exit: the interfaces
+// with a public address or with a default/public route through an
+// unsanctioned next hop, those next hops, and the transfer subnets the
+// exit runs over (the addresses configured on those interfaces, and the
+// device's subnet that holds the rogue next hop). A carrier CPE's small
+// NAT'd transfer network sits in unplanned private space; its connected
+// route and the router's address on it are the exit's own evidence, so the
+// private-link and multi-homing signals leave them out: one line, one
+// finding.
+type egressLinks struct {
+	ifaces   map[string]bool
+	nextHops map[netip.Addr]bool
+	transfer []netip.Prefix
+}
+
+// egress computes the view's egress links once.
+func (v *view) egress() *egressLinks {
+	if v.egr != nil {
+		return v.egr
+	}
+	l := &egressLinks{ifaces: map[string]bool{}, nextHops: map[netip.Addr]bool{}}
 	for _, o := range v.ifaces {
 		for _, a := range o.addrs {
 			if v.x.class(v.dept, a.Addr()) == classPublic {
-				m[o.ifKey] = true
+				l.ifaces[o.ifKey] = true
 			}
 		}
 	}
 	for _, r := range v.routes {
 		if v.routeToInternet(r) && v.unsanctionedNextHop(r) {
-			m[r.ifKey] = true
+			l.ifaces[r.ifKey] = true
+			if r.nextHop.IsValid() {
+				l.nextHops[r.nextHop] = true
+			}
 		}
 	}
-	return m
+	for _, o := range v.ifaces {
+		for _, a := range o.addrs {
+			if a.Bits() >= a.Addr().BitLen() {
+				continue // a host address names no subnet
+			}
+			carries := l.ifaces[o.ifKey]
+			for nh := range l.nextHops {
+				carries = carries || (a.Contains(nh) && sameBox(o.keys, v.routesVia(nh)))
+			}
+			if carries && !v.ownLAN(a) {
+				l.transfer = append(l.transfer, a.Masked())
+			}
+		}
+	}
+	v.egr = l
+	return l
 }
+
+// routesVia returns the owner keys of the routes through next hop nh.
+func (v *view) routesVia(nh netip.Addr) [][]string {
+	var out [][]string
+	for _, r := range v.routes {
+		if r.nextHop == nh {
+			out = append(out, r.keys)
+		}
+	}
+	return out
+}
+
+// sameBox reports whether keys share an identity with any of others.
+func sameBox(keys []string, others [][]string) bool {
+	for _, ks := range others {
+		for _, k := range ks {
+			if slices.Contains(keys, k) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ownLAN: a subnet inside the department's own allocation (a CPE sitting
+// on the office LAN makes the LAN no transfer network).
+func (v *view) ownLAN(p netip.Prefix) bool {
+	return coveredBy(v.x.ownPrefixes(v.dept), p.Masked())
+}
+
+// onExitLine reports whether a route belongs to an internet exit's line:
+// it goes through an exit's next hop, or points into its transfer subnet.
+func (l *egressLinks) onExitLine(r routeObs) bool {
+	if r.nextHop.IsValid() && l.nextHops[r.nextHop] {
+		return true
+	}
+	return coveredBy(l.transfer, r.dest)
+}
+
+// onTransfer reports whether an address lies on an exit's transfer subnet.
+func (l *egressLinks) onTransfer(a netip.Addr) bool { return containsAddr(l.transfer, a) }
+
+// egressIfaces returns the interface keys that carry an internet exit (a
+// public address, or a default/public route through them): such lines are
+// internet egress, not private links.
+func (v *view) egressIfaces() map[string]bool { return v.egress().ifaces }
 
 // routeToInternet: a default route or a route to a public prefix.
 func (v *view) routeToInternet(r routeObs) bool {

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"net"
 	"net/netip"
 	"strings"
 	"time"
@@ -85,6 +86,12 @@ func (v *view) localServer() []signal {
 	return out
 }
 
+// departmentWebsite: HTTP sites with a title on department hosts that no
+// approved name covers. A site on the e-gov cloud is where sites belong
+// (approved or not, it is the cloud's to account for), so it is never a
+// department website. The endpoint's names (PTR, sysName, the page's
+// canonical link and og:url, the Host it answers for, TLS names) are
+// matched against the plan's approved sites and kept as evidence.
 func (v *view) departmentWebsite() []signal {
 	var out []signal
 	for _, e := range v.uniqueEndpoints() {
@@ -92,13 +99,14 @@ func (v *view) departmentWebsite() []signal {
 			continue
 		}
 		switch v.x.class(v.dept, e.ip) {
-		case classDept, classClassified, classCloud:
+		case classDept, classClassified:
 		default:
 			continue
 		}
-		if v.x.approved[e.ip.String()] || (e.ep.Hostname != "" && v.x.approved[strings.ToLower(strings.TrimSuffix(e.ep.Hostname, "."))]) {
+		if v.x.approvedSite(e.ep) {
 			continue
 		}
+		names := endpointNames(e.ep)
 		for _, h := range e.ep.HTTP {
 			title := strings.TrimSpace(h.Title)
 			if title == "" || (h.Status >= 400) {
@@ -115,10 +123,66 @@ func (v *view) departmentWebsite() []signal {
 			if e.ep.Hostname != "" {
 				d["hostname"] = e.ep.Hostname
 			}
+			if len(names) > 0 {
+				d["names"] = names
+			}
 			out = append(out, signal{rule: wire.RuleDepartmentWebsite, subject: e.ip.String(), ev: evidence(e.rep, "http", d)})
 		}
 	}
 	return out
+}
+
+// endpointNames are an endpoint's names as evidence rows, in report order,
+// each name and source once.
+func endpointNames(ep wire.Endpoint) []map[string]any {
+	var out []map[string]any
+	seen := map[string]bool{}
+	for _, n := range ep.Names {
+		k := n.Name + "\x00" + n.Source
+		if n.Name == "" || seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, map[string]any{"name": n.Name, "source": n.Source})
+	}
+	return out
+}
+
+// approvedSite: the endpoint's address, hostname or any of its names is on
+// the plan's approved websites.
+func (x *index) approvedSite(ep wire.Endpoint) bool {
+	if x.approved[siteHost(ep.IP)] || x.approved[siteHost(ep.Hostname)] {
+		return true
+	}
+	for _, n := range ep.Names {
+		if x.approved[siteHost(n.Name)] {
+			return true
+		}
+	}
+	return false
+}
+
+// siteHost reduces a site name to the host it names: "https://Portal.gov.cn:8443/x"
+// and "portal.gov.cn." both become "portal.gov.cn"; "" stays "".
+func siteHost(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		return ""
+	}
+	if _, rest, ok := strings.Cut(s, "://"); ok {
+		s = rest
+	}
+	s = strings.TrimPrefix(s, "//")
+	if i := strings.IndexAny(s, "/?#"); i >= 0 {
+		s = s[:i]
+	}
+	if i := strings.LastIndexByte(s, '@'); i >= 0 {
+		s = s[i+1:]
+	}
+	if h, _, err := net.SplitHostPort(s); err == nil {
+		s = h
+	}
+	return strings.TrimSuffix(strings.Trim(s, "[]"), ".")
 }
 
 // addressOutsidePlan: an address inside the department's network (its scan

@@ -39,7 +39,8 @@ func (v *view) privateLink() []signal {
 		s.rule = wire.RulePrivateLink
 		out = append(out, s)
 	}
-	egress := v.egressIfaces()
+	exits := v.egress()
+	egress := exits.ifaces
 	uplink := v.uplinkIfaces()
 	pnSubject := func(n pnet) (string, []string) {
 		sub := n.name
@@ -78,6 +79,9 @@ func (v *view) privateLink() []signal {
 			}
 			if r.dest.Bits() == a.BitLen() && v.agentAddrs[a] {
 				continue
+			}
+			if exits.onExitLine(r) {
+				continue // the carrier line of an internet exit, not a 专网
 			}
 			s.subject, s.prio, s.pfx = r.dest.String(), 1, r.dest
 			det["reason"] = "route to a prefix outside the department, extranet and cloud prefixes, not through the extranet uplink"
@@ -289,6 +293,7 @@ func (v *view) entities() []*entity {
 func (v *view) multihome() []signal {
 	var out []signal
 	reg := v.x.depts[v.dept] != nil && v.x.depts[v.dept].registered
+	exits := v.egress()
 	for _, e := range v.entities() {
 		classes := map[netClass][]netip.Addr{}
 		var all []string
@@ -314,6 +319,9 @@ func (v *view) multihome() []signal {
 		}
 		for _, c := range []netClass{classPrivateNet, classOtherPrivate} {
 			for _, a := range sortedAddrs(classes[c]) {
+				if c == classOtherPrivate && exits.onTransfer(a) {
+					continue // its leg on an internet exit's transfer subnet
+				}
 				s := signal{rule: wire.RulePrivateLink, subject: a.String(), prio: 1, pfx: netip.PrefixFrom(a, a.BitLen()),
 					ev: evidence(e.rep, e.method, det("one machine with addresses in the department and in a network outside the plan"))}
 				if n, ok := v.x.pnFor(a); ok && len(n.prefixes) > 0 {

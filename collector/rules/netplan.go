@@ -107,7 +107,9 @@ func newIndex(p *plan.Plan) *index {
 		}
 	}
 	for _, w := range p.Websites.Approved {
-		x.approved[strings.ToLower(strings.TrimSpace(w))] = true
+		if h := siteHost(w); h != "" {
+			x.approved[h] = true
+		}
 	}
 	return x
 }

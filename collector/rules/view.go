@@ -65,6 +65,7 @@ type view struct {
 	// devs are each report's devices after deduplication: a device walked
 	// at several of its addresses is kept once (see dedupeDevices).
 	devs map[*wire.ScanReport][]wire.DeviceInventory
+	egr  *egressLinks // computed once by egress()
 }
 
 // epObs is an endpoint with the report it came from.
