@@ -37,7 +37,7 @@ func TestEndToEndWithRealCollector(t *testing.T) {
 	}
 	planFile := coreWriteFile(t, dir, "plan.yaml", p)
 	listen := fmt.Sprintf("127.0.0.1:%d", testenv.FreeTCPPort(t))
-	colCfg := coreWriteFile(t, dir, "collector.yaml", fmt.Sprintf("listen: %q\ndata_dir: %q\nplan_file: %q\n", listen, filepath.Join(dir, "cdata"), planFile))
+	colCfg := coreWriteFile(t, dir, "collector.yaml", fmt.Sprintf("listen: %q\ndata_dir: %q\nplan_file: %q\nauth: {totp: {required_roles: []}}\n", listen, filepath.Join(dir, "cdata"), planFile))
 
 	collector := func(stdin string, args ...string) string {
 		t.Helper()

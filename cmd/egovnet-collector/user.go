@@ -77,7 +77,7 @@ func newUserCmd(g *globals) *cobra.Command {
 			})
 		},
 	}
-	cmd.AddCommand(add, list)
+	cmd.AddCommand(add, list, newUserTOTPCmd(g))
 	return cmd
 }
 

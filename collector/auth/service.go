@@ -35,6 +35,10 @@ type Service struct {
 	// of milliseconds of CPU, so a flood of logins or Basic requests must
 	// queue instead of starving report ingestion or memory.
 	verify chan struct{}
+	// Second factor and directory (nil: none).
+	mfa      SecondFactor
+	mfaRoles []string
+	dir      Directory
 }
 
 // NewService returns the auth service.

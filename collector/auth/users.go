@@ -115,11 +115,28 @@ func (s *Service) Authenticate(ctx context.Context, name, password, remote strin
 	}
 	reason := "wrong password"
 	switch {
+	case (errors.Is(err, sql.ErrNoRows) || err == nil && hash == DirectoryHash) && s.dir != nil && userName.MatchString(name):
+		// Not a local account, or one the directory manages: ask it.
+		du, derr := s.directoryLogin(ctx, name, password, remote)
+		if derr == nil {
+			if _, err := s.db.Exec(ctx, `DELETE FROM login_failures WHERE user_name = ? AND source = ?`, key, source); err != nil {
+				return User{}, fmt.Errorf("reset login failures of %s: %w", key, err)
+			}
+			return du, nil
+		}
+		if !errors.Is(derr, ErrBadLogin) {
+			return User{}, derr
+		}
+		reason = "directory refused"
 	case errors.Is(err, sql.ErrNoRows):
 		_, _ = s.checkPassword(ctx, dummyHash, password)
 		reason = "unknown user"
 	case err != nil:
 		return User{}, fmt.Errorf("authenticate %s: %w", key, err)
+	case hash == DirectoryHash:
+		// A directory account while no directory is configured.
+		_, _ = s.checkPassword(ctx, dummyHash, password)
+		reason = "directory account, no directory configured"
 	default:
 		ok, err := s.checkPassword(ctx, hash, password)
 		if err != nil {
@@ -136,8 +153,15 @@ func (s *Service) Authenticate(ctx context.Context, name, password, remote strin
 			return u, nil
 		}
 	}
+	return User{}, s.recordFailure(ctx, key, source, remote, reason, now)
+}
+
+// recordFailure counts a failed login of (key, source), locks that pair
+// after MaxLoginFailures, audits it, and returns the answer to give
+// (ErrBadLogin or ErrLocked).
+func (s *Service) recordFailure(ctx context.Context, key, source, remote, reason string, now time.Time) error {
 	result := ErrBadLogin
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		// Rows idle for longer than a lockout are history: sweeping them
 		// here keeps a flood of invented names from growing the table.
 		if _, err := tx.Exec(ctx, `DELETE FROM login_failures WHERE updated_at < ?`, ts(now.Add(-s.opts.LockoutDuration))); err != nil {
@@ -164,9 +188,9 @@ ON CONFLICT (user_name, source) DO UPDATE SET failures = login_failures.failures
 		return err
 	})
 	if err != nil {
-		return User{}, fmt.Errorf("record login failure of %s: %w", key, err)
+		return fmt.Errorf("record login failure of %s: %w", key, err)
 	}
-	return User{}, result
+	return result
 }
 
 // sourceAddr is the address part of a remote "host:port" (the whole string

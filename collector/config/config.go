@@ -186,6 +186,36 @@ type Auth struct {
 	MaxLoginFailures int           `mapstructure:"max_login_failures"`
 	LockoutDuration  time.Duration `mapstructure:"lockout_duration"`
 	TokenTTL         time.Duration `mapstructure:"token_ttl"`
+	// Second factor and directory login (issue #17).
+	TOTP TOTP `mapstructure:"totp"`
+	LDAP LDAP `mapstructure:"ldap"`
+}
+
+// TOTP names the roles that must log in with a one-time code (等级保护
+// level 3: two factors for administrators); HTTP Basic is refused for them.
+type TOTP struct {
+	RequiredRoles []string `mapstructure:"required_roles"`
+	Issuer        string   `mapstructure:"issuer"`
+}
+
+// LDAP is directory login; URL empty disables it.
+type LDAP struct {
+	URL          string         `mapstructure:"url"`
+	BindDN       string         `mapstructure:"bind_dn"`
+	BindPassword iconfig.Secret `mapstructure:"bind_password"`
+	BaseDN       string         `mapstructure:"base_dn"`
+	UserFilter   string         `mapstructure:"user_filter"`
+	StartTLS     bool           `mapstructure:"start_tls"`
+	CAFile       string         `mapstructure:"ca_file"`
+	Timeout      time.Duration  `mapstructure:"timeout"`
+	Roles        []LDAPRole     `mapstructure:"roles"`
+}
+
+// LDAPRole grants Role (and Department, for dept-admin) to a group.
+type LDAPRole struct {
+	GroupDN    string `mapstructure:"group_dn"`
+	Role       string `mapstructure:"role"`
+	Department string `mapstructure:"department"`
 }
 
 // Audit configures the hash-chained audit log.
@@ -238,6 +268,17 @@ func Defaults() map[string]any {
 		"auth.max_login_failures":       5,
 		"auth.lockout_duration":         "30m",
 		"auth.token_ttl":                "168h",
+		"auth.totp.required_roles":      []string{"sysadmin", "secadmin", "auditor"},
+		"auth.totp.issuer":              "egovnet",
+		"auth.ldap.url":                 "",
+		"auth.ldap.bind_dn":             "",
+		"auth.ldap.bind_password":       "",
+		"auth.ldap.base_dn":             "",
+		"auth.ldap.user_filter":         "(uid=%s)",
+		"auth.ldap.start_tls":           false,
+		"auth.ldap.ca_file":             "",
+		"auth.ldap.timeout":             "10s",
+		"auth.ldap.roles":               []map[string]any{},
 		"audit.retention":               "4320h",
 		"http.read_header_timeout":      "10s",
 		"http.read_timeout":             "5m",
@@ -373,6 +414,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.Notify.validate()...)
+	errs = append(errs, c.Auth.validateIdentity()...)
 	if c.Fleet.PollInterval < time.Second {
 		bad("fleet.poll_interval", "must be at least 1s (got %s)", c.Fleet.PollInterval)
 	}

@@ -48,7 +48,9 @@ func newCollector(t *testing.T, bin string, postgres bool) *collector {
 	dir := t.TempDir()
 	port := testenv.FreeTCPPort(t)
 	c := &collector{t: t, bin: bin, dir: dir, url: fmt.Sprintf("http://127.0.0.1:%d", port), config: filepath.Join(dir, "collector.yaml")}
-	cfg := fmt.Sprintf("listen: 127.0.0.1:%d\ndata_dir: %s\nplan_file: %s\nlimits: {max_report_bytes: %d}\nlog: {level: debug}\n",
+	// The scripted administrator logs in with HTTP Basic, which the
+	// two-factor roles refuse by default; TestSecondFactor covers that.
+	cfg := fmt.Sprintf("listen: 127.0.0.1:%d\ndata_dir: %s\nplan_file: %s\nlimits: {max_report_bytes: %d}\nlog: {level: debug}\nauth: {totp: {required_roles: []}}\n",
 		port, filepath.Join(dir, "data"), filepath.Join(testenv.RepoRoot(), "configs", "plan.yaml"), maxReport)
 	if postgres {
 		db, dsn := storetest.NewPostgresSchema(t)

@@ -23,6 +23,7 @@ import (
 	"github.com/egovnet/egovnet/collector/ingest"
 	"github.com/egovnet/egovnet/collector/inventory"
 	"github.com/egovnet/egovnet/collector/metrics"
+	"github.com/egovnet/egovnet/collector/mfa"
 	"github.com/egovnet/egovnet/collector/store"
 	"github.com/egovnet/egovnet/internal/plan"
 	"github.com/egovnet/egovnet/internal/release"
@@ -38,6 +39,7 @@ type App struct {
 	Inventory *inventory.Store
 	Ingester  *ingest.Ingester
 	Fleet     *fleet.Store
+	MFA       *mfa.Store
 	Logger    *slog.Logger
 
 	api        *api.Server
@@ -86,6 +88,10 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, e
 		Ingester:  ingest.New(db, audit, logger),
 	}
 	if err := a.openFleet(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := a.openIdentity(); err != nil {
 		db.Close()
 		return nil, err
 	}

@@ -130,6 +130,12 @@ tls:
   disable: $3
 log:
   level: info
+# The demo's administrator logs in with a password alone. In production the
+# three administrator roles need a one-time code too (the default):
+# egovnet-collector user totp --name admin
+auth:
+  totp:
+    required_roles: []
 EOF
 }
 

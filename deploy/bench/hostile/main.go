@@ -53,7 +53,7 @@ func run(bin, plan string, n, port int) error {
 	data := filepath.Join(dir, "data")
 	cfg := filepath.Join(dir, "collector.yaml")
 	abs, _ := filepath.Abs(plan)
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("listen: 127.0.0.1:%d\ndata_dir: %s\nplan_file: %s\nlog:\n  level: warn\n", port, data, abs)), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("listen: 127.0.0.1:%d\ndata_dir: %s\nplan_file: %s\nlog:\n  level: warn\nauth: {totp: {required_roles: []}}\n", port, data, abs)), 0o600); err != nil {
 		return err
 	}
 	start := time.Now()
