@@ -58,7 +58,12 @@ func newFixture(t *testing.T, db *store.DB, opts ...func(*Deps)) *fixture {
 		}
 	}
 	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
+	t.Cleanup(func() {
+		ts.Close()
+		if err := srv.Close(context.Background()); err != nil {
+			t.Errorf("close api: %v", err)
+		}
+	})
 	return &fixture{t: t, srv: srv, ts: ts, auth: as, inv: inv, audit: audit}
 }
 
@@ -356,6 +361,9 @@ func TestAPI(t *testing.T) {
 		})
 
 		t.Run("every action audited and chain intact", func(t *testing.T) {
+			if err := f.srv.FlushAudit(ctx); err != nil {
+				t.Fatal(err)
+			}
 			entries, err := f.audit.List(ctx, time.Time{}, 0)
 			if err != nil {
 				t.Fatal(err)
