@@ -104,4 +104,3 @@ func FuzzIngestRoundTrip(f *testing.F) {
 		}
 	})
 }
-
