@@ -29,7 +29,7 @@ import (
 const password = "Zq7!mcWx"
 
 type fixture struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *Server
 	ts    *httptest.Server
 	auth  *auth.Service
@@ -37,7 +37,7 @@ type fixture struct {
 	audit *auditlog.Log
 }
 
-func newFixture(t *testing.T, db *store.DB, opts ...func(*Deps)) *fixture {
+func newFixture(t testing.TB, db *store.DB, opts ...func(*Deps)) *fixture {
 	ctx := context.Background()
 	inv := inventory.New(db)
 	if err := inv.SyncDepartments(ctx, []inventory.Department{{Code: "CZJ", Name: "区财政局"}, {Code: "GAJ", Name: "区公安分局"}}, time.Now()); err != nil {
