@@ -14,8 +14,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -34,6 +36,7 @@ type Options struct {
 	MinBackoff time.Duration // default 1s, doubled per retry with jitter
 	MaxBackoff time.Duration // default 30s
 	UserAgent  string
+	Logger     *slog.Logger // for the plain-HTTP warning; default slog.Default()
 }
 
 // Client is a collector client.
@@ -48,6 +51,16 @@ func New(base string, opts Options) (*Client, error) {
 	u, err := url.Parse(strings.TrimRight(base, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("collector url %q: want http(s)://host[:port]", base)
+	}
+	if PlainHTTPToRemote(u) {
+		// H-trust: the credential and every report would cross the network
+		// readable and forgeable; allowed (labs, a collector with
+		// tls.disable), but never silently.
+		log := opts.Logger
+		if log == nil {
+			log = slog.Default()
+		}
+		log.Warn("collector.url is plain http:// to a non-loopback host: the agent credential and reports travel unencrypted; use https://", "collector", u.Redacted())
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = 30 * time.Second
@@ -87,6 +100,22 @@ func New(base string, opts Options) (*Client, error) {
 		IdleConnTimeout:     90 * time.Second,
 	}
 	return &Client{base: u, http: &http.Client{Transport: tr, Timeout: opts.Timeout}, opts: opts}, nil
+}
+
+// PlainHTTPToRemote reports an http:// URL whose host is not a loopback
+// address (localhost, 127.0.0.0/8, ::1).
+func PlainHTTPToRemote(u *url.URL) bool {
+	if u.Scheme != "http" {
+		return false
+	}
+	host := u.Hostname()
+	if strings.EqualFold(host, "localhost") {
+		return false
+	}
+	if ip, err := netip.ParseAddr(host); err == nil && ip.Unmap().IsLoopback() {
+		return false
+	}
+	return true
 }
 
 // PermanentError is a refusal that retrying will not change (a 4xx).

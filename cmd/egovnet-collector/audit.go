@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/egovnet/egovnet/collector/ledger"
 	"github.com/egovnet/egovnet/collector/rules"
+	"github.com/egovnet/egovnet/collector/safetext"
 	"github.com/egovnet/egovnet/internal/catalog"
 	"github.com/egovnet/egovnet/internal/plan"
 	"github.com/egovnet/egovnet/internal/wire"
@@ -95,9 +97,20 @@ Exit status: 0 when the audit ran, even with findings (findings are the output, 
 			case "json":
 				return rules.WriteJSON(out, vs)
 			case "csv":
-				return rules.WriteCSV(out, vs)
+				// Subjects and evidence come from the network: no cell may
+				// reach a spreadsheet as a formula.
+				var buf bytes.Buffer
+				if err := rules.WriteCSV(&buf, vs); err != nil {
+					return err
+				}
+				return safetext.DefuseCSV(out, &buf)
 			default:
-				return rules.WriteTable(out, vs)
+				// ... nor reach the terminal as an escape sequence.
+				tw := safetext.NewWriter(out)
+				if err := rules.WriteTable(tw, vs); err != nil {
+					return err
+				}
+				return tw.Flush()
 			}
 		},
 	}

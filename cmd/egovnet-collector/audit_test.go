@@ -240,3 +240,32 @@ func TestAuditNewInfrastructureBaseline(t *testing.T) {
 		})
 	}
 }
+
+// TestAuditOutputIsDefused is issue #10 item 6: a text cell that starts
+// like a formula (here an exemption basis) comes out of --format csv as
+// text, as the HTTP exports already write it.
+func TestAuditOutputIsDefused(t *testing.T) {
+	plan, err := os.ReadFile(rulesTestdata("district.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan = append(plan, []byte(`  - {rule: internet-egress, department: RSJ, subject: "203.0.113.65", basis: '=HYPERLINK("http://evil.example/x","点此")', approver: "x", expires: 2099-06-30}`+"\n")...)
+	dir := t.TempDir()
+	pf := filepath.Join(dir, "district.yaml")
+	if err := os.WriteFile(pf, plan, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runAudit(t, "--plan", pf, "--report", rulesTestdata("reports", "rsj.json"), "--format", "csv")
+	if err != nil {
+		t.Fatalf("csv: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "HYPERLINK") {
+		t.Fatalf("the exemption basis is not in the output:\n%s", out)
+	}
+	if strings.Contains(out, ",=HYPERLINK") || strings.Contains(out, `,"=HYPERLINK`) {
+		t.Fatalf("formula cell written unescaped:\n%s", out)
+	}
+	if !strings.Contains(out, `"'=HYPERLINK`) {
+		t.Fatalf("formula cell not defused with an apostrophe:\n%s", out)
+	}
+}

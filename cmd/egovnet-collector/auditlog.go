@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/egovnet/egovnet/collector/safetext"
 	"github.com/egovnet/egovnet/collector/server"
 	"github.com/spf13/cobra"
 )
@@ -35,7 +36,11 @@ func newAuditlogCmd(g *globals) *cobra.Command {
 				}
 				tw := newTable(g.stdout, "SEQ\tTIME\tKIND\tACTOR\tACTION\tDEPARTMENT\tTARGET\tOUTCOME\tREMOTE")
 				for _, e := range entries {
-					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Seq, e.At.Format(time.RFC3339), e.ActorKind, e.Actor, e.Action, e.Department, e.Target, e.Outcome, e.Remote)
+					// Login names and targets are whatever a client sent:
+					// escaped, so they cannot drive the operator's terminal.
+					// Tabs too, so they cannot shift the columns.
+					esc := func(s string) string { return strings.ReplaceAll(safetext.Terminal(s), "\t", `\t`) }
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Seq, e.At.Format(time.RFC3339), esc(e.ActorKind), esc(e.Actor), esc(e.Action), esc(e.Department), esc(e.Target), esc(e.Outcome), esc(e.Remote))
 				}
 				return tw.Flush()
 			})

@@ -29,7 +29,7 @@ import (
 const password = "Zq7!mcWx"
 
 type fixture struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *Server
 	ts    *httptest.Server
 	auth  *auth.Service
@@ -37,7 +37,7 @@ type fixture struct {
 	audit *auditlog.Log
 }
 
-func newFixture(t *testing.T, db *store.DB, opts ...func(*Deps)) *fixture {
+func newFixture(t testing.TB, db *store.DB, opts ...func(*Deps)) *fixture {
 	ctx := context.Background()
 	inv := inventory.New(db)
 	if err := inv.SyncDepartments(ctx, []inventory.Department{{Code: "CZJ", Name: "区财政局"}, {Code: "GAJ", Name: "区公安分局"}}, time.Now()); err != nil {
@@ -58,7 +58,12 @@ func newFixture(t *testing.T, db *store.DB, opts ...func(*Deps)) *fixture {
 		}
 	}
 	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
+	t.Cleanup(func() {
+		ts.Close()
+		if err := srv.Close(context.Background()); err != nil {
+			t.Errorf("close api: %v", err)
+		}
+	})
 	return &fixture{t: t, srv: srv, ts: ts, auth: as, inv: inv, audit: audit}
 }
 
@@ -356,6 +361,9 @@ func TestAPI(t *testing.T) {
 		})
 
 		t.Run("every action audited and chain intact", func(t *testing.T) {
+			if err := f.srv.FlushAudit(ctx); err != nil {
+				t.Fatal(err)
+			}
 			entries, err := f.audit.List(ctx, time.Time{}, 0)
 			if err != nil {
 				t.Fatal(err)

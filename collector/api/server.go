@@ -68,6 +68,8 @@ type Server struct {
 	agentSlots *agentSlots
 
 	locator EndpointLocator // nil: endpoint locations are null
+	// readAudit writes the audit records of reads in batches.
+	readAudit *auditlog.Batcher
 }
 
 // New builds the server with the core routes mounted.
@@ -95,6 +97,7 @@ func New(d Deps) *Server {
 	}
 	s := &Server{d: d, mux: http.NewServeMux(), log: d.Logger, slots: make(chan struct{}, d.MaxConcurrentReports),
 		agentSlots: &agentSlots{max: d.UploadsPerAgent, inUse: map[string]int{}}}
+	s.readAudit = d.Audit.NewBatcher(auditlog.BatchOptions{OnError: func(err error) { d.Logger.Error("write read audit records", "err", err) }})
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("POST /api/v1/agents/enroll", s.enroll)
 	s.mux.HandleFunc("POST /api/v1/reports", s.postReport)
@@ -113,6 +116,13 @@ func New(d Deps) *Server {
 	s.UserRoute("GET /api/v1/auditlog", auditRoles, http.HandlerFunc(s.listAuditLog))
 	return s
 }
+
+// FlushAudit writes the queued audit records of reads.
+func (s *Server) FlushAudit(ctx context.Context) error { return s.readAudit.Flush(ctx) }
+
+// Close writes the queued audit records of reads and stops the batch
+// writer; call it after the HTTP server has shut down.
+func (s *Server) Close(ctx context.Context) error { return s.readAudit.Close(ctx) }
 
 // Handle mounts a public route (no authentication), e.g. the web UI's
 // assets and login page. pattern is a Go 1.22 ServeMux pattern

@@ -133,3 +133,28 @@ func TestTooSlowUploadIsCutOff(t *testing.T) {
 		t.Fatal("a stalled upload was never cut off")
 	}
 }
+
+// TestSameReportIDOtherContent: a retry of the same report is 200, the same
+// id with other content 409, and the original stays stored.
+func TestSameReportIDOtherContent(t *testing.T) {
+	f := newFixture(t, storetest.NewSQLite(t))
+	id, cred := f.enrol("CZJ")
+	hdr := map[string]string{"Authorization": "Bearer " + cred}
+	rep := scanReport(id, "CZJ")
+	body, _ := json.Marshal(rep)
+	if r := f.do("POST", "/api/v1/reports", body, hdr); r.status != http.StatusAccepted {
+		t.Fatalf("first upload: %d %s", r.status, r.body)
+	}
+	if r := f.do("POST", "/api/v1/reports", body, hdr); r.status != http.StatusOK {
+		t.Fatalf("retry: %d %s", r.status, r.body)
+	}
+	rep.Endpoints[0].Hostname = "forged"
+	forged, _ := json.Marshal(rep)
+	if r := f.do("POST", "/api/v1/reports", forged, hdr); r.status != http.StatusConflict {
+		t.Fatalf("same id, other content: %d %s, want 409", r.status, r.body)
+	}
+	raw, err := f.inv.RawReport(context.Background(), rep.ReportID)
+	if err != nil || strings.Contains(string(raw), "forged") {
+		t.Fatalf("original not kept: %v", err)
+	}
+}

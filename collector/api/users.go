@@ -121,8 +121,16 @@ func (s *Server) auditRequest(r *http.Request, u auth.User, status int) {
 	if len(dept) > 64 {
 		dept = dept[:64]
 	}
-	_, err := s.d.Audit.Append(context.WithoutCancel(r.Context()), auditlog.Entry{ActorKind: auditlog.KindUser, Actor: u.Name, Remote: r.RemoteAddr,
-		Action: "http " + r.Method + " " + r.URL.Path, Department: dept, Target: target, Outcome: outcome, Detail: auditlog.Detail(map[string]any{"status": status, "role": u.Role})})
+	e := auditlog.Entry{ActorKind: auditlog.KindUser, Actor: u.Name, Remote: r.RemoteAddr,
+		Action: "http " + r.Method + " " + r.URL.Path, Department: dept, Target: target, Outcome: outcome, Detail: auditlog.Detail(map[string]any{"status": status, "role": u.Role})}
+	var err error
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		// Reads never write on the request path: batched, still complete
+		// and chained (Server.Close writes what is queued).
+		err = s.readAudit.Record(r.Context(), e)
+	} else {
+		_, err = s.d.Audit.Append(context.WithoutCancel(r.Context()), e)
+	}
 	if err != nil {
 		s.log.Error("audit user request", "err", err)
 	}

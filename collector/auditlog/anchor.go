@@ -53,15 +53,25 @@ func (l *Log) WriteAnchor(ctx context.Context) error {
 		return nil
 	}
 	line := fmt.Sprintf("%d %s %s\n", head.Seq, head.Hash, time.Now().UTC().Format(time.RFC3339))
-	tmp := l.anchorPath + ".tmp"
 	if err := os.MkdirAll(filepath.Dir(l.anchorPath), 0o750); err != nil {
 		return fmt.Errorf("write audit anchor: %w", err)
 	}
-	if err := os.WriteFile(tmp, []byte(line), 0o600); err != nil {
+	// A fresh temporary name per write: another process sharing the data
+	// dir may be anchoring at the same moment.
+	f, err := os.CreateTemp(filepath.Dir(l.anchorPath), filepath.Base(l.anchorPath)+".*.tmp")
+	if err != nil {
 		return fmt.Errorf("write audit anchor: %w", err)
 	}
-	if err := os.Rename(tmp, l.anchorPath); err != nil {
-		return fmt.Errorf("write audit anchor: %w", err)
+	_, werr := f.WriteString(line)
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(f.Name(), l.anchorPath)
+	}
+	if werr != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("write audit anchor: %w", werr)
 	}
 	return nil
 }

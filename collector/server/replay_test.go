@@ -16,6 +16,7 @@ import (
 	"github.com/egovnet/egovnet/collector/auditlog"
 	"github.com/egovnet/egovnet/collector/ingest"
 	"github.com/egovnet/egovnet/collector/inventory"
+	"github.com/egovnet/egovnet/collector/store/storetest"
 	"github.com/egovnet/egovnet/internal/wire"
 	"github.com/google/uuid"
 )
@@ -91,5 +92,32 @@ func TestServeListensBeforeReplay(t *testing.T) {
 	stop()
 	if _, err := os.Stat(filepath.Join(cfg.DataDir, auditlog.AnchorFileName)); err != nil {
 		t.Fatalf("audit anchor not written by serve: %v", err)
+	}
+}
+
+// TestConcurrentOpensPostgres is issue #10 item 5 with every package's
+// migrations: ten collectors opening one empty PostgreSQL schema at the
+// same moment all start.
+func TestConcurrentOpensPostgres(t *testing.T) {
+	dsn := storetest.NewPostgresEmptySchema(t)
+	cfg := loadConfig(t, fmt.Sprintf("store: {driver: postgres, dsn: %q}\n", dsn))
+	const n = 10
+	errs := make(chan error, n)
+	start := make(chan struct{})
+	for i := 0; i < n; i++ {
+		go func() {
+			<-start
+			app, err := Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if err == nil {
+				err = app.Close()
+			}
+			errs <- err
+		}()
+	}
+	close(start)
+	for i := 0; i < n; i++ {
+		if err := <-errs; err != nil {
+			t.Errorf("collector %d of %d failed to start: %v", i+1, n, err)
+		}
 	}
 }

@@ -102,6 +102,11 @@ func (a *App) Serve(ctx context.Context) error {
 			if err := srv.Shutdown(sctx); err != nil {
 				return fmt.Errorf("shutdown: %w", err)
 			}
+			// H-trust: the audit records of the last reads are written
+			// before the final anchor.
+			if err := a.API().Close(sctx); err != nil {
+				return fmt.Errorf("shutdown: %w", err)
+			}
 			return nil
 		}
 	}
