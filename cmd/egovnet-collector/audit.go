@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/egovnet/egovnet/collector/export"
 	"github.com/egovnet/egovnet/collector/ledger"
 	"github.com/egovnet/egovnet/collector/rules"
 	"github.com/egovnet/egovnet/internal/catalog"
@@ -41,7 +42,7 @@ Exit status: 0 when the audit ran, even with findings (findings are the output, 
 				problems = append(problems, errors.New("--report is required (one or more files, comma-separated)"))
 			}
 			switch format {
-			case "json", "table", "csv":
+			case export.AuditJSON, export.AuditTable, export.AuditCSV:
 			default:
 				problems = append(problems, fmt.Errorf("--format %q: want json, table or csv", format))
 			}
@@ -90,15 +91,7 @@ Exit status: 0 when the audit ran, even with findings (findings are the output, 
 			if err != nil {
 				return err
 			}
-			out := c.OutOrStdout()
-			switch format {
-			case "json":
-				return rules.WriteJSON(out, vs)
-			case "csv":
-				return rules.WriteCSV(out, vs)
-			default:
-				return rules.WriteTable(out, vs)
-			}
+			return export.WriteAudit(c.OutOrStdout(), format, vs)
 		},
 	}
 	cmd.Flags().StringVar(&planFile, "plan", "", "district plan file (plan.yaml, required)")
