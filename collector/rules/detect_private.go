@@ -179,6 +179,9 @@ func (v *view) privateLink() []signal {
 		case classSanctioned, classUplink, classCloud, classOtherDept, classExtranet:
 			continue
 		}
+		if exits.nextHops[e.ip] || exits.onTransfer(e.ip) {
+			continue // the exit's CPE answering IKE is the exit, not a 专网
+		}
 		det := map[string]any{"ip": e.ep.IP, "hostname": e.ep.Hostname, terms.KeyCode: string(terms.PrivateVPN)}
 		if len(udp) > 0 {
 			det["udp_ports"] = udp
