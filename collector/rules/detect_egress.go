@@ -228,6 +228,26 @@ func (v *view) internetEgress() []signal {
 			}
 		}
 	}
+	// Carrier CPE management pages answering inside the department: a 光猫
+	// or carrier gateway on the office LAN is an exit of its own, even when
+	// its address lies in the department's allocation.
+	for _, e := range v.uniqueEndpoints() {
+		switch v.x.class(v.dept, e.ip) {
+		case classDept, classClassified, classOtherPrivate:
+		default:
+			continue
+		}
+		for _, h := range e.ep.HTTP {
+			pat := matchAny(v.c.carrierUI, h.Title, h.Server)
+			if pat == "" {
+				continue
+			}
+			d := map[string]any{"ip": e.ep.IP, "port": h.Port, "scheme": h.Scheme, "title": h.Title, "server": h.Server, "matched": pat,
+				terms.KeyCode: string(terms.EgressCarrierUI)}
+			add(signal{subject: e.ip.String(), prio: 1, keys: []string{"addr:" + e.ip.String(), "dev:" + e.ip.String()},
+				pfx: netip.PrefixFrom(e.ip, e.ip.BitLen()), ev: evidence(e.rep, "http", d)})
+		}
+	}
 	return out
 }
 

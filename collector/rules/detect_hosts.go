@@ -113,8 +113,8 @@ func (v *view) departmentWebsite() []signal {
 			if title == "" || (h.Status >= 400) {
 				continue
 			}
-			if matchAny(v.c.managementUI, title, h.Server) != "" {
-				continue
+			if matchAny(v.c.managementUI, title, h.Server) != "" || matchAny(v.c.carrierUI, title, h.Server) != "" {
+				continue // a device's own page; a carrier gateway's is an exit
 			}
 			d := map[string]any{"ip": e.ep.IP, "port": h.Port, "scheme": h.Scheme, "title": title, "server": h.Server,
 				terms.KeyCode: string(terms.DepartmentWebsite)}

@@ -84,6 +84,18 @@ func TestFidelity(t *testing.T) {
 			},
 		},
 		{
+			name:   "a carrier gateway's page on the office LAN is an internet exit, not a department website",
+			report: "carrier-gateway",
+			want:   []string{"internet-egress 10.1.0.254"},
+			absent: []string{"department-website 10.1.0.254"},
+			check: func(t *testing.T, vs []wire.Violation) {
+				v, _ := findingOf(vs, wire.RuleInternetEgress)
+				if len(v.Evidence) != 1 || v.Evidence[0].Detail["reason_zh"] != "部门网络内应答运营商终端设备(光猫/网关)的管理页面" {
+					t.Errorf("evidence %+v", v.Evidence)
+				}
+			},
+		},
+		{
 			name:   "websites are judged by their names; cloud sites are never department websites",
 			report: "websites",
 			want:   []string{"department-website 10.1.0.81", "local-server 10.1.0.80", "local-server 10.1.0.81"},
