@@ -41,15 +41,7 @@ func RuleName(id string, lang Lang) string {
 
 var severityRank = map[string]int{wire.SeverityCritical: 0, wire.SeverityHigh: 1, wire.SeverityMedium: 2, wire.SeverityLow: 3}
 
-var categoryNames = map[string]label{
-	"os":         {"操作系统", "operating system"},
-	"database":   {"数据库", "database"},
-	"middleware": {"中间件", "middleware"},
-	"antivirus":  {"杀毒软件", "antivirus"},
-	"office":     {"办公软件", "office"},
-	"layout":     {"版式软件", "layout"},
-	"other":      {"其他", "other"},
-}
+var categoryNames = fromTerms([]string{"os", "database", "middleware", "antivirus", "office", "layout", "other"}, terms.Category)
 
 func lookup(m map[string]label, key string, lang Lang) string {
 	if l, ok := m[key]; ok {
