@@ -63,6 +63,9 @@ func endpointDetail(e wire.Endpoint) map[string]any {
 	if e.SysDescr != "" {
 		d["sys_descr"] = e.SysDescr
 	}
+	if names := endpointNames(e); len(names) > 0 {
+		d["names"] = names
+	}
 	return d
 }
 

@@ -84,6 +84,12 @@ func TestFidelity(t *testing.T) {
 			},
 		},
 		{
+			name:   "an agent host's second NIC to a home router is an internet exit, not also a private link",
+			report: "host-second-nic",
+			want:   []string{"internet-egress 192.168.8.1"},
+			absent: []string{"private-link 192.168.8.100", "private-link 192.168.8.0/24"},
+		},
+		{
 			name:   "a carrier gateway's page on the office LAN is an internet exit, not a department website",
 			report: "carrier-gateway",
 			want:   []string{"internet-egress 10.1.0.254"},
