@@ -1,13 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/egovnet/egovnet/collector/export"
 	"github.com/egovnet/egovnet/collector/ledger"
 	"github.com/egovnet/egovnet/collector/rules"
 	"github.com/egovnet/egovnet/collector/safetext"
@@ -43,7 +43,7 @@ Exit status: 0 when the audit ran, even with findings (findings are the output, 
 				problems = append(problems, errors.New("--report is required (one or more files, comma-separated)"))
 			}
 			switch format {
-			case "json", "table", "csv":
+			case export.AuditJSON, export.AuditTable, export.AuditCSV:
 			default:
 				problems = append(problems, fmt.Errorf("--format %q: want json, table or csv", format))
 			}
@@ -93,25 +93,17 @@ Exit status: 0 when the audit ran, even with findings (findings are the output, 
 				return err
 			}
 			out := c.OutOrStdout()
-			switch format {
-			case "json":
-				return rules.WriteJSON(out, vs)
-			case "csv":
-				// Subjects and evidence come from the network: no cell may
-				// reach a spreadsheet as a formula.
-				var buf bytes.Buffer
-				if err := rules.WriteCSV(&buf, vs); err != nil {
-					return err
-				}
-				return safetext.DefuseCSV(out, &buf)
-			default:
-				// ... nor reach the terminal as an escape sequence.
+			if format == "table" {
+				// Subjects and evidence come from the network: nothing may
+				// reach the terminal as an escape sequence (CSV cells are
+				// defused by the export writer, JSON escapes them).
 				tw := safetext.NewWriter(out)
-				if err := rules.WriteTable(tw, vs); err != nil {
+				if err := export.WriteAudit(tw, format, vs); err != nil {
 					return err
 				}
 				return tw.Flush()
 			}
+			return export.WriteAudit(out, format, vs)
 		},
 	}
 	cmd.Flags().StringVar(&planFile, "plan", "", "district plan file (plan.yaml, required)")

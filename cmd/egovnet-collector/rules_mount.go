@@ -5,16 +5,20 @@ import (
 	"os"
 
 	"github.com/egovnet/egovnet/collector/paging"
+	"github.com/egovnet/egovnet/collector/auth"
 	"github.com/egovnet/egovnet/collector/rules"
 	"github.com/egovnet/egovnet/collector/server"
+	"github.com/egovnet/egovnet/collector/terms"
 )
 
-// mountRules wires the rules engine into an opened collector: the processor
+// mountRules wires the rules engine into an opened collector: the terms
+// every screen reads (GET /api/v1/terms, with or without a plan), the processor
 // that evaluates a department after every ingested report (serve and
 // import), and the violations API. Without a plan there is nothing to
 // judge against, so nothing is mounted. Call it from extend, before the
 // ledger's processor adds its detector with engine.AddDetector.
 func mountRules(app *server.App) (*rules.Engine, error) {
+	app.API().UserRoute(terms.Route, auth.Roles, terms.Handler())
 	if app.Plan == nil {
 		return nil, nil
 	}

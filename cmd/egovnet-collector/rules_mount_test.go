@@ -68,6 +68,9 @@ func TestMountRules(t *testing.T) {
 		}
 		return resp.StatusCode, string(b)
 	}
+	if status, body := call("zhao", "GET", "/api/v1/terms"); status != 200 || !strings.Contains(body, `"rule.internet-egress":"自建互联网出口"`) {
+		t.Errorf("terms: %d %.300s", status, body)
+	}
 	status, body := call("zhao", "GET", "/api/v1/violations?department=RSJ")
 	var vs []wire.Violation
 	if status != 200 || json.Unmarshal([]byte(body), &vs) != nil || len(vs) != 5 {

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/egovnet/egovnet/collector/progress"
+	"github.com/egovnet/egovnet/collector/terms"
+	"github.com/egovnet/egovnet/internal/chinatime"
 	"github.com/egovnet/egovnet/internal/wire"
 )
 
@@ -50,25 +52,18 @@ func (f Format) ContentType() string {
 	}
 }
 
-// Lang selects the language of headers and labels.
-type Lang string
+// Lang selects the language of headers and labels (the one Lang type,
+// terms.Lang).
+type Lang = terms.Lang
 
 // Languages: Chinese first, English available.
 const (
-	ZH Lang = "zh"
-	EN Lang = "en"
+	ZH = terms.ZH
+	EN = terms.EN
 )
 
 // ParseLang accepts zh, zh-CN, en (empty: zh).
-func ParseLang(s string) (Lang, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "", "zh", "zh-cn", "zh_cn":
-		return ZH, nil
-	case "en", "en-us", "en-gb":
-		return EN, nil
-	}
-	return "", fmt.Errorf("lang %q: want zh or en", s)
-}
+func ParseLang(s string) (Lang, error) { return terms.ParseLang(s) }
 
 // ViolationFilter selects violations. Zero fields select everything; AsOf
 // zero means now.
@@ -109,7 +104,7 @@ func (m Meta) loc() *time.Location {
 	if m.Location != nil {
 		return m.Location
 	}
-	return progress.ChinaStandardTime
+	return chinatime.Location
 }
 
 func (m Meta) zh() bool { return m.Lang != EN }

@@ -1,7 +1,7 @@
 package export
 
 import (
-	"github.com/egovnet/egovnet/collector/rules"
+	"github.com/egovnet/egovnet/collector/terms"
 	"github.com/egovnet/egovnet/internal/wire"
 )
 
@@ -14,18 +14,18 @@ func (l label) in(lang Lang) string {
 	return l.zh
 }
 
-// The names of rules, severities and statuses come from the rules package,
+// The names of rules, severities and statuses come from the terms package,
 // so an export, the audit table and the web UI use the same words.
 var (
-	ruleNames     = fromRules(wire.RuleIDs, rules.RuleName)
-	severityNames = fromRules([]string{wire.SeverityCritical, wire.SeverityHigh, wire.SeverityMedium, wire.SeverityLow}, rules.SeverityName)
-	statusNames   = fromRules([]string{wire.StatusOpen, wire.StatusAcknowledged, wire.StatusResolved, wire.StatusExempted}, rules.StatusName)
+	ruleNames     = fromTerms(wire.RuleIDs, terms.Rule)
+	severityNames = fromTerms([]string{wire.SeverityCritical, wire.SeverityHigh, wire.SeverityMedium, wire.SeverityLow}, terms.Severity)
+	statusNames   = fromTerms([]string{wire.StatusOpen, wire.StatusAcknowledged, wire.StatusResolved, wire.StatusExempted}, terms.Status)
 )
 
-func fromRules(ids []string, name func(id, lang string) string) map[string]label {
+func fromTerms(ids []string, name func(id string, lang terms.Lang) string) map[string]label {
 	m := make(map[string]label, len(ids))
 	for _, id := range ids {
-		m[id] = label{zh: name(id, "zh-CN"), en: name(id, "en")}
+		m[id] = label{zh: name(id, terms.ZH), en: name(id, terms.EN)}
 	}
 	return m
 }
@@ -41,15 +41,7 @@ func RuleName(id string, lang Lang) string {
 
 var severityRank = map[string]int{wire.SeverityCritical: 0, wire.SeverityHigh: 1, wire.SeverityMedium: 2, wire.SeverityLow: 3}
 
-var categoryNames = map[string]label{
-	"os":         {"操作系统", "operating system"},
-	"database":   {"数据库", "database"},
-	"middleware": {"中间件", "middleware"},
-	"antivirus":  {"杀毒软件", "antivirus"},
-	"office":     {"办公软件", "office"},
-	"layout":     {"版式软件", "layout"},
-	"other":      {"其他", "other"},
-}
+var categoryNames = fromTerms([]string{"os", "database", "middleware", "antivirus", "office", "layout", "other"}, terms.Category)
 
 func lookup(m map[string]label, key string, lang Lang) string {
 	if l, ok := m[key]; ok {

@@ -3,7 +3,7 @@ package export
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/egovnet/egovnet/collector/rules"
+	"github.com/egovnet/egovnet/collector/terms"
 	"sort"
 	"strings"
 	"time"
@@ -150,7 +150,7 @@ func EvidenceLines(es []wire.Evidence, m Meta) []string {
 	for _, e := range es {
 		keys := make([]string, 0, len(e.Detail))
 		for k := range e.Detail {
-			if k != "reason" && k != "reason_zh" {
+			if k != terms.KeyEN && k != terms.KeyZH && k != terms.KeyCode {
 				keys = append(keys, k)
 			}
 		}
@@ -322,18 +322,6 @@ func ProgressTable(snaps []progress.Snapshot, m Meta) Table {
 	return t
 }
 
-// reason is the evidence's explanation in lang: the detector's own Chinese
-// text when it gave one, else the rules' translation of the English reason.
-func reason(d map[string]any, lang Lang) string {
-	en, _ := d["reason"].(string)
-	if lang == EN {
-		return en
-	}
-	if zh, ok := d["reason_zh"].(string); ok && zh != "" {
-		return zh
-	}
-	if en == "" {
-		return ""
-	}
-	return rules.ReasonZH(en)
-}
+// reason is the evidence's explanation in lang (its reason code's
+// template, else the text its detector wrote).
+func reason(d map[string]any, lang Lang) string { return terms.EvidenceReason(d, lang) }

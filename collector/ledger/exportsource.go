@@ -46,10 +46,7 @@ func licenseLabel(d Detail) string {
 	if d.License != "" {
 		return d.License
 	}
-	if z, ok := statusNamesZH[d.Status]; ok {
-		return z
-	}
-	return d.Status
+	return licenceZH(d.Status)
 }
 
 var _ export.LedgerSource = ExportSource{}

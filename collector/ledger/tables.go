@@ -7,26 +7,15 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/egovnet/egovnet/internal/catalog"
+	"github.com/egovnet/egovnet/collector/terms"
 	"github.com/xuri/excelize/v2"
 )
 
-var categoryNamesZH = map[string]string{
-	catalog.CategoryOS: "操作系统", catalog.CategoryDatabase: "数据库", catalog.CategoryMiddleware: "中间件",
-	catalog.CategoryAntivirus: "杀毒软件", catalog.CategoryOffice: "办公软件", catalog.CategoryLayout: "版式软件", catalog.CategoryOther: "其他",
-}
+// categoryZH and licenceZH are the terms package's words: the ledger's
+// tables, the exports and the web UI name things alike.
+func categoryZH(c string) string { return terms.Category(c, terms.ZH) }
 
-var statusNamesZH = map[string]string{
-	StatusLicensed: "已授权", StatusFree: "免费软件", StatusUnlicensed: "未授权", StatusOverDeployed: "超授权安装",
-	StatusExpired: "授权已过期", StatusVersionMismatch: "版本不在授权范围", StatusHomeEdition: "家庭/个人版(非单位授权)",
-}
-
-func categoryZH(c string) string {
-	if z, ok := categoryNamesZH[c]; ok {
-		return z
-	}
-	return c
-}
+func licenceZH(s string) string { return terms.Licence(s, terms.ZH) }
 
 func yesNo(b bool) string {
 	if b {
@@ -70,10 +59,7 @@ func DetailsTable(rows []Detail) ([]string, [][]string) {
 	head := []string{"部门", "设备", "设备名称", "软件类别", "软件名称", "版本", "版本类型", "厂商", "国产", "授权状态", "授权记录", "来源", "首次发现", "最近发现"}
 	out := make([][]string, 0, len(rows))
 	for _, d := range rows {
-		status := statusNamesZH[d.Status]
-		if status == "" {
-			status = d.Status
-		}
+		status := licenceZH(d.Status)
 		out = append(out, []string{d.Department, d.Device, d.DeviceName, categoryZH(d.Category), d.ProductName, d.Version, d.Edition,
 			d.Vendor, yesNo(d.Domestic), status, d.License, d.Source, d.FirstSeen.UTC().Format("2006-01-02 15:04"), d.LastSeen.UTC().Format("2006-01-02 15:04")})
 	}

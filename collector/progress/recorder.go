@@ -17,6 +17,7 @@ import (
 
 	"github.com/egovnet/egovnet/collector/store"
 	"github.com/egovnet/egovnet/collector/tsdb"
+	"github.com/egovnet/egovnet/internal/chinatime"
 	"github.com/egovnet/egovnet/internal/wire"
 )
 
@@ -100,7 +101,7 @@ type Options struct {
 
 // ChinaStandardTime is UTC+8 without daylight saving: the day boundary of a
 // Chinese district.
-var ChinaStandardTime = time.FixedZone("CST", 8*3600)
+var ChinaStandardTime = chinatime.Location
 
 // Recorder is the ingest processor that records progress.
 type Recorder struct {

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"slices"
 
+	"github.com/egovnet/egovnet/collector/terms"
 	"github.com/egovnet/egovnet/internal/wire"
 )
 
@@ -154,9 +155,9 @@ func (v *view) internetEgress() []signal {
 			continue
 		}
 		d := copyMap(r.raw)
-		d["reason"] = "default or public route whose next hop is not a sanctioned extranet uplink"
+		d[terms.KeyCode] = string(terms.EgressRoute)
 		if !r.nextHop.IsValid() && r.dest.Bits() > 0 {
-			d["reason"] = "public prefix directly connected to a department interface"
+			d[terms.KeyCode] = string(terms.EgressConnectedPublic)
 		}
 		s := signal{keys: append([]string{r.ifKey}, r.keys...), ev: evidence(r.rep, r.method(), d)}
 		if r.nextHop.IsValid() {
@@ -181,7 +182,7 @@ func (v *view) internetEgress() []signal {
 			}
 			d := o.detail()
 			d["address"] = a.String()
-			d["reason"] = "public address on a department interface outside the extranet and sanctioned ranges"
+			d[terms.KeyCode] = string(terms.EgressPublicAddress)
 			add(signal{subject: a.Addr().String(), prio: 1, keys: append([]string{o.ifKey, "addr:" + a.Addr().String()}, o.keys...),
 				pfx: a.Masked(), ev: evidence(o.rep, o.source+"-interface", d)})
 		}
@@ -209,7 +210,7 @@ func (v *view) internetEgress() []signal {
 				}
 				det := map[string]any{"device": d.Target, "protocol": n.Protocol, "local_if_index": n.LocalIfIndex, "chassis_id": n.ChassisID,
 					"port_id": n.PortID, "sys_name": n.SysName, "address": n.Address, "platform": n.Platform,
-					"reason": "carrier CPE seen as a neighbour"}
+					terms.KeyCode: string(terms.EgressCarrier)}
 				if pat != "" {
 					det["matched"] = pat
 				}
@@ -225,6 +226,26 @@ func (v *view) internetEgress() []signal {
 				}
 				add(s)
 			}
+		}
+	}
+	// Carrier CPE management pages answering inside the department: a 光猫
+	// or carrier gateway on the office LAN is an exit of its own, even when
+	// its address lies in the department's allocation.
+	for _, e := range v.uniqueEndpoints() {
+		switch v.x.class(v.dept, e.ip) {
+		case classDept, classClassified, classOtherPrivate:
+		default:
+			continue
+		}
+		for _, h := range e.ep.HTTP {
+			pat := matchAny(v.c.carrierUI, h.Title, h.Server)
+			if pat == "" {
+				continue
+			}
+			d := map[string]any{"ip": e.ep.IP, "port": h.Port, "scheme": h.Scheme, "title": h.Title, "server": h.Server, "matched": pat,
+				terms.KeyCode: string(terms.EgressCarrierUI)}
+			add(signal{subject: e.ip.String(), prio: 1, keys: []string{"addr:" + e.ip.String(), "dev:" + e.ip.String()},
+				pfx: netip.PrefixFrom(e.ip, e.ip.BitLen()), ev: evidence(e.rep, "http", d)})
 		}
 	}
 	return out
@@ -253,7 +274,7 @@ func (v *view) pathExit(rep *wire.ScanReport, p wire.Path) (signal, bool) {
 		}
 		// Left the plan at a hop that is not the central exit.
 		d := map[string]any{"target": p.Target, "reachable": p.Reachable, "hops": hopsDetail(p), "exit_hop": a.String(),
-			"exit_class": c.String(), "reason": "path to an internet reference target leaves the plan's prefixes at a hop that is not the sanctioned central exit"}
+			"exit_class": c.String(), terms.KeyCode: string(terms.EgressPath)}
 		if lastIn.IsValid() {
 			d["last_hop_in_plan"] = lastIn.String()
 		}
@@ -308,7 +329,7 @@ func (v *view) isolationBreach() []signal {
 					continue
 				}
 				add(subjectFor(where), evidence(rep, "path", map[string]any{"target": p.Target, "kind": k, "reachable": true,
-					"hops": hopsDetail(p), "reason": "a classified segment reaches the " + k + " reference target " + p.Target}))
+					"hops": hopsDetail(p), terms.KeyCode: string(terms.IsolationReaches)}))
 			}
 		}
 		// Classified addresses answering a scan from outside the segment.
@@ -319,7 +340,7 @@ func (v *view) isolationBreach() []signal {
 					continue
 				}
 				add(subjectFor(a), evidence(rep, "reachability", map[string]any{"ip": ep.IP, "seen_by": ep.SeenBy, "scope": rep.Scope,
-					"reason": "an address in a classified segment answers a scan from outside it"}))
+					terms.KeyCode: string(terms.IsolationAnswers)}))
 			}
 		}
 	}
@@ -361,17 +382,11 @@ func (v *view) isolationBreach() []signal {
 		}
 		det := copyMap(r.raw)
 		det["toward"] = toward
-		det["reason"] = "a classified host or device has a " + towardEN[toward] + " (not a connected route)"
-		det["reason_zh"] = "涉密网段内的主机或设备有" + towardZH[toward] + "(非直连路由)"
+		det[terms.KeyCode] = string(terms.IsolationRoute)
 		add(subjectFor(at), evidence(r.rep, r.method(), det))
 	}
 	return out
 }
-
-var (
-	towardEN = map[string]string{"default": "default route", "extranet": "route toward the extranet", "internet": "route toward the internet"}
-	towardZH = map[string]string{"default": "默认路由", "extranet": "通往政务外网的路由", "internet": "通往互联网的路由"}
-)
 
 // reportInClassified: the agent sits in, or scans only, a classified segment.
 func (v *view) reportInClassified(rep *wire.ScanReport, cls []netip.Prefix) (bool, netip.Addr) {

@@ -7,7 +7,8 @@ import (
 	"time"
 
 	"github.com/egovnet/egovnet/collector/rules/packs"
-	"github.com/egovnet/egovnet/internal/plan"
+	"github.com/egovnet/egovnet/collector/terms"
+	"github.com/egovnet/egovnet/internal/chinatime"
 	"github.com/egovnet/egovnet/internal/wire"
 )
 
@@ -62,6 +63,9 @@ func endpointDetail(e wire.Endpoint) map[string]any {
 	if e.SysDescr != "" {
 		d["sys_descr"] = e.SysDescr
 	}
+	if names := endpointNames(e); len(names) > 0 {
+		d["names"] = names
+	}
 	return d
 }
 
@@ -77,7 +81,7 @@ func (v *view) localServer() []signal {
 			continue
 		}
 		d := endpointDetail(e.ep)
-		d["reason"] = "server inside the department's prefixes rather than on the e-gov cloud"
+		d[terms.KeyCode] = string(terms.LocalServer)
 		d["department_local_servers"] = local
 		d["department_cloud_servers"] = cloud
 		d["cloud_ratio"] = ratio
@@ -112,11 +116,11 @@ func (v *view) departmentWebsite() []signal {
 			if title == "" || (h.Status >= 400) {
 				continue
 			}
-			if matchAny(v.c.managementUI, title, h.Server) != "" {
-				continue
+			if matchAny(v.c.managementUI, title, h.Server) != "" || matchAny(v.c.carrierUI, title, h.Server) != "" {
+				continue // a device's own page; a carrier gateway's is an exit
 			}
 			d := map[string]any{"ip": e.ep.IP, "port": h.Port, "scheme": h.Scheme, "title": title, "server": h.Server,
-				"reason": "an HTTP site with an HTML title on a department host that is not on the approved hosting list"}
+				terms.KeyCode: string(terms.DepartmentWebsite)}
 			if h.Status != 0 {
 				d["status"] = h.Status
 			}
@@ -229,7 +233,7 @@ func (v *view) addressOutsidePlan() []signal {
 			d["scope"] = rep.Scope
 			d["allocation"] = prefixStrings(own)
 			d["class"] = v.x.class(v.dept, a).String()
-			d["reason"] = "address answering in the department's scan scope or on its LAN segment that lies outside its allocated prefixes"
+			d[terms.KeyCode] = string(terms.OutsidePlanEndpoint)
 			add(a, evidence(rep, "endpoint", d))
 		}
 		for _, dev := range v.devices(rep) {
@@ -246,7 +250,7 @@ func (v *view) addressOutsidePlan() []signal {
 				}
 				add(a, evidence(rep, "snmp-arp", map[string]any{"device": dev.Target, "ip": e.IP, "mac": e.MAC, "if_index": e.IfIndex,
 					"allocation": prefixStrings(own), "class": v.x.class(v.dept, a).String(),
-					"reason": "neighbour on a department interface with an address outside the department's allocation"}))
+					terms.KeyCode: string(terms.OutsidePlanNeighbour)}))
 			}
 		}
 	}
@@ -279,7 +283,7 @@ func (v *view) newInfrastructure(enabled []packs.Pack) []signal {
 	var cuts []cutoffPack
 	for _, p := range enabled {
 		if t, ok := p.Date(wire.RuleNewInfrastructure, "cutoff"); ok {
-			start := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, plan.ChinaTime)
+			start := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, chinatime.Location)
 			cuts = append(cuts, cutoffPack{pack: p.ID, cutoff: start, date: t.Format("2006-01-02")})
 		}
 	}
@@ -384,8 +388,7 @@ func (v *view) newInfrastructure(enabled []packs.Pack) []signal {
 		}
 		d["cutoff"] = dates[0]
 		d["kind"] = f.kind
-		d["reason"] = "server or network device first seen after the department's baseline and the pack's cutoff"
-		d["reason_zh"] = "服务器或网络设备在部门基线和截止日期之后首次出现"
+		d[terms.KeyCode] = string(terms.NewInfrastructure)
 		out = append(out, signal{rule: wire.RuleNewInfrastructure, subject: a.String(), packs: passed,
 			ev: evidence(f.rep, "first-seen", d)})
 	}

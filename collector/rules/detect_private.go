@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/egovnet/egovnet/collector/terms"
 	"github.com/egovnet/egovnet/internal/wire"
 )
 
@@ -68,7 +69,7 @@ func (v *view) privateLink() []signal {
 			s.subject, s.keys = pnSubject(n)
 			s.keys = append(s.keys, r.ifKey)
 			det["private_network"] = n.name
-			det["reason"] = "route to a known business private network not through the extranet uplink"
+			det[terms.KeyCode] = string(terms.PrivateRouteKnown)
 		} else {
 			a := r.dest.Addr()
 			if coveredBy(v.x.ownPrefixes(v.dept), r.dest) || overlapsAny(v.x.extranet, r.dest) || overlapsAny(v.x.cloud, r.dest) {
@@ -84,7 +85,7 @@ func (v *view) privateLink() []signal {
 				continue // the carrier line of an internet exit, not a 专网
 			}
 			s.subject, s.prio, s.pfx = r.dest.String(), 1, r.dest
-			det["reason"] = "route to a prefix outside the department, extranet and cloud prefixes, not through the extranet uplink"
+			det[terms.KeyCode] = string(terms.PrivateRouteUnplanned)
 		}
 		s.ev = evidence(r.rep, r.method(), det)
 		add(s)
@@ -94,12 +95,12 @@ func (v *view) privateLink() []signal {
 		if egress[o.ifKey] || uplink[o.ifKey] || o.oper == 2 {
 			continue
 		}
-		var why string
+		var why terms.Reason
 		switch {
 		case o.source == "snmp" && v.c.tunnelIfType(o.ifType):
-			why = "tunnel or point-to-point interface (ifType)"
+			why = terms.PrivateTunnelIfType
 		case o.hostIfc && (v.c.tunnelHostType(o.hType) || matchAny(v.c.tunnelNames, o.name) != ""):
-			why = "tunnel or point-to-point interface on the agent host"
+			why = terms.PrivateTunnelHost
 		}
 		pat := matchAny(v.c.lineAliases, o.alias, o.descr, o.name)
 		if why == "" && pat == "" {
@@ -107,12 +108,12 @@ func (v *view) privateLink() []signal {
 		}
 		det := o.detail()
 		if why == "" {
-			why = "interface named as a line"
+			why = terms.PrivateLineName
 		}
 		if pat != "" {
 			det["matched"] = pat
 		}
-		det["reason"] = why
+		det[terms.KeyCode] = string(why)
 		s := signal{subject: o.device + " " + ifLabel(o), prio: 2, keys: []string{o.ifKey}, ev: evidence(o.rep, o.source+"-interface", det)}
 		for _, a := range o.addrs {
 			c := v.x.class(v.dept, a.Addr())
@@ -136,7 +137,7 @@ func (v *view) privateLink() []signal {
 				continue
 			}
 			det := map[string]any{"target": p.Target, "reachable": true, "hops": hopsDetail(p),
-				"reason": "a known private network's sentinel answers from the department"}
+				terms.KeyCode: string(terms.PrivateSentinel)}
 			s := signal{subject: p.Target, prio: 1, pfx: netip.PrefixFrom(t, t.BitLen())}
 			if known {
 				s.subject, s.keys = pnSubject(n)
@@ -154,7 +155,7 @@ func (v *view) privateLink() []signal {
 			if n, ok := v.x.pnFor(a); ok {
 				sub, keys := pnSubject(n)
 				add(signal{subject: sub, keys: keys, ev: evidence(rep, "endpoint", map[string]any{"ip": ep.IP, "seen_by": ep.SeenBy,
-					"private_network": n.name, "reason": "an address in a known private network answers from the department"})})
+					"private_network": n.name, terms.KeyCode: string(terms.PrivateEndpoint)})})
 			}
 		}
 	}
@@ -178,7 +179,10 @@ func (v *view) privateLink() []signal {
 		case classSanctioned, classUplink, classCloud, classOtherDept, classExtranet:
 			continue
 		}
-		det := map[string]any{"ip": e.ep.IP, "hostname": e.ep.Hostname, "reason": "VPN service answering (IKE, OpenVPN, L2TP, PPTP)"}
+		if exits.nextHops[e.ip] || exits.onTransfer(e.ip) {
+			continue // the exit's CPE answering IKE is the exit, not a 专网
+		}
+		det := map[string]any{"ip": e.ep.IP, "hostname": e.ep.Hostname, terms.KeyCode: string(terms.PrivateVPN)}
 		if len(udp) > 0 {
 			det["udp_ports"] = udp
 		}
@@ -314,8 +318,8 @@ func (v *view) multihome() []signal {
 		if !home && !cls {
 			continue
 		}
-		det := func(reason string) map[string]any {
-			return map[string]any{"entity": e.id, "addresses": all, "reason": reason}
+		det := func(code terms.Reason) map[string]any {
+			return map[string]any{"entity": e.id, "addresses": all, terms.KeyCode: string(code)}
 		}
 		for _, c := range []netClass{classPrivateNet, classOtherPrivate} {
 			for _, a := range sortedAddrs(classes[c]) {
@@ -323,7 +327,7 @@ func (v *view) multihome() []signal {
 					continue // its leg on an internet exit's transfer subnet
 				}
 				s := signal{rule: wire.RulePrivateLink, subject: a.String(), prio: 1, pfx: netip.PrefixFrom(a, a.BitLen()),
-					ev: evidence(e.rep, e.method, det("one machine with addresses in the department and in a network outside the plan"))}
+					ev: evidence(e.rep, e.method, det(terms.PrivateMultihome))}
 				if n, ok := v.x.pnFor(a); ok && len(n.prefixes) > 0 {
 					s.subject, s.prio, s.keys = n.prefixes[0].String(), 0, []string{"pn:" + n.name}
 				}
@@ -342,8 +346,9 @@ func (v *view) multihome() []signal {
 						sub = p.String()
 					}
 				}
-				out = append(out, signal{rule: wire.RuleIsolationBreach, subject: sub,
-					ev: evidence(e.rep, e.method, det("one machine with addresses in a classified segment and in "+c.String()+" "+sortedAddrs(as)[0].String()))})
+				d := det(terms.IsolationMultihome)
+				d["other_class"], d["other_address"] = c.String(), sortedAddrs(as)[0].String()
+				out = append(out, signal{rule: wire.RuleIsolationBreach, subject: sub, ev: evidence(e.rep, e.method, d)})
 				break
 			}
 		}
@@ -351,7 +356,7 @@ func (v *view) multihome() []signal {
 			for _, a := range sortedAddrs(classes[classPublic]) {
 				out = append(out, signal{rule: wire.RuleInternetEgress, subject: a.String(), prio: 1, registered: reg,
 					keys: append([]string{"addr:" + a.String()}, e.keys...), pfx: netip.PrefixFrom(a, a.BitLen()),
-					ev: evidence(e.rep, e.method, det("one machine with addresses in the department and on the internet"))})
+					ev: evidence(e.rep, e.method, det(terms.EgressMultihome))})
 			}
 		}
 	}

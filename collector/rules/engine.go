@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/egovnet/egovnet/collector/rules/packs"
+	"github.com/egovnet/egovnet/collector/terms"
 	"github.com/egovnet/egovnet/internal/plan"
 	"github.com/egovnet/egovnet/internal/wire"
 )
@@ -311,10 +312,10 @@ func (e *Engine) violation(f *Finding, at time.Time) (wire.Violation, bool) {
 	}
 	v.Title, v.TitleEN = f.Title, f.TitleEN
 	if v.Title == "" {
-		v.Title = RuleTitle(f.Rule, v.Registered) + "：" + f.Subject
+		v.Title = terms.RuleTitle(f.Rule, v.Registered, terms.ZH) + "：" + f.Subject
 	}
 	if v.TitleEN == "" {
-		v.TitleEN = RuleTitleEN(f.Rule, v.Registered) + ": " + f.Subject
+		v.TitleEN = terms.RuleTitle(f.Rule, v.Registered, terms.EN) + ": " + f.Subject
 	}
 	return v, true
 }

@@ -64,10 +64,10 @@ func TestFidelity(t *testing.T) {
 			},
 		},
 		{
-			name:   "a genuine private line beside the carrier exit is still a private link",
+			name:   "a genuine private line beside the carrier exit is still a private link; the CPE's IKE is the exit's",
 			report: "nat-carrier-and-line",
 			want:   []string{"internet-egress 192.168.1.1", "private-link 172.30.0.0/30"},
-			absent: []string{"private-link 192.168.1.0/30", "private-link 192.168.1.2"},
+			absent: []string{"private-link 192.168.1.0/30", "private-link 192.168.1.2", "private-link 192.168.1.1"},
 			check: func(t *testing.T, vs []wire.Violation) {
 				for _, v := range vs {
 					if v.Rule != wire.RulePrivateLink {
@@ -80,6 +80,24 @@ func TestFidelity(t *testing.T) {
 							}
 						}
 					}
+				}
+			},
+		},
+		{
+			name:   "an agent host's second NIC to a home router is an internet exit, not also a private link",
+			report: "host-second-nic",
+			want:   []string{"internet-egress 192.168.8.1"},
+			absent: []string{"private-link 192.168.8.100", "private-link 192.168.8.0/24"},
+		},
+		{
+			name:   "a carrier gateway's page on the office LAN is an internet exit, not a department website",
+			report: "carrier-gateway",
+			want:   []string{"internet-egress 10.1.0.254"},
+			absent: []string{"department-website 10.1.0.254"},
+			check: func(t *testing.T, vs []wire.Violation) {
+				v, _ := findingOf(vs, wire.RuleInternetEgress)
+				if len(v.Evidence) != 1 || v.Evidence[0].Detail["reason_zh"] != "部门网络内应答运营商终端设备(光猫/网关)的管理页面" {
+					t.Errorf("evidence %+v", v.Evidence)
 				}
 			},
 		},

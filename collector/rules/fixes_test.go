@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -9,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/egovnet/egovnet/collector/terms"
 	"github.com/egovnet/egovnet/internal/wire"
 )
 
@@ -182,48 +182,10 @@ func TestAddressOutsidePlanEvidence(t *testing.T) {
 	}
 }
 
-// TestRuleAndStatusNames: one vocabulary (the web UI's) for every output.
-func TestRuleAndStatusNames(t *testing.T) {
-	cases := []struct{ kind, id, lang, want string }{
-		{"rule", wire.RuleInternetEgress, "zh-CN", "自建互联网出口"},
-		{"rule", wire.RulePrivateLink, "zh-CN", "业务专网"},
-		{"rule", wire.RuleIsolationBreach, "zh-CN", "涉密网络隔离破坏"},
-		{"rule", wire.RuleLocalServer, "zh-CN", "自建机房/本地服务器"},
-		{"rule", wire.RuleDepartmentWebsite, "zh-CN", "部门自建网站"},
-		{"rule", wire.RuleUnlicensedSoftware, "zh-CN", "未授权软件"},
-		{"rule", wire.RuleLicenseOverDeployment, "zh-CN", "超授权部署"},
-		{"rule", wire.RuleUnfiledSoftware, "zh-CN", "软件未备案"},
-		{"rule", wire.RuleAddressOutsidePlan, "zh-CN", "地址超出规划"},
-		{"rule", wire.RuleNewInfrastructure, "zh", "截止日期后新建设施"},
-		{"rule", wire.RuleIsolationBreach, "en", "Isolation breach"},
-		{"rule", "wifi", "zh-CN", "wifi"},
-		{"status", wire.StatusOpen, "zh-CN", "未整改"},
-		{"status", wire.StatusAcknowledged, "zh-CN", "已确认"},
-		{"status", wire.StatusResolved, "zh-CN", "已整改"},
-		{"status", wire.StatusExempted, "", "已豁免"},
-		{"status", wire.StatusOpen, "en", "open"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.kind+" "+tc.id+" "+tc.lang, func(t *testing.T) {
-			got := RuleName(tc.id, tc.lang)
-			if tc.kind == "status" {
-				got = StatusName(tc.id, tc.lang)
-			}
-			if got != tc.want {
-				t.Errorf("got %q, want %q", got, tc.want)
-			}
-		})
-	}
-	for _, id := range wire.RuleIDs {
-		if RuleName(id, "zh-CN") == id || RuleName(id, "en") == id {
-			t.Errorf("rule %s has no name", id)
-		}
-	}
-}
-
-// TestEvidenceReasonsInChinese: every network-rule evidence row carries a
-// zh-CN reason, and the zh table shows it rather than the English one.
-func TestEvidenceReasonsInChinese(t *testing.T) {
+// TestEvidenceReasonsAreCodes: every network-rule evidence row carries a
+// reason code with both templates, and the plain texts beside it are that
+// code's templates filled in (no English sentence is parsed back).
+func TestEvidenceReasonsAreCodes(t *testing.T) {
 	e := districtEngine(t)
 	vs, err := e.EvaluateReports(context.Background(), loadReports(t))
 	if err != nil {
@@ -232,39 +194,23 @@ func TestEvidenceReasonsInChinese(t *testing.T) {
 	n := 0
 	for _, v := range vs {
 		for _, ev := range v.Evidence {
-			en, _ := ev.Detail["reason"].(string)
-			zh, _ := ev.Detail["reason_zh"].(string)
-			if en == "" {
+			code, _ := ev.Detail[terms.KeyCode].(string)
+			if _, ok := terms.Reason(code).Template(); !ok {
+				if v.Rule != wire.RuleUnlicensedSoftware && v.Rule != wire.RuleLicenseOverDeployment && v.Rule != wire.RuleUnfiledSoftware {
+					t.Errorf("%s %s %s: no known reason code (%q)", v.Rule, v.Subject, ev.Method, code)
+				}
 				continue
 			}
 			n++
-			if zh == "" {
-				t.Errorf("%s %s: no reason_zh for %q", v.Rule, v.Subject, en)
+			en, _ := ev.Detail[terms.KeyEN].(string)
+			zh, _ := ev.Detail[terms.KeyZH].(string)
+			if en != terms.Reason(code).Render(ev.Detail, terms.EN) || zh != terms.Reason(code).Render(ev.Detail, terms.ZH) || zh == "" || en == zh {
+				t.Errorf("%s %s: code %s renders other texts than en %q zh %q", v.Rule, v.Subject, code, en, zh)
 			}
 		}
 	}
 	if n == 0 {
 		t.Fatal("no evidence with a reason")
-	}
-	var tab, csv bytes.Buffer
-	if err := WriteTable(&tab, vs); err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteCSV(&csv, vs); err != nil {
-		t.Fatal(err)
-	}
-	for en := range reasonZH {
-		if strings.Contains(tab.String(), en) {
-			t.Errorf("zh table shows the English reason %q", en)
-		}
-	}
-	for _, old := range []string{"未处理", "公务网隔离失效", "未正版化软件"} {
-		if strings.Contains(tab.String(), old) || strings.Contains(csv.String(), old) {
-			t.Errorf("output uses the old term %q", old)
-		}
-	}
-	if !strings.Contains(csv.String(), "evidence_zh") || !strings.Contains(tab.String(), "未整改") {
-		t.Error("zh status or evidence column missing")
 	}
 }
 

@@ -150,9 +150,7 @@ func TestLabDistrictSmall(t *testing.T) {
 	want := labExpected(t, filepath.Join(root, "deploy", "lab", "scenarios", "district-small.expected.yaml"))
 	sort.Strings(want)
 	if !slices.Equal(got, want) {
-		var table strings.Builder
-		WriteTable(&table, vs)
-		t.Errorf("findings differ\n got: %q\nwant: %q\n%s", got, want, table.String())
+		t.Errorf("findings differ\n got: %q\nwant: %q\n%s", got, want, violationsJSON(t, vs))
 	}
 	for _, v := range vs {
 		switch {
@@ -183,9 +181,7 @@ func TestLabDistrictSmall(t *testing.T) {
 				}
 			}
 			if len(v.Evidence) > 6 {
-				var table strings.Builder
-				WriteTable(&table, []wire.Violation{v})
-				t.Logf("ZFB isolation-breach evidence:\n%s", table.String())
+				t.Logf("ZFB isolation-breach evidence:\n%s", violationsJSON(t, []wire.Violation{v}))
 			}
 		}
 	}

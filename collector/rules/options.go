@@ -32,6 +32,10 @@ type Patterns struct {
 	ManagementUI []string `yaml:"management_ui" json:"management_ui"`
 	// Carriers match LLDP/CDP neighbour names and platforms of carrier CPE.
 	Carriers []string `yaml:"carriers" json:"carriers"`
+	// CarrierUI match HTTP titles or Server headers of carrier CPE
+	// management pages (光猫, 天翼网关): such a box answering inside the
+	// department is an internet exit, not a department website.
+	CarrierUI []string `yaml:"carrier_ui" json:"carrier_ui"`
 	// VPN ports: IKE, NAT-T, OpenVPN, L2TP on UDP; PPTP (and OpenVPN) on TCP.
 	VPNUDPPorts []int `yaml:"vpn_udp_ports" json:"vpn_udp_ports"`
 	VPNTCPPorts []int `yaml:"vpn_tcp_ports" json:"vpn_tcp_ports"`
@@ -55,7 +59,9 @@ func DefaultPatterns() Patterns {
 			`(?i)sangfor`, `(?i)hikvision`, `(?i)dahua`, `(?i)printer`, `(?i)laserjet`, `(?i)\bhp\s+(color\s+)?laser`, `(?i)epson`, `(?i)canon`,
 			`(?i)brother`, `(?i)xerox`, `(?i)ricoh`, `(?i)kyocera`, `(?i)lexmark`, `(?i)konica`, `打印机`, `(?i)router`, `(?i)switch`,
 			`(?i)firewall`, `(?i)\bups\b`, `(?i)ipmi`, `(?i)supermicro`, `(?i)vmware esxi`, `(?i)proxmox`, `设备管理`, `网管`},
-		Carriers:    []string{`(?i)telecom`, `电信`, `(?i)unicom`, `联通`, `(?i)china\s*mobile`, `(?i)\bcmcc\b`, `移动`, `(?i)\bcpe\b`, `(?i)\bont\b`, `(?i)\bonu\b`, `光猫`, `(?i)HG8\d{3}`, `(?i)ZXHN`, `(?i)\bF6\d\d\b`, `(?i)ChinaNet`},
+		Carriers: []string{`(?i)telecom`, `电信`, `(?i)unicom`, `联通`, `(?i)china\s*mobile`, `(?i)\bcmcc\b`, `移动`, `(?i)\bcpe\b`, `(?i)\bont\b`, `(?i)\bonu\b`, `光猫`, `(?i)HG8\d{3}`, `(?i)ZXHN`, `(?i)\bF6\d\d\b`, `(?i)ChinaNet`},
+		CarrierUI: []string{`天翼网关`, `光猫`, `(?i)\bZXHN\b`, `(?i)\bHG8\d{3}`, `(?i)EchoLife`, `(?i)China\s*Mobile.*gateway`,
+			`中国移动.*网关`, `联通.*网关`, `电信.*网关`, `(?i)\bONT\b.*(login|登录)`},
 		VPNUDPPorts: []int{500, 4500, 1194, 1701},
 		VPNTCPPorts: []int{1723},
 	}
@@ -69,6 +75,7 @@ type compiled struct {
 	hostBridges  []*regexp.Regexp
 	managementUI []*regexp.Regexp
 	carriers     []*regexp.Regexp
+	carrierUI    []*regexp.Regexp
 }
 
 func compile(p Patterns) (*compiled, error) {
@@ -87,6 +94,9 @@ func compile(p Patterns) (*compiled, error) {
 		return nil, err
 	}
 	if c.carriers, err = compileAll("carriers", p.Carriers); err != nil {
+		return nil, err
+	}
+	if c.carrierUI, err = compileAll("carrier_ui", p.CarrierUI); err != nil {
 		return nil, err
 	}
 	return c, nil

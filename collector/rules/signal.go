@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/egovnet/egovnet/collector/terms"
 	"github.com/egovnet/egovnet/internal/wire"
 )
 
@@ -29,7 +30,7 @@ func evidence(rep *wire.ScanReport, method string, detail map[string]any) wire.E
 	if agent == "" {
 		agent = rep.Agent.Hostname
 	}
-	withReasonZH(detail)
+	terms.Annotate(detail)
 	return wire.Evidence{Agent: agent, Method: method, ObservedAt: rep.FinishedAt.UTC(), Detail: detail}
 }
 

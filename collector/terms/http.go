@@ -7,7 +7,7 @@ import (
 
 // Dictionary is every term in one language, keyed as the web UI keys its
 // strings: "rule.<id>", "rule.<id>.registered", "st.<status>",
-// "sev.<severity>", "role.<role>", "cat.<category>", "reason.<code>" (a
+// "sev.<severity>", "role.<role>", "cat.<category>", "lic.<licence status>", "reason.<code>" (a
 // template) and "<vocab>.<word>".
 func Dictionary(lang Lang) map[string]string {
 	m := map[string]string{}
@@ -24,6 +24,7 @@ func Dictionary(lang Lang) map[string]string {
 	add("sev.", severities)
 	add("role.", roles)
 	add("cat.", categories)
+	add("lic.", licences)
 	for c, t := range reasons {
 		m["reason."+string(c)] = t.In(lang)
 	}

@@ -48,6 +48,13 @@ var categories = map[string]Text{
 	"other": {"其他", "other"},
 }
 
+// licences are the software ledger's licence statuses (collector/ledger).
+var licences = map[string]Text{
+	"licensed": {"已授权", "licensed"}, "free": {"免费软件", "free software"}, "unlicensed": {"未授权", "unlicensed"},
+	"over-deployed": {"超授权安装", "over-deployed"}, "expired": {"授权已过期", "licence expired"},
+	"version-mismatch": {"版本不在授权范围", "version not licensed"}, "home-edition": {"家庭/个人版(非单位授权)", "home edition (not an organisational licence)"},
+}
+
 // Rule is the display name of a rule id (the id itself when unknown).
 func Rule(id string, lang Lang) string { return lookup(rules, id, lang) }
 
@@ -77,3 +84,6 @@ func Role(r string, lang Lang) string { return lookup(roles, r, lang) }
 
 // Category is the display name of a software category.
 func Category(c string, lang Lang) string { return lookup(categories, c, lang) }
+
+// Licence is the display name of a software ledger licence status.
+func Licence(s string, lang Lang) string { return lookup(licences, s, lang) }

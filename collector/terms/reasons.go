@@ -19,6 +19,7 @@ const (
 	EgressConnectedPublic Reason = "egress.connected-public"
 	EgressPublicAddress   Reason = "egress.public-address"
 	EgressCarrier         Reason = "egress.carrier-neighbour"
+	EgressCarrierUI       Reason = "egress.carrier-web"
 	EgressPath            Reason = "egress.path"
 	EgressMultihome       Reason = "egress.multihome"
 	PrivateRouteKnown     Reason = "private.route-known"
@@ -48,6 +49,8 @@ var reasons = map[Reason]Text{
 	EgressPublicAddress: {"部门设备接口配置了政务外网及统一出口以外的公网地址",
 		"public address on a department interface outside the extranet and sanctioned ranges"},
 	EgressCarrier: {"发现运营商终端设备(光猫/CPE)为邻居设备", "carrier CPE seen as a neighbour"},
+	EgressCarrierUI: {"部门网络内应答运营商终端设备(光猫/网关)的管理页面",
+		"a carrier CPE's management page answers inside the department"},
 	EgressPath: {"至互联网参考目标的路径未经统一出口即离开规划网段",
 		"path to an internet reference target leaves the plan's prefixes at a hop that is not the sanctioned central exit"},
 	EgressMultihome: {"同一设备同时拥有部门地址和互联网地址", "one machine with addresses in the department and on the internet"},

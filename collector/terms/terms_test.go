@@ -78,6 +78,7 @@ func TestEveryNameHasBothLanguages(tt *testing.T) {
 	check("severity", []string{wire.SeverityCritical, wire.SeverityHigh, wire.SeverityMedium, wire.SeverityLow}, severities)
 	check("role", []string{wire.RoleServer, wire.RoleWorkstation, wire.RoleNetwork, wire.RolePrinter, wire.RoleUnknown}, roles)
 	check("category", []string{"os", "database", "middleware", "antivirus", "office", "layout", "other"}, categories)
+	check("licence", []string{"licensed", "free", "unlicensed", "over-deployed", "expired", "version-mismatch", "home-edition"}, licences)
 	if Rule("nope", ZH) != "nope" || RuleTitle(wire.RuleLocalServer, true, ZH) != "自建机房/本地服务器(已登记)" {
 		tt.Error("unknown ids stay ids; registered titles get the registered suffix")
 	}

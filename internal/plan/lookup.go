@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/egovnet/egovnet/internal/chinatime"
 )
 
 // ParsePrefixes parses a validated CIDR list, skipping anything invalid
@@ -59,8 +61,9 @@ func (p *Plan) DepartmentForScope(scope []string) (Department, bool) {
 	return Department{}, false
 }
 
-// ChinaTime is the zone plan dates are read in when they name a day only.
-var ChinaTime = time.FixedZone("CST", 8*3600)
+// ChinaTime is the zone plan dates are read in when they name a day only:
+// the one China time zone, internal/chinatime.
+var ChinaTime = chinatime.Location
 
 // Until is the instant an exemption stops holding. A date-only expiry
 // (2027-06-30) holds through the whole of that day in China Standard Time.

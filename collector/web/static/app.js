@@ -137,7 +137,7 @@
         }));
         var ev = el("details", null, [el("summary", { text: String((v.evidence || []).length) })].concat((v.evidence || []).map(function (e) {
           var d = e.detail || {}, rest = {};
-          Object.keys(d).forEach(function (k) { if (k !== "reason" && k !== "reason_zh") rest[k] = d[k]; });
+          Object.keys(d).forEach(function (k) { if (k !== "reason" && k !== "reason_zh" && k !== "reason_code") rest[k] = d[k]; });
           var why = lang === "en" ? d.reason : (d.reason_zh || d.reason);
           return el("pre", { text: e.method + " · " + fmtTime(e.observed_at) + (why ? " · " + why : "") + " · " + JSON.stringify(rest) });
         })));
