@@ -148,6 +148,25 @@ func TestShippedScenarios(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// Shipped scenarios carry their own devices: the demo and a bare
+			// clone need no shared test data.
+			for _, node := range sc.Nodes {
+				if node.SNMPSim != nil {
+					if _, err := sc.RecordingPath(node.SNMPSim.Recording, ""); err != nil {
+						t.Errorf("node %s: %v", node.Name, err)
+					}
+				}
+			}
+			if exp, err := LoadExpected(strings.TrimSuffix(f, ".yaml") + ".expected.yaml"); err == nil {
+				for i, e := range exp {
+					if _, ok := p.Department(e.Department); !ok {
+						t.Errorf("expected findings[%d]: department %q not in the plan", i, e.Department)
+					}
+					if e.Rule == "" && e.Expect != "none" {
+						t.Errorf("expected findings[%d] (%s): neither a rule nor expect: none", i, e.Department)
+					}
+				}
+			}
 			agents := map[string]bool{}
 			for _, node := range sc.Nodes {
 				if node.Department != "" {
