@@ -7,7 +7,7 @@ LDFLAGS   := -s -w -X github.com/egovnet/egovnet/internal/version.Version=$(VERS
 BINARIES  := egovnet-agent egovnet-collector egovnet-lab
 TEST_TIMEOUT ?= 45m
 
-.PHONY: all build test test-short bench demo lint package dist clean
+.PHONY: all build test test-short bench demo demo-go lint package dist clean
 
 all: build
 
@@ -35,8 +35,15 @@ test-short:
 bench: build
 	bash deploy/bench/run.sh
 
-demo: build
+# The demo needs only this clone (no ../shared): the lab's device recordings
+# are in deploy/lab/recordings. As root demo.sh installs the Debian packages
+# the lab needs; building needs Go (go.mod's version; Debian 12's golang-go
+# is too old, see https://go.dev/dl).
+demo: demo-go build
 	bash deploy/demo/demo.sh
+
+demo-go:
+	@command -v $(GO) >/dev/null 2>&1 || { echo "make demo: Go is needed to build egovnet: install Go $$(sed -n 's/^go //p' go.mod) or newer from https://go.dev/dl (Debian 12's golang-go is too old), then run make demo again" >&2; exit 1; }
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null; git ls-files --others --exclude-standard '*.go' 2>/dev/null)); \

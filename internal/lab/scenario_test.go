@@ -62,6 +62,22 @@ func TestParseInvalid(t *testing.T) {
 			[]string{`links[0].ends[1]: node "h9" is not declared in nodes`}},
 		{"port clash", strings.Replace(base, "tcp: [{port: 22, banner: SSH-2.0-x}]", "tcp: [{port: 22}, {port: 22}]", 1),
 			[]string{"nodes[1] (h1): tcp[1]: tcp port 22 already used by nodes[1] (h1): tcp[0]"}},
+		{"multicast mac", strings.Replace(base, "{node: r1, addr: 10.0.0.1/30}", "{node: r1, addr: 10.0.0.1/30, mac: \"03:00:00:00:00:01\"}", 1),
+			[]string{`links[0].ends[0]: mac "03:00:00:00:00:01": a unicast address`}},
+		{"upper-case mac", strings.Replace(base, "{node: r1, addr: 10.0.0.1/30}", "{node: r1, addr: 10.0.0.1/30, mac: \"02:00:0A:00:00:01\"}", 1),
+			[]string{`mac "02:00:0A:00:00:01": a unicast address in lower-case hex`}},
+		{"duplicate mac", strings.Replace(strings.Replace(base, "{node: r1, addr: 10.0.0.1/30}", "{node: r1, addr: 10.0.0.1/30, mac: \"02:00:00:00:00:01\"}", 1),
+			"{node: h1, addr: 10.0.0.2/30}", "{node: h1, addr: 10.0.0.2/30, mac: \"02:00:00:00:00:01\"}", 1),
+			[]string{`links[0].ends[1]: mac 02:00:00:00:00:01 already used by links[0].ends[0]`}},
+		{"valid mac, software, dns, firewall", strings.Replace(strings.Replace(base, "{node: r1, addr: 10.0.0.1/30}", "{node: r1, addr: 10.0.0.1/30, mac: \"02:00:0a:00:00:0b\"}", 1),
+			"kind: host,", `kind: host, dns: [10.0.0.1], software: [{name: WPS Office, version: "11", vendor: Kingsoft}], firewall: {masquerade: [eth0], hide_hops: true}, dns_server: {records: [{name: www.example.gov.cn, a: 10.0.0.2}]},`, 1),
+			nil},
+		{"software with a tab", strings.Replace(base, "kind: host,", "kind: host, software: [{name: \"a\\tb\"}],", 1),
+			[]string{"nodes[1] (h1): software[0]: \"a\\tb\": no tabs or line breaks"}},
+		{"dns server outside the lab", strings.Replace(base, "kind: host,", "kind: host, dns: [8.8.8.8],", 1),
+			[]string{`nodes[1] (h1): dns[0]: "8.8.8.8" must be an IPv4 lab address`}},
+		{"dns record outside the lab", strings.Replace(base, "kind: host,", "kind: host, dns_server: {records: [{name: Bad_Name, a: 1.1.1.1}]},", 1),
+			[]string{`dns_server.records[0]: name "Bad_Name": lower-case host name`, `dns_server.records[0]: a "1.1.1.1" must be an IPv4 lab address`}},
 		{"management with explicit subnet is valid", base + "management: {node: r1, subnet: 10.0.9.0/30}\n",
 			nil},
 		{"management not /30", base + "management: {node: r1, subnet: 10.0.9.0/29}\n",
@@ -131,6 +147,25 @@ func TestShippedScenarios(t *testing.T) {
 			p, err := LoadPlan(sc.PlanPath())
 			if err != nil {
 				t.Fatal(err)
+			}
+			// Shipped scenarios carry their own devices: the demo and a bare
+			// clone need no shared test data.
+			for _, node := range sc.Nodes {
+				if node.SNMPSim != nil {
+					if _, err := sc.RecordingPath(node.SNMPSim.Recording, ""); err != nil {
+						t.Errorf("node %s: %v", node.Name, err)
+					}
+				}
+			}
+			if exp, err := LoadExpected(strings.TrimSuffix(f, ".yaml") + ".expected.yaml"); err == nil {
+				for i, e := range exp {
+					if _, ok := p.Department(e.Department); !ok {
+						t.Errorf("expected findings[%d]: department %q not in the plan", i, e.Department)
+					}
+					if e.Rule == "" && e.Expect != "none" {
+						t.Errorf("expected findings[%d] (%s): neither a rule nor expect: none", i, e.Department)
+					}
+				}
 			}
 			agents := map[string]bool{}
 			for _, node := range sc.Nodes {
@@ -382,5 +417,44 @@ func TestFilterRecording(t *testing.T) {
 	y = strings.Replace(base, "kind: host,", "kind: host, snmpsim: {recording: librenms/x, exclude: [ipRouteTable]},", 1)
 	if _, err := Parse([]byte(y)); err == nil || !strings.Contains(err.Error(), `exclude "ipRouteTable" must be a numeric OID`) {
 		t.Errorf("want bad exclude refused, got %v", err)
+	}
+}
+
+// TestFirewallRuleset: the CPE's NAT and hop hiding as nft loads them (the
+// lab test TestDistrictFidelity proves their effect on traceroute).
+func TestFirewallRuleset(t *testing.T) {
+	cases := []struct {
+		name string
+		fw   Firewall
+		want []string
+		not  []string
+	}{
+		{"nat and hidden hops", Firewall{Masquerade: []string{"up0"}, HideHops: true},
+			[]string{"type nat hook postrouting", `oifname "up0" masquerade`, "hook output", "hook forward", "icmp type time-exceeded drop"}, nil},
+		{"nat only", Firewall{Masquerade: []string{"up0"}}, []string{`oifname "up0" masquerade`}, []string{"time-exceeded"}},
+		{"hide only", Firewall{HideHops: true}, []string{"icmp type time-exceeded drop"}, []string{"masquerade"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := c.fw.NFTRuleset()
+			for _, w := range c.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("ruleset lacks %q:\n%s", w, got)
+				}
+			}
+			for _, w := range c.not {
+				if strings.Contains(got, w) {
+					t.Errorf("ruleset has %q:\n%s", w, got)
+				}
+			}
+		})
+	}
+}
+
+// TestSoftwareLines: the agent's software file format.
+func TestSoftwareLines(t *testing.T) {
+	got := SoftwareLines([]Software{{Name: "WPS Office", Version: "11.8", Vendor: "Kingsoft"}, {Name: "7-Zip"}})
+	if want := "WPS Office\t11.8\tKingsoft\n7-Zip\t\t\n"; got != want {
+		t.Errorf("SoftwareLines = %q, want %q", got, want)
 	}
 }

@@ -268,15 +268,12 @@ func (b *builder) startSNMPSim(n Node, dir string) (started, error) {
 			return started{}, fmt.Errorf("snmpsim dirs: %w", err)
 		}
 	}
-	// The community is the file name: link the chosen recording under it,
-	// or write a filtered copy when subtrees are excluded.
+	// The community is the file name. Always a copy (filtered when subtrees
+	// are excluded), never a link: snmpsimd runs as nobody, who cannot
+	// reach a recording inside a clone under /root or a test's 0700 temp dir.
 	link := filepath.Join(data, sim.Community+".snmprec")
 	_ = os.Remove(link)
-	if len(sim.Exclude) == 0 {
-		if err := os.Symlink(rec, link); err != nil {
-			return started{}, fmt.Errorf("snmpsim data: %w", err)
-		}
-	} else if err := filterRecording(rec, link, sim.Exclude); err != nil {
+	if err := filterRecording(rec, link, sim.Exclude); err != nil {
 		return started{}, fmt.Errorf("node %s: %w", n.Name, err)
 	}
 	if u, err := user.Lookup("nobody"); err == nil {

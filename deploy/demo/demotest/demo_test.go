@@ -91,7 +91,16 @@ func TestDemoSmokeLab(t *testing.T) {
 	scenarios := filepath.Join(testenv.RepoRoot(), "deploy", "lab", "scenarios")
 
 	// district-small with an expected file claiming SCJ (own ISP exit) is clean.
-	wrong := t.TempDir()
+	// The copy sits in a scenarios/ folder beside the lab's own recordings,
+	// as in the repository.
+	wrongBase := t.TempDir()
+	wrong := filepath.Join(wrongBase, "scenarios")
+	if err := os.Mkdir(wrong, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(testenv.RepoRoot(), "deploy", "lab", "recordings"), filepath.Join(wrongBase, "recordings")); err != nil {
+		t.Fatal(err)
+	}
 	for _, f := range []string{"district-small.yaml", "district-small.plan.yaml"} {
 		copyFile(t, filepath.Join(scenarios, f), filepath.Join(wrong, f), 0o644)
 	}
