@@ -12,7 +12,7 @@ import (
 )
 
 // methodOrder fixes the order of seen_by so reports diff cleanly.
-var methodOrder = []string{wire.MethodICMP, wire.MethodTCP, wire.MethodUDP, wire.MethodARP, wire.MethodSNMP, wire.MethodPath, wire.MethodHost}
+var methodOrder = []string{wire.MethodICMP, wire.MethodTCP, wire.MethodUDP, wire.MethodARP, wire.MethodND, wire.MethodSNMP, wire.MethodPath, wire.MethodHost}
 
 type endpoint struct {
 	wire.Endpoint
@@ -28,7 +28,7 @@ type endpoint struct {
 
 type merger struct {
 	scope    []netip.Prefix
-	m        Methods
+	m        Hooks
 	eps      map[netip.Addr]*endpoint
 	devices  []wire.DeviceInventory
 	paths    []wire.Path
@@ -39,7 +39,7 @@ type merger struct {
 	extra    int64           // path targets, outside the scope
 }
 
-func newMerger(scope []netip.Prefix, m Methods) *merger {
+func newMerger(scope []netip.Prefix, m Hooks) *merger {
 	return &merger{scope: scope, m: m, eps: map[netip.Addr]*endpoint{}, devices: []wire.DeviceInventory{}, paths: []wire.Path{}, failed: map[string]bool{}}
 }
 
@@ -94,6 +94,11 @@ func (g *merger) add(method string, b Batch, err error) {
 		e.seen[method] = true
 		e.sawRTT(a.RTT)
 	}
+	// A neighbour answered ARP, or ND for IPv6 (a method's own name).
+	nbr := wire.MethodARP
+	if method == wire.MethodND {
+		nbr = wire.MethodND
+	}
 	for _, n := range b.Neighbors {
 		if !g.inScope(n.Addr) || !validMAC(n.MAC) {
 			continue // an entry without a link-layer address proves nothing
@@ -102,7 +107,7 @@ func (g *merger) add(method string, b Batch, err error) {
 			continue
 		}
 		e := g.ep(n.Addr)
-		e.seen[wire.MethodARP] = true
+		e.seen[nbr] = true
 		g.setMAC(e, n.MAC, wire.MethodARP)
 	}
 	for _, p := range b.Ports {

@@ -6,14 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
 
 	"github.com/spf13/cobra"
 
-	agentconfig "github.com/egovnet/egovnet/agent/config"
 	"github.com/egovnet/egovnet/agent/discover"
-	"github.com/egovnet/egovnet/agent/probe/httpinfo"
 	"github.com/egovnet/egovnet/agent/render"
 	"github.com/egovnet/egovnet/internal/wire"
 )
@@ -34,13 +31,16 @@ func newScanCmd() *cobra.Command {
 			if err != nil {
 				log.Warn("enrolment identity unreadable; the report names this agent as unenrolled", "err", err)
 			}
-			req := scanRequest(cfg, enabled, agent)
+			for _, w := range cfg.Warnings() {
+				log.Warn(w)
+			}
+			req := discover.NewRequest(cfg, enabled, agent)
 			if stderrIsTerminal() {
 				req.Progress = func(format string, args ...any) {
 					fmt.Fprintf(os.Stderr, "egovnet-agent: "+format+"\n", args...)
 				}
 			}
-			rep := discover.Run(cmd.Context(), methods(cfg, req.Enabled), req)
+			rep := discover.RunList(cmd.Context(), discover.Registry(cfg), discover.Hooks{}, req)
 			if err := rep.Validate(); err != nil {
 				log.Warn("report fails validation", "err", err)
 			}
@@ -63,37 +63,6 @@ func newScanCmd() *cobra.Command {
 	}
 	f.register(cmd)
 	return cmd
-}
-
-// scanRequest turns the resolved config into the orchestrator's request.
-func scanRequest(cfg *agentconfig.Config, enabled map[string]bool, agent wire.Agent) discover.Request {
-	scope, _ := agentconfig.ParseTargets(cfg.Scope.Targets) // validated already
-	return discover.Request{
-		Scope:       mergePrefixes(scope),
-		Ports:       cfg.Scope.Ports,
-		Enabled:     enabled,
-		PathTargets: pathTargets(cfg),
-		Agent:       agent,
-		WebPorts:    httpinfo.WebPorts,
-	}
-}
-
-// mergePrefixes drops prefixes contained in others, so overlaps are probed once.
-func mergePrefixes(ps []netip.Prefix) []netip.Prefix {
-	var out []netip.Prefix
-	for i, p := range ps {
-		covered := false
-		for j, q := range ps {
-			if i != j && q.Bits() <= p.Bits() && q.Contains(p.Addr()) && (q.Bits() < p.Bits() || j < i) {
-				covered = true
-				break
-			}
-		}
-		if !covered {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 func writeReport(w io.Writer, rep *wire.ScanReport, format string) error {

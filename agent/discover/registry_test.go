@@ -1,45 +1,21 @@
-package main
+package discover
 
 import (
 	"fmt"
 	"net/netip"
 	"testing"
 
-	agentconfig "github.com/egovnet/egovnet/agent/config"
+	"github.com/egovnet/egovnet/agent/config"
 )
 
-func TestParsePorts(t *testing.T) {
-	tests := []struct {
-		in, want string
-		bad      bool
-	}{
-		{"22,80,443", "[22 80 443]", false},
-		{"8000-8003, 22", "[8000 8001 8002 8003 22]", false},
-		{"22,22,20-23", "[22 20 21 23]", false},
-		{"0", "", true},
-		{"70000", "", true},
-		{"30-20", "", true},
-		{"http", "", true},
-		{"", "", true},
-	}
-	for _, tc := range tests {
-		t.Run(tc.in, func(t *testing.T) {
-			got, err := parsePorts(tc.in)
-			if (err != nil) != tc.bad || (!tc.bad && fmt.Sprint(got) != tc.want) {
-				t.Fatalf("parsePorts(%q) = %v, %v", tc.in, got, err)
-			}
-		})
-	}
-}
-
-func TestParseMethods(t *testing.T) {
-	cfg := agentconfig.Config{Scope: agentconfig.Scope{UDP: true, HTTP: true}}
-	noExtras := agentconfig.Config{}
+func TestEnabled(t *testing.T) {
+	cfg := config.Config{Scope: config.Scope{UDP: true, HTTP: true}}
+	noExtras := config.Config{}
 	tests := []struct {
 		name  string
 		in    string
 		given bool
-		cfg   agentconfig.Config
+		cfg   config.Config
 		want  string
 		bad   bool
 	}{
@@ -52,7 +28,7 @@ func TestParseMethods(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseMethods(tc.in, tc.given, tc.cfg)
+			got, err := Enabled(tc.in, tc.given, &tc.cfg)
 			if (err != nil) != tc.bad || (!tc.bad && fmt.Sprint(got) != tc.want) {
 				t.Fatalf("got %v, %v", got, err)
 			}
@@ -65,7 +41,7 @@ func TestMergePrefixes(t *testing.T) {
 		netip.MustParsePrefix("10.1.0.0/24"), netip.MustParsePrefix("10.1.0.5/32"),
 		netip.MustParsePrefix("10.1.0.0/24"), netip.MustParsePrefix("10.0.0.0/16"), netip.MustParsePrefix("2001:db8::/64"),
 	}
-	if got := fmt.Sprint(mergePrefixes(in)); got != "[10.1.0.0/24 10.0.0.0/16 2001:db8::/64]" {
+	if got := fmt.Sprint(MergePrefixes(in)); got != "[10.1.0.0/24 10.0.0.0/16 2001:db8::/64]" {
 		t.Fatalf("got %s", got)
 	}
 }
