@@ -144,6 +144,13 @@ func (g *merger) add(method string, b Batch, err error) {
 		e := g.ep(w.Addr)
 		e.HTTP = append(e.HTTP, w.Info)
 	}
+	for _, n := range b.Names {
+		if g.inScope(n.Addr) {
+			if _, known := g.eps[n.Addr.Unmap()]; known {
+				g.addName(g.eps[n.Addr.Unmap()], n.Name)
+			}
+		}
+	}
 	for _, d := range b.Devices {
 		g.addDevice(d)
 	}
@@ -192,6 +199,9 @@ func (g *merger) addDevice(d wire.DeviceInventory) {
 		if e.Hostname == "" && d.System.Name != "" {
 			e.Hostname = clip(d.System.Name, wire.MaxShortString)
 		}
+		if d.System.Name != "" {
+			g.addName(e, wire.Name{Name: d.System.Name, Source: "sysname"})
+		}
 		// The device's own MAC: an interface carrying the polled address.
 		for _, ip := range d.IPAddresses {
 			if ip.Address != a.String() {
@@ -214,6 +224,16 @@ func (g *merger) addDevice(d wire.DeviceInventory) {
 		e.seen[wire.MethodARP] = true
 		g.setMAC(e, row.MAC, wire.MethodSNMP)
 	}
+}
+
+// addName keeps one copy of each (name, source), within the wire's bound.
+// Names only annotate endpoints other methods found.
+func (g *merger) addName(e *endpoint, n wire.Name) {
+	n.Name = clip(strings.TrimSpace(n.Name), wire.MaxShortString)
+	if n.Name == "" || len(e.Names) >= wire.MaxNamesPerHost || slices.Contains(e.Names, n) {
+		return
+	}
+	e.Names = append(e.Names, n)
 }
 
 // validMAC: a real 48-bit unicast-or-not address, neither zero nor broadcast.

@@ -6,11 +6,13 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/egovnet/egovnet/agent/config"
 	"github.com/egovnet/egovnet/agent/discover/method"
 	"github.com/egovnet/egovnet/agent/hostinfo"
 	"github.com/egovnet/egovnet/agent/probe/arp"
+	"github.com/egovnet/egovnet/agent/probe/dnsname"
 	"github.com/egovnet/egovnet/agent/probe/httpinfo"
 	"github.com/egovnet/egovnet/agent/probe/icmp"
 	"github.com/egovnet/egovnet/agent/probe/path"
@@ -33,6 +35,7 @@ var registry = []func(*config.Config) Method{
 	path.Method,
 	hostinfo.Method,
 	httpinfo.Method,
+	dnsname.Method,
 }
 
 // Registry builds every method with the configuration's tuning. Building
@@ -48,7 +51,7 @@ func Registry(c *config.Config) []Method {
 // defaults is a configuration with every key at its default, for the
 // method names and help (which do not depend on tuning).
 func defaults() *config.Config {
-	c := &config.Config{Scope: config.Scope{UDP: true, HTTP: true}, SNMP: config.SNMP{Port: 161}}
+	c := &config.Config{Scope: config.Scope{UDP: true, HTTP: true}, SNMP: config.SNMP{Port: 161}, DNS: config.DNS{Timeout: 2 * time.Second, Workers: 16}}
 	return c
 }
 

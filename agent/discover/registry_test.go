@@ -19,8 +19,8 @@ func TestEnabled(t *testing.T) {
 		want  string
 		bad   bool
 	}{
-		{"default is all", "", false, cfg, "map[arp:true host:true http:true icmp:true path:true snmp:true tcp:true udp:true]", false},
-		{"default without udp and http", "", false, noExtras, "map[arp:true host:true icmp:true path:true snmp:true tcp:true udp:false]", false},
+		{"default is all", "", false, cfg, "map[arp:true dns:true host:true http:true icmp:true path:true snmp:true tcp:true udp:true]", false},
+		{"default without udp and http", "", false, noExtras, "map[arp:true dns:true host:true icmp:true path:true snmp:true tcp:true udp:false]", false},
 		{"tcp brings http titles", "tcp", true, cfg, "map[http:true tcp:true]", false},
 		{"explicit udp", "udp, ICMP", true, noExtras, "map[icmp:true udp:true]", false},
 		{"unknown", "tcp,ftp", true, cfg, "", true},
