@@ -27,6 +27,9 @@ func Method(c *config.Config) method.Method {
 			for _, r := range FetchMany(ctx, ts, opts) {
 				if r.Err == nil {
 					b.Web = append(b.Web, method.Web{Addr: r.Target.Addr, Info: r.Info})
+					for _, n := range r.Names {
+						b.Names = append(b.Names, method.Name{Addr: r.Target.Addr, Name: n})
+					}
 				}
 			}
 			return b, ctx.Err()
