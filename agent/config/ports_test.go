@@ -28,4 +28,3 @@ func TestParsePorts(t *testing.T) {
 		})
 	}
 }
-
