@@ -15,6 +15,7 @@ import (
 	"github.com/egovnet/egovnet/agent/probe/dnsname"
 	"github.com/egovnet/egovnet/agent/probe/httpinfo"
 	"github.com/egovnet/egovnet/agent/probe/icmp"
+	"github.com/egovnet/egovnet/agent/probe/nd"
 	"github.com/egovnet/egovnet/agent/probe/path"
 	"github.com/egovnet/egovnet/agent/probe/snmp"
 	"github.com/egovnet/egovnet/agent/probe/tcp"
@@ -30,6 +31,7 @@ var registry = []func(*config.Config) Method{
 	tcp.Method,
 	vpn.Method,
 	arp.Method,
+	nd.Method,
 	hostinfo.NeighborsMethod,
 	snmp.Method,
 	path.Method,
