@@ -1,6 +1,7 @@
 package discover
 
 import (
+	"math/bits"
 	"net"
 	"net/netip"
 	"slices"
@@ -16,12 +17,16 @@ var methodOrder = []string{wire.MethodICMP, wire.MethodTCP, wire.MethodUDP, wire
 
 type endpoint struct {
 	wire.Endpoint
-	seen   map[string]bool
-	rtt    time.Duration
-	open   map[int]bool
-	closed map[int]bool
-	udp    map[int]bool
-	macSrc string // arp beats snmp-arp
+	// seen: bit i for methodOrder[i], other names (tests, future methods)
+	// in seenOther. A /16 of live hosts holds 65,534 of these: no map that
+	// is not needed.
+	seen      uint16
+	seenOther []string
+	rtt       time.Duration
+	open      map[int]bool
+	closed    map[int]bool
+	udp       map[int]bool
+	macSrc    string // arp beats snmp-arp
 	// forwards: its SNMP tables show a router (see Forwards).
 	forwards bool
 }
@@ -57,11 +62,26 @@ func (g *merger) ep(a netip.Addr) *endpoint {
 	a = a.Unmap()
 	e := g.eps[a]
 	if e == nil {
-		e = &endpoint{Endpoint: wire.Endpoint{IP: a.String()}, seen: map[string]bool{},
-			open: map[int]bool{}, closed: map[int]bool{}, udp: map[int]bool{}}
+		e = &endpoint{Endpoint: wire.Endpoint{IP: a.String()}}
 		g.eps[a] = e
 	}
 	return e
+}
+
+func (e *endpoint) see(method string) {
+	if i := slices.Index(methodOrder, method); i >= 0 {
+		e.seen |= 1 << i
+	} else if !slices.Contains(e.seenOther, method) {
+		e.seenOther = append(e.seenOther, method)
+	}
+}
+
+// setPort adds p to a set made on first use.
+func setPort(m *map[int]bool, p int) {
+	if *m == nil {
+		*m = map[int]bool{}
+	}
+	(*m)[p] = true
 }
 
 func (e *endpoint) sawRTT(d time.Duration) {
@@ -91,7 +111,7 @@ func (g *merger) add(method string, b Batch, err error) {
 			continue
 		}
 		e := g.ep(a.Addr)
-		e.seen[method] = true
+		e.see(method)
 		e.sawRTT(a.RTT)
 	}
 	// A neighbour answered ARP, or ND for IPv6 (a method's own name).
@@ -107,7 +127,7 @@ func (g *merger) add(method string, b Batch, err error) {
 			continue
 		}
 		e := g.ep(n.Addr)
-		e.seen[nbr] = true
+		e.see(nbr)
 		g.setMAC(e, n.MAC, wire.MethodARP)
 	}
 	for _, p := range b.Ports {
@@ -115,13 +135,13 @@ func (g *merger) add(method string, b Batch, err error) {
 			continue
 		}
 		e := g.ep(p.Addr)
-		e.seen[wire.MethodTCP] = true
+		e.see(wire.MethodTCP)
 		e.sawRTT(p.RTT)
 		for _, o := range p.Open {
-			e.open[o] = true
+			setPort(&e.open, o)
 		}
 		for _, c := range p.Closed {
-			e.closed[c] = true
+			setPort(&e.closed, c)
 		}
 	}
 	for _, s := range b.Services {
@@ -130,11 +150,11 @@ func (g *merger) add(method string, b Batch, err error) {
 		}
 		e := g.ep(s.Addr)
 		if s.Proto == "tcp" {
-			e.seen[wire.MethodTCP] = true
-			e.open[s.Port] = true
+			e.see(wire.MethodTCP)
+			setPort(&e.open, s.Port)
 		} else {
-			e.seen[wire.MethodUDP] = true
-			e.udp[s.Port] = true
+			e.see(wire.MethodUDP)
+			setPort(&e.udp, s.Port)
 		}
 	}
 	for _, w := range b.Web {
@@ -175,7 +195,7 @@ func (g *merger) addHost(h *wire.Host) {
 				continue
 			}
 			e := g.ep(p.Addr())
-			e.seen[wire.MethodHost] = true
+			e.see(wire.MethodHost)
 			if e.Hostname == "" && h.Hostname != "" {
 				e.Hostname = clip(h.Hostname, wire.MaxShortString)
 			}
@@ -192,7 +212,7 @@ func (g *merger) addDevice(d wire.DeviceInventory) {
 	}
 	if a, err := netip.ParseAddr(host); err == nil && g.inScope(a) {
 		e := g.ep(a)
-		e.seen[wire.MethodSNMP] = true
+		e.see(wire.MethodSNMP)
 		e.forwards = Forwards(d)
 		e.SysObjectID = d.System.ObjectID
 		e.SysDescr = clip(d.System.Descr, wire.MaxDescr)
@@ -221,7 +241,7 @@ func (g *merger) addDevice(d wire.DeviceInventory) {
 			continue // incomplete/failed entries: the router asked, nobody answered
 		}
 		e := g.ep(a)
-		e.seen[wire.MethodARP] = true
+		e.see(wire.MethodARP)
 		g.setMAC(e, row.MAC, wire.MethodSNMP)
 	}
 }
@@ -302,18 +322,15 @@ func (g *merger) endpoints() []wire.Endpoint {
 	out := make([]wire.Endpoint, 0, len(g.eps))
 	for _, a := range g.liveAddrs() {
 		e := g.eps[a]
+		delete(g.eps, a) // the endpoint's working copy is garbage from here
 		ep := e.Endpoint
-		ep.SeenBy = []string{}
-		for _, m := range methodOrder {
-			if e.seen[m] {
+		ep.SeenBy = make([]string, 0, bits.OnesCount16(e.seen)+len(e.seenOther))
+		for i, m := range methodOrder {
+			if e.seen&(1<<i) != 0 {
 				ep.SeenBy = append(ep.SeenBy, m)
 			}
 		}
-		for m := range e.seen {
-			if !slices.Contains(methodOrder, m) {
-				ep.SeenBy = append(ep.SeenBy, m)
-			}
-		}
+		ep.SeenBy = append(ep.SeenBy, e.seenOther...)
 		if e.rtt > 0 {
 			ep.RTTMs = float64(e.rtt.Microseconds()) / 1000
 		}

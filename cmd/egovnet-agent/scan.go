@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -44,16 +42,22 @@ func newScanCmd() *cobra.Command {
 			if err := rep.Validate(); err != nil {
 				log.Warn("report fails validation", "err", err)
 			}
-			var buf bytes.Buffer
-			if err := writeReport(&buf, rep, f.format); err != nil {
-				return err
-			}
+			out := cmd.OutOrStdout()
 			if f.out != "" {
-				if err := os.WriteFile(f.out, buf.Bytes(), 0o644); err != nil {
+				fh, err := os.Create(f.out)
+				if err != nil {
 					return fmt.Errorf("write report: %w", err)
 				}
-			} else if _, err := cmd.OutOrStdout().Write(buf.Bytes()); err != nil {
-				return fmt.Errorf("write report: %w", err)
+				defer fh.Close()
+				out = fh
+			}
+			if err := writeReport(out, rep, f.format); err != nil {
+				return err
+			}
+			if fh, ok := out.(*os.File); ok && f.out != "" {
+				if err := fh.Close(); err != nil {
+					return fmt.Errorf("write report: %w", err)
+				}
 			}
 			if cmd.Context().Err() != nil {
 				return fmt.Errorf("scan interrupted: %w", context.Cause(cmd.Context()))
@@ -69,11 +73,5 @@ func writeReport(w io.Writer, rep *wire.ScanReport, format string) error {
 	if format == "table" {
 		return render.Report(w, rep)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(rep); err != nil {
-		return fmt.Errorf("encode report: %w", err)
-	}
-	return nil
+	return render.JSON(w, rep)
 }
