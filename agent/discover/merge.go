@@ -16,19 +16,32 @@ import (
 var methodOrder = []string{wire.MethodICMP, wire.MethodTCP, wire.MethodUDP, wire.MethodARP, wire.MethodND, wire.MethodSNMP, wire.MethodPath, wire.MethodHost}
 
 type endpoint struct {
-	wire.Endpoint
-	// seen: bit i for methodOrder[i], other names (tests, future methods)
-	// in seenOther. A /16 of live hosts holds 65,534 of these: no map that
-	// is not needed.
-	seen      uint16
-	seenOther []string
-	rtt       time.Duration
-	open      map[int]bool
-	closed    map[int]bool
-	udp       map[int]bool
-	macSrc    string // arp beats snmp-arp
-	// forwards: its SNMP tables show a router (see Forwards).
-	forwards bool
+	// seen: bit i for methodOrder[i], other names in x.seenOther. A /16 of
+	// live hosts holds 65,534 of these, so the common case (an address
+	// that answered, maybe a MAC) is 48 bytes and the rest is in x, made on
+	// first use.
+	seen     uint16
+	forwards bool // its SNMP tables show a router (see Forwards)
+	rtt      time.Duration
+	mac      string
+	macSrc   string // arp beats snmp-arp
+	x        *extra
+}
+
+// extra is what fewer endpoints have: names, SNMP identity, ports.
+type extra struct {
+	wire.Endpoint // Hostname, SysObjectID, SysDescr, HTTP, Names
+	seenOther     []string
+	open          map[int]bool
+	closed        map[int]bool
+	udp           map[int]bool
+}
+
+func (e *endpoint) more() *extra {
+	if e.x == nil {
+		e.x = &extra{}
+	}
+	return e.x
 }
 
 type merger struct {
@@ -62,7 +75,7 @@ func (g *merger) ep(a netip.Addr) *endpoint {
 	a = a.Unmap()
 	e := g.eps[a]
 	if e == nil {
-		e = &endpoint{Endpoint: wire.Endpoint{IP: a.String()}}
+		e = &endpoint{}
 		g.eps[a] = e
 	}
 	return e
@@ -71,8 +84,8 @@ func (g *merger) ep(a netip.Addr) *endpoint {
 func (e *endpoint) see(method string) {
 	if i := slices.Index(methodOrder, method); i >= 0 {
 		e.seen |= 1 << i
-	} else if !slices.Contains(e.seenOther, method) {
-		e.seenOther = append(e.seenOther, method)
+	} else if x := e.more(); !slices.Contains(x.seenOther, method) {
+		x.seenOther = append(x.seenOther, method)
 	}
 }
 
@@ -138,10 +151,10 @@ func (g *merger) add(method string, b Batch, err error) {
 		e.see(wire.MethodTCP)
 		e.sawRTT(p.RTT)
 		for _, o := range p.Open {
-			setPort(&e.open, o)
+			setPort(&e.more().open, o)
 		}
 		for _, c := range p.Closed {
-			setPort(&e.closed, c)
+			setPort(&e.more().closed, c)
 		}
 	}
 	for _, s := range b.Services {
@@ -151,10 +164,10 @@ func (g *merger) add(method string, b Batch, err error) {
 		e := g.ep(s.Addr)
 		if s.Proto == "tcp" {
 			e.see(wire.MethodTCP)
-			setPort(&e.open, s.Port)
+			setPort(&e.more().open, s.Port)
 		} else {
 			e.see(wire.MethodUDP)
-			setPort(&e.udp, s.Port)
+			setPort(&e.more().udp, s.Port)
 		}
 	}
 	for _, w := range b.Web {
@@ -162,7 +175,8 @@ func (g *merger) add(method string, b Batch, err error) {
 			continue
 		}
 		e := g.ep(w.Addr)
-		e.HTTP = append(e.HTTP, w.Info)
+		x := e.more()
+		x.HTTP = append(x.HTTP, w.Info)
 	}
 	for _, n := range b.Names {
 		if g.inScope(n.Addr) {
@@ -196,8 +210,8 @@ func (g *merger) addHost(h *wire.Host) {
 			}
 			e := g.ep(p.Addr())
 			e.see(wire.MethodHost)
-			if e.Hostname == "" && h.Hostname != "" {
-				e.Hostname = clip(h.Hostname, wire.MaxShortString)
+			if x := e.more(); x.Hostname == "" && h.Hostname != "" {
+				x.Hostname = clip(h.Hostname, wire.MaxShortString)
 			}
 			g.setMAC(e, ifc.MAC, wire.MethodARP) // our own card: as good as ARP
 		}
@@ -214,10 +228,11 @@ func (g *merger) addDevice(d wire.DeviceInventory) {
 		e := g.ep(a)
 		e.see(wire.MethodSNMP)
 		e.forwards = Forwards(d)
-		e.SysObjectID = d.System.ObjectID
-		e.SysDescr = clip(d.System.Descr, wire.MaxDescr)
-		if e.Hostname == "" && d.System.Name != "" {
-			e.Hostname = clip(d.System.Name, wire.MaxShortString)
+		x := e.more()
+		x.SysObjectID = d.System.ObjectID
+		x.SysDescr = clip(d.System.Descr, wire.MaxDescr)
+		if x.Hostname == "" && d.System.Name != "" {
+			x.Hostname = clip(d.System.Name, wire.MaxShortString)
 		}
 		if d.System.Name != "" {
 			g.addName(e, wire.Name{Name: d.System.Name, Source: "sysname"})
@@ -250,10 +265,11 @@ func (g *merger) addDevice(d wire.DeviceInventory) {
 // Names only annotate endpoints other methods found.
 func (g *merger) addName(e *endpoint, n wire.Name) {
 	n.Name = clip(strings.TrimSpace(n.Name), wire.MaxShortString)
-	if n.Name == "" || len(e.Names) >= wire.MaxNamesPerHost || slices.Contains(e.Names, n) {
+	x := e.more()
+	if n.Name == "" || len(x.Names) >= wire.MaxNamesPerHost || slices.Contains(x.Names, n) {
 		return
 	}
-	e.Names = append(e.Names, n)
+	x.Names = append(x.Names, n)
 }
 
 // validMAC: a real 48-bit unicast-or-not address, neither zero nor broadcast.
@@ -268,10 +284,10 @@ func (g *merger) setMAC(e *endpoint, mac, src string) {
 		return
 	}
 	hw, _ := net.ParseMAC(strings.TrimSpace(mac))
-	if e.MAC != "" && (e.macSrc == wire.MethodARP || src != wire.MethodARP) {
+	if e.mac != "" && (e.macSrc == wire.MethodARP || src != wire.MethodARP) {
 		return
 	}
-	e.MAC = hw.String()
+	e.mac = hw.String()
 	e.macSrc = src
 }
 
@@ -297,7 +313,10 @@ func (g *merger) webTargets(webPorts map[int]bool) []WebTarget {
 	var out []WebTarget
 	for _, a := range g.liveAddrs() {
 		e := g.eps[a]
-		ports := keys(e.open)
+		if e.x == nil {
+			continue
+		}
+		ports := keys(e.x.open)
 		for _, p := range ports {
 			if webPorts[p] {
 				out = append(out, WebTarget{Addr: a, Port: p})
@@ -323,21 +342,27 @@ func (g *merger) endpoints() []wire.Endpoint {
 	for _, a := range g.liveAddrs() {
 		e := g.eps[a]
 		delete(g.eps, a) // the endpoint's working copy is garbage from here
-		ep := e.Endpoint
-		ep.SeenBy = make([]string, 0, bits.OnesCount16(e.seen)+len(e.seenOther))
+		var ep wire.Endpoint
+		var other []string
+		var open, udp map[int]bool
+		if e.x != nil {
+			ep, other, open, udp = e.x.Endpoint, e.x.seenOther, e.x.open, e.x.udp
+		}
+		ep.IP, ep.MAC = a.String(), e.mac
+		ep.SeenBy = make([]string, 0, bits.OnesCount16(e.seen)+len(other))
 		for i, m := range methodOrder {
 			if e.seen&(1<<i) != 0 {
 				ep.SeenBy = append(ep.SeenBy, m)
 			}
 		}
-		ep.SeenBy = append(ep.SeenBy, e.seenOther...)
+		ep.SeenBy = append(ep.SeenBy, other...)
 		if e.rtt > 0 {
 			ep.RTTMs = float64(e.rtt.Microseconds()) / 1000
 		}
-		if op := keys(e.open); len(op) > 0 {
+		if op := keys(open); len(op) > 0 {
 			ep.OpenPorts = op
 		}
-		if up := keys(e.udp); len(up) > 0 {
+		if up := keys(udp); len(up) > 0 {
 			ep.UDPPorts = up
 		}
 		sort.Slice(ep.HTTP, func(i, j int) bool { return ep.HTTP[i].Port < ep.HTTP[j].Port })
