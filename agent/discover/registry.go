@@ -192,6 +192,3 @@ func MergePrefixes(ps []netip.Prefix) []netip.Prefix {
 	}
 	return out
 }
-
-// Scan is the default hooks and registry for one run of c.
-func Scan(c *config.Config) ([]Method, Hooks) { return Registry(c), Hooks{} }

@@ -40,7 +40,15 @@ type Result struct {
 	Errors []error
 	// Failed counts addresses whose lookup failed (timeout, refused).
 	Failed int
+	// Skipped counts addresses not asked because the resolver failed every
+	// query so far (see giveUpAfter).
+	Skipped int
 }
+
+// giveUpAfter: when this many queries per worker failed and none
+// succeeded, the resolver is taken as absent and the rest are skipped (a
+// silent resolver would otherwise cost a timeout per address of a /16).
+const giveUpAfter = 2
 
 // cache remembers answers across scans of one process.
 var cache = struct {
@@ -83,6 +91,12 @@ func Lookup(ctx context.Context, addrs []netip.Addr, opts Options) Result {
 	errCount := map[string]int{}
 	sem := make(chan struct{}, opts.Workers)
 	var wg sync.WaitGroup
+	answered := 0
+	dead := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return answered == 0 && res.Failed >= giveUpAfter*opts.Workers
+	}
 	for _, a := range addrs {
 		a = a.Unmap()
 		// Loopback names are the host's own and the system resolver would
@@ -101,7 +115,12 @@ func Lookup(ctx context.Context, addrs []netip.Addr, opts Options) Result {
 		case <-ctx.Done():
 		}
 		if ctx.Err() != nil {
-			break
+			break // a slot taken just now is never waited for
+		}
+		if dead() {
+			<-sem
+			res.Skipped++
+			continue
 		}
 		wg.Add(1)
 		go func() {
@@ -115,6 +134,7 @@ func Lookup(ctx context.Context, addrs []netip.Addr, opts Options) Result {
 				errCount[err.Error()]++
 				return
 			}
+			answered++
 			store(key, a, names)
 			if len(names) > 0 {
 				res.Names[a] = names
@@ -131,6 +151,9 @@ func Lookup(ctx context.Context, addrs []netip.Addr, opts Options) Result {
 	sort.Strings(msgs)
 	for _, m := range msgs {
 		res.Errors = append(res.Errors, fmt.Errorf("%s (%d addresses)", m, errCount[m]))
+	}
+	if res.Skipped > 0 {
+		res.Errors = append(res.Errors, fmt.Errorf("reverse lookup: resolver failed every query; %d addresses not asked", res.Skipped))
 	}
 	return res
 }

@@ -167,3 +167,24 @@ func TestLoopbackNeverAskedOfSystemResolver(t *testing.T) {
 		t.Fatalf("got %+v, want nothing asked", res)
 	}
 }
+
+// TestSilentResolverIsGivenUp: a resolver that never answers costs a few
+// timeouts, not one per address of a big scope.
+func TestSilentResolverIsGivenUp(t *testing.T) {
+	silent := startDNS(t, nil, true)
+	clear(cache.m)
+	addrs := make([]netip.Addr, 2000)
+	for i := range addrs {
+		addrs[i] = netip.AddrFrom4([4]byte{10, 22, byte(i >> 8), byte(i)})
+	}
+	res := Lookup(context.Background(), addrs, Options{Servers: []netip.AddrPort{silent.addr()}, Timeout: 200 * time.Millisecond, Workers: 4})
+	if res.Failed+res.Skipped != len(addrs) || res.Skipped < len(addrs)-4*giveUpAfter-4 {
+		t.Fatalf("failed %d, skipped %d of %d; want all but about %d skipped", res.Failed, res.Skipped, len(addrs), 4*giveUpAfter)
+	}
+	if q := silent.queries.Load(); q > int64(4*giveUpAfter+4)*4 { // the Go resolver retries each query a few times
+		t.Fatalf("%d queries sent to a silent resolver", q)
+	}
+	if len(res.Errors) != 2 {
+		t.Fatalf("errors %v, want the timeout and the skip", res.Errors)
+	}
+}
