@@ -33,6 +33,27 @@ type Config struct {
 	Schedule   Schedule  `mapstructure:"schedule"`
 	Spool      Spool     `mapstructure:"spool"`
 	Log        Log       `mapstructure:"log"`
+	// H-agent (#12 pacing, #18 names, #12 lab software).
+	Host HostFacts `mapstructure:"host"`
+	DNS  DNS       `mapstructure:"dns"`
+}
+
+// HostFacts tunes the host's own facts.
+type HostFacts struct {
+	// SoftwareFile, when set, is read instead of dpkg/rpm/registry: one
+	// name<TAB>version<TAB>vendor line per package (lab nodes report the
+	// software their scenario gives them, not the lab machine's packages).
+	SoftwareFile string `mapstructure:"software_file"`
+}
+
+// DNS is how endpoint addresses are turned into names (PTR).
+type DNS struct {
+	// Servers are the department's resolvers, host[:port]; empty: the
+	// system resolver.
+	Servers []string      `mapstructure:"servers"`
+	Timeout time.Duration `mapstructure:"timeout"`
+	// Workers bounds concurrent PTR queries.
+	Workers int `mapstructure:"workers"`
 }
 
 // Collector is where reports go.
@@ -103,6 +124,9 @@ type Probe struct {
 	Rate    int           `mapstructure:"rate"`
 	// Workers bounds concurrent TCP connects (and HTTP/UDP checks).
 	Workers int `mapstructure:"workers"`
+	// MaxRate caps the adaptive rate used when Rate is 0 (the default):
+	// the sweep starts moderate and speeds up while replies keep up.
+	MaxRate int `mapstructure:"max_rate"`
 }
 
 // Schedule is the daemon's cadence.
@@ -149,12 +173,18 @@ func Defaults() map[string]any {
 		"paths.targets":        []string{},
 		"probe.timeout":        "1s",
 		"probe.retries":        1,
-		"probe.rate":           500,
+		"probe.rate":           0, // 0: adaptive, up to probe.max_rate
 		"probe.workers":        256,
 		"schedule.interval":    "1h",
 		"schedule.jitter":      0.1,
 		"spool.max_reports":    100,
 		"log.level":            "info",
+		// H-agent (#12 pacing, #18 names, #12 lab software).
+		"probe.max_rate":     DefaultMaxRate,
+		"host.software_file": "",
+		"dns.servers":        []string{},
+		"dns.timeout":        "2s",
+		"dns.workers":        16,
 	}
 }
 
@@ -287,8 +317,22 @@ func (c *Config) Validate() error {
 	if c.Probe.Retries < 0 || c.Probe.Retries > 10 {
 		bad("probe.retries %d: want 0..10", c.Probe.Retries)
 	}
-	if c.Probe.Rate < 1 || c.Probe.Rate > 100000 {
-		bad("probe.rate %d: want 1..100000 packets per second", c.Probe.Rate)
+	if c.Probe.Rate < 0 || c.Probe.Rate > 100000 {
+		bad("probe.rate %d: want 0 (adaptive) or 1..100000 packets per second", c.Probe.Rate)
+	}
+	if c.Probe.MaxRate < 1 || c.Probe.MaxRate > 100000 {
+		bad("probe.max_rate %d: want 1..100000 packets per second", c.Probe.MaxRate)
+	}
+	for i, s := range c.DNS.Servers {
+		if _, err := DNSServer(s); err != nil {
+			bad("dns.servers[%d]: %w", i, err)
+		}
+	}
+	if c.DNS.Timeout <= 0 || c.DNS.Timeout > time.Minute {
+		bad("dns.timeout %s: want >0 and <=1m", c.DNS.Timeout)
+	}
+	if c.DNS.Workers < 1 || c.DNS.Workers > 1024 {
+		bad("dns.workers %d: want 1..1024", c.DNS.Workers)
 	}
 	if c.Probe.Workers < 1 || c.Probe.Workers > 4096 {
 		bad("probe.workers %d: want 1..4096", c.Probe.Workers)

@@ -104,7 +104,7 @@ snmp:
   v3:
     - {user: "", auth_proto: rot13, priv_proto: aes}
 paths: {targets: ["not-an-ip", {address: 192.0.2.1, kind: moon}]}
-probe: {timeout: 0s, retries: -1, rate: 0}
+probe: {timeout: 0s, retries: -1, rate: -1, max_rate: 0}
 schedule: {interval: 10s}
 spool: {max_reports: 0}
 log: {level: loud}
@@ -121,7 +121,7 @@ log: {level: loud}
 		"snmp.port 0",
 		"snmp.v3[0].user", `snmp.v3[0].auth_proto "rot13"`, "snmp.v3[0].priv_pass",
 		`paths.targets[0].address "not-an-ip"`, `paths.targets[1].kind "moon"`,
-		"probe.timeout", "probe.retries -1", "probe.rate 0",
+		"probe.timeout", "probe.retries -1", "probe.rate -1", "probe.max_rate 0",
 		"schedule.interval 10s", "spool.max_reports 0", `log.level "loud"`,
 	} {
 		if !strings.Contains(err.Error(), want) {
@@ -185,5 +185,27 @@ func TestExampleConfig(t *testing.T) {
 	}
 	if fmt.Sprintf("%+v", *c) != fmt.Sprintf("%+v", *def) {
 		t.Fatalf("example differs from defaults:\n%+v\n%+v", *c, *def)
+	}
+}
+
+func TestWarnings(t *testing.T) {
+	tests := []struct {
+		name, url string
+		warn      bool
+	}{
+		{"https remote", "https://collector.example.gov.cn:8443", false},
+		{"http loopback", "http://127.0.0.1:8080", false},
+		{"http localhost", "http://localhost:8080", false},
+		{"http ipv6 loopback", "http://[::1]:8080", false},
+		{"http remote", "http://10.0.0.5:8080", true},
+		{"unset", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Config{Collector: Collector{URL: tt.url}}
+			if got := len(c.Warnings()) > 0; got != tt.warn {
+				t.Fatalf("warnings %v, want warn=%v", c.Warnings(), tt.warn)
+			}
+		})
 	}
 }

@@ -18,83 +18,31 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/egovnet/egovnet/agent/discover/method"
 	"github.com/egovnet/egovnet/agent/oui"
 	"github.com/egovnet/egovnet/agent/probe/tcp"
 	"github.com/egovnet/egovnet/internal/wire"
 )
 
-// Alive is one address that answered a liveness probe.
-type Alive struct {
-	Addr netip.Addr
-	RTT  time.Duration
-}
+// The shape every method shares lives in agent/discover/method; these
+// aliases keep the orchestrator's callers to one import.
+type (
+	Method     = method.Method
+	Input      = method.Input
+	Batch      = method.Batch
+	Alive      = method.Alive
+	Neighbor   = method.Neighbor
+	Ports      = method.Ports
+	Service    = method.Service
+	Web        = method.Web
+	WebTarget  = method.WebTarget
+	PathTarget = method.PathTarget
+	Failure    = method.Failure
+	Name       = method.Name
+)
 
-// Neighbor is one address with its link-layer address (ARP / ND).
-type Neighbor struct {
-	Addr netip.Addr
-	MAC  string
-}
-
-// Ports is what TCP connects proved about one address.
-type Ports struct {
-	Addr   netip.Addr
-	Open   []int
-	Closed []int // refused: the host is alive, the port closed
-	RTT    time.Duration
-}
-
-// Service is a UDP (or TCP) service check that answered (VPN services).
-type Service struct {
-	Addr  netip.Addr
-	Port  int
-	Proto string // udp or tcp
-	Name  string
-}
-
-// Web is what one web port answered.
-type Web struct {
-	Addr netip.Addr
-	Info wire.HTTPInfo
-}
-
-// WebTarget is one open port worth asking for a title.
-type WebTarget struct {
-	Addr netip.Addr
-	Port int
-}
-
-// PathTarget is one reference target to trace.
-type PathTarget struct {
-	Addr netip.Addr
-	Kind string // internet, extranet, private or ""
-}
-
-// Failure is one target's failed probe.
-type Failure struct {
-	Target string
-	Method string
-	Err    error
-}
-
-// Batch is what one method call returns; each method fills its part.
-type Batch struct {
-	Probed    int64
-	Alive     []Alive
-	Neighbors []Neighbor
-	Ports     []Ports
-	Services  []Service
-	Web       []Web
-	Devices   []wire.DeviceInventory // SNMP: only devices that answered
-	Paths     []wire.Path
-	Host      *wire.Host
-	Failures  []Failure
-	// AnnotateOnly: the batch's neighbours only add MACs to addresses other
-	// methods proved alive (a cached neighbour entry may be stale).
-	AnnotateOnly bool
-}
-
-// Method function types. Each must honour ctx and return what it learned
-// even when it also returns an error.
+// Method function types of the typed form (Methods), kept for callers that
+// wire functions directly (tests, fakes).
 type (
 	ScopeFunc func(ctx context.Context, scope []netip.Prefix) (Batch, error)
 	TCPFunc   func(ctx context.Context, addrs []netip.Addr, ports []int) (Batch, error)
@@ -104,31 +52,86 @@ type (
 	HostFunc  func(ctx context.Context) (Batch, error)
 )
 
-// Methods are the probe implementations; a nil field is a method this
-// build or configuration does not offer.
+// Methods is the typed form of a method list, one field per classic
+// method; Run turns it into registry values (List). A nil field is a
+// method not offered.
 type Methods struct {
-	ICMP ScopeFunc
-	ARP  ScopeFunc
-	TCP  TCPFunc
-	UDP  LiveFunc // VPN service checks on live hosts
-	HTTP WebFunc  // titles of open web ports
-	SNMP LiveFunc // walk every live host that answers SNMP
-	Path PathFunc
-	Host HostFunc
-	// Neighbors reads the host's own neighbour table after the sweep (the
-	// kernel resolved on-link hosts while ICMP/TCP probed them); it runs
-	// when arp is enabled and needs no privileges.
-	Neighbors HostFunc
-	// OnLink reports whether an address is on a segment this host is
-	// attached to. There an ARP scan that ran without error is complete:
-	// an address that did not answer ARP cannot answer TCP either, so the
-	// TCP discovery pass skips it.
+	ICMP      ScopeFunc
+	ARP       ScopeFunc
+	TCP       TCPFunc
+	UDP       LiveFunc // VPN service checks on live hosts
+	HTTP      WebFunc  // titles of open web ports
+	SNMP      LiveFunc // walk every live host that answers SNMP
+	Path      PathFunc
+	Host      HostFunc
+	Neighbors HostFunc // the host's neighbour table after the sweep
+	// OnLink reports whether an address is on a segment where an ARP scan
+	// that ran without error is complete.
 	OnLink func(netip.Addr) bool
+	Hooks
+}
+
+// Hooks are the non-probe parts of a scan.
+type Hooks struct {
 	// Vendor names a MAC's maker (agent/oui.Vendor).
 	Vendor func(mac string) string
 	// Role classifies an endpoint (agent/classify); forwards says its SNMP
 	// tables show a router.
 	Role func(e wire.Endpoint, forwards bool) string
+}
+
+// List turns the typed form into method values.
+func (m Methods) List() []Method {
+	var out []Method
+	if m.ICMP != nil {
+		out = append(out, Method{Name: wire.MethodICMP, Phase: method.Sweep, Run: func(ctx context.Context, in Input) (Batch, error) { return m.ICMP(ctx, in.Scope) }})
+	}
+	if m.ARP != nil {
+		a := Method{Name: wire.MethodARP, Phase: method.Sweep, Run: func(ctx context.Context, in Input) (Batch, error) { return m.ARP(ctx, in.Scope) }}
+		if m.OnLink != nil {
+			a.Covers = func(scope []netip.Prefix) []netip.Prefix { return addrsAsPrefixes(scope, m.OnLink) }
+		}
+		out = append(out, a)
+	}
+	if m.TCP != nil {
+		out = append(out, Method{Name: wire.MethodTCP, Phase: method.Connect, Run: func(ctx context.Context, in Input) (Batch, error) { return m.TCP(ctx, in.Addrs, in.Ports) }})
+	}
+	if m.Neighbors != nil {
+		out = append(out, Method{Name: wire.MethodARP, Phase: method.Annotate, Run: func(ctx context.Context, _ Input) (Batch, error) { return m.Neighbors(ctx) }})
+	}
+	if m.UDP != nil {
+		out = append(out, Method{Name: wire.MethodUDP, Phase: method.Follow, Run: func(ctx context.Context, in Input) (Batch, error) { return m.UDP(ctx, in.Addrs) }})
+	}
+	if m.SNMP != nil {
+		out = append(out, Method{Name: wire.MethodSNMP, Phase: method.Follow, Run: func(ctx context.Context, in Input) (Batch, error) { return m.SNMP(ctx, in.Addrs) }})
+	}
+	if m.HTTP != nil {
+		out = append(out, Method{Name: MethodHTTP, Phase: method.Pages, Run: func(ctx context.Context, in Input) (Batch, error) { return m.HTTP(ctx, in.Web) }})
+	}
+	if m.Path != nil {
+		out = append(out, Method{Name: wire.MethodPath, Phase: method.Independent, Run: func(ctx context.Context, in Input) (Batch, error) {
+			if len(in.Paths) == 0 {
+				return Batch{}, nil
+			}
+			return m.Path(ctx, in.Paths)
+		}})
+	}
+	if m.Host != nil {
+		out = append(out, Method{Name: wire.MethodHost, Phase: method.Independent, Run: func(ctx context.Context, _ Input) (Batch, error) { return m.Host(ctx) }})
+	}
+	return out
+}
+
+// addrsAsPrefixes lists the scope addresses where in holds, as host
+// prefixes (the typed form's OnLink is a predicate, not a prefix list).
+func addrsAsPrefixes(scope []netip.Prefix, in func(netip.Addr) bool) []netip.Prefix {
+	var out []netip.Prefix
+	for _, a := range hosts(scope) {
+		if in(a) {
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+		}
+	}
+	return out
 }
 
 // Request is one scan.
@@ -161,10 +164,17 @@ var DefaultDiscoveryPorts = []int{22, 23, 80, 135, 139, 443, 445, 3389, 8080}
 // Method names accepted in Request.Enabled besides the wire.Method* ones.
 const MethodHTTP = "http"
 
-// Run performs the scan and builds the report. It never fails as a whole:
-// a method's error is recorded in stats and the scan goes on. Cancelling
-// ctx ends every method early and still returns the report of what was seen.
+// Run performs the scan with the typed method set; see RunList.
 func Run(ctx context.Context, m Methods, req Request) *wire.ScanReport {
+	return RunList(ctx, m.List(), m.Hooks, req)
+}
+
+// RunList performs the scan and builds the report. It never fails as a
+// whole: a method's error is recorded in stats and the scan goes on.
+// Cancelling ctx ends every method early and still returns the report of
+// what was seen. Methods run by phase (see method.Phase); within a phase in
+// list order, concurrently.
+func RunList(ctx context.Context, ms []Method, hk Hooks, req Request) *wire.ScanReport {
 	now := req.Now
 	if now == nil {
 		now = time.Now
@@ -190,70 +200,112 @@ func Run(ctx context.Context, m Methods, req Request) *wire.ScanReport {
 	for _, p := range req.Scope {
 		rep.Scope = append(rep.Scope, p.String())
 	}
-	if m.Vendor == nil {
-		m.Vendor = oui.Vendor
+	if hk.Vendor == nil {
+		hk.Vendor = oui.Vendor
 	}
-	if m.Role == nil {
-		m.Role = ClassifyRole
+	if hk.Role == nil {
+		hk.Role = ClassifyRole
 	}
-	mg := newMerger(req.Scope, m)
-	on := func(name string) bool { return req.Enabled[name] }
+	mg := newMerger(req.Scope, hk)
+	var enabled []Method
+	for _, m := range ms {
+		if m.Run != nil && req.Enabled[m.Name] {
+			enabled = append(enabled, m)
+		}
+	}
+	phase := func(ph method.Phase) []Method {
+		var out []Method
+		for _, m := range enabled {
+			if m.Phase == ph {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
 
 	// Phase 1: everything that needs only the scope or nothing, at once.
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	collect := func(method string, b Batch, err error) {
+	collect := func(name string, b Batch, err error) {
 		mu.Lock()
 		defer mu.Unlock()
-		mg.add(method, b, err)
+		mg.add(name, b, err)
 	}
-	launch := func(method string, f func() (Batch, error)) {
+	launch := func(m Method, in Input) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			progress("%s: started", method)
-			b, err := safe(method, f)
-			collect(method, b, err)
-			progress("%s: done", method)
+			progress("%s: started", m.Name)
+			b, err := safe(m.Name, func() (Batch, error) { return m.Run(ctx, in) })
+			collect(m.Name, b, err)
+			progress("%s: done", m.Name)
 		}()
 	}
 	hasScope := len(req.Scope) > 0
-	fastLiveness := hasScope && ((on(wire.MethodICMP) && m.ICMP != nil) || (on(wire.MethodARP) && m.ARP != nil))
-	runTCP := hasScope && on(wire.MethodTCP) && m.TCP != nil && len(req.Ports) > 0
-	ranLiveness := fastLiveness || runTCP
+	sweeps := phase(method.Sweep)
+	connects := phase(method.Connect)
+	if !hasScope {
+		sweeps, connects = nil, nil
+	}
+	if len(req.Ports) == 0 {
+		connects = nil
+	}
+	fastLiveness := len(sweeps) > 0
+	ranLiveness := fastLiveness || len(connects) > 0
 	var all []netip.Addr
 	if hasScope {
-		all = tcp.Hosts(req.Scope)
+		all = hosts(req.Scope)
 	}
 	if ranLiveness {
 		mg.probed = int64(len(all))
 	}
-	if hasScope && on(wire.MethodICMP) && m.ICMP != nil {
-		launch(wire.MethodICMP, func() (Batch, error) { return m.ICMP(ctx, req.Scope) })
+	covers := map[string][]netip.Prefix{}
+	for _, m := range sweeps {
+		if m.Covers != nil {
+			covers[m.Name] = m.Covers(req.Scope)
+		}
 	}
-	if hasScope && on(wire.MethodARP) && m.ARP != nil {
-		launch(wire.MethodARP, func() (Batch, error) { return m.ARP(ctx, req.Scope) })
+	for _, m := range sweeps {
+		in := Input{Scope: req.Scope}
+		if m.Defers {
+			for name, c := range covers {
+				if name != m.Name {
+					in.Skip = append(in.Skip, c...)
+				}
+			}
+		}
+		launch(m, in)
 	}
-	if runTCP && !fastLiveness {
-		launch(wire.MethodTCP, func() (Batch, error) { return m.TCP(ctx, all, req.Ports) })
+	if !fastLiveness {
+		for _, m := range connects {
+			launch(m, Input{Addrs: all, Ports: req.Ports})
+		}
 	}
-	if on(wire.MethodPath) && m.Path != nil && len(req.PathTargets) > 0 {
-		launch(wire.MethodPath, func() (Batch, error) { return m.Path(ctx, req.PathTargets) })
-	}
-	if on(wire.MethodHost) && m.Host != nil {
-		launch(wire.MethodHost, func() (Batch, error) { return m.Host(ctx) })
+	for _, m := range phase(method.Independent) {
+		launch(m, Input{Paths: req.PathTargets})
 	}
 	wg.Wait()
-	if runTCP && fastLiveness {
-		progress("tcp: started")
-		arpComplete := on(wire.MethodARP) && m.ARP != nil && m.OnLink != nil && !mg.failed[wire.MethodARP]
-		tcpStaged(ctx, m.TCP, all, req, mg, collect, arpComplete, m.OnLink)
-		progress("tcp: done")
+	if fastLiveness {
+		// Where a sweep that ran without error is complete, a silent
+		// address cannot answer TCP either.
+		var complete []netip.Prefix
+		for name, c := range covers {
+			if !mg.failed[name] {
+				complete = append(complete, c...)
+			}
+		}
+		for _, m := range connects {
+			progress("%s: started", m.Name)
+			tcpStaged(ctx, m, all, req, mg, collect, complete)
+			progress("%s: done", m.Name)
+		}
 	}
-	if hasScope && on(wire.MethodARP) && m.Neighbors != nil {
-		b, err := safe("arp", func() (Batch, error) { return m.Neighbors(ctx) })
-		b.Probed = 0
-		collect(wire.MethodARP, b, err)
+	if hasScope {
+		for _, m := range phase(method.Annotate) {
+			b, err := safe(m.Name, func() (Batch, error) { return m.Run(ctx, Input{Scope: req.Scope}) })
+			b.Probed = 0
+			collect(m.Name, b, err)
+		}
 	}
 
 	// Phase 2: follow-ups on what answered. When no liveness method ran
@@ -266,14 +318,13 @@ func Run(ctx context.Context, m Methods, req Request) *wire.ScanReport {
 	progress("%d live addresses", len(live))
 	web := mg.webTargets(req.WebPorts) // before phase 2 writes to the merger
 	if len(live) > 0 {
-		if on(wire.MethodUDP) && m.UDP != nil {
-			launch(wire.MethodUDP, func() (Batch, error) { return m.UDP(ctx, live) })
+		for _, m := range phase(method.Follow) {
+			launch(m, Input{Addrs: live})
 		}
-		if on(wire.MethodSNMP) && m.SNMP != nil {
-			launch(wire.MethodSNMP, func() (Batch, error) { return m.SNMP(ctx, live) })
-		}
-		if on(MethodHTTP) && m.HTTP != nil && len(web) > 0 {
-			launch(MethodHTTP, func() (Batch, error) { return m.HTTP(ctx, web) })
+		if len(web) > 0 {
+			for _, m := range phase(method.Pages) {
+				launch(m, Input{Web: web})
+			}
 		}
 		wg.Wait()
 	}
@@ -338,11 +389,12 @@ func methodRank(m string) int {
 	return len(methodOrder)
 }
 
-// tcpStaged probes the full port list on addresses ICMP/ARP found alive
-// and only the discovery ports on the silent rest; a silent address that
-// answers a discovery port then gets the remaining ports too.
-func tcpStaged(ctx context.Context, f TCPFunc, all []netip.Addr, req Request, mg *merger, collect func(string, Batch, error),
-	arpComplete bool, onLink func(netip.Addr) bool) {
+// tcpStaged probes the full port list on addresses the sweeps found alive
+// and only the discovery ports on the silent rest (but not where a sweep is
+// complete); a silent address that answers a discovery port then gets the
+// remaining ports too.
+func tcpStaged(ctx context.Context, m Method, all []netip.Addr, req Request, mg *merger, collect func(string, Batch, error),
+	complete []netip.Prefix) {
 	disc := req.DiscoveryPorts
 	if disc == nil {
 		for _, p := range DefaultDiscoveryPorts {
@@ -351,26 +403,34 @@ func tcpStaged(ctx context.Context, f TCPFunc, all []netip.Addr, req Request, mg
 			}
 		}
 	}
-	if len(disc) == 0 || len(disc) >= len(req.Ports) {
-		b, err := safe(wire.MethodTCP, func() (Batch, error) { return f(ctx, all, req.Ports) })
-		collect(wire.MethodTCP, b, err)
-		return
-	}
 	run := func(addrs []netip.Addr, ports []int) {
 		if len(addrs) == 0 || len(ports) == 0 || ctx.Err() != nil {
 			return
 		}
-		b, err := safe(wire.MethodTCP, func() (Batch, error) { return f(ctx, addrs, ports) })
-		collect(wire.MethodTCP, b, err)
+		b, err := safe(m.Name, func() (Batch, error) { return m.Run(ctx, Input{Addrs: addrs, Ports: ports}) })
+		collect(m.Name, b, err)
+	}
+	if len(disc) == 0 || len(disc) >= len(req.Ports) {
+		b, err := safe(m.Name, func() (Batch, error) { return m.Run(ctx, Input{Addrs: all, Ports: req.Ports}) })
+		collect(m.Name, b, err)
+		return
 	}
 	live := mg.liveAddrs() // only the main goroutine writes to mg here
-	known := map[netip.Addr]bool{}
+	known := make(map[netip.Addr]bool, len(live))
 	for _, a := range live {
 		known[a] = true
 	}
+	inComplete := func(a netip.Addr) bool {
+		for _, p := range complete {
+			if p.Contains(a) {
+				return true
+			}
+		}
+		return false
+	}
 	var silent []netip.Addr
 	for _, a := range all {
-		if !known[a] && !(arpComplete && onLink(a)) {
+		if !known[a] && !inComplete(a) {
 			silent = append(silent, a)
 		}
 	}
@@ -408,6 +468,9 @@ func clip(s string, n int) string {
 	}
 	return s[:n]
 }
+
+// hosts lists the scope's host addresses once each.
+var hosts = tcp.Hosts
 
 func sortAddrs(a []netip.Addr) {
 	sort.Slice(a, func(i, j int) bool { return a[i].Less(a[j]) })

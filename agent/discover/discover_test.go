@@ -43,17 +43,17 @@ func TestMergeSignals(t *testing.T) {
 	m := Methods{
 		ICMP: func(ctx context.Context, s []netip.Prefix) (Batch, error) {
 			return Batch{Probed: 254, Alive: []Alive{
-				{addr("192.0.2.10"), 3 * time.Millisecond},
-				{addr("192.0.2.20"), time.Millisecond},
-				{addr("198.51.100.1"), time.Millisecond}, // out of scope: ignored
+				{Addr: addr("192.0.2.10"), RTT: 3 * time.Millisecond},
+				{Addr: addr("192.0.2.20"), RTT: time.Millisecond},
+				{Addr: addr("198.51.100.1"), RTT: time.Millisecond}, // out of scope: ignored
 			}}, nil
 		},
 		ARP: func(ctx context.Context, s []netip.Prefix) (Batch, error) {
 			return Batch{Probed: 254, Neighbors: []Neighbor{
-				{addr("192.0.2.10"), "00:e0:fc:00:00:10"},
-				{addr("192.0.2.30"), "00:0f:e2:00:00:30"},
-				{addr("10.9.9.9"), "00:0f:e2:00:00:99"},   // out of scope
-				{addr("192.0.2.31"), "00:00:00:00:00:00"}, // incomplete entry: proves nothing
+				{Addr: addr("192.0.2.10"), MAC: "00:e0:fc:00:00:10"},
+				{Addr: addr("192.0.2.30"), MAC: "00:0f:e2:00:00:30"},
+				{Addr: addr("10.9.9.9"), MAC: "00:0f:e2:00:00:99"},   // out of scope
+				{Addr: addr("192.0.2.31"), MAC: "00:00:00:00:00:00"}, // incomplete entry: proves nothing
 			}}, nil
 		},
 		TCP: func(ctx context.Context, s []netip.Addr, ports []int) (Batch, error) {
@@ -66,8 +66,8 @@ func TestMergeSignals(t *testing.T) {
 		UDP: func(ctx context.Context, live []netip.Addr) (Batch, error) {
 			udpLive = live
 			return Batch{Services: []Service{
-				{addr("192.0.2.20"), 500, "udp", "ike"},
-				{addr("192.0.2.20"), 1723, "tcp", "pptp"},
+				{Addr: addr("192.0.2.20"), Port: 500, Proto: "udp", Name: "ike"},
+				{Addr: addr("192.0.2.20"), Port: 1723, Proto: "tcp", Name: "pptp"},
 			}}, nil
 		},
 		SNMP: func(ctx context.Context, live []netip.Addr) (Batch, error) {
@@ -87,16 +87,16 @@ func TestMergeSignals(t *testing.T) {
 		},
 		HTTP: func(ctx context.Context, ts []WebTarget) (Batch, error) {
 			webAsked = ts
-			return Batch{Web: []Web{{addr("192.0.2.10"), wire.HTTPInfo{Port: 443, Scheme: "https", Title: "门户", Server: "nginx", Status: 200}}}}, nil
+			return Batch{Web: []Web{{Addr: addr("192.0.2.10"), Info: wire.HTTPInfo{Port: 443, Scheme: "https", Title: "门户", Server: "nginx", Status: 200}}}}, nil
 		},
 		Path: func(ctx context.Context, ts []PathTarget) (Batch, error) {
 			return Batch{Probed: int64(len(ts)), Paths: []wire.Path{{Target: "203.0.113.10", Kind: "internet", Hops: []wire.Hop{{TTL: 1, Address: "192.0.2.1", RTTMs: 0.2}}}}}, nil
 		},
 		Neighbors: func(ctx context.Context) (Batch, error) {
 			return Batch{AnnotateOnly: true, Neighbors: []Neighbor{
-				{addr("192.0.2.40"), "00:0f:e2:00:00:40"}, // resolved while TCP probed it
-				{addr("192.0.2.99"), "00:0f:e2:00:00:99"}, // stale cache entry: not proof of life
-				{addr("10.0.0.1"), "00:0f:e2:00:00:41"},   // out of scope
+				{Addr: addr("192.0.2.40"), MAC: "00:0f:e2:00:00:40"}, // resolved while TCP probed it
+				{Addr: addr("192.0.2.99"), MAC: "00:0f:e2:00:00:99"}, // stale cache entry: not proof of life
+				{Addr: addr("10.0.0.1"), MAC: "00:0f:e2:00:00:41"},   // out of scope
 			}}, nil
 		},
 		Host: func(ctx context.Context) (Batch, error) {
@@ -108,7 +108,7 @@ func TestMergeSignals(t *testing.T) {
 	}
 	rep := Run(context.Background(), m, Request{
 		Scope: scope24, Ports: []int{22, 443}, Enabled: all, Agent: agent(),
-		PathTargets: []PathTarget{{addr("203.0.113.10"), "internet"}},
+		PathTargets: []PathTarget{{Addr: addr("203.0.113.10"), Kind: "internet"}},
 		WebPorts:    map[int]bool{80: true, 443: true},
 	})
 	if err := rep.Validate(); err != nil {
@@ -257,7 +257,7 @@ func TestTCPStagedAfterICMP(t *testing.T) {
 	var calls []call
 	m := Methods{
 		ICMP: func(ctx context.Context, s []netip.Prefix) (Batch, error) {
-			return Batch{Probed: 254, Alive: []Alive{{addr("192.0.2.1"), time.Millisecond}}}, nil
+			return Batch{Probed: 254, Alive: []Alive{{Addr: addr("192.0.2.1"), RTT: time.Millisecond}}}, nil
 		},
 		TCP: func(ctx context.Context, addrs []netip.Addr, ports []int) (Batch, error) {
 			calls = append(calls, call{len(addrs), addrs[0].String(), fmt.Sprint(ports)})
@@ -310,10 +310,10 @@ func TestTCPSkipsOnLinkAddressesSilentToARP(t *testing.T) {
 					if tc.arpErr != nil {
 						return Batch{}, tc.arpErr
 					}
-					return Batch{Neighbors: []Neighbor{{addr("192.0.2.1"), "00:e0:fc:00:00:01"}}}, nil
+					return Batch{Neighbors: []Neighbor{{Addr: addr("192.0.2.1"), MAC: "00:e0:fc:00:00:01"}}}, nil
 				},
 				ICMP: func(ctx context.Context, s []netip.Prefix) (Batch, error) {
-					return Batch{Alive: []Alive{{addr("192.0.2.1"), time.Millisecond}}}, nil
+					return Batch{Alive: []Alive{{Addr: addr("192.0.2.1"), RTT: time.Millisecond}}}, nil
 				},
 				TCP: func(ctx context.Context, addrs []netip.Addr, ports []int) (Batch, error) {
 					if len(addrs) == 1 {

@@ -1,6 +1,7 @@
 package discover
 
 import (
+	"math/bits"
 	"net"
 	"net/netip"
 	"slices"
@@ -12,23 +13,40 @@ import (
 )
 
 // methodOrder fixes the order of seen_by so reports diff cleanly.
-var methodOrder = []string{wire.MethodICMP, wire.MethodTCP, wire.MethodUDP, wire.MethodARP, wire.MethodSNMP, wire.MethodPath, wire.MethodHost}
+var methodOrder = []string{wire.MethodICMP, wire.MethodTCP, wire.MethodUDP, wire.MethodARP, wire.MethodND, wire.MethodSNMP, wire.MethodPath, wire.MethodHost}
 
 type endpoint struct {
-	wire.Endpoint
-	seen   map[string]bool
-	rtt    time.Duration
-	open   map[int]bool
-	closed map[int]bool
-	udp    map[int]bool
-	macSrc string // arp beats snmp-arp
-	// forwards: its SNMP tables show a router (see Forwards).
-	forwards bool
+	// seen: bit i for methodOrder[i], other names in x.seenOther. A /16 of
+	// live hosts holds 65,534 of these, so the common case (an address
+	// that answered, maybe a MAC) is 48 bytes and the rest is in x, made on
+	// first use.
+	seen     uint16
+	forwards bool // its SNMP tables show a router (see Forwards)
+	rtt      time.Duration
+	mac      string
+	macSrc   string // arp beats snmp-arp
+	x        *extra
+}
+
+// extra is what fewer endpoints have: names, SNMP identity, ports.
+type extra struct {
+	wire.Endpoint // Hostname, SysObjectID, SysDescr, HTTP, Names
+	seenOther     []string
+	open          map[int]bool
+	closed        map[int]bool
+	udp           map[int]bool
+}
+
+func (e *endpoint) more() *extra {
+	if e.x == nil {
+		e.x = &extra{}
+	}
+	return e.x
 }
 
 type merger struct {
 	scope    []netip.Prefix
-	m        Methods
+	m        Hooks
 	eps      map[netip.Addr]*endpoint
 	devices  []wire.DeviceInventory
 	paths    []wire.Path
@@ -39,7 +57,7 @@ type merger struct {
 	extra    int64           // path targets, outside the scope
 }
 
-func newMerger(scope []netip.Prefix, m Methods) *merger {
+func newMerger(scope []netip.Prefix, m Hooks) *merger {
 	return &merger{scope: scope, m: m, eps: map[netip.Addr]*endpoint{}, devices: []wire.DeviceInventory{}, paths: []wire.Path{}, failed: map[string]bool{}}
 }
 
@@ -57,11 +75,26 @@ func (g *merger) ep(a netip.Addr) *endpoint {
 	a = a.Unmap()
 	e := g.eps[a]
 	if e == nil {
-		e = &endpoint{Endpoint: wire.Endpoint{IP: a.String()}, seen: map[string]bool{},
-			open: map[int]bool{}, closed: map[int]bool{}, udp: map[int]bool{}}
+		e = &endpoint{}
 		g.eps[a] = e
 	}
 	return e
+}
+
+func (e *endpoint) see(method string) {
+	if i := slices.Index(methodOrder, method); i >= 0 {
+		e.seen |= 1 << i
+	} else if x := e.more(); !slices.Contains(x.seenOther, method) {
+		x.seenOther = append(x.seenOther, method)
+	}
+}
+
+// setPort adds p to a set made on first use.
+func setPort(m *map[int]bool, p int) {
+	if *m == nil {
+		*m = map[int]bool{}
+	}
+	(*m)[p] = true
 }
 
 func (e *endpoint) sawRTT(d time.Duration) {
@@ -91,8 +124,13 @@ func (g *merger) add(method string, b Batch, err error) {
 			continue
 		}
 		e := g.ep(a.Addr)
-		e.seen[method] = true
+		e.see(method)
 		e.sawRTT(a.RTT)
+	}
+	// A neighbour answered ARP, or ND for IPv6 (a method's own name).
+	nbr := wire.MethodARP
+	if method == wire.MethodND {
+		nbr = wire.MethodND
 	}
 	for _, n := range b.Neighbors {
 		if !g.inScope(n.Addr) || !validMAC(n.MAC) {
@@ -102,7 +140,7 @@ func (g *merger) add(method string, b Batch, err error) {
 			continue
 		}
 		e := g.ep(n.Addr)
-		e.seen[wire.MethodARP] = true
+		e.see(nbr)
 		g.setMAC(e, n.MAC, wire.MethodARP)
 	}
 	for _, p := range b.Ports {
@@ -110,13 +148,13 @@ func (g *merger) add(method string, b Batch, err error) {
 			continue
 		}
 		e := g.ep(p.Addr)
-		e.seen[wire.MethodTCP] = true
+		e.see(wire.MethodTCP)
 		e.sawRTT(p.RTT)
 		for _, o := range p.Open {
-			e.open[o] = true
+			setPort(&e.more().open, o)
 		}
 		for _, c := range p.Closed {
-			e.closed[c] = true
+			setPort(&e.more().closed, c)
 		}
 	}
 	for _, s := range b.Services {
@@ -125,11 +163,11 @@ func (g *merger) add(method string, b Batch, err error) {
 		}
 		e := g.ep(s.Addr)
 		if s.Proto == "tcp" {
-			e.seen[wire.MethodTCP] = true
-			e.open[s.Port] = true
+			e.see(wire.MethodTCP)
+			setPort(&e.more().open, s.Port)
 		} else {
-			e.seen[wire.MethodUDP] = true
-			e.udp[s.Port] = true
+			e.see(wire.MethodUDP)
+			setPort(&e.more().udp, s.Port)
 		}
 	}
 	for _, w := range b.Web {
@@ -137,7 +175,15 @@ func (g *merger) add(method string, b Batch, err error) {
 			continue
 		}
 		e := g.ep(w.Addr)
-		e.HTTP = append(e.HTTP, w.Info)
+		x := e.more()
+		x.HTTP = append(x.HTTP, w.Info)
+	}
+	for _, n := range b.Names {
+		if g.inScope(n.Addr) {
+			if _, known := g.eps[n.Addr.Unmap()]; known {
+				g.addName(g.eps[n.Addr.Unmap()], n.Name)
+			}
+		}
 	}
 	for _, d := range b.Devices {
 		g.addDevice(d)
@@ -163,9 +209,9 @@ func (g *merger) addHost(h *wire.Host) {
 				continue
 			}
 			e := g.ep(p.Addr())
-			e.seen[wire.MethodHost] = true
-			if e.Hostname == "" && h.Hostname != "" {
-				e.Hostname = clip(h.Hostname, wire.MaxShortString)
+			e.see(wire.MethodHost)
+			if x := e.more(); x.Hostname == "" && h.Hostname != "" {
+				x.Hostname = clip(h.Hostname, wire.MaxShortString)
 			}
 			g.setMAC(e, ifc.MAC, wire.MethodARP) // our own card: as good as ARP
 		}
@@ -180,12 +226,16 @@ func (g *merger) addDevice(d wire.DeviceInventory) {
 	}
 	if a, err := netip.ParseAddr(host); err == nil && g.inScope(a) {
 		e := g.ep(a)
-		e.seen[wire.MethodSNMP] = true
+		e.see(wire.MethodSNMP)
 		e.forwards = Forwards(d)
-		e.SysObjectID = d.System.ObjectID
-		e.SysDescr = clip(d.System.Descr, wire.MaxDescr)
-		if e.Hostname == "" && d.System.Name != "" {
-			e.Hostname = clip(d.System.Name, wire.MaxShortString)
+		x := e.more()
+		x.SysObjectID = d.System.ObjectID
+		x.SysDescr = clip(d.System.Descr, wire.MaxDescr)
+		if x.Hostname == "" && d.System.Name != "" {
+			x.Hostname = clip(d.System.Name, wire.MaxShortString)
+		}
+		if d.System.Name != "" {
+			g.addName(e, wire.Name{Name: d.System.Name, Source: "sysname"})
 		}
 		// The device's own MAC: an interface carrying the polled address.
 		for _, ip := range d.IPAddresses {
@@ -206,9 +256,20 @@ func (g *merger) addDevice(d wire.DeviceInventory) {
 			continue // incomplete/failed entries: the router asked, nobody answered
 		}
 		e := g.ep(a)
-		e.seen[wire.MethodARP] = true
+		e.see(wire.MethodARP)
 		g.setMAC(e, row.MAC, wire.MethodSNMP)
 	}
+}
+
+// addName keeps one copy of each (name, source), within the wire's bound.
+// Names only annotate endpoints other methods found.
+func (g *merger) addName(e *endpoint, n wire.Name) {
+	n.Name = clip(strings.TrimSpace(n.Name), wire.MaxShortString)
+	x := e.more()
+	if n.Name == "" || len(x.Names) >= wire.MaxNamesPerHost || slices.Contains(x.Names, n) {
+		return
+	}
+	x.Names = append(x.Names, n)
 }
 
 // validMAC: a real 48-bit unicast-or-not address, neither zero nor broadcast.
@@ -223,10 +284,10 @@ func (g *merger) setMAC(e *endpoint, mac, src string) {
 		return
 	}
 	hw, _ := net.ParseMAC(strings.TrimSpace(mac))
-	if e.MAC != "" && (e.macSrc == wire.MethodARP || src != wire.MethodARP) {
+	if e.mac != "" && (e.macSrc == wire.MethodARP || src != wire.MethodARP) {
 		return
 	}
-	e.MAC = hw.String()
+	e.mac = hw.String()
 	e.macSrc = src
 }
 
@@ -252,7 +313,10 @@ func (g *merger) webTargets(webPorts map[int]bool) []WebTarget {
 	var out []WebTarget
 	for _, a := range g.liveAddrs() {
 		e := g.eps[a]
-		ports := keys(e.open)
+		if e.x == nil {
+			continue
+		}
+		ports := keys(e.x.open)
 		for _, p := range ports {
 			if webPorts[p] {
 				out = append(out, WebTarget{Addr: a, Port: p})
@@ -277,25 +341,28 @@ func (g *merger) endpoints() []wire.Endpoint {
 	out := make([]wire.Endpoint, 0, len(g.eps))
 	for _, a := range g.liveAddrs() {
 		e := g.eps[a]
-		ep := e.Endpoint
-		ep.SeenBy = []string{}
-		for _, m := range methodOrder {
-			if e.seen[m] {
+		delete(g.eps, a) // the endpoint's working copy is garbage from here
+		var ep wire.Endpoint
+		var other []string
+		var open, udp map[int]bool
+		if e.x != nil {
+			ep, other, open, udp = e.x.Endpoint, e.x.seenOther, e.x.open, e.x.udp
+		}
+		ep.IP, ep.MAC = a.String(), e.mac
+		ep.SeenBy = make([]string, 0, bits.OnesCount16(e.seen)+len(other))
+		for i, m := range methodOrder {
+			if e.seen&(1<<i) != 0 {
 				ep.SeenBy = append(ep.SeenBy, m)
 			}
 		}
-		for m := range e.seen {
-			if !slices.Contains(methodOrder, m) {
-				ep.SeenBy = append(ep.SeenBy, m)
-			}
-		}
+		ep.SeenBy = append(ep.SeenBy, other...)
 		if e.rtt > 0 {
 			ep.RTTMs = float64(e.rtt.Microseconds()) / 1000
 		}
-		if op := keys(e.open); len(op) > 0 {
+		if op := keys(open); len(op) > 0 {
 			ep.OpenPorts = op
 		}
-		if up := keys(e.udp); len(up) > 0 {
+		if up := keys(udp); len(up) > 0 {
 			ep.UDPPorts = up
 		}
 		sort.Slice(ep.HTTP, func(i, j int) bool { return ep.HTTP[i].Port < ep.HTTP[j].Port })

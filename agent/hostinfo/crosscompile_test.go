@@ -18,7 +18,7 @@ func TestWindowsCrossCompile(t *testing.T) {
 	}
 	pkgs := []string{"./agent/config", "./agent/hostinfo", "./agent/spool", "./agent/uplink", "./agent/discover",
 		"./agent/render", "./agent/scheduler", "./agent/classify", "./agent/oui",
-		"./agent/probe/tcp", "./agent/probe/udp", "./agent/probe/httpinfo", "./cmd/egovnet-agent"}
+		"./agent/probe/tcp", "./agent/probe/vpn", "./agent/probe/httpinfo", "./cmd/egovnet-agent"}
 	for _, goarch := range []string{"amd64"} {
 		cmd := exec.Command("go", append([]string{"build", "-o", os.DevNull}, pkgs...)...)
 		cmd.Dir = testenv.RepoRoot()

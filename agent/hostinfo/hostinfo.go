@@ -28,6 +28,9 @@ type Sources struct {
 	DpkgStatus  string // default /var/lib/dpkg/status
 	RPM         string // rpm binary; default looked up in PATH
 	OSRelease   string // default /etc/os-release
+	// SoftwareFile replaces every package database when set
+	// (config host.software_file).
+	SoftwareFile string
 }
 
 func (s Sources) withDefaults() Sources {

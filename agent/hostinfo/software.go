@@ -14,9 +14,22 @@ import (
 	"github.com/egovnet/egovnet/internal/wire"
 )
 
-// Software lists installed packages from every database present on the host.
+// Software lists installed packages from every database present on the
+// host, or only from src.SoftwareFile when it is set.
 func Software(ctx context.Context, src Sources) ([]wire.Software, []error) {
 	src = src.withDefaults()
+	if src.SoftwareFile != "" {
+		f, err := os.Open(src.SoftwareFile)
+		if err != nil {
+			return nil, []error{fmt.Errorf("software file: %w", err)}
+		}
+		defer f.Close()
+		sw, err := ParseSoftwareList(f)
+		if err != nil {
+			return sw, []error{fmt.Errorf("software file %s: %w", src.SoftwareFile, err)}
+		}
+		return sw, nil
+	}
 	var out []wire.Software
 	var errs []error
 	if f, err := os.Open(src.DpkgStatus); err == nil {
@@ -125,4 +138,34 @@ func ParseRPMList(b []byte) []wire.Software {
 		out = append(out, sw)
 	}
 	return out
+}
+
+// ParseSoftwareList reads name<TAB>version<TAB>vendor lines (version and
+// vendor optional; blank lines and lines starting with # skipped), the
+// format `catalog match` reads too. Entries carry source "import".
+func ParseSoftwareList(r io.Reader) ([]wire.Software, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	out := []wire.Software{}
+	for sc.Scan() {
+		line := strings.TrimRight(sc.Text(), "\r")
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		sw := wire.Software{Name: strings.TrimSpace(f[0]), Source: "import"}
+		if len(f) > 1 {
+			sw.Version = strings.TrimSpace(f[1])
+		}
+		if len(f) > 2 {
+			sw.Vendor = strings.TrimSpace(f[2])
+		}
+		if sw.Name != "" {
+			out = append(out, sw)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return out, fmt.Errorf("read software list: %w", err)
+	}
+	return out, nil
 }

@@ -133,14 +133,14 @@ func TestAgentBinary(t *testing.T) {
 	}
 
 	t.Run("invalid config names every problem", func(t *testing.T) {
-		cfg := coreWriteFile(t, t.TempDir(), "agent.yaml", "scope: {targets: [10.1.0.0/33], portz: [1]}\nprobe: {rate: 0}\n")
+		cfg := coreWriteFile(t, t.TempDir(), "agent.yaml", "scope: {targets: [10.1.0.0/33], portz: [1]}\nprobe: {rate: -1}\n")
 		r := coreRunAgent(t, bin, nil, "run", "--once", "--config", cfg)
 		if r.code != 2 || !strings.Contains(r.stderr, `unknown config key "scope.portz"`) {
 			t.Fatalf("exit %d: %s", r.code, r.stderr)
 		}
-		cfg = coreWriteFile(t, t.TempDir(), "agent.yaml", "scope: {targets: [10.1.0.0/33]}\nprobe: {rate: 0}\nsnmp: {communities: [hunter2], port: 0}\n")
+		cfg = coreWriteFile(t, t.TempDir(), "agent.yaml", "scope: {targets: [10.1.0.0/33]}\nprobe: {rate: -1}\nsnmp: {communities: [hunter2], port: 0}\n")
 		r = coreRunAgent(t, bin, nil, "run", "--once", "--config", cfg)
-		if r.code != 2 || !strings.Contains(r.stderr, "10.1.0.0/33") || !strings.Contains(r.stderr, "probe.rate 0") || !strings.Contains(r.stderr, "snmp.port 0") {
+		if r.code != 2 || !strings.Contains(r.stderr, "10.1.0.0/33") || !strings.Contains(r.stderr, "probe.rate -1") || !strings.Contains(r.stderr, "snmp.port 0") {
 			t.Fatalf("exit %d: %s", r.code, r.stderr)
 		}
 		if strings.Contains(r.stderr, "hunter2") {

@@ -12,13 +12,24 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 )
 
-func main() { os.Exit(run()) }
+func main() {
+	// A soft heap limit: the agent runs on department PCs beside their
+	// work, and a scan's garbage (a /16 report is built, validated and
+	// encoded) need not double its footprint before the collector runs.
+	// GC only works harder near the limit; nothing fails at it. The
+	// standard GOMEMLIMIT overrides it.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(32 << 20)
+	}
+	os.Exit(run())
+}
 
 // exitCoder is an error that names its exit status (2: bad usage or config).
 type exitCoder interface{ ExitCode() int }

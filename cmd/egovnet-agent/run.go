@@ -36,21 +36,23 @@ func newRunCmd() *cobra.Command {
 				// Not fatal: reports are still made and spooled until it is fixed.
 				log.Error("enrolment identity unreadable: reports stay in the spool", "err", err)
 			}
-			enabled, _ := parseMethods("", false, *cfg)
+			for _, w := range cfg.Warnings() {
+				log.Warn(w)
+			}
+			enabled, _ := discover.Enabled("", false, cfg)
 			if len(cfg.Scope.Targets) == 0 {
 				log.Warn("scope.targets is empty: no network is scanned until it is configured (host facts and paths only)")
-				for _, m := range scopeMethods {
-					enabled[m] = false
-				}
+				discover.DisableScope(enabled, cfg)
 			}
-			req := scanRequest(cfg, enabled, agent)
+			req := discover.NewRequest(cfg, enabled, agent)
 			sp, err := spool.Open(filepath.Join(cfg.DataDir, "spool"), cfg.Spool.MaxReports)
 			if err != nil {
 				return err
 			}
 			cyc := &scheduler.Cycle{
-				// Methods are wired per cycle: they read the host's interfaces.
-				Scan:       func(ctx context.Context) *wire.ScanReport { return discover.Run(ctx, methods(cfg, req.Enabled), req) },
+				Scan: func(ctx context.Context) *wire.ScanReport {
+					return discover.RunList(ctx, discover.Registry(cfg), discover.Hooks{}, req)
+				},
 				Spool:      sp,
 				MaxReports: cfg.Spool.MaxReports,
 				Log:        log,

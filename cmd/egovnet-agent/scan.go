@@ -1,19 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
 
 	"github.com/spf13/cobra"
 
-	agentconfig "github.com/egovnet/egovnet/agent/config"
 	"github.com/egovnet/egovnet/agent/discover"
-	"github.com/egovnet/egovnet/agent/probe/httpinfo"
 	"github.com/egovnet/egovnet/agent/render"
 	"github.com/egovnet/egovnet/internal/wire"
 )
@@ -34,26 +29,35 @@ func newScanCmd() *cobra.Command {
 			if err != nil {
 				log.Warn("enrolment identity unreadable; the report names this agent as unenrolled", "err", err)
 			}
-			req := scanRequest(cfg, enabled, agent)
+			for _, w := range cfg.Warnings() {
+				log.Warn(w)
+			}
+			req := discover.NewRequest(cfg, enabled, agent)
 			if stderrIsTerminal() {
 				req.Progress = func(format string, args ...any) {
 					fmt.Fprintf(os.Stderr, "egovnet-agent: "+format+"\n", args...)
 				}
 			}
-			rep := discover.Run(cmd.Context(), methods(cfg, req.Enabled), req)
+			rep := discover.RunList(cmd.Context(), discover.Registry(cfg), discover.Hooks{}, req)
 			if err := rep.Validate(); err != nil {
 				log.Warn("report fails validation", "err", err)
 			}
-			var buf bytes.Buffer
-			if err := writeReport(&buf, rep, f.format); err != nil {
-				return err
-			}
+			out := cmd.OutOrStdout()
 			if f.out != "" {
-				if err := os.WriteFile(f.out, buf.Bytes(), 0o644); err != nil {
+				fh, err := os.Create(f.out)
+				if err != nil {
 					return fmt.Errorf("write report: %w", err)
 				}
-			} else if _, err := cmd.OutOrStdout().Write(buf.Bytes()); err != nil {
-				return fmt.Errorf("write report: %w", err)
+				defer fh.Close()
+				out = fh
+			}
+			if err := writeReport(out, rep, f.format); err != nil {
+				return err
+			}
+			if fh, ok := out.(*os.File); ok && f.out != "" {
+				if err := fh.Close(); err != nil {
+					return fmt.Errorf("write report: %w", err)
+				}
 			}
 			if cmd.Context().Err() != nil {
 				return fmt.Errorf("scan interrupted: %w", context.Cause(cmd.Context()))
@@ -65,46 +69,9 @@ func newScanCmd() *cobra.Command {
 	return cmd
 }
 
-// scanRequest turns the resolved config into the orchestrator's request.
-func scanRequest(cfg *agentconfig.Config, enabled map[string]bool, agent wire.Agent) discover.Request {
-	scope, _ := agentconfig.ParseTargets(cfg.Scope.Targets) // validated already
-	return discover.Request{
-		Scope:       mergePrefixes(scope),
-		Ports:       cfg.Scope.Ports,
-		Enabled:     enabled,
-		PathTargets: pathTargets(cfg),
-		Agent:       agent,
-		WebPorts:    httpinfo.WebPorts,
-	}
-}
-
-// mergePrefixes drops prefixes contained in others, so overlaps are probed once.
-func mergePrefixes(ps []netip.Prefix) []netip.Prefix {
-	var out []netip.Prefix
-	for i, p := range ps {
-		covered := false
-		for j, q := range ps {
-			if i != j && q.Bits() <= p.Bits() && q.Contains(p.Addr()) && (q.Bits() < p.Bits() || j < i) {
-				covered = true
-				break
-			}
-		}
-		if !covered {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 func writeReport(w io.Writer, rep *wire.ScanReport, format string) error {
 	if format == "table" {
 		return render.Report(w, rep)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(rep); err != nil {
-		return fmt.Errorf("encode report: %w", err)
-	}
-	return nil
+	return render.JSON(w, rep)
 }

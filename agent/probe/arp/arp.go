@@ -17,7 +17,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/egovnet/egovnet/agent/probe/icmp/pace"
+	"github.com/egovnet/egovnet/agent/probe/internal/pace"
 )
 
 // Defaults applied to zero Options fields.
@@ -31,8 +31,10 @@ const (
 
 // Options tune a scan.
 type Options struct {
-	// Rate is requests per second on each interface; 0 means DefaultRate.
-	Rate int
+	// Rate is requests per second on each interface; 0 means adaptive up
+	// to MaxRate, or DefaultRate when MaxRate is 0.
+	Rate    int
+	MaxRate int
 	// Timeout is the longest wait for replies after a round of requests;
 	// 0 means DefaultTimeout. The wait adapts to the measured reply time
 	// (srtt+4*rttvar) between MinTimeout and Timeout.
@@ -133,7 +135,7 @@ func (o *Options) normalise() error {
 	if o.Rate < 0 || o.Retries < 0 || o.Retries > 100 || o.Timeout < 0 || o.MinTimeout < 0 {
 		return fmt.Errorf("invalid ARP options: rate %d, retries %d, timeout %v, min timeout %v", o.Rate, o.Retries, o.Timeout, o.MinTimeout)
 	}
-	if o.Rate == 0 {
+	if o.Rate == 0 && o.MaxRate <= 0 {
 		o.Rate = DefaultRate
 	}
 	if o.Timeout == 0 {
@@ -311,7 +313,7 @@ func (j *job) index(v uint32) (uint64, bool) {
 }
 
 // pacerFor gives each interface its own pacer.
-func pacerFor(rate int) *pace.Pacer { return pace.New(rate, pace.DefaultBurst(rate)) }
+func pacerFor(o Options) *pace.Pacer { return pace.For(o.Rate, o.MaxRate, DefaultRate) }
 
 // unmap turns an IPv4-mapped IPv6 prefix into its IPv4 prefix.
 func unmap(p netip.Prefix) netip.Prefix {

@@ -1,3 +1,5 @@
+//go:build linux
+
 package arp
 
 import (
@@ -14,8 +16,8 @@ import (
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 
-	"github.com/egovnet/egovnet/agent/probe/icmp/pace"
-	"github.com/egovnet/egovnet/agent/probe/icmp/rtt"
+	"github.com/egovnet/egovnet/agent/probe/internal/pace"
+	"github.com/egovnet/egovnet/agent/probe/internal/rtt"
 )
 
 const (
@@ -79,7 +81,7 @@ func newScanner(j *job, opts Options) (*scanner, error) {
 		return fail("bind packet socket", err)
 	}
 	return &scanner{
-		j: j, opts: opts, f: os.NewFile(uintptr(fd), "arp:"+j.ifc.Name), pacer: pacerFor(opts.Rate),
+		j: j, opts: opts, f: os.NewFile(uintptr(fd), "arp:"+j.ifc.Name), pacer: pacerFor(opts),
 		sentAt: make([]atomic.Int64, j.total), found: make([]atomic.Uint64, (j.total+63)/64),
 		wake: make(chan struct{}, 1),
 	}, nil
@@ -104,6 +106,7 @@ func (s *scanner) run(ctx context.Context) {
 	defer timer.Stop()
 	allIn := func() bool { return s.nfound.Load() >= int64(s.j.total) }
 	for round := 0; round <= s.opts.Retries; round++ {
+		before := s.nfound.Load()
 		var i uint64
 		for _, r := range s.j.ranges {
 			for v := uint64(r.lo); v <= uint64(r.hi); v, i = v+1, i+1 {
@@ -115,15 +118,21 @@ func (s *scanner) run(ctx context.Context) {
 				}
 				binary.BigEndian.PutUint32(frame[38:], uint32(v))
 				s.sentAt[i].Store(int64(time.Since(s.start)))
-				if _, err := s.f.Write(frame); err != nil && !errors.Is(err, unix.ENOBUFS) {
-					s.err = fmt.Errorf("send ARP request on %s: %w", s.j.ifc.Name, err)
-					return
+				if _, err := s.f.Write(frame); err != nil {
+					if !errors.Is(err, unix.ENOBUFS) {
+						s.err = fmt.Errorf("send ARP request on %s: %w", s.j.ifc.Name, err)
+						return
+					}
+					s.pacer.Loss(time.Since(s.start)) // the device queue is full
 				}
 			}
 		}
 		// Wait for the replies to this round, or less if all are in.
 		if !pace.AwaitReplies(ctx, timer, s.wake, s.wait(), allIn) {
 			return
+		}
+		if round > 0 && s.nfound.Load() > before {
+			s.pacer.Loss(time.Since(s.start)) // hosts that needed a retry: slow down
 		}
 		if s.nfound.Load() == int64(s.j.total) || ctx.Err() != nil {
 			return
@@ -214,4 +223,15 @@ func parseReply(b []byte) (ip uint32, mac net.HardwareAddr, ok bool) {
 		return 0, nil, false
 	}
 	return ip, mac, true
+}
+
+// Usable reports whether this process may open the AF_PACKET socket an ARP
+// scan needs (root or CAP_NET_RAW).
+func Usable() bool {
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM, 0)
+	if err != nil {
+		return false
+	}
+	unix.Close(fd)
+	return true
 }

@@ -63,7 +63,9 @@ type Target struct {
 type Result struct {
 	Target Target
 	Info   wire.HTTPInfo
-	Err    error
+	// Names the site answers for (page links, redirects, certificate).
+	Names []wire.Name
+	Err   error
 }
 
 // FetchMany asks every target with a bounded pool; results sorted by target.
@@ -80,9 +82,9 @@ func FetchMany(ctx context.Context, targets []Target, opts Options) []Result {
 		go func() {
 			defer wg.Done()
 			for t := range jobs {
-				info, err := Fetch(ctx, t.Addr, t.Port, opts)
+				info, names, err := fetch(ctx, t.Addr, t.Port, opts)
 				mu.Lock()
-				out = append(out, Result{Target: t, Info: info, Err: err})
+				out = append(out, Result{Target: t, Info: info, Names: names, Err: err})
 				mu.Unlock()
 			}
 		}()
@@ -108,6 +110,11 @@ feed:
 
 // Fetch asks one port, HTTPS first on TLS ports, then the other scheme.
 func Fetch(ctx context.Context, addr netip.Addr, port int, opts Options) (wire.HTTPInfo, error) {
+	info, _, err := fetch(ctx, addr, port, opts)
+	return info, err
+}
+
+func fetch(ctx context.Context, addr netip.Addr, port int, opts Options) (wire.HTTPInfo, []wire.Name, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 3 * time.Second
 	}
@@ -117,27 +124,27 @@ func Fetch(ctx context.Context, addr netip.Addr, port int, opts Options) (wire.H
 	}
 	var errs []error
 	for i, s := range schemes {
-		info, wantsTLS, err := fetchScheme(ctx, s, addr, port, opts.Timeout)
+		info, names, wantsTLS, err := fetchScheme(ctx, s, addr, port, opts.Timeout)
 		if err == nil && wantsTLS && i == 0 {
 			// "plain HTTP request sent to HTTPS port": ask again over TLS.
-			if tinfo, _, terr := fetchScheme(ctx, "https", addr, port, opts.Timeout); terr == nil {
-				return tinfo, nil
+			if tinfo, tnames, _, terr := fetchScheme(ctx, "https", addr, port, opts.Timeout); terr == nil {
+				return tinfo, tnames, nil
 			}
 		}
 		if err == nil {
-			return info, nil
+			return info, names, nil
 		}
 		errs = append(errs, err)
 		if ctx.Err() != nil {
 			break
 		}
 	}
-	return wire.HTTPInfo{}, errors.Join(errs...)
+	return wire.HTTPInfo{}, nil, errors.Join(errs...)
 }
 
 // fetchScheme does one GET; wantsTLS reports a plain-HTTP answer that says
 // the port speaks HTTPS (Go, nginx and Apache all answer 400 naming HTTPS).
-func fetchScheme(ctx context.Context, scheme string, addr netip.Addr, port int, timeout time.Duration) (info wire.HTTPInfo, wantsTLS bool, err error) {
+func fetchScheme(ctx context.Context, scheme string, addr netip.Addr, port int, timeout time.Duration) (info wire.HTTPInfo, names []wire.Name, wantsTLS bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	hostport := net.JoinHostPort(addr.String(), strconv.Itoa(port))
@@ -169,28 +176,29 @@ func fetchScheme(ctx context.Context, scheme string, addr netip.Addr, port int, 
 	u := url.URL{Scheme: scheme, Host: hostport, Path: "/"}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return wire.HTTPInfo{}, false, fmt.Errorf("build request %s: %w", u.String(), err)
+		return wire.HTTPInfo{}, nil, false, fmt.Errorf("build request %s: %w", u.String(), err)
 	}
 	req.Header.Set("User-Agent", "egovnet-agent (inventory)")
 	req.Header.Set("Accept", "text/html,*/*;q=0.5")
 	resp, err := client.Do(req)
 	if err != nil {
-		return wire.HTTPInfo{}, false, fmt.Errorf("get %s: %w", u.String(), err)
+		return wire.HTTPInfo{}, nil, false, fmt.Errorf("get %s: %w", u.String(), err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody))
 	if err != nil && len(body) == 0 {
-		return wire.HTTPInfo{}, false, fmt.Errorf("read %s: %w", u.String(), err)
+		return wire.HTTPInfo{}, nil, false, fmt.Errorf("read %s: %w", u.String(), err)
 	}
 	wantsTLS = scheme == "http" && resp.StatusCode == http.StatusBadRequest &&
 		bytes.Contains(bytes.ToUpper(body), []byte("HTTPS"))
+	names = siteNames(resp, body)
 	return wire.HTTPInfo{
 		Port:   port,
 		Scheme: scheme,
 		Title:  Title(body, resp.Header.Get("Content-Type")),
 		Server: clip(resp.Header.Get("Server"), maxTitle),
 		Status: resp.StatusCode,
-	}, wantsTLS, nil
+	}, names, wantsTLS, nil
 }
 
 // Title extracts the HTML title decoded to UTF-8; "" when there is none.

@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"time"
 
-	"github.com/egovnet/egovnet/agent/probe/icmp/icmpsock"
+	"github.com/egovnet/egovnet/agent/probe/internal/icmpsock"
 )
 
 // ICMP types this package sends and reads.

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/egovnet/egovnet/agent/probe/icmp/icmpsock"
+	"github.com/egovnet/egovnet/agent/probe/internal/icmpsock"
 )
 
 func testMatcher(checkID bool) *matcher {

@@ -8,8 +8,8 @@ import (
 
 	probing "github.com/prometheus-community/pro-bing"
 
-	"github.com/egovnet/egovnet/agent/probe/icmp/icmpsock"
 	"github.com/egovnet/egovnet/agent/probe/icmpid"
+	"github.com/egovnet/egovnet/agent/probe/internal/icmpsock"
 )
 
 // StatsOptions tune Stats.

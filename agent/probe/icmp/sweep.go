@@ -20,9 +20,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/egovnet/egovnet/agent/probe/icmp/icmpsock"
-	"github.com/egovnet/egovnet/agent/probe/icmp/pace"
-	"github.com/egovnet/egovnet/agent/probe/icmp/rtt"
+	"github.com/egovnet/egovnet/agent/probe/internal/icmpsock"
+	"github.com/egovnet/egovnet/agent/probe/internal/pace"
+	"github.com/egovnet/egovnet/agent/probe/internal/rtt"
 )
 
 // Defaults applied to zero Options fields.
@@ -35,8 +35,12 @@ const (
 // Options tune a sweep.
 type Options struct {
 	// Rate is the sending rate in packets per second over all families;
-	// 0 means DefaultRate.
+	// 0 means adaptive up to MaxRate, or DefaultRate when MaxRate is 0.
 	Rate int
+	// MaxRate caps the adaptive rate (pace.NewAdaptive): it starts
+	// moderate, grows while replies keep up and halves when an answer
+	// needed a retry or the send queue filled.
+	MaxRate int
 	// Timeout is the longest wait for a reply to one probe; 0 means
 	// DefaultTimeout. The wait adapts to the measured RTT (srtt+4*rttvar,
 	// doubled on every retry) between MinTimeout and Timeout.
@@ -115,7 +119,7 @@ func Sweep(ctx context.Context, targets []netip.Prefix, opts Options) (Result, e
 			e.conn.Close()
 		}
 	}()
-	p := pace.New(opts.Rate, pace.DefaultBurst(opts.Rate))
+	p := pace.For(opts.Rate, opts.MaxRate, DefaultRate)
 	var openErrs []string
 	for i, ts := range sets {
 		c, err := icmpsock.Listen(icmpsock.Config{V6: fams[i], Privileged: opts.Privileged, Accept: acceptEchoReply(fams[i])})
@@ -188,7 +192,7 @@ func (o *Options) normalise() error {
 	if o.MaxAddresses < 0 {
 		return fmt.Errorf("invalid max addresses %d", o.MaxAddresses)
 	}
-	if o.Rate == 0 {
+	if o.Rate == 0 && o.MaxRate <= 0 {
 		o.Rate = DefaultRate
 	}
 	if o.Timeout == 0 {
@@ -416,6 +420,7 @@ func (e *engine) flush(b *batch) {
 		}
 		if errors.Is(err, syscall.ENOBUFS) && try < 20 {
 			try++
+			e.pacer.Loss(time.Since(e.start))
 			time.Sleep(time.Millisecond) // a full device queue drains quickly
 			continue
 		}
@@ -468,6 +473,9 @@ func (e *engine) handle(b []byte, src [16]byte, now time.Duration) {
 	if w.Or(bit)&bit != 0 {
 		e.dups++
 		return
+	}
+	if p.attempt > 0 {
+		e.pacer.Loss(now) // the first try went unanswered: slow down
 	}
 	sample := now - p.sent
 	e.replies = append(e.replies, found{index: p.index, rtt: sample})

@@ -18,8 +18,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/egovnet/egovnet/agent/probe/icmp/icmpsock"
-	"github.com/egovnet/egovnet/agent/probe/icmp/pace"
+	"github.com/egovnet/egovnet/agent/probe/internal/icmpsock"
+	"github.com/egovnet/egovnet/agent/probe/internal/pace"
 	"github.com/egovnet/egovnet/internal/wire"
 )
 
@@ -40,8 +40,10 @@ type Options struct {
 	Timeout time.Duration
 	// Retries is how many more rounds re-probe the TTLs still silent.
 	Retries int
-	// Rate is probes per second over all targets; 0 means DefaultRate.
-	Rate int
+	// Rate is probes per second over all targets; 0 means adaptive up to
+	// MaxRate, or DefaultRate when MaxRate is 0.
+	Rate    int
+	MaxRate int
 	// Privileged: nil tries a raw socket, then an unprivileged ping socket
 	// (whose ICMP errors come through its error queue); true raw only;
 	// false ping socket only.
@@ -78,7 +80,7 @@ func Trace(ctx context.Context, targets []netip.Addr, opts Options) ([]wire.Path
 		fam[v6] = append(fam[v6], i)
 		state[i] = &target{addr: t, hops: make([]hop, opts.MaxTTL+1), reachedAt: -1, unreachAt: -1}
 	}
-	p := pace.New(opts.Rate, pace.DefaultBurst(opts.Rate))
+	p := pace.For(opts.Rate, opts.MaxRate, DefaultRate)
 	var tracers []*tracer
 	defer func() {
 		for _, tr := range tracers {
@@ -134,7 +136,7 @@ func (o *Options) normalise() error {
 	if o.Timeout == 0 {
 		o.Timeout = DefaultTimeout
 	}
-	if o.Rate == 0 {
+	if o.Rate == 0 && o.MaxRate <= 0 {
 		o.Rate = DefaultRate
 	}
 	return nil

@@ -10,8 +10,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/egovnet/egovnet/agent/probe/icmp/icmpsock"
-	"github.com/egovnet/egovnet/agent/probe/icmp/pace"
+	"github.com/egovnet/egovnet/agent/probe/internal/icmpsock"
+	"github.com/egovnet/egovnet/agent/probe/internal/pace"
 )
 
 // ICMP types read and sent.

@@ -27,7 +27,26 @@ type Pacer struct {
 	interval time.Duration // between packets
 	slack    time.Duration // burst * interval
 	tat      time.Duration // theoretical arrival time of the next packet
+
+	// Adaptive pacing (NewAdaptive): rate grows by growFactor every
+	// growEvery without loss, halves on Loss, stays in [minRate, maxRate].
+	adaptive         bool
+	rate             float64
+	minRate, maxRate float64
+	changed          time.Duration // last rate change
 }
+
+// Adaptive pacing constants. StartRate is moderate (what the fixed default
+// used to be); the rate grows by half every 100 ms while no probe is lost,
+// so it reaches a 2,000 pps cap in about 350 ms, and halves at once on a
+// loss signal (an answer that needed a retry, a full send queue, ICMP rate
+// limiting), as TCP's AIMD and nmap's timing do.
+const (
+	StartRate  = 500
+	MinRate    = 50
+	growEvery  = 100 * time.Millisecond
+	growFactor = 1.5
+)
 
 // New paces to rate packets per second; burst packets may go back to
 // back. rate <= 0 disables pacing.
@@ -45,6 +64,60 @@ func New(rate, burst int) *Pacer {
 	return &Pacer{interval: iv, slack: time.Duration(burst-1) * iv}
 }
 
+// NewAdaptive paces starting at StartRate (or maxRate when lower), growing
+// while Loss is not called, never above maxRate.
+func NewAdaptive(maxRate int) *Pacer {
+	maxRate = max(maxRate, 1)
+	start := min(StartRate, maxRate)
+	p := &Pacer{adaptive: true, rate: float64(start), minRate: float64(min(MinRate, maxRate)), maxRate: float64(maxRate)}
+	p.setRate(p.rate)
+	return p
+}
+
+// For returns the pacer for a fixed rate (> 0) or, when rate is 0 and
+// maxRate > 0, an adaptive one; rate 0 and maxRate 0: def, fixed.
+func For(rate, maxRate, def int) *Pacer {
+	switch {
+	case rate > 0:
+		return New(rate, DefaultBurst(rate))
+	case maxRate > 0:
+		return NewAdaptive(maxRate)
+	default:
+		return New(def, DefaultBurst(def))
+	}
+}
+
+func (p *Pacer) setRate(r float64) {
+	p.rate = r
+	p.interval = max(time.Duration(float64(time.Second)/r), 1)
+	p.slack = time.Duration(DefaultBurst(int(r))-1) * p.interval
+}
+
+// Rate is the current rate in packets per second (0: unpaced).
+func (p *Pacer) Rate() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.interval == 0 {
+		return 0
+	}
+	return int(time.Second / p.interval)
+}
+
+// Loss reports a loss signal at now: an adaptive pacer halves its rate
+// and does not grow again for one period. A fixed pacer ignores it.
+func (p *Pacer) Loss(now time.Duration) {
+	if !p.adaptive {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if now-p.changed < growEvery/2 {
+		return // one burst of losses is one signal
+	}
+	p.setRate(max(p.minRate, p.rate/2))
+	p.changed = now
+}
+
 // Reserve takes a send slot at now (any monotonic clock, as a duration)
 // and returns 0, or returns how long to wait before asking again.
 func (p *Pacer) Reserve(now time.Duration) time.Duration {
@@ -53,6 +126,10 @@ func (p *Pacer) Reserve(now time.Duration) time.Duration {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.adaptive && p.rate < p.maxRate && now-p.changed >= growEvery {
+		p.setRate(min(p.maxRate, p.rate*growFactor))
+		p.changed = now
+	}
 	if p.tat < now {
 		p.tat = now // idle time earns at most one burst, never a backlog
 	}

@@ -134,3 +134,51 @@ func TestAwaitReplies(t *testing.T) {
 		})
 	}
 }
+
+func TestAdaptive(t *testing.T) {
+	tests := []struct {
+		name     string
+		maxRate  int
+		lossAt   []time.Duration
+		at       time.Duration
+		wantRate int
+	}{
+		{"starts moderate", 2000, nil, 0, StartRate},
+		{"grows while nothing is lost", 2000, nil, 250 * time.Millisecond, 1125},
+		{"never above the cap", 2000, nil, 2 * time.Second, 2000},
+		{"start capped by a low max", 100, nil, 0, 100},
+		{"halves on loss", 2000, []time.Duration{2 * time.Second}, 2 * time.Second, 1000},
+		{"a burst of losses is one signal", 2000, []time.Duration{2 * time.Second, 2*time.Second + time.Millisecond}, 2*time.Second + time.Millisecond, 1000},
+		{"floor", 2000, []time.Duration{1000 * time.Millisecond, 1060 * time.Millisecond, 1120 * time.Millisecond, 1180 * time.Millisecond, 1240 * time.Millisecond, 1300 * time.Millisecond, 1360 * time.Millisecond}, 1360 * time.Millisecond, MinRate},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := NewAdaptive(tt.maxRate)
+			li := 0
+			for now := time.Duration(0); now <= tt.at; now += time.Millisecond {
+				for li < len(tt.lossAt) && tt.lossAt[li] <= now {
+					p.Loss(tt.lossAt[li])
+					li++
+				}
+				if li == len(tt.lossAt) || now < tt.lossAt[len(tt.lossAt)-1] {
+					p.Reserve(now)
+				}
+			}
+			if got := p.Rate(); got < tt.wantRate*95/100 || got > tt.wantRate*105/100 {
+				t.Fatalf("rate %d, want about %d", got, tt.wantRate)
+			}
+		})
+	}
+}
+
+func TestForFixedWins(t *testing.T) {
+	if r := For(300, 2000, 100000).Rate(); r != 300 {
+		t.Fatalf("fixed rate %d, want 300", r)
+	}
+	if r := For(0, 2000, 100000).Rate(); r != StartRate {
+		t.Fatalf("adaptive start %d, want %d", r, StartRate)
+	}
+	if r := For(0, 0, 7000).Rate(); r != 7000 {
+		t.Fatalf("default %d, want 7000", r)
+	}
+}

@@ -1,11 +1,11 @@
-// Package udp checks live hosts for VPN services, which are evidence of a
+// Package vpn checks live hosts for VPN services, which are evidence of a
 // private link (业务专网) or a self-built remote-access exit: IKE (IPsec,
 // UDP 500 and NAT-T 4500), OpenVPN (UDP 1194), L2TP (UDP 1701) and PPTP
 // (TCP 1723, here because it is the same question asked over TCP). UDP
 // services stay silent unless spoken to in their own protocol, so each
 // check sends the first packet a real client sends and accepts only a reply
 // that a real daemon would give (matching our SPI / session / tunnel id).
-package udp
+package vpn
 
 import (
 	"context"
