@@ -149,9 +149,11 @@
     var tableBox = el("div", { class: "table-box" });
     var pager = el("div", { class: "pager" });
     var exp = el("span", { class: "exports" });
-    box.appendChild(el("div", { class: "filters" }, (opts.filters || []).concat([search, exp])));
+    // A short local table needs neither search nor pager.
+    var small = opts.local && opts.local.length <= size;
+    if (!small) box.appendChild(el("div", { class: "filters" }, (opts.filters || []).concat([search, exp])));
     box.appendChild(tableBox);
-    box.appendChild(pager);
+    if (!small) box.appendChild(pager);
     function render(rows, total) {
       tableBox.textContent = "";
       var heads = opts.columns.map(function (c) { return c.label; });

@@ -15,7 +15,7 @@
   function option(g) {
     var nodes = g.nodes.map(function (n) {
       var red = n.violations.length > 0 || n.role === "rogue";
-      var label = n.label + (n.role ? " · " + t("t." + n.role) : "");
+      var label = (n.kind === "extranet" || n.kind === "internet" ? t("t." + n.kind) : n.label) + (n.role ? " · " + t("t." + n.role) : "");
       return { id: n.id, name: n.id, value: n.violations.length, category: KINDS.indexOf(n.kind), symbol: SYMBOL[n.kind], symbolSize: SIZE[n.kind] + (red ? 6 : 0),
         itemStyle: { color: red ? "#d93025" : n.role === "classified" ? "#7b1fa2" : n.role === "sanctioned" ? "#188038" : COLOR[n.kind], borderColor: red ? "#7f0000" : "#fff", borderWidth: red ? 3 : 1 },
         label: { show: n.kind !== "endpoint" || red, formatter: label.replace(/[{}|]/g, " "), color: red ? "#b3261e" : "#1d2733", fontWeight: red ? "bold" : "normal" },

@@ -22,7 +22,7 @@
   function timeChart(title, series, percent) {
     var o = base(title);
     o.legend = { type: "scroll", top: 28, left: 8, right: 8 };
-    o.xAxis = { type: "time", axisLabel: { hideOverlap: true, formatter: { day: "{MM}-{dd}", month: "{yyyy}-{MM}", year: "{yyyy}" } } };
+    o.xAxis = { type: "time", axisLabel: { hideOverlap: true, formatter: "{MM}-{dd}" } };
     o.yAxis = percent ? { type: "value", min: 0, max: 1, axisLabel: { formatter: function (v) { return Math.round(v * 100) + "%"; } } } : { type: "value", minInterval: 1 };
     if (percent) o.tooltip.valueFormatter = function (v) { return E.pct(v); };
     o.series = series.map(function (s) { return { name: s.name, type: "line", showSymbol: s.data.length < 40, data: s.data, markLine: s.markLine, lineStyle: s.lineStyle, itemStyle: s.itemStyle }; });
