@@ -29,7 +29,9 @@ func (d seedDept) addr(n int) string {
 	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}).String()
 }
 
-func mac(a, b, c int) string { return fmt.Sprintf("02:%02x:%02x:%02x:%02x:01", a&0xff, b>>8&0xff, b&0xff, c&0xff) }
+func mac(a, b, c int) string {
+	return fmt.Sprintf("02:%02x:%02x:%02x:%02x:01", a&0xff, b>>8&0xff, b&0xff, c&0xff)
+}
 
 // seedReport is one day's scan of d: a router and nSwitches switches walked by
 // SNMP (LLDP between them, FDB placing the endpoints, VLANs, entities), nEps
@@ -65,7 +67,7 @@ func seedReport(d seedDept, day, days, nEps, nSwitches int, at time.Time) *wire.
 	rep.Devices = append(rep.Devices, router)
 	for s := 0; s < nSwitches; s++ {
 		sw := wire.DeviceInventory{Target: d.addr(2+s) + ":161", EngineID: fmt.Sprintf("800063A203%04x%04x", d.Index, s),
-			System: wire.System{Name: fmt.Sprintf("sw%d-%s", s+1, d.Code), Descr: "H3C Comware Platform Software, S5130-28S-EI", ObjectID: "1.3.6.1.4.1.25506.1.1155"},
+			System:      wire.System{Name: fmt.Sprintf("sw%d-%s", s+1, d.Code), Descr: "H3C Comware Platform Software, S5130-28S-EI", ObjectID: "1.3.6.1.4.1.25506.1.1155"},
 			IPAddresses: []wire.IPAddress{{Address: d.addr(2 + s), PrefixLen: 24, IfIndex: 1000}},
 			Neighbors:   []wire.Neighbor{{Protocol: "lldp", LocalIfIndex: 25, ChassisID: mac(d.Index, 0, 1), PortID: "GE0/0/0", SysName: "r1-" + d.Code, Address: d.addr(1)}},
 			VLANs:       []wire.VLAN{{ID: 1, Name: "default"}, {ID: 10, Name: "office", Ports: []int{1, 2, 3, 4, 5, 6, 7, 8}}, {ID: 20, Name: "servers", Ports: []int{9, 10, 11, 12}}},
