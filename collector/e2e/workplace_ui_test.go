@@ -72,7 +72,7 @@ func TestWorkplaceInChromium(t *testing.T) {
 	}
 	router := "#device/" + devs[0].ID
 	common := []page{
-		{"violations", "#violations", []string{"违规项", "自建互联网出口", "203.0.113.1"}},
+		{"violations", "#violations", []string{"违规项", "自建机房/本地服务器", "未授权软件"}},
 		{"devices", "#devices", []string{"r1-CZJ", "Huawei", "S5130-28S-EI"}},
 		{"device", router, []string{"GE0/0/3", "ISP 宽带", "172.20.0.0/16", "AR2220", "首次发现"}},
 		{"endpoints", "#endpoints", []string{"10.1.0.10", "sw1-CZJ", "CZJ-pc004"}},
@@ -89,7 +89,9 @@ func TestWorkplaceInChromium(t *testing.T) {
 		{"admin", append([]page{{"dashboard", "#dashboard", []string{"已整改完毕的部门", "探针覆盖", "区公安分局"}}, {"users", "#users", []string{"系统管理员", "部门管理员"}},
 			{"topology-gaj", "#topology/GAJ", []string{"公安网"}}}, common...)},
 		{"sec", append([]page{{"dashboard", "#dashboard", []string{"未整改违规", "国产化率"}}, {"audit", "#audit", []string{"审计日志"}}}, common...)},
-		{"aud", append([]page{{"dashboard", "#dashboard", []string{"软件正版率"}}, {"audit", "#audit", []string{"审计日志"}}}, common...)},
+		{"aud", append([]page{{"dashboard", "#dashboard", []string{"软件正版率"}}, {"audit", "#audit", []string{"审计日志"}},
+			// secadmin acknowledged the rogue exit before: it is listed as acknowledged.
+			{"violations-acknowledged", "#violations?status=acknowledged", []string{"203.0.113.1", "已确认"}}}, common...)},
 		{"czj", []page{{"dashboard", "#dashboard", []string{"部门：CZJ 区财政局"}}, {"devices", "#devices", []string{"r1-CZJ"}}, {"device", router, []string{"GE0/0/3"}},
 			{"topology", "#topology", []string{"违规出口"}}, {"endpoints", "#endpoints", []string{"10.1.0.10"}}, {"software", "#software", []string{"许可台账"}}}},
 		{"view", []page{{"dashboard", "#dashboard", []string{"上云率"}}, {"violations", "#violations", []string{"自建互联网出口"}}, {"topology", "#topology/GAJ", []string{"公安网"}}}},
