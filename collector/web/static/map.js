@@ -30,7 +30,7 @@
       legend: { data: KINDS.map(function (k) { return t("t." + k); }), top: 4, left: 8 },
       series: [{ type: "graph", layout: "force", roam: true, draggable: true, data: nodes, links: links,
         categories: KINDS.map(function (k) { return { name: t("t." + k), itemStyle: { color: COLOR[k] } }; }),
-        force: { repulsion: 220, edgeLength: [40, 120], gravity: 0.08, layoutAnimation: false, friction: 0.6 },
+        force: { repulsion: 420, edgeLength: [60, 170], gravity: 0.06, layoutAnimation: false, friction: 0.6 },
         label: { position: "right", fontSize: 11 }, emphasis: { focus: "adjacency" }, lineStyle: { opacity: 0.9, curveness: 0.05 } }] };
   }
 
