@@ -123,6 +123,7 @@ func TestWorkplaceInChromium(t *testing.T) {
 				actOnViolation(t, ctx, c, out)
 			}
 			if role.user == "admin" {
+				createLicence(t, ctx, c, out)
 				english(t, ctx, c, out)
 			}
 			if len(jsErrors) > 0 {
@@ -235,5 +236,35 @@ func english(t *testing.T, ctx context.Context, c *collector, out string) {
 		if !strings.Contains(text, w) {
 			t.Errorf("English dashboard lacks %q", w)
 		}
+	}
+}
+
+// createLicence files a licence through the ledger page's form.
+func createLicence(t *testing.T, ctx context.Context, c *collector, out string) {
+	var text string
+	var png []byte
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(c.url+"/#software"),
+		chromedp.Reload(),
+		chromedp.WaitVisible(`button.new-licence`, chromedp.ByQuery),
+		chromedp.Click(`button.new-licence`, chromedp.ByQuery),
+		chromedp.WaitVisible(`.modal input[name=product]`, chromedp.ByQuery),
+		chromedp.SendKeys(`.modal input[name=product]`, "WPS Office", chromedp.ByQuery),
+		chromedp.SendKeys(`.modal input[name=department]`, "CZJ", chromedp.ByQuery),
+		chromedp.SetValue(`.modal input[name=seats]`, "20", chromedp.ByQuery),
+		chromedp.SendKeys(`.modal input[name=contract_no]`, "CZJ-2026-007", chromedp.ByQuery),
+		chromedp.Click(`.modal button.primary`, chromedp.ByQuery),
+		chromedp.WaitVisible(`.modal .result p`, chromedp.ByQuery),
+		chromedp.Click(`.modal .dialog-buttons button`, chromedp.ByQuery),
+		chromedp.Sleep(700*time.Millisecond),
+		chromedp.Text(`#view`, &text, chromedp.ByQuery),
+		chromedp.FullScreenshot(&png, 100),
+	)
+	if err != nil {
+		t.Fatalf("create a licence from the page: %v", err)
+	}
+	_ = os.WriteFile(filepath.Join(out, "admin-licence-created.png"), png, 0o644)
+	if !strings.Contains(text, "CZJ-2026-007") {
+		t.Errorf("the new licence is not listed:\n%s", text)
 	}
 }
