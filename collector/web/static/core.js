@@ -256,6 +256,21 @@
     return back;
   };
 
+  // needCharts loads ECharts (1 MB, vendored) once, only for pages that
+  // draw: lists and device pages never pay for it.
+  var chartsLoading = null;
+  E.needCharts = function () {
+    if (window.echarts) return Promise.resolve();
+    if (!chartsLoading) chartsLoading = new Promise(function (resolve, reject) {
+      var s = document.createElement("script");
+      s.src = "/ui/vendor/echarts-5.6.0.min.js";
+      s.onload = function () { resolve(); };
+      s.onerror = function () { chartsLoading = null; reject(new Error("echarts")); };
+      document.head.appendChild(s);
+    });
+    return chartsLoading;
+  };
+
   // chart draws an ECharts option into a new box and disposes it when the
   // view changes.
   E.chart = function (cls, option) {

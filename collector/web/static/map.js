@@ -51,7 +51,8 @@
     return E.loadDepartments().then(function () {
       var code = args[0] || (E.me && E.me.department) || (E.departments[0] && E.departments[0].code) || "";
       var sel = E.deptSelect(code, function (d) { location.hash = "#topology/" + encodeURIComponent(d); }, false);
-      return E.get("/api/v1/topology?" + E.qs({ department: code })).then(function (g) {
+      return Promise.all([E.get("/api/v1/topology?" + E.qs({ department: code })), E.needCharts()]).then(function (res) {
+        var g = res[0];
         var panel = el("div", { class: "map-panel" });
         var chart = E.chart("map", option(g));
         setTimeout(function () {

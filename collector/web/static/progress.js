@@ -65,17 +65,21 @@
     snaps.forEach(function (s) { (m[s.department] = m[s.department] || []).push(s); });
     return m;
   }
+  // ruleTotals counts open findings per rule from one listing (one read of
+  // the lifecycle store instead of one per rule).
   function ruleTotals() {
-    return Promise.all(E.RULES.map(function (r) {
-      return E.api("/api/v1/violations?" + E.qs({ status: "open", rule: r, limit: 1 })).then(function (x) { return x.total === null ? E.list(x.body).length : x.total; }).catch(function () { return 0; });
-    }));
+    return E.api("/api/v1/violations?" + E.qs({ status: "open", limit: 100000 })).then(function (x) {
+      var by = {};
+      E.list(x.body).forEach(function (v) { by[v.rule] = (by[v.rule] || 0) + 1; });
+      return E.RULES.map(function (r) { return by[r] || 0; });
+    }).catch(function () { return E.RULES.map(function () { return 0; }); });
   }
 
   E.pages.dashboard = function () {
-    return Promise.all([E.loadDepartments(), E.get("/api/v1/progress"), ruleTotals(),
+    return Promise.all([E.loadDepartments(), E.get("/api/v1/progress"), ruleTotals(), E.needCharts(),
       E.api("/api/v1/agents?limit=100000").then(function (r) { return E.list(r.body); }).catch(function () { return []; }),
       E.get("/api/v1/deadlines").catch(function () { return []; })]).then(function (res) {
-      var p = res[1] || {}, totals = res[2], agents = res[3], deadlines = E.list(res[4]);
+      var p = res[1] || {}, totals = res[2], agents = res[4], deadlines = E.list(res[5]);
       var latest = p.latest || [], series = p.series || [], district = p.district && p.district.length ? p.district : null;
       var deps = E.departments;
       var byDept = {};
@@ -132,7 +136,7 @@
 
   E.pages.dept = function (args) {
     var code = args[0] || (E.me && E.me.department) || "";
-    return Promise.all([E.loadDepartments(), E.get("/api/v1/progress?" + E.qs({ department: code }))]).then(function (res) {
+    return Promise.all([E.loadDepartments(), E.get("/api/v1/progress?" + E.qs({ department: code })), E.needCharts()]).then(function (res) {
       var p = res[1] || {}, series = p.series || [];
       var s = (p.latest || [])[0] || {};
       var kpis = el("div", { class: "kpis" }, [kpi(t("overview.open"), String(s.open_violations || 0), null, s.open_violations ? "bad" : "good"),
