@@ -12,11 +12,44 @@
 
   // Tooltips are HTML in ECharts: server text is escaped first.
   function esc(s) { return String(s).replace(/[&<>"']/g, function (c) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;" }[c]; }); }
+  // layout places nodes with Fruchterman-Reingold before drawing: ECharts'
+  // own force layout re-renders on each of its ~500 steps and froze the page
+  // for seconds on a 300-node map; this computes positions only (~0.1 s).
+  function layout(g) {
+    var n = g.nodes.length, W = 1000, H = 620, k = Math.sqrt(W * H / Math.max(n, 1)) * 0.9;
+    var idx = {}, x = new Float64Array(n), y = new Float64Array(n), dx = new Float64Array(n), dy = new Float64Array(n);
+    g.nodes.forEach(function (node, i) {
+      idx[node.id] = i;
+      var a = i * 2.399963, r = 40 + 260 * Math.sqrt((i + 0.5) / n); // golden-angle spiral: deterministic start
+      x[i] = W / 2 + r * Math.cos(a); y[i] = H / 2 + r * Math.sin(a);
+    });
+    var edges = g.edges.map(function (e) { return [idx[e.from], idx[e.to]]; }).filter(function (e) { return e[0] !== undefined && e[1] !== undefined; });
+    var temp = W / 8;
+    for (var it = 0; it < 250; it++) {
+      dx.fill(0); dy.fill(0);
+      for (var i = 0; i < n; i++) for (var j = i + 1; j < n; j++) {
+        var ddx = x[i] - x[j], ddy = y[i] - y[j], d2 = ddx * ddx + ddy * ddy + 0.01, f = k * k / d2;
+        dx[i] += ddx * f; dy[i] += ddy * f; dx[j] -= ddx * f; dy[j] -= ddy * f;
+      }
+      edges.forEach(function (e) {
+        var a = e[0], b = e[1], ddx = x[a] - x[b], ddy = y[a] - y[b], d = Math.sqrt(ddx * ddx + ddy * ddy) + 0.01, f = d / k;
+        dx[a] -= ddx * f; dy[a] -= ddy * f; dx[b] += ddx * f; dy[b] += ddy * f;
+      });
+      for (i = 0; i < n; i++) {
+        dx[i] += (W / 2 - x[i]) * 0.02; dy[i] += (H / 2 - y[i]) * 0.02; // gravity keeps islands in view
+        var len = Math.sqrt(dx[i] * dx[i] + dy[i] * dy[i]) + 0.01, step = Math.min(len, temp);
+        x[i] += dx[i] / len * step; y[i] += dy[i] / len * step;
+      }
+      temp *= 0.985;
+    }
+    return { x: x, y: y };
+  }
   function option(g) {
-    var nodes = g.nodes.map(function (n) {
+    var pos = layout(g);
+    var nodes = g.nodes.map(function (n, i) {
       var red = n.violations.length > 0 || n.role === "rogue";
       var label = (n.kind === "extranet" || n.kind === "internet" ? t("t." + n.kind) : n.label) + (n.role ? " · " + t("t." + n.role) : "");
-      return { id: n.id, name: n.id, value: n.violations.length, category: KINDS.indexOf(n.kind), symbol: SYMBOL[n.kind], symbolSize: SIZE[n.kind] + (red ? 6 : 0),
+      return { id: n.id, name: n.id, value: n.violations.length, x: pos.x[i], y: pos.y[i], category: KINDS.indexOf(n.kind), symbol: SYMBOL[n.kind], symbolSize: SIZE[n.kind] + (red ? 6 : 0),
         itemStyle: { color: red ? "#d93025" : n.role === "classified" ? "#7b1fa2" : n.role === "sanctioned" ? "#188038" : COLOR[n.kind], borderColor: red ? "#7f0000" : "#fff", borderWidth: red ? 3 : 1 },
         label: { show: n.kind !== "endpoint" || red, formatter: label.replace(/[{}|]/g, " "), color: red ? "#b3261e" : "#1d2733", fontWeight: red ? "bold" : "normal" },
         tooltip: { formatter: function () { return esc(t("t." + n.kind) + "：" + label) + (n.violations.length ? "<br>" + t("t.findings") + "：" + n.violations.length : ""); } },
@@ -28,9 +61,8 @@
     });
     return { animation: false, tooltip: { confine: true },
       legend: { data: KINDS.map(function (k) { return t("t." + k); }), top: 4, left: 8 },
-      series: [{ type: "graph", layout: "force", roam: true, draggable: true, data: nodes, links: links,
+      series: [{ type: "graph", layout: "none", roam: true, draggable: true, data: nodes, links: links,
         categories: KINDS.map(function (k) { return { name: t("t." + k), itemStyle: { color: COLOR[k] } }; }),
-        force: { repulsion: 420, edgeLength: [60, 170], gravity: 0.06, layoutAnimation: false, friction: 0.6 },
         label: { position: "right", fontSize: 11 }, emphasis: { focus: "adjacency" }, lineStyle: { opacity: 0.9, curveness: 0.05 } }] };
   }
 
