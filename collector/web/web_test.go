@@ -137,6 +137,7 @@ func TestUIInChromium(t *testing.T) {
 		chromedp.Text(`#view`, &overview, chromedp.ByQuery),
 		chromedp.Navigate(srv.URL+"/#violations"),
 		chromedp.WaitVisible(`.sev-critical`, chromedp.ByQuery),
+		chromedp.Click(`details.cite summary`, chromedp.ByQuery), // the article's text opens under its name
 		chromedp.Text(`#view`, &violationsText, chromedp.ByQuery),
 		chromedp.Title(&title),
 		chromedp.FullScreenshot(&shot, 100),
