@@ -37,7 +37,13 @@ func mountDevices(app *server.App) *devices.Store {
 			return latestPaths(ctx, app.Inventory, dept)
 		},
 		Violations: func(ctx context.Context, dept string) ([]wire.Violation, error) {
-			return findings.List(ctx, rules.Filter{Department: dept, Status: wire.StatusOpen})
+			// Acknowledged findings are not fixed: they stay on the map.
+			open, err := findings.List(ctx, rules.Filter{Department: dept, Status: wire.StatusOpen})
+			if err != nil {
+				return nil, err
+			}
+			ack, err := findings.List(ctx, rules.Filter{Department: dept, Status: wire.StatusAcknowledged})
+			return append(open, ack...), err
 		},
 	}}).Mount(app.API().UserRoute)
 	app.API().MountAdmin()

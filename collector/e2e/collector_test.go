@@ -31,7 +31,7 @@ const (
 
 // collector is one collector installation: a config, a data dir, a binary.
 type collector struct {
-	t        *testing.T
+	t        testing.TB
 	bin      string
 	dir      string
 	config   string

@@ -90,6 +90,9 @@ type builder struct {
 	nodes map[string]int
 	edges map[Edge]bool
 	segs  []seg
+	// viaDevice maps a next hop to a device routing through it: a rogue
+	// exit named by its next hop hangs off the router that uses it.
+	viaDevice map[netip.Addr]string
 }
 
 type seg struct {
@@ -163,7 +166,7 @@ func addr(s string) (netip.Addr, bool) {
 
 // Build draws dept's map.
 func Build(ctx context.Context, src Sources, dept string) (Graph, error) {
-	b := &builder{g: Graph{Department: dept, Nodes: []Node{}, Edges: []Edge{}}, nodes: map[string]int{}, edges: map[Edge]bool{}}
+	b := &builder{g: Graph{Department: dept, Nodes: []Node{}, Edges: []Edge{}}, nodes: map[string]int{}, edges: map[Edge]bool{}, viaDevice: map[netip.Addr]string{}}
 	internet := b.node(Node{ID: "internet", Kind: KindInternet, Label: "Internet"})
 	extranet := b.node(Node{ID: "extranet", Kind: KindExtranet, Label: "extranet"})
 	var pd plan.Department
@@ -273,8 +276,12 @@ func Build(ctx context.Context, src Sources, dept string) (Graph, error) {
 			b.edge(id, peer, kind)
 		}
 		for _, r := range d.Routes {
-			if nh, ok := addr(r.NextHop); ok && uplinks[nh] {
+			nh, ok := addr(r.NextHop)
+			if ok && uplinks[nh] {
 				b.edge(id, extranet, EdgeRoute)
+			}
+			if ok && b.viaDevice[nh] == "" {
+				b.viaDevice[nh] = id
 			}
 			dst, err := netip.ParsePrefix(r.Destination)
 			if err != nil || dst.Bits() == 0 {
@@ -398,6 +405,9 @@ func (b *builder) anchor(subject string, byName map[string]string, byAddr map[ne
 		}
 		if _, ok := b.nodes["endpoint:"+a.String()]; ok {
 			return "endpoint:" + a.String()
+		}
+		if id := b.viaDevice[a]; id != "" {
+			return id
 		}
 		if s := b.segmentOf(a); s != "" {
 			return s

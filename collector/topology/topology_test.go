@@ -84,7 +84,7 @@ func TestBuild(t *testing.T) {
 	}{
 		{"rogue exit is a red exit node", nodes["exit:203.0.113.1"].Role == topology.RoleRogue && slices.Equal(nodes["exit:203.0.113.1"].Violations, []string{"v-egress"})},
 		{"rogue exit reaches the internet", has("exit:203.0.113.1", "internet", topology.EdgeRoute)},
-		{"rogue exit hangs off the router that routes to it", has("segment:10.1.0.0/24", "exit:203.0.113.1", topology.EdgeLink)},
+		{"rogue exit hangs off the router that routes to it", has("device:r1", "exit:203.0.113.1", topology.EdgeLink)},
 		{"sanctioned exit", nodes["exit:198.51.100.1"].Role == topology.RoleSanctioned && has("exit:198.51.100.1", "internet", topology.EdgeLink)},
 		{"path through the sanctioned exit", has("segment:10.1.0.0/24", "exit:198.51.100.1", topology.EdgePath)},
 		{"private network flagged", nodes["private:公安网"].Kind == topology.KindPrivate && slices.Equal(nodes["private:公安网"].Violations, []string{"v-private"})},

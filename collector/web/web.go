@@ -5,7 +5,9 @@
 package web
 
 import (
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -22,6 +24,26 @@ func Assets() fs.FS {
 	}
 	return sub
 }
+
+// etags holds a content hash per asset: embedded files carry no modification
+// time, so without them every page load would fetch every script again
+// (ECharts alone is 1 MB).
+var etags = func() map[string]string {
+	m := map[string]string{}
+	_ = fs.WalkDir(Assets(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(Assets(), p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		m["/"+p] = `"` + hex.EncodeToString(sum[:12]) + `"`
+		return nil
+	})
+	return m
+}()
 
 // Handler serves the UI at / and its assets under /ui/. Every answer carries
 // a strict Content-Security-Policy: the page runs only its own script.
@@ -44,6 +66,16 @@ func Handler() http.Handler {
 		case strings.HasPrefix(r.URL.Path, "/ui/"):
 			r2 := r.Clone(r.Context())
 			r2.URL.Path = strings.TrimPrefix(r.URL.Path, "/ui")
+			if tag, ok := etags[r2.URL.Path]; ok {
+				// Vendored files carry their version in the name and never
+				// change; the UI's own files are revalidated (304 when same).
+				h.Set("ETag", tag)
+				if strings.HasPrefix(r2.URL.Path, "/vendor/") {
+					h.Set("Cache-Control", "public, max-age=31536000, immutable")
+				} else {
+					h.Set("Cache-Control", "no-cache")
+				}
+			}
 			files.ServeHTTP(w, r2)
 		default:
 			http.NotFound(w, r)

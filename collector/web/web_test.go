@@ -91,6 +91,13 @@ func fakeAPI(t *testing.T) http.Handler {
 			h(w, r)
 		}
 	}
+	mux.HandleFunc("GET /api/v1/me", guard(func(w http.ResponseWriter, r *http.Request) {
+		js(w, map[string]string{"name": "auditor1", "role": "auditor"})
+	}))
+	mux.HandleFunc("GET /api/v1/progress", guard(func(w http.ResponseWriter, r *http.Request) {
+		js(w, map[string]any{"series": []any{}, "latest": []map[string]any{{"department": "CZJ", "date": "2026-11-21", "open_violations": 1, "internet_egress": 1}}})
+	}))
+	mux.HandleFunc("GET /api/v1/agents", guard(func(w http.ResponseWriter, r *http.Request) { js(w, []any{}) }))
 	mux.HandleFunc("GET /api/v1/departments", guard(func(w http.ResponseWriter, r *http.Request) {
 		js(w, []map[string]string{{"code": "CZJ", "name": "区财政局"}, {"code": "GAJ", "name": "区公安分局"}})
 	}))
@@ -130,6 +137,7 @@ func TestUIInChromium(t *testing.T) {
 		chromedp.Text(`#view`, &overview, chromedp.ByQuery),
 		chromedp.Navigate(srv.URL+"/#violations"),
 		chromedp.WaitVisible(`.sev-critical`, chromedp.ByQuery),
+		chromedp.Click(`details.cite summary`, chromedp.ByQuery), // the article's text opens under its name
 		chromedp.Text(`#view`, &violationsText, chromedp.ByQuery),
 		chromedp.Title(&title),
 		chromedp.FullScreenshot(&shot, 100),

@@ -1,0 +1,83 @@
+// Software licensing: the licence ledger (create, edit, import) and the
+// installed software, both server-paged, with exports of the current view.
+(function () {
+  "use strict";
+  var E = window.EGOV, t = E.t, el = E.el;
+
+  function licenceForm(l, reload) {
+    l = l || {};
+    var fields = [
+      { name: "product", label: t("s.product"), value: l.product_name || l.product || "", required: true },
+      { name: "department", label: t("common.department") + " (" + t("s.pool") + ": –)", value: l.department || "" },
+      { name: "seats", label: t("s.seats"), type: "number", value: l.seats || 1, required: true },
+      { name: "cost", label: t("s.cost"), type: "number", value: l.cost || 0 },
+      { name: "edition", label: t("s.edition"), value: l.edition || "" },
+      { name: "contract_no", label: t("s.contract"), value: l.contract_no || "" },
+      { name: "expiry", label: t("s.expiry"), type: "date", value: l.expiry || "" },
+      { name: "filing_status", label: t("s.filed"), type: "select", value: l.filing_status || "unfiled",
+        options: ["filed", "pending", "unfiled"].map(function (f) { return { value: f, label: t("filing." + f) }; }) },
+      { name: "purpose", label: t("s.purpose"), value: l.purpose || "" },
+      { name: "notes", label: t("s.notes"), value: l.notes || "" }];
+    E.dialog((l.id ? t("common.edit") : t("common.new")) + " · " + t("s.licenses"), "", fields, function (v) {
+      var body = Object.assign({}, l.id ? l : {}, { product: v.product, department: v.department === "-" ? "" : v.department, seats: Number(v.seats),
+        cost: Number(v.cost || 0), edition: v.edition, contract_no: v.contract_no, expiry: v.expiry, filing_status: v.filing_status, purpose: v.purpose, notes: v.notes });
+      ["created_at", "updated_at", "product_name", "category", "vendor", "domestic"].forEach(function (k) { delete body[k]; });
+      var req = l.id ? E.api("/api/v1/licenses/" + encodeURIComponent(l.id), { method: "PUT", json: body }) : E.api("/api/v1/licenses", { method: "POST", json: body });
+      return req.then(function () { reload(); return el("p", { text: t("common.saved") }); });
+    }, t("common.save"));
+  }
+  function importForm(reload) {
+    E.dialog(t("common.import") + " · " + t("s.licenses"), t("s.import.hint"), [{ name: "file", label: "CSV / XLSX", type: "file", accept: ".csv,.xlsx", required: true }], function (v) {
+      var f = v.file;
+      var xlsx = /\.xlsx$/i.test(f.name);
+      return f.arrayBuffer().then(function (buf) {
+        return E.api("/api/v1/licenses/import?format=" + (xlsx ? "xlsx" : "csv"), { method: "POST", raw: buf,
+          type: xlsx ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" : "text/csv" });
+      }).then(function (r) { reload(); return el("p", { text: t("s.imported", { c: (r.body && r.body.created) || 0, u: (r.body && r.body.updated) || 0 }) }); });
+    }, t("common.import"));
+  }
+
+  E.licencesList = function (dept) {
+    var lv;
+    var reload = function () { lv.reload(); };
+    var tools = [];
+    if (E.can("licenses.write")) {
+      tools.push(el("button", { type: "button", class: "new-licence", text: t("common.new"), onclick: function () { licenceForm(null, reload); } }));
+      tools.push(el("button", { type: "button", class: "import-licence", text: t("common.import"), onclick: function () { importForm(reload); } }));
+    }
+    lv = E.listView({ path: "/api/v1/licenses", params: { department: dept }, filters: tools,
+      exports: function (p) { return ["xlsx", "csv"].map(function (f) { return { label: t("common.export") + " " + f.toUpperCase(), href: "/api/v1/licenses/export?" + E.qs({ department: p.department, format: f }) }; }); },
+      columns: [
+        { label: t("common.department"), cell: function (l) { return l.department || t("s.pool"); } },
+        { label: t("s.product"), cell: function (l) { return l.product_name || l.product; } },
+        { label: t("s.category"), cell: function (l) { return t("cat." + (l.category || "other")); } },
+        { label: t("s.domestic"), cell: function (l) { return l.domestic ? t("yes") : t("no"); } },
+        { label: t("s.seats"), cell: function (l) { return l.seats; } },
+        { label: t("s.cost"), cell: function (l) { return l.cost; } },
+        { label: t("s.contract"), cell: function (l) { return l.contract_no || ""; } },
+        { label: t("s.expiry"), cell: function (l) { return l.expiry || ""; } },
+        { label: t("s.filed"), cell: function (l) { return t("filing." + (l.filing_status || "unfiled")); } },
+        { label: t("v.actions"), cell: function (l) { return E.can("licenses.write") ? el("button", { type: "button", class: "act edit", text: t("common.edit"), onclick: function () { licenceForm(l, reload); } }) : ""; } }
+      ] });
+    return lv;
+  };
+  E.softwareList = function (dept) {
+    return E.listView({ path: "/api/v1/software", params: { department: dept },
+      exports: function (p) { return [{ label: t("common.export") + " XLSX", href: "/api/v1/software/export?" + E.qs({ department: p.department, table: "details", format: "xlsx" }) }]; },
+      columns: [
+        { label: t("common.department"), cell: function (s) { return s.department || ""; } },
+        { label: t("s.host"), cell: function (s) { return s.device_name || s.device || ""; } },
+        { label: t("s.name"), cell: function (s) { return s.name || ""; } },
+        { label: t("s.version"), cell: function (s) { return s.version || ""; } },
+        { label: t("s.product"), cell: function (s) { return s.product_name || s.product || ""; } },
+        { label: t("s.category"), cell: function (s) { return t("cat." + (s.category || "other")); } },
+        { label: t("s.domestic"), cell: function (s) { return s.domestic ? t("yes") : t("no"); } }
+      ] });
+  };
+  E.pages.software = function (args, q) {
+    return E.loadDepartments().then(function () {
+      var d = q.department || "";
+      return [E.card(t("s.licenses"), [E.licencesList(d)]), E.card(t("s.title"), [E.softwareList(d)])];
+    });
+  };
+})();

@@ -1,0 +1,62 @@
+package web_test
+
+import (
+	"io/fs"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/egovnet/egovnet/collector/web"
+)
+
+// TestStringsComplete: both languages of the one string table carry the same
+// keys, and every key the pages ask for literally (t("...")) exists, so no
+// label falls back to a raw key or to the other language.
+func TestStringsComplete(t *testing.T) {
+	src, err := fs.ReadFile(web.Assets(), "i18n.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(src)
+	en := strings.Index(text, `"en": {`)
+	if en < 0 {
+		t.Fatal("no English table")
+	}
+	key := regexp.MustCompile(`"([a-z][a-zA-Z0-9.\-]*)":`)
+	keys := func(s string) []string {
+		var out []string
+		for _, m := range key.FindAllStringSubmatch(s, -1) {
+			if m[1] != "en" && m[1] != "zh-CN" {
+				out = append(out, m[1])
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	zh, eng := keys(text[:en]), keys(text[en:])
+	if !slices.Equal(zh, eng) {
+		for _, k := range zh {
+			if !slices.Contains(eng, k) {
+				t.Errorf("English lacks %q", k)
+			}
+		}
+		for _, k := range eng {
+			if !slices.Contains(zh, k) {
+				t.Errorf("Chinese lacks %q", k)
+			}
+		}
+	}
+	used := regexp.MustCompile(`\bt\("([a-z][a-zA-Z0-9.\-]*[a-zA-Z0-9])"\s*[,)]`)
+	for _, f := range []string{"app.js", "core.js", "findings.js", "inventory.js", "software.js", "progress.js", "map.js"} {
+		b, err := fs.ReadFile(web.Assets(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range used.FindAllStringSubmatch(string(b), -1) {
+			if !slices.Contains(zh, m[1]) {
+				t.Errorf("%s asks for string %q, not in the table", f, m[1])
+			}
+		}
+	}
+}
