@@ -34,7 +34,20 @@ func ledgerSource(app *server.App) (export.LedgerSource, error) {
 type rulesViolations struct{ s *rules.Store }
 
 func (r rulesViolations) List(ctx context.Context, f export.ViolationFilter) ([]wire.Violation, error) {
-	return r.s.List(ctx, rules.Filter{Department: f.Department, Status: f.Status, Rule: f.Rule, AsOf: f.AsOf})
+	return r.s.List(ctx, rulesFilter(f))
+}
+
+// Count and Each make it an export.ViolationStreamer.
+func (r rulesViolations) Count(ctx context.Context, f export.ViolationFilter) (int, error) {
+	return r.s.Count(ctx, rulesFilter(f))
+}
+
+func (r rulesViolations) Each(ctx context.Context, f export.ViolationFilter, fn func(wire.Violation) error) error {
+	return r.s.Each(ctx, rulesFilter(f), fn)
+}
+
+func rulesFilter(f export.ViolationFilter) rules.Filter {
+	return rules.Filter{Department: f.Department, Status: f.Status, Rule: f.Rule, AsOf: f.AsOf}
 }
 
 type exportFlags struct {
@@ -167,8 +180,22 @@ func runExport(c *cobra.Command, kind string, fl exportFlags) error {
 	var render func(w io.Writer) error
 	switch kind {
 	case "violations":
-		vs, err := rulesViolations{rules.NewStore(app.DB)}.List(ctx, export.ViolationFilter{
-			Department: fl.dept, Status: fl.status, Rule: fl.rule, AsOf: asOf})
+		src := rulesViolations{rules.NewStore(app.DB)}
+		f := export.ViolationFilter{Department: fl.dept, Status: fl.status, Rule: fl.rule, AsOf: asOf}
+		n, err := src.Count(ctx, f)
+		if err != nil {
+			return fmt.Errorf("count violations: %w", err)
+		}
+		if err := ex.CheckPDFRows(format, n); err != nil {
+			return err
+		}
+		if format != export.PDF {
+			render = func(w io.Writer) error {
+				return ex.ViolationsStream(w, format, n, func(fn func(wire.Violation) error) error { return src.Each(ctx, f, fn) }, meta)
+			}
+			break
+		}
+		vs, err := src.List(ctx, f)
 		if err != nil {
 			return fmt.Errorf("list violations: %w", err)
 		}

@@ -42,7 +42,14 @@ func (e *Exporter) Violations(w io.Writer, f Format, vs []wire.Violation, m Meta
 		return WriteXLSX(w, m, ViolationTable(vs, m))
 	case JSON:
 		order := violationOrder(vs)
-		return writeJSONArray(w, m, "violations", len(order), func(i int) any { return &vs[order[i]] })
+		return writeJSONArray(w, m, "violations", func(emit func(any) error) error {
+			for _, i := range order {
+				if err := emit(&vs[i]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 	case PDF:
 		if err := e.CheckPDFRows(f, len(vs)); err != nil {
 			return err
@@ -54,6 +61,31 @@ func (e *Exporter) Violations(w io.Writer, f Format, vs []wire.Violation, m Meta
 		return violationsPDF(w, font, vs, m)
 	}
 	return fmt.Errorf("export violations: unknown format %q", f)
+}
+
+// ViolationsStream writes n violations handed one at a time by each (in
+// reading order) as CSV, XLSX or JSON, holding one row at a time. n sizes
+// the XLSX filter range; PDF needs them all (see Violations).
+func (e *Exporter) ViolationsStream(w io.Writer, f Format, n int, each func(fn func(wire.Violation) error) error, m Meta) error {
+	t := Table{Name: titleViolList.in(m.Lang), Columns: ViolationColumns, Len: n,
+		Stream: func(emit func([]any) error) error {
+			row := make([]any, len(ViolationColumns))
+			return each(func(v wire.Violation) error {
+				violationRow(row, &v, m)
+				return emit(row)
+			})
+		}}
+	switch f {
+	case CSV:
+		return WriteCSV(w, t, m.Lang)
+	case XLSX:
+		return WriteXLSX(w, m, t)
+	case JSON:
+		return writeJSONArray(w, m, "violations", func(emit func(any) error) error {
+			return each(func(v wire.Violation) error { return emit(&v) })
+		})
+	}
+	return fmt.Errorf("export violations: %s is not a streamed format", f)
 }
 
 // LedgerTable selects the one table a CSV ledger export holds.
@@ -154,7 +186,7 @@ func writeJSON(w io.Writer, m Meta, key string, data any) error {
 // writeJSONArray writes what writeJSON writes for an array of n items,
 // one item at a time: encoding/json would build the whole document in
 // memory first (hundreds of MB for 200,000 violations).
-func writeJSONArray(w io.Writer, m Meta, key string, n int, item func(i int) any) error {
+func writeJSONArray(w io.Writer, m Meta, key string, each func(emit func(any) error) error) error {
 	asOf := m.AsOf
 	if asOf.IsZero() {
 		asOf = time.Now()
@@ -171,31 +203,36 @@ func writeJSONArray(w io.Writer, m Meta, key string, n int, item func(i int) any
 	buf.Truncate(buf.Len() - 2) // "\n}"
 	k, _ := json.Marshal(key)
 	fmt.Fprintf(&buf, ",\n  %s: [", k)
-	if n == 0 {
-		buf.WriteString("]\n}\n")
-		_, err := w.Write(buf.Bytes())
-		return err
-	}
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("    ", "  ")
-	for i := 0; i < n; i++ {
-		if i > 0 {
+	n := 0
+	err = each(func(item any) error {
+		if n > 0 {
 			buf.WriteString(",")
 		}
+		n++
 		buf.WriteString("\n    ")
-		if err := enc.Encode(item(i)); err != nil {
-			return fmt.Errorf("write json: %w", err)
+		if err := enc.Encode(item); err != nil {
+			return err
 		}
 		buf.Truncate(buf.Len() - 1) // Encode's newline
 		if buf.Len() > 32<<10 {
 			if _, err := w.Write(buf.Bytes()); err != nil {
-				return fmt.Errorf("write json: %w", err)
+				return err
 			}
 			buf.Reset()
 		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("write json: %w", err)
 	}
-	buf.WriteString("\n  ]\n}\n")
+	if n == 0 {
+		buf.WriteString("]\n}\n")
+	} else {
+		buf.WriteString("\n  ]\n}\n")
+	}
 	if _, err := w.Write(buf.Bytes()); err != nil {
 		return fmt.Errorf("write json: %w", err)
 	}

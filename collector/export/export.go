@@ -79,6 +79,16 @@ type ViolationSource interface {
 	List(ctx context.Context, f ViolationFilter) ([]wire.Violation, error)
 }
 
+// ViolationStreamer is a ViolationSource that also counts without reading
+// and hands violations one at a time in SortViolations order, so an export
+// of 200,000 violations holds one row, not all of them (issue #10). The
+// HTTP handler uses it when the source has it.
+type ViolationStreamer interface {
+	ViolationSource
+	Count(ctx context.Context, f ViolationFilter) (int, error)
+	Each(ctx context.Context, f ViolationFilter, fn func(wire.Violation) error) error
+}
+
 // LedgerSource gives the software ledger of a department ("" = all) as of
 // a moment (zero = now).
 type LedgerSource interface {

@@ -152,6 +152,25 @@ func (h *Handler) violations(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, http.StatusBadRequest, "invalid export request", []string{err.Error()})
 		return
 	}
+	if st, ok := h.Violations.(ViolationStreamer); ok {
+		n, err := st.Count(r.Context(), f)
+		if err != nil {
+			h.fail(w, "count violations", err)
+			return
+		}
+		if err := h.Exporter.CheckPDFRows(req.format, n); err != nil {
+			h.fail(w, "render violations export", err)
+			return
+		}
+		if req.format != PDF {
+			h.send(r.Context(), w, req, "violations", func(out io.Writer) error {
+				return h.Exporter.ViolationsStream(out, req.format, n, func(fn func(wire.Violation) error) error {
+					return st.Each(r.Context(), f, fn)
+				}, req.meta)
+			})
+			return
+		}
+	}
 	vs, err := h.Violations.List(r.Context(), f)
 	if err != nil {
 		h.fail(w, "list violations", err)

@@ -34,6 +34,14 @@ import (
 // default user id "1234567812345678" (e = SM3(ZA || M)), ASN.1 DER, so any
 // SM2 implementation verifies it against the file itself, not against a
 // digest format of ours.
+//
+// SM2/SM3 come from github.com/emmansun/gmsm pinned at v0.30.0: a
+// maintained pure-Go implementation of the national algorithms (SM2/SM3/
+// SM4, with smx509 PKCS#8/PKIX encodings) that the module proxy serves here
+// at explicit versions; v0.30.0 is the version served and reviewed for
+// this change, its go.mod asks only Go 1.23 and golang.org/x/crypto (both
+// already below ours), and pinning an exact version keeps signatures
+// reproducible across builds and audits. Upgrade deliberately.
 
 // DefaultSigningKeyFile is the key's name in the data directory when
 // export.signing_key_file is not set.

@@ -71,22 +71,26 @@ func ViolationTable(vs []wire.Violation, m Meta) Table {
 		Stream: func(emit func([]any) error) error {
 			row := make([]any, len(ViolationColumns))
 			for _, i := range order {
-				v := &vs[i]
-				row[0] = ruleLabel(v.Rule, m.Lang)
-				row[1] = m.dept(v.Department)
-				row[2] = v.Subject
-				row[3] = lookup(severityNames, v.Severity, m.Lang)
-				row[4] = statusLabel(*v, m)
-				row[5] = strings.Join(CitationLines(v.Citations, m.Lang), "\n")
-				row[6] = strings.Join(EvidenceLines(v.Evidence, m), "\n")
-				row[7] = m.time(v.FirstSeen)
-				row[8] = m.time(v.LastSeen)
+				violationRow(row, &vs[i], m)
 				if err := emit(row); err != nil {
 					return err
 				}
 			}
 			return nil
 		}}
+}
+
+// violationRow fills row with v's cells in ViolationColumns order.
+func violationRow(row []any, v *wire.Violation, m Meta) {
+	row[0] = ruleLabel(v.Rule, m.Lang)
+	row[1] = m.dept(v.Department)
+	row[2] = v.Subject
+	row[3] = lookup(severityNames, v.Severity, m.Lang)
+	row[4] = statusLabel(*v, m)
+	row[5] = strings.Join(CitationLines(v.Citations, m.Lang), "\n")
+	row[6] = strings.Join(EvidenceLines(v.Evidence, m), "\n")
+	row[7] = m.time(v.FirstSeen)
+	row[8] = m.time(v.LastSeen)
 }
 
 func ruleLabel(id string, lang Lang) string {

@@ -13,4 +13,5 @@ for s in deploy/bench/sweep.sh deploy/bench/snmp.sh deploy/bench/ui.sh; do
 		bash "$s" "$out"
 	fi
 done
+[ -x deploy/bench/hostile.sh ] && { echo "== deploy/bench/hostile.sh"; bash deploy/bench/hostile.sh "$out"; } # H-export: collector peak RSS under hostile inputs (#10)
 echo "results in $out/"

@@ -45,16 +45,30 @@ func main() {
 
 func run(bin, plan string, n, port int) error {
 	ctx := context.Background()
-	dir, err := os.MkdirTemp("", "egovnet-hostile-")
-	if err != nil {
+	dir := os.Getenv("HOSTILE_DIR") // kept between runs when set: seeding 200,000 violations takes minutes
+	reuse := dir != ""
+	if !reuse {
+		var err error
+		if dir, err = os.MkdirTemp("", "egovnet-hostile-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	seeded := filepath.Join(dir, "seeded")
+	_, err := os.Stat(seeded)
+	reuse = reuse && err == nil
 	data := filepath.Join(dir, "data")
 	cfg := filepath.Join(dir, "collector.yaml")
 	abs, _ := filepath.Abs(plan)
 	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("listen: 127.0.0.1:%d\ndata_dir: %s\nplan_file: %s\nlog:\n  level: warn\nauth: {totp: {required_roles: []}}\n", port, data, abs)), 0o600); err != nil {
 		return err
+	}
+	if reuse {
+		fmt.Printf("reusing the store seeded in %s\n", dir)
+		return measure(bin, cfg, dir, port)
 	}
 	start := time.Now()
 	if err := seed(ctx, data, n); err != nil {
@@ -68,43 +82,54 @@ func run(bin, plan string, n, port int) error {
 			return fmt.Errorf("user add %s: %v: %s", u[0], err, out)
 		}
 	}
-	srv := exec.Command(bin, "--config", cfg, "serve")
-	logf, _ := os.Create(filepath.Join(dir, "collector.log"))
-	srv.Stdout, srv.Stderr = logf, logf
-	if err := srv.Start(); err != nil {
+	if err := os.WriteFile(seeded, nil, 0o600); err != nil {
 		return err
 	}
-	defer func() { _ = srv.Process.Kill(); _ = srv.Wait() }()
+	return measure(bin, cfg, dir, port)
+}
+
+// measure starts a fresh collector for each hostile input and prints its peak RSS.
+func measure(bin, cfg, dir string, port int) error {
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	if err := waitHealthy(base); err != nil {
-		b, _ := os.ReadFile(filepath.Join(dir, "collector.log"))
-		return fmt.Errorf("%w\n%s", err, b)
-	}
-	pid := srv.Process.Pid
-	fmt.Printf("collector pid %d, idle VmRSS %d MB\n", pid, status(pid, "VmRSS")>>10)
-	fmt.Printf("%-44s %8s %s\n", "hostile input", "VmHWM", "answers")
 	bomb := zipBomb(1 << 30)
 	junk := junkCSV(16<<20 - 1024)
+	pdf := request{"GET", "/api/v1/exports/violations?format=pdf", "viewer", "", nil}
+	xlsx := request{"GET", "/api/v1/exports/violations?format=xlsx", "viewer", "", nil}
+	csv := request{"GET", "/api/v1/exports/violations?format=csv", "viewer", "", nil}
 	inputs := []struct {
 		name string
 		reqs []request
 	}{
 		{"licence xlsx zip bomb (1 GB inflated)", []request{{"POST", "/api/v1/licenses/import", "czj", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", bomb}}},
 		{"licence csv, 16 MB of junk rows", []request{{"POST", "/api/v1/licenses/import", "czj", "text/csv", junk}}},
-		{"2 concurrent PDF exports of all violations", repeat(2, request{"GET", "/api/v1/exports/violations?format=pdf", "viewer", "", nil})},
-		{"2 concurrent XLSX exports of all violations", repeat(2, request{"GET", "/api/v1/exports/violations?format=xlsx", "viewer", "", nil})},
-		{"2 concurrent CSV exports of all violations", repeat(2, request{"GET", "/api/v1/exports/violations?format=csv", "viewer", "", nil})},
+		{"2 concurrent PDF exports of all violations", repeat(2, pdf)},
+		{"2 concurrent XLSX exports of all violations", repeat(2, xlsx)},
+		{"2 concurrent CSV exports of all violations", repeat(2, csv)},
 		{"JSON export of all violations", repeat(1, request{"GET", "/api/v1/exports/violations?format=json", "viewer", "", nil})},
-		{"6 concurrent exports (PDF, XLSX, CSV)", append(append(repeat(2, request{"GET", "/api/v1/exports/violations?format=pdf", "viewer", "", nil}),
-			repeat(2, request{"GET", "/api/v1/exports/violations?format=xlsx", "viewer", "", nil})...),
-			repeat(2, request{"GET", "/api/v1/exports/violations?format=csv", "viewer", "", nil})...)},
+		{"6 concurrent exports (PDF, XLSX, CSV)", append(append(repeat(2, pdf), repeat(2, xlsx)...), repeat(2, csv)...)},
 	}
+	fmt.Printf("%-44s %8s %s\n", "hostile input (fresh collector each)", "VmHWM", "answers")
 	var worst int64
 	for _, in := range inputs {
-		// writing 5 to clear_refs resets VmHWM to the current RSS
-		_ = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0)
+		// a fresh collector per input: VmHWM is then this input's peak,
+		// not what an earlier one left in the heap
+		srv := exec.Command(bin, "--config", cfg, "serve")
+		logf, _ := os.Create(filepath.Join(dir, "collector.log"))
+		srv.Stdout, srv.Stderr = logf, logf
+		if err := srv.Start(); err != nil {
+			return err
+		}
+		if err := waitHealthy(base); err != nil {
+			_ = srv.Process.Kill()
+			_ = srv.Wait()
+			b, _ := os.ReadFile(filepath.Join(dir, "collector.log"))
+			return fmt.Errorf("%w\n%s", err, b)
+		}
 		answers := fire(base, in.reqs)
-		hwm := status(pid, "VmHWM")
+		hwm := status(srv.Process.Pid, "VmHWM")
+		_ = srv.Process.Kill()
+		_ = srv.Wait()
+		logf.Close()
 		worst = max(worst, hwm)
 		fmt.Printf("%-44s %5d MB %s\n", in.name, hwm>>10, answers)
 	}

@@ -1,0 +1,137 @@
+package rules
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/egovnet/egovnet/collector/store"
+	"github.com/egovnet/egovnet/internal/wire"
+)
+
+// Each hands fn the violations List(f) returns, one at a time, in the
+// exports' reading order (most severe first, then rule, department,
+// subject), with one row in memory: an export of 200,000 violations must
+// not hold them all (issue #10). fn's error stops the walk and is returned.
+func (s *Store) Each(ctx context.Context, f Filter, fn func(wire.Violation) error) error {
+	if err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		return s.expire(ctx, tx, "1 = 1", nil, s.now())
+	}); err != nil {
+		return err
+	}
+	var asOf map[string]Event
+	if !f.AsOf.IsZero() {
+		var err error
+		if asOf, err = s.statesAt(ctx, f.AsOf); err != nil {
+			return err
+		}
+	}
+	where, args := streamWhere(f, asOf == nil)
+	order := readingOrder
+	if s.db.Dialect == store.Postgres {
+		// byte order, as Go compares strings, not the database's locale
+		order = strings.ReplaceAll(order, "department, subject", `department COLLATE "C", subject COLLATE "C"`)
+	}
+	rows, err := s.db.Query(ctx, `SELECT `+rowCols+` FROM rules_violations WHERE `+where+` ORDER BY `+order+`, id`, args...)
+	if err != nil {
+		return fmt.Errorf("list violations: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanRow(rows)
+		if err != nil {
+			return err
+		}
+		v, err := r.violation()
+		if err != nil {
+			return err
+		}
+		if asOf != nil {
+			// as List does: the state and evidence of that moment
+			ev, ok := asOf[r.id]
+			if !ok {
+				continue
+			}
+			v.Status, v.Exemption = ev.To, ev.Exemption
+			if v.LastSeen.After(f.AsOf) {
+				v.LastSeen = f.AsOf.UTC()
+			}
+			var kept []wire.Evidence
+			for _, e := range v.Evidence {
+				if !e.ObservedAt.After(f.AsOf) {
+					kept = append(kept, e)
+				}
+			}
+			if len(kept) > 0 {
+				v.Evidence = kept
+			}
+			if f.Status != "" && v.Status != f.Status {
+				continue
+			}
+		}
+		if err := fn(v); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list violations: %w", err)
+	}
+	return nil
+}
+
+// Count is how many violations List(f) returns, without reading them
+// (with an as-of moment it walks them, one row in memory).
+func (s *Store) Count(ctx context.Context, f Filter) (int, error) {
+	if !f.AsOf.IsZero() {
+		n := 0
+		err := s.Each(ctx, f, func(wire.Violation) error { n++; return nil })
+		return n, err
+	}
+	if err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		return s.expire(ctx, tx, "1 = 1", nil, s.now())
+	}); err != nil {
+		return 0, err
+	}
+	where, args := streamWhere(f, true)
+	var n int
+	if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM rules_violations WHERE `+where, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count violations: %w", err)
+	}
+	return n, nil
+}
+
+// streamWhere is the filter as SQL; the status filter is SQL only for the
+// current state (withStatus), not for a past one.
+func streamWhere(f Filter, withStatus bool) (string, []any) {
+	where := "1 = 1"
+	var args []any
+	if f.Department != "" {
+		where += " AND department = ?"
+		args = append(args, f.Department)
+	}
+	if f.Rule != "" {
+		where += " AND rule = ?"
+		args = append(args, f.Rule)
+	}
+	if withStatus && f.Status != "" {
+		where += " AND status = ?"
+		args = append(args, f.Status)
+	}
+	return where, args
+}
+
+// readingOrder sorts in SQL as the exports sort in Go.
+var readingOrder = func() string {
+	var b strings.Builder
+	b.WriteString("CASE severity")
+	for i, s := range []string{wire.SeverityCritical, wire.SeverityHigh, wire.SeverityMedium, wire.SeverityLow} {
+		b.WriteString(" WHEN '" + s + "' THEN " + strconv.Itoa(i))
+	}
+	b.WriteString(" ELSE 9 END, CASE rule")
+	for i, r := range wire.RuleIDs {
+		b.WriteString(" WHEN '" + r + "' THEN " + strconv.Itoa(i))
+	}
+	b.WriteString(" ELSE 99 END, department, subject")
+	return b.String()
+}()
