@@ -38,6 +38,7 @@ const (
 	tVrfTable              = "mplsL3VpnVrfTable"
 	tVrfIfConfTable        = "mplsL3VpnIfConfTable"
 	tVtpVlanTable          = "vtpVlanTable"
+	tHwRUModuleInfoTable   = "hwRUModuleInfoTable"
 )
 
 // tableOIDs are the table OIDs; rows live at OID.1.column.index.
@@ -66,6 +67,7 @@ var tableOIDs = map[string]string{
 	tVrfTable:              "1.3.6.1.2.1.10.166.11.1.2.2",
 	tVrfIfConfTable:        "1.3.6.1.2.1.10.166.11.1.2.1",
 	tVtpVlanTable:          "1.3.6.1.4.1.9.9.46.1.3.1",
+	tHwRUModuleInfoTable:   "1.3.6.1.4.1.2011.5.25.31.1.1.2",
 }
 
 // table is one walked table, rows keyed by their OID index.
@@ -215,12 +217,30 @@ var allGroups = []group{
 			tDot1qTpFdbTable:    {fdbPort, fdbStatus},
 			tDot1dTpFdbTable:    {fdbPort, fdbStatus},
 		}},
-	{name: TableEntities, tables: []string{tEntPhysicalTable}, decode: decodeEntities,
-		columns: map[string][]int{tEntPhysicalTable: entityColumns}},
+	{name: TableEntities, tables: []string{tEntPhysicalTable, tHwRUModuleInfoTable},
+		needs: func(name string, got map[string]*table) bool {
+			// Huawei leaves entPhysicalModelName empty and names the
+			// board in HUAWEI-ENTITY-EXTENT-MIB: asked only then.
+			return name != tHwRUModuleInfoTable || (!got[tEntPhysicalTable].empty() && !hasText(got[tEntPhysicalTable], entPhysicalModelName))
+		}, decode: decodeEntities,
+		columns: map[string][]int{tEntPhysicalTable: entityColumns, tHwRUModuleInfoTable: {hwEntityBoardType}}},
 	{name: TableVRFs, tables: []string{tVrfTable, tVrfIfConfTable},
 		needs: func(name string, got map[string]*table) bool {
 			return name != tVrfIfConfTable || !got[tVrfTable].empty()
 		}, decode: decodeVRFs},
+}
+
+// hasText reports whether any row of t has a non-empty column c.
+func hasText(t *table, c int) bool {
+	if t.empty() {
+		return false
+	}
+	for _, idx := range t.order {
+		if v, ok := t.col(idx, c); ok && len(bytesValue(v)) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // hasColumn reports whether any row of t carries column c.
