@@ -34,7 +34,7 @@ func TestSnmpWalkUsage(t *testing.T) {
 		{"bad format", []string{"--target", "127.0.0.1", "--format", "xml"}, "--format"},
 		{"community and v3", []string{"--target", "127.0.0.1", "--community", "c", "--v3-user", "u"}, "exclusive"},
 		{"v3 option without user", []string{"--target", "127.0.0.1", "--v3-auth-pass", "x"}, "need --v3-user"},
-		{"unknown table", []string{"--target", "127.0.0.1", "--tables", "vlans"}, "unknown table"},
+		{"unknown table", []string{"--target", "127.0.0.1", "--tables", "bogus"}, "unknown table"},
 		{"bad max-repetitions", []string{"--target", "127.0.0.1", "--max-repetitions", "0"}, "--max-repetitions"},
 		{"unknown v3 auth protocol", []string{"--target", "127.0.0.1", "--v3-user", "u", "--v3-auth-proto", "SHA9", "--v3-auth-pass", "x12345678"}, "unknown auth protocol"},
 		{"short v3 passphrase", []string{"--target", "127.0.0.1", "--v3-user", "u", "--v3-auth-proto", "SHA", "--v3-auth-pass", "short"}, "shorter than 8"},

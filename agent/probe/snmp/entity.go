@@ -19,6 +19,10 @@ const (
 	entPhysicalSerialNum   = 11
 	entPhysicalMfgName     = 12
 	entPhysicalModelName   = 13
+
+	// hwEntityBoardType (HUAWEI-ENTITY-EXTENT-MIB hwRUModuleInfoTable),
+	// indexed like entPhysicalTable.
+	hwEntityBoardType = 11
 )
 
 // entityColumns are the columns decoded (vendor type, relative position,
@@ -28,6 +32,8 @@ var entityColumns = []int{entPhysicalDescr, entPhysicalContainedIn, entPhysicalC
 	entPhysicalMfgName, entPhysicalModelName}
 
 // decodeEntities: one Entity per entPhysicalTable row, index from the OID.
+// Where the model name is empty, Huawei's board type for the same index
+// (S5720-56C-PWR-EI-AC, AC6605-26-PWR-16AP) is the model, as LibreNMS does.
 // Text is cut to the wire limits so one odd module string cannot get the
 // report refused, and padding is trimmed: Cisco pads SFP serials and models
 // with spaces ("TED2502H16L     "), which would defeat matching by serial;
@@ -51,12 +57,13 @@ func decodeEntities(inv *wire.DeviceInventory, got map[string]*table) {
 		}
 		return 0
 	}
+	board := got[tHwRUModuleInfoTable]
 	for _, idx := range t.order {
 		n, err := strconv.Atoi(idx)
 		if err != nil || n < 0 {
 			n = 0
 		}
-		inv.Entities = append(inv.Entities, wire.Entity{
+		e := wire.Entity{
 			Index:       n,
 			Class:       num(idx, entPhysicalClass),
 			Descr:       text(idx, entPhysicalDescr, wire.MaxTitle),
@@ -68,7 +75,13 @@ func decodeEntities(inv *wire.DeviceInventory, got map[string]*table) {
 			SoftwareRev: text(idx, entPhysicalSoftwareRev, wire.MaxShortString),
 			MfgName:     text(idx, entPhysicalMfgName, wire.MaxShortString),
 			ContainedIn: num(idx, entPhysicalContainedIn),
-		})
+		}
+		if e.Model == "" && !board.empty() {
+			if v, ok := board.col(idx, hwEntityBoardType); ok {
+				e.Model = clipText(rowText(textValue(v)), wire.MaxShortString)
+			}
+		}
+		inv.Entities = append(inv.Entities, e)
 	}
 }
 

@@ -46,7 +46,7 @@ func FuzzValueDecoding(f *testing.F) {
 var fuzzTables = []string{tIfTable, tIfXTable, tIPAddrTable, tIPAddressTable, tIPNetToMediaTable, tIPNetToPhysical,
 	tInetCidrRouteTable, tIPCidrRouteTable, tIPRouteTable, tLldpRemTable, tLldpRemManAddrTable, tLldpLocPortTable,
 	tCdpCacheTable, tHrSWInstalledTable, tDot1dBasePortTable, tDot1dTpFdbTable, tDot1qTpFdbTable,
-	tDot1qVlanStaticTable, tDot1qVlanCurrentTable, tEntPhysicalTable, tVrfTable, tVrfIfConfTable}
+	tDot1qVlanStaticTable, tDot1qVlanCurrentTable, tEntPhysicalTable, tHwRUModuleInfoTable, tVrfTable, tVrfIfConfTable}
 
 // FuzzIndexDecoding: a device answering any OID index, with any value in
 // columns 1-20 of every table, costs no panic, and the bridge, VLAN, entity

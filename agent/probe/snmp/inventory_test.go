@@ -237,7 +237,7 @@ func TestInventoryTablesMatchRecordings(t *testing.T) {
 				if s, ok := cols[entPhysicalSerialNum]; ok && printableASCII(string(s.val)) && e.Serial != strings.TrimSpace(string(s.val)) {
 					t.Errorf("entity %d serial %q, want %q", e.Index, e.Serial, s.val)
 				}
-				if s, ok := cols[entPhysicalModelName]; ok && printableASCII(string(s.val)) && e.Model != strings.TrimSpace(string(s.val)) {
+				if s, ok := cols[entPhysicalModelName]; ok && len(s.val) > 0 && printableASCII(string(s.val)) && e.Model != strings.TrimSpace(string(s.val)) {
 					t.Errorf("entity %d model %q, want %q", e.Index, e.Model, s.val)
 				}
 			}
@@ -268,6 +268,9 @@ func TestInventoryTablesMatchRecordings(t *testing.T) {
 				}
 			}
 			served[name] = [4]int{len(inv.FDB), len(inv.VLANs), len(inv.Entities), len(inv.VRFs)}
+			if truth := [4]int{len(fdbRows), len(wantVLANs), len(entRows), len(vrfRows)}; truth != wantInventoryCounts[name] || served[name] != truth {
+				t.Errorf("counts {fdb, vlans, entities, vrfs}: walked %v, recording %v, pinned %v", served[name], truth, wantInventoryCounts[name])
+			}
 			if len(inv.FDB)+len(inv.VLANs)+len(inv.Entities)+len(inv.VRFs) > 0 {
 				t.Logf("fdb %d (%d mapped to an ifIndex) vlans %d entities %d vrfs %d", len(inv.FDB), mapped, len(inv.VLANs), len(inv.Entities), len(inv.VRFs))
 			}
@@ -279,6 +282,43 @@ func TestInventoryTablesMatchRecordings(t *testing.T) {
 	if b, err := json.Marshal(served); err == nil {
 		t.Logf("counts (fdb, vlans, entities, vrfs): %s", b)
 	}
+}
+
+// wantInventoryCounts pins {fdb, vlans, entities, vrfs} per recording (the
+// ones not listed serve none of these tables), so the numbers stay visible
+// and a change in how the truth is computed above cannot go unnoticed.
+var wantInventoryCounts = map[string][4]int{
+	"ciscosb_cbs350":              {10, 2, 37, 0},
+	"comware":                     {206, 7, 322, 0},
+	"comware_a5500":               {104, 10, 44, 0},
+	"cumulus_bgp":                 {102, 17, 82, 0},
+	"dlink_dgs-3620-28sc":         {242, 7, 38, 0},
+	"eltex-mes23xx_mes2324b":      {235, 21, 47, 0},
+	"fortigate_60fospfv3":         {0, 0, 12, 0},
+	"ios_2960x":                   {29, 0, 172, 0},
+	"iosxe_c9500h-svl":            {0, 0, 288, 1},
+	"iosxe_ie32008t2s-ios17-12":   {1, 0, 29, 0},
+	"iosxr_ncs55a2":               {0, 0, 358, 4},
+	"junos_rpm":                   {73, 0, 0, 0},
+	"junos_vmx":                   {0, 2, 0, 2},
+	"nxos_n3k-3064pq":             {4, 0, 118, 0},
+	"routeros_rb433gl":            {170, 0, 4, 0},
+	"ruijie":                      {5, 2, 71, 0},
+	"ssd-cisco-c3750":             {15, 0, 35, 0},
+	"ssd-cisco-n5000":             {0, 0, 52, 0},
+	"ssd-h3c-comware-7-1-075":     {6, 6, 281, 0},
+	"ssd-h3c-e528-2":              {2, 2, 40, 0},
+	"ssd-huawei-s5720":            {48, 0, 63, 0},
+	"ssd-juniper-mx960-13-3r9-13": {7, 29, 0, 0},
+	"ssd-ruijie-s5750-24gt12sfp":  {385, 2, 38, 0},
+	"ssd-zte-zrx10":               {0, 922, 10, 1},
+	"vrp_5720":                    {5, 7, 82, 0},
+	"vrp_5720-32x-ei":             {0, 16, 60, 0},
+	"vrp_ac6605-26":               {0, 8, 33, 0},
+	"vrp_ne":                      {0, 0, 41, 0},
+	"vrp_s5328c-ei":               {0, 0, 39, 0},
+	"yunshan":                     {0, 1, 62, 0},
+	"zxa10_c320":                  {3, 21, 5, 0},
 }
 
 func vrfIndexOf(name string) string {

@@ -38,6 +38,7 @@ const (
 	tVrfTable              = "mplsL3VpnVrfTable"
 	tVrfIfConfTable        = "mplsL3VpnIfConfTable"
 	tVtpVlanTable          = "vtpVlanTable"
+	tHwRUModuleInfoTable   = "hwRUModuleInfoTable"
 )
 
 // tableOIDs are the table OIDs; rows live at OID.1.column.index.
@@ -66,6 +67,7 @@ var tableOIDs = map[string]string{
 	tVrfTable:              "1.3.6.1.2.1.10.166.11.1.2.2",
 	tVrfIfConfTable:        "1.3.6.1.2.1.10.166.11.1.2.1",
 	tVtpVlanTable:          "1.3.6.1.4.1.9.9.46.1.3.1",
+	tHwRUModuleInfoTable:   "1.3.6.1.4.1.2011.5.25.31.1.1.2",
 }
 
 // table is one walked table, rows keyed by their OID index.
@@ -215,12 +217,30 @@ var allGroups = []group{
 			tDot1qTpFdbTable:    {fdbPort, fdbStatus},
 			tDot1dTpFdbTable:    {fdbPort, fdbStatus},
 		}},
-	{name: TableEntities, tables: []string{tEntPhysicalTable}, decode: decodeEntities,
-		columns: map[string][]int{tEntPhysicalTable: entityColumns}},
+	{name: TableEntities, tables: []string{tEntPhysicalTable, tHwRUModuleInfoTable},
+		needs: func(name string, got map[string]*table) bool {
+			// Huawei leaves entPhysicalModelName empty and names the
+			// board in HUAWEI-ENTITY-EXTENT-MIB: asked only then.
+			return name != tHwRUModuleInfoTable || (!got[tEntPhysicalTable].empty() && !hasText(got[tEntPhysicalTable], entPhysicalModelName))
+		}, decode: decodeEntities,
+		columns: map[string][]int{tEntPhysicalTable: entityColumns, tHwRUModuleInfoTable: {hwEntityBoardType}}},
 	{name: TableVRFs, tables: []string{tVrfTable, tVrfIfConfTable},
 		needs: func(name string, got map[string]*table) bool {
 			return name != tVrfIfConfTable || !got[tVrfTable].empty()
 		}, decode: decodeVRFs},
+}
+
+// hasText reports whether any row of t has a non-empty column c.
+func hasText(t *table, c int) bool {
+	if t.empty() {
+		return false
+	}
+	for _, idx := range t.order {
+		if v, ok := t.col(idx, c); ok && len(bytesValue(v)) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // hasColumn reports whether any row of t carries column c.
@@ -240,6 +260,7 @@ func hasColumn(t *table, c int) bool {
 // nothing here stops the walk except the context.
 func (w *walker) walkAll(ctx context.Context, inv *wire.DeviceInventory, plan []group) {
 	w.c.Timeout = w.opts.Timeout
+	present := w.presence(ctx, plan)
 	got := map[string]*table{}
 	record := func(name string, pdus []gosnmp.SnmpPDU, err error) *table {
 		t := newTable(name, tableOIDs[name], pdus)
@@ -262,11 +283,15 @@ func (w *walker) walkAll(ctx context.Context, inv *wire.DeviceInventory, plan []
 			if g.needs != nil && !g.needs(name, got) {
 				continue
 			}
+			if p, known := present[name]; known && !p {
+				record(name, nil, nil) // the device has no such table
+				continue
+			}
 			batch = append(batch, name)
 			if g.firstNonEmpty || g.needs != nil {
 				// One at a time: what comes next depends on what came back.
 				flush()
-				if g.firstNonEmpty && got[name].empty() && len(g.columns[name]) > 0 && got[name].err == nil && w.servesOtherColumns(ctx, name) {
+				if g.firstNonEmpty && got[name].empty() && len(g.columns[name]) > 0 && got[name].err == nil && (present[name] || w.servesOtherColumns(ctx, name)) {
 					// Rows exist that carry none of the walked columns
 					// (an AIX agent serves inetCidrRouteTable's index
 					// only): their keys are in the index, so they count.
@@ -398,4 +423,59 @@ func (w *walker) servesOtherColumns(ctx context.Context, name string) (yes bool)
 		return false
 	}
 	return strings.HasPrefix(v.Name, "."+entry+".") || strings.HasPrefix(v.Name, entry+".")
+}
+
+// presenceBatch is how many table roots one presence GETNEXT asks about.
+const presenceBatch = 16
+
+// presence asks, in one GETNEXT per 16 tables, for the successor of each
+// table's OID: one that lies outside the table means the device has no such
+// table, and its walk (one GETBULK each, most of a full inventory on a
+// device that serves few tables) is skipped. A table whose answer is
+// missing, or a request that fails, stays unknown and is walked as before.
+// v1 is left out: one end-of-view varbind fails a whole v1 GETNEXT.
+func (w *walker) presence(ctx context.Context, plan []group) (present map[string]bool) {
+	present = map[string]bool{}
+	defer func() {
+		if recover() != nil {
+			present = map[string]bool{}
+		}
+	}()
+	if w.cred.Version == V1 || w.noBulk {
+		return present
+	}
+	var names []string
+	seen := map[string]bool{}
+	for _, g := range plan {
+		for _, name := range g.tables {
+			if name == tIfTable || name == tIfXTable || seen[name] {
+				continue // the interface tables are always read, their first step sized
+			}
+			seen[name] = true
+			names = append(names, name)
+		}
+	}
+	for len(names) > 0 && ctx.Err() == nil {
+		n := min(len(names), presenceBatch)
+		chunk := names[:n]
+		names = names[n:]
+		oids := make([]string, n)
+		for i, name := range chunk {
+			oids[i] = "." + tableOIDs[name]
+		}
+		pkt, err := w.c.GetNext(oids)
+		w.requests++
+		if err != nil || pkt.Error != gosnmp.NoError || len(pkt.Variables) != n {
+			continue
+		}
+		for i, v := range pkt.Variables {
+			inside := strings.HasPrefix(strings.TrimPrefix(v.Name, "."), tableOIDs[chunk[i]]+".")
+			switch v.Type {
+			case gosnmp.EndOfMibView, gosnmp.NoSuchObject, gosnmp.NoSuchInstance:
+				inside = false
+			}
+			present[chunk[i]] = inside
+		}
+	}
+	return present
 }

@@ -1,6 +1,8 @@
 // Package snmp walks one SNMP device, or many at once, into a
 // wire.DeviceInventory: system group, interfaces, addresses, ARP, routes,
-// LLDP/CDP neighbours and installed software.
+// LLDP/CDP neighbours, installed software, VLANs, the bridge forwarding
+// table (FDB, bridge ports mapped to ifIndexes), ENTITY-MIB hardware and
+// MPLS-L3VPN VRFs with each VRF's routes and ARP (context walks).
 //
 // Devices lie, choke and hang: every table is walked and decoded on its own
 // behind a panic guard, a failed table is recorded in Errors and the walk goes

@@ -65,7 +65,11 @@ func decodeVRFs(inv *wire.DeviceInventory, got map[string]*table) {
 		}
 		name := clipText(rowText(displayText([]byte(raw))), wire.MaxShortString)
 		if name == "" {
-			name = idx // the name is required on the wire; keep the row
+			// The name is required on the wire; keep the row anyway.
+			name = clipText(rowText(idx), wire.MaxShortString)
+			if name == "" {
+				name = "unnamed"
+			}
 		}
 		v := wire.VRF{Name: name, IfIndexes: []int{}}
 		if c, ok := t.col(idx, vrfRD); ok {
