@@ -181,7 +181,7 @@ func UpsertEndpoints(ctx context.Context, tx *store.Tx, dept, reportID, agentID 
 	// "endpoints.x" is the stored row and "excluded.x" this sighting; every
 	// expression reads the stored row as it was (both backends), so
 	// endpoints.last_seen below is the previous newest sighting.
-	q := (&store.DB{Dialect: tx.Dialect()}).Rebind(`INSERT INTO endpoints (department, ip, first_seen, last_seen, mac, vendor, hostname, role, open_ports, http_titles, seen_by, last_report, last_agent)
+	q := tx.Rebind(`INSERT INTO endpoints (department, ip, first_seen, last_seen, mac, vendor, hostname, role, open_ports, http_titles, seen_by, last_report, last_agent)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (department, ip) DO UPDATE SET
 	first_seen = CASE WHEN endpoints.first_seen > excluded.first_seen THEN excluded.first_seen ELSE endpoints.first_seen END,
