@@ -77,7 +77,7 @@ func benchReport(dept int, agent string, n, offset int, at time.Time) *wire.Scan
 	rep := &wire.ScanReport{Schema: wire.SchemaScanV1, ReportID: uuid.NewString(),
 		Agent:     wire.Agent{ID: agent, Hostname: agent, Version: "bench", Department: fmt.Sprintf("D%03d", dept)},
 		StartedAt: at.Add(-time.Minute), FinishedAt: at,
-		Scope:     []string{fmt.Sprintf("10.%d.%d.0/20", 100+dept/16, (dept%16)*16)}}
+		Scope: []string{fmt.Sprintf("10.%d.%d.0/20", 100+dept/16, (dept%16)*16)}}
 	for j := 0; j < n; j++ {
 		k := j + offset
 		rep.Endpoints = append(rep.Endpoints, wire.Endpoint{IP: fmt.Sprintf("10.%d.%d.%d", 100+dept/16, (dept%16)*16+(k/250)%16, k%250+1),
