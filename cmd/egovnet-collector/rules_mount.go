@@ -34,7 +34,10 @@ func mountRules(app *server.App) (*rules.Engine, error) {
 		return nil, err
 	}
 	st := rules.NewStore(app.DB)
-	app.Ingester.Use(rules.NewProcessor(eng, st, app.Config.Rules.ResolveAfter, app.Logger))
+	app.Ingester.Use(rules.NewProcessorWith(eng, st, rules.ProcessorOptions{
+		ResolveAfter: app.Config.Rules.ResolveAfter, Horizon: app.Config.Rules.FactsHorizon,
+		Revoked: app.Auth.RevokedAgents, Facts: app.Inventory, Logger: app.Logger,
+	}))
 	rules.NewHandlers(st, app.Plan, app.Logger).Mount(app.API().UserRoute)
 	return eng, nil
 }

@@ -76,6 +76,11 @@ type Rules struct {
 	// aliases, tunnel interface types, management-UI titles) with a YAML
 	// file, so a district can match its carriers' circuit names.
 	PatternsFile string `mapstructure:"patterns_file"`
+	// FactsHorizon (H-facts, issue #10 item 4): an agent's latest report
+	// older than this, measured back from the scan being judged, no longer
+	// keeps findings alive; 0 keeps every agent's latest report however
+	// old (the offline audit's view).
+	FactsHorizon time.Duration `mapstructure:"facts_horizon"`
 }
 
 // Log configures slog.
@@ -119,24 +124,26 @@ type HTTP struct {
 // its EGOVNET_ variable, so every key is overridable from the environment).
 func Defaults() map[string]any {
 	return map[string]any{
-		"listen":                        "127.0.0.1:8080",
-		"data_dir":                      "./data",
-		"plan_file":                     "",
-		"tls.cert_file":                 "",
-		"tls.key_file":                  "",
-		"tls.disable":                   false,
-		"store.driver":                  "sqlite",
-		"store.dsn":                     "",
-		"influx.url":                    "",
-		"influx.token":                  "",
-		"influx.org":                    "",
-		"influx.bucket":                 "",
-		"influx.outbox_max":             100000,
-		"influx.batch_size":             1000,
-		"influx.timeout":                "20s",
-		"export.font_file":              "",
-		"rules.resolve_after":           3,
-		"rules.patterns_file":           "",
+		"listen":              "127.0.0.1:8080",
+		"data_dir":            "./data",
+		"plan_file":           "",
+		"tls.cert_file":       "",
+		"tls.key_file":        "",
+		"tls.disable":         false,
+		"store.driver":        "sqlite",
+		"store.dsn":           "",
+		"influx.url":          "",
+		"influx.token":        "",
+		"influx.org":          "",
+		"influx.bucket":       "",
+		"influx.outbox_max":   100000,
+		"influx.batch_size":   1000,
+		"influx.timeout":      "20s",
+		"export.font_file":    "",
+		"rules.resolve_after": 3,
+		"rules.patterns_file": "",
+		// H-facts: aging of facts
+		"rules.facts_horizon":           72 * time.Hour,
 		"log.level":                     "info",
 		"log.format":                    "text",
 		"limits.max_report_bytes":       int64(64 << 20),
@@ -207,6 +214,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Rules.ResolveAfter < 1 {
 		bad("rules.resolve_after", "must be at least 1 (got %d)", c.Rules.ResolveAfter)
+	}
+	if c.Rules.FactsHorizon < 0 {
+		bad("rules.facts_horizon", "must not be negative (got %s)", c.Rules.FactsHorizon)
 	}
 	if _, err := ParseLevel(c.Log.Level); err != nil {
 		bad("log.level", "%v", err)
