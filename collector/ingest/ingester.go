@@ -146,6 +146,19 @@ func (in *Ingester) Ingest(ctx context.Context, rep *wire.ScanReport, dept strin
 	return res, nil
 }
 
+// transient reports whether err is a lost race the database resolves by
+// itself: a unique violation, serialization failure or deadlock
+// (PostgreSQL), or a busy database (SQLite).
+func transient(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{"23505", "40001", "40P01", "SQLITE_BUSY", "database is locked"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
 // processAttempts is how often a failing processor is tried per report.
 const processAttempts = 3
 
@@ -167,7 +180,7 @@ func (in *Ingester) process(ctx context.Context, rep *wire.ScanReport, dept stri
 			if attempt > 0 {
 				time.Sleep(time.Duration(attempt*attempt) * 20 * time.Millisecond)
 			}
-			if err = p.Process(ctx, rep, dept); err == nil {
+			if err = p.Process(ctx, rep, dept); err == nil || !transient(err) {
 				break
 			}
 			in.log.Warn("processor failed", "processor", p.Name(), "department", dept, "report", rep.ReportID, "attempt", attempt+1, "err", err)
