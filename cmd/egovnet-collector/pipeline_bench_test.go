@@ -34,7 +34,11 @@ probes: {internet: ["203.0.113.10"], extranet: ["10.255.255.10"]}
 departments:
 `)
 	for i := 0; i < n; i++ {
-		fmt.Fprintf(&b, "  - {code: D%03d, name: \"部门%d\", prefixes: [\"10.%d.%d.0/24\", \"10.%d.%d.0/20\"]}\n", i, i, i/16, (i%16)*16, 100+i/16, (i%16)*16)
+		big := ""
+		if i < 4 {
+			big = fmt.Sprintf(", \"10.%d.0.0/16\"", 240+i) // room for bulk reports
+		}
+		fmt.Fprintf(&b, "  - {code: D%03d, name: \"部门%d\", prefixes: [\"10.%d.%d.0/24\", \"10.%d.%d.0/20\"%s]}\n", i, i, i/16, (i%16)*16, 100+i/16, (i%16)*16, big)
 	}
 	p := filepath.Join(dir, "plan.yaml")
 	if err := os.WriteFile(p, []byte(b.String()), 0o600); err != nil {
@@ -81,7 +85,11 @@ func benchReport(dept int, agent string, n, offset int, at time.Time) *wire.Scan
 	for j := 0; j < n; j++ {
 		k := j + offset
 		// one host in ten is a server (a local-server finding), the rest workstations
-		e := wire.Endpoint{IP: fmt.Sprintf("10.%d.%d.%d", 100+dept/16, (dept%16)*16+(k/250)%16, k%250+1),
+		ip := fmt.Sprintf("10.%d.%d.%d", 100+dept/16, (dept%16)*16+(k/250)%16, k%250+1)
+		if n > 4000 {
+			ip = fmt.Sprintf("10.%d.%d.%d", 240+dept, k/250, k%250+1)
+		}
+		e := wire.Endpoint{IP: ip,
 			SeenBy: []string{"icmp", "tcp", "arp"}, OpenPorts: []int{135, 445}, Role: wire.RoleWorkstation}
 		if k%10 == 0 {
 			e.OpenPorts, e.Role = []int{22, 80}, wire.RoleServer
