@@ -69,9 +69,6 @@ func benchApp(tb testing.TB, backend string, depts int) *server.App {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { app.Close() })
-	if err := extend(context.Background(), app, false); err != nil {
-		tb.Fatal(err)
-	}
 	return app
 }
 

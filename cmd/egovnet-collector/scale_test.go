@@ -52,9 +52,6 @@ func TestScaleTwoCollectorsMatchAudit(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { app.Close() })
-		if err := extend(ctx, app, false); err != nil {
-			t.Fatal(err)
-		}
 		return app
 	}
 	apps := []*server.App{open(), open()}

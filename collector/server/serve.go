@@ -26,6 +26,7 @@ func (a *App) Serve(ctx context.Context) error {
 		log.Info("processed pending reports", "reports", n)
 	}
 	a.pruneAudit(ctx)
+	a.runBackground(ctx)
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
