@@ -22,8 +22,8 @@ import (
 	"github.com/egovnet/egovnet/collector/inventory"
 	"github.com/egovnet/egovnet/collector/ledger"
 	"github.com/egovnet/egovnet/collector/rules"
-	"github.com/egovnet/egovnet/collector/tsdb"
 	"github.com/egovnet/egovnet/collector/store"
+	"github.com/egovnet/egovnet/collector/tsdb"
 	"github.com/egovnet/egovnet/internal/plan"
 )
 
