@@ -90,7 +90,7 @@ func utmpRecord(typ int16, line, user string) []byte {
 
 func TestParseUtmp(t *testing.T) {
 	var b []byte
-	b = append(b, utmpRecord(2, "~", "reboot")...)   // BOOT_TIME
+	b = append(b, utmpRecord(2, "~", "reboot")...)    // BOOT_TIME
 	b = append(b, utmpRecord(7, "pts/0", "admin")...) // an ssh session
 	b = append(b, utmpRecord(7, ":0", "liqiang")...)  // the person at the desk
 	if got := ParseUtmp(b); got != "liqiang" {

@@ -11,6 +11,7 @@ import (
 	"github.com/egovnet/egovnet/collector/ledger"
 	"github.com/egovnet/egovnet/collector/rules"
 	"github.com/egovnet/egovnet/collector/safetext"
+	"github.com/egovnet/egovnet/collector/server"
 	"github.com/egovnet/egovnet/internal/catalog"
 	"github.com/egovnet/egovnet/internal/plan"
 	"github.com/egovnet/egovnet/internal/wire"
@@ -84,7 +85,7 @@ Exit status: 0 when the audit ran, even with findings (findings are the output, 
 			if len(problems) > 0 {
 				return usageError{errors.Join(problems...)}
 			}
-			eng, err := rules.NewEngine(p, rules.WithDetector(ledgerDet))
+			eng, err := server.NewRulesEngine(p, "", ledgerDet)
 			if err != nil {
 				return err
 			}

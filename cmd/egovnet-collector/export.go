@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -28,26 +27,6 @@ func ledgerSource(app *server.App) (export.LedgerSource, error) {
 		return nil, fmt.Errorf("load software catalog: %w", err)
 	}
 	return ledger.ExportSource{S: ledger.New(app.DB, cat)}, nil
-}
-
-// rulesViolations adapts the rules lifecycle store to export.ViolationSource.
-type rulesViolations struct{ s *rules.Store }
-
-func (r rulesViolations) List(ctx context.Context, f export.ViolationFilter) ([]wire.Violation, error) {
-	return r.s.List(ctx, rulesFilter(f))
-}
-
-// Count and Each make it an export.ViolationStreamer.
-func (r rulesViolations) Count(ctx context.Context, f export.ViolationFilter) (int, error) {
-	return r.s.Count(ctx, rulesFilter(f))
-}
-
-func (r rulesViolations) Each(ctx context.Context, f export.ViolationFilter, fn func(wire.Violation) error) error {
-	return r.s.Each(ctx, rulesFilter(f), fn)
-}
-
-func rulesFilter(f export.ViolationFilter) rules.Filter {
-	return rules.Filter{Department: f.Department, Status: f.Status, Rule: f.Rule, AsOf: f.AsOf}
 }
 
 type exportFlags struct {
@@ -180,7 +159,7 @@ func runExport(c *cobra.Command, kind string, fl exportFlags) error {
 	var render func(w io.Writer) error
 	switch kind {
 	case "violations":
-		src := rulesViolations{rules.NewStore(app.DB)}
+		src := server.ViolationsExport{S: rules.NewStore(app.DB)}
 		f := export.ViolationFilter{Department: fl.dept, Status: fl.status, Rule: fl.rule, AsOf: asOf}
 		n, err := src.Count(ctx, f)
 		if err != nil {

@@ -20,9 +20,6 @@ func newImportCmd(g *globals) *cobra.Command {
 				return usagef("--report is required")
 			}
 			return g.withApp(c.Context(), true, func(app *server.App) error {
-				if err := extend(c.Context(), app, false); err != nil {
-					return err
-				}
 				op := server.Operator()
 				res, err := app.Import(c.Context(), file, dept, auditlog.Entry{ActorKind: op.Kind, Actor: op.Name})
 				var ue *server.UsageError

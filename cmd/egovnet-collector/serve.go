@@ -24,9 +24,6 @@ func newServeCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer app.Close()
-			if err := extend(ctx, app, true); err != nil {
-				return err
-			}
 			return app.Serve(ctx)
 		},
 	}

@@ -269,3 +269,22 @@ func (s *Service) RevokeAgent(ctx context.Context, id string, by Actor) error {
 		return err
 	})
 }
+
+// RevokedAgents returns the ids of revoked agents: their reports stay
+// stored but no longer count as facts (rules.ProcessorOptions.Revoked).
+func (s *Service) RevokedAgents(ctx context.Context) (map[string]bool, error) {
+	rows, err := s.db.Query(ctx, `SELECT id FROM agents WHERE revoked <> 0`)
+	if err != nil {
+		return nil, fmt.Errorf("list revoked agents: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("list revoked agents: %w", err)
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
+}

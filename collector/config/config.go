@@ -163,6 +163,11 @@ type Rules struct {
 	// aliases, tunnel interface types, management-UI titles) with a YAML
 	// file, so a district can match its carriers' circuit names.
 	PatternsFile string `mapstructure:"patterns_file"`
+	// FactsHorizon (H-facts, issue #10 item 4): an agent's latest report
+	// older than this, measured back from the scan being judged, no longer
+	// keeps findings alive; 0 keeps every agent's latest report however
+	// old (the offline audit's view).
+	FactsHorizon time.Duration `mapstructure:"facts_horizon"`
 }
 
 // Log configures slog.
@@ -253,12 +258,14 @@ func Defaults() map[string]any {
 		"influx.timeout":    "20s",
 		"export.font_file":  "",
 		// H-export (#10, #17)
-		"export.signing_key_file":       "",
-		"export.max_pdf_rows":           5000,
-		"export.max_concurrent":         2,
-		"export.spool_dir":              "",
-		"rules.resolve_after":           3,
-		"rules.patterns_file":           "",
+		"export.signing_key_file": "",
+		"export.max_pdf_rows":     5000,
+		"export.max_concurrent":   2,
+		"export.spool_dir":        "",
+		"rules.resolve_after":     3,
+		"rules.patterns_file":     "",
+		// H-facts: aging of facts
+		"rules.facts_horizon":           72 * time.Hour,
 		"log.level":                     "info",
 		"log.format":                    "text",
 		"limits.max_report_bytes":       int64(64 << 20),
@@ -373,6 +380,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Rules.ResolveAfter < 1 {
 		bad("rules.resolve_after", "must be at least 1 (got %d)", c.Rules.ResolveAfter)
+	}
+	if c.Rules.FactsHorizon < 0 {
+		bad("rules.facts_horizon", "must not be negative (got %s)", c.Rules.FactsHorizon)
 	}
 	if _, err := ParseLevel(c.Log.Level); err != nil {
 		bad("log.level", "%v", err)

@@ -168,6 +168,22 @@ func (in *Ingester) Ingest(ctx context.Context, rep *wire.ScanReport, dept strin
 	return res, nil
 }
 
+// transient reports whether err is a lost race the database resolves by
+// itself: a unique violation, serialization failure or deadlock
+// (PostgreSQL), or a busy database (SQLite).
+func transient(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{"23505", "40001", "40P01", "SQLITE_BUSY", "database is locked"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// processAttempts is how often a failing processor is tried per report.
+const processAttempts = 3
+
 // process runs every processor (a failing one does not stop the others: they
 // derive independent state) and marks the report processed only if all
 // succeeded. It runs on a context detached from the caller's cancellation so
@@ -177,7 +193,21 @@ func (in *Ingester) process(ctx context.Context, rep *wire.ScanReport, dept stri
 	ctx = context.WithoutCancel(ctx)
 	var failed []string
 	for _, p := range in.Processors() {
-		if err := p.Process(ctx, rep, dept); err != nil {
+		// A processor may lose a race with another collector or upload
+		// (serialization failure, unique violation): processors are
+		// idempotent, so it is retried a few times before the report is
+		// left pending for ProcessPending.
+		var err error
+		for attempt := 0; attempt < processAttempts; attempt++ {
+			if attempt > 0 {
+				time.Sleep(time.Duration(attempt*attempt) * 20 * time.Millisecond)
+			}
+			if err = p.Process(ctx, rep, dept); err == nil || !transient(err) {
+				break
+			}
+			in.log.Warn("processor failed", "processor", p.Name(), "department", dept, "report", rep.ReportID, "attempt", attempt+1, "err", err)
+		}
+		if err != nil {
 			in.log.Error("processor failed; report stays pending", "processor", p.Name(), "department", dept, "report", rep.ReportID, "err", err)
 			failed = append(failed, p.Name()+": "+err.Error())
 		}

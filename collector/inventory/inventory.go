@@ -3,11 +3,13 @@ package inventory
 import (
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/egovnet/egovnet/collector/store"
@@ -177,13 +179,71 @@ func UpsertEndpoints(ctx context.Context, tx *store.Tx, dept, reportID, agentID 
 		items = append(items, item{addr.Unmap(), &eps[i]})
 	}
 	slices.SortStableFunc(items, func(a, b item) int { return a.addr.Compare(b.addr) })
-	// One statement per endpoint, prepared once per report. In DO UPDATE,
-	// "endpoints.x" is the stored row and "excluded.x" this sighting; every
-	// expression reads the stored row as it was (both backends), so
-	// endpoints.last_seen below is the previous newest sighting.
-	q := (&store.DB{Dialect: tx.Dialect()}).Rebind(`INSERT INTO endpoints (department, ip, first_seen, last_seen, mac, vendor, hostname, role, open_ports, http_titles, seen_by, last_report, last_agent)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	// One address once per statement: a multi-row upsert may not touch a
+	// row twice (PostgreSQL). Repeats merge as the upsert would apply them
+	// one after the other: a later non-empty attribute wins.
+	dedup := items[:0]
+	for _, it := range items {
+		if n := len(dedup); n > 0 && dedup[n-1].addr == it.addr {
+			m := *dedup[n-1].e
+			e := it.e
+			for _, f := range [][2]*string{{&m.MAC, &e.MAC}, {&m.Vendor, &e.Vendor}, {&m.Hostname, &e.Hostname}} {
+				if *f[1] != "" {
+					*f[0] = *f[1]
+				}
+			}
+			if e.Role != "" && e.Role != wire.RoleUnknown {
+				m.Role = e.Role
+			}
+			m.OpenPorts, m.HTTP, m.SeenBy = e.OpenPorts, e.HTTP, e.SeenBy
+			dedup[n-1].e = &m
+			continue
+		}
+		dedup = append(dedup, it)
+	}
+	items = dedup
+	// Many rows per statement (set-based). In DO UPDATE, "endpoints.x" is
+	// the stored row and "excluded.x" this sighting; every expression reads
+	// the stored row as it was (both backends), so endpoints.last_seen
+	// below is the previous newest sighting.
+	const cols = 14
+	const chunk = 500 // 7,000 parameters: under SQLite's 32,766 and PostgreSQL's 65,535
+	for len(items) > 0 {
+		n := min(chunk, len(items))
+		var q strings.Builder
+		q.WriteString(`INSERT INTO endpoints (department, ip, first_seen, last_seen, mac, vendor, hostname, role, open_ports, http_titles, seen_by, last_report, last_agent, ip_key) VALUES `)
+		args := make([]any, 0, cols*n)
+		for i, it := range items[:n] {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			e := it.e
+			ports, _ := json.Marshal(nonNilInts(e.OpenPorts))
+			httpInfo := e.HTTP
+			if httpInfo == nil {
+				httpInfo = []wire.HTTPInfo{}
+			}
+			titles, _ := json.Marshal(httpInfo)
+			seenBy, _ := json.Marshal(e.SeenBy)
+			role := e.Role
+			if role == "" {
+				role = wire.RoleUnknown
+			}
+			args = append(args, dept, it.addr.String(), at, at, e.MAC, e.Vendor, e.Hostname, role, string(ports), string(titles), string(seenBy), reportID, agentID, IPKey(it.addr))
+		}
+		q.WriteString(upsertTail)
+		if _, err := tx.Exec(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("upsert %d endpoints: %w", n, err)
+		}
+		items = items[n:]
+	}
+	return nil
+}
+
+const upsertTail = `
 ON CONFLICT (department, ip) DO UPDATE SET
+	ip_key = excluded.ip_key,
 	first_seen = CASE WHEN endpoints.first_seen > excluded.first_seen THEN excluded.first_seen ELSE endpoints.first_seen END,
 	mac = CASE WHEN excluded.last_seen >= endpoints.last_seen AND excluded.mac <> '' THEN excluded.mac ELSE endpoints.mac END,
 	vendor = CASE WHEN excluded.last_seen >= endpoints.last_seen AND excluded.vendor <> '' THEN excluded.vendor ELSE endpoints.vendor END,
@@ -194,31 +254,12 @@ ON CONFLICT (department, ip) DO UPDATE SET
 	seen_by = CASE WHEN excluded.last_seen >= endpoints.last_seen THEN excluded.seen_by ELSE endpoints.seen_by END,
 	last_report = CASE WHEN excluded.last_seen >= endpoints.last_seen THEN excluded.last_report ELSE endpoints.last_report END,
 	last_agent = CASE WHEN excluded.last_seen >= endpoints.last_seen THEN excluded.last_agent ELSE endpoints.last_agent END,
-	last_seen = CASE WHEN excluded.last_seen > endpoints.last_seen THEN excluded.last_seen ELSE endpoints.last_seen END`)
-	stmt, err := tx.PrepareContext(ctx, q)
-	if err != nil {
-		return fmt.Errorf("prepare endpoint upsert: %w", err)
-	}
-	defer stmt.Close()
-	for _, it := range items {
-		e := it.e
-		ip := it.addr.String()
-		ports, _ := json.Marshal(nonNilInts(e.OpenPorts))
-		httpInfo := e.HTTP
-		if httpInfo == nil {
-			httpInfo = []wire.HTTPInfo{}
-		}
-		titles, _ := json.Marshal(httpInfo)
-		seenBy, _ := json.Marshal(e.SeenBy)
-		role := e.Role
-		if role == "" {
-			role = wire.RoleUnknown
-		}
-		if _, err := stmt.ExecContext(ctx, dept, ip, at, at, e.MAC, e.Vendor, e.Hostname, role, string(ports), string(titles), string(seenBy), reportID, agentID); err != nil {
-			return fmt.Errorf("upsert endpoint %s: %w", ip, err)
-		}
-	}
-	return nil
+	last_seen = CASE WHEN excluded.last_seen > endpoints.last_seen THEN excluded.last_seen ELSE endpoints.last_seen END`
+
+// IPKey is the numeric sort key of an address (endpoints.ip_key).
+func IPKey(a netip.Addr) string {
+	b := a.As16()
+	return hex.EncodeToString(b[:])
 }
 
 func nonNilInts(p []int) []int {
@@ -337,7 +378,7 @@ func (s *Store) Endpoints(ctx context.Context, dept string, limit int) ([]Endpoi
 		q += ` WHERE department = ?`
 		args = append(args, dept)
 	}
-	q += ` ORDER BY department, ip LIMIT ?`
+	q += ` ORDER BY department, ip_key, ip LIMIT ?`
 	args = append(args, limit)
 	rows, err := s.db.Query(ctx, q, args...)
 	if err != nil {

@@ -48,4 +48,11 @@ CREATE TABLE endpoints (
 );
 `,
 	})
+	// ip_key sorts addresses numerically (10.0.0.2 before 10.0.0.10):
+	// the address as 32 hex digits of its 16-byte form. Rows written before
+	// it get their key when next seen; until then they sort first.
+	store.Register(store.Migration{
+		ID:     "inventory/0002_ip_key",
+		SQLite: `ALTER TABLE endpoints ADD COLUMN ip_key TEXT NOT NULL DEFAULT ''`,
+	})
 }

@@ -33,6 +33,11 @@ func (s *Store) RecordReport(ctx context.Context, rep *wire.ScanReport, departme
 				return fmt.Errorf("record software of %s: %w", d.Device, err)
 			}
 		}
+		// the department's installs changed: readers reload it (installsCache)
+		if _, err := tx.Exec(ctx, `INSERT INTO ledger_versions (department, version) VALUES (?, 1)
+ON CONFLICT (department) DO UPDATE SET version = ledger_versions.version + 1`, department); err != nil {
+			return fmt.Errorf("bump installs version of %s: %w", department, err)
+		}
 		return nil
 	})
 }
@@ -67,15 +72,23 @@ func recordDevice(ctx context.Context, tx *store.Tx, d DeviceRows, department, r
 		res := r.Result
 		sr, ok := existing[id]
 		if !ok {
-			_, err := tx.Exec(ctx, `INSERT INTO ledger_installs (id, department, device, device_name, source, name, version, vendor, product, product_name,
+			// Two agents of one department may report the same device at
+			// once: the insert must not fail on the other's row (PostgreSQL
+			// 23505); when it lost the race, the row is updated instead.
+			res2, err := tx.Exec(ctx, `INSERT INTO ledger_installs (id, department, device, device_name, source, name, version, vendor, product, product_name,
 				category, kind, domestic, commercial, edition, home_edition, agent, report_id, first_seen, last_seen, removed_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')`,
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '') ON CONFLICT (id) DO NOTHING`,
 				id, department, d.Device, d.DeviceName, r.Source, res.Name, res.Version, res.Vendor, res.ProductKey, displayName(res),
 				res.Category, res.Kind, b2i(res.Domestic), b2i(res.Commercial), res.Edition, b2i(res.HomeEdition), r.Agent, reportID, at, at)
 			if err != nil {
 				return err
 			}
-			continue
+			if n, err := res2.RowsAffected(); err != nil || n == 1 {
+				continue
+			}
+			if err := tx.QueryRow(ctx, `SELECT last_seen, removed_at FROM ledger_installs WHERE id = ?`, id).Scan(&sr.lastSeen, &sr.removedAt); err != nil {
+				return err
+			}
 		}
 		if at < sr.lastSeen {
 			// an older report imported late: it may move first_seen back, never last_seen
@@ -215,8 +228,17 @@ func (s *Store) ListSoftware(ctx context.Context, f SoftwareFilter) ([]Software,
 }
 
 // Installs returns the counted installs of a department ("" = all) now
-// (asOf zero) or as of a past moment.
+// (asOf zero) or as of a past moment. The current installs come from a
+// per-department cache checked against ledger_versions, so a report costs
+// a reload of the departments that changed, not of the district.
 func (s *Store) Installs(ctx context.Context, department string, asOf time.Time) ([]Install, error) {
+	if asOf.IsZero() {
+		return s.cache.current(ctx, s, department)
+	}
+	return s.installs(ctx, department, asOf)
+}
+
+func (s *Store) installs(ctx context.Context, department string, asOf time.Time) ([]Install, error) {
 	sws, err := s.ListSoftware(ctx, SoftwareFilter{Department: department, AsOf: asOf})
 	if err != nil {
 		return nil, err

@@ -63,13 +63,25 @@ CREATE TABLE ledger_installs (
 CREATE INDEX ledger_installs_dev ON ledger_installs (department, device);
 CREATE INDEX ledger_installs_product ON ledger_installs (product, category)`,
 	})
+	// ledger_versions counts each department's install changes, so readers
+	// can keep a department's installs until they change (installsCache).
+	store.Register(store.Migration{
+		ID: "ledger/0002_versions",
+		SQLite: `
+CREATE TABLE ledger_versions (
+  department TEXT PRIMARY KEY,
+  version BIGINT NOT NULL
+);
+INSERT INTO ledger_versions (department, version) SELECT DISTINCT department, 1 FROM ledger_installs`,
+	})
 }
 
 // Store keeps licences and installs in the collector database.
 type Store struct {
-	db  *store.DB
-	cat *catalog.Catalog
-	now func() time.Time
+	db    *store.DB
+	cat   *catalog.Catalog
+	now   func() time.Time
+	cache installsCache
 }
 
 // New returns a ledger store over db using cat to normalise names.

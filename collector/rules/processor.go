@@ -5,35 +5,74 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/egovnet/egovnet/collector/store"
 	"github.com/egovnet/egovnet/internal/wire"
 )
 
-// Processor evaluates a department after each ingested report and applies
-// the lifecycle transitions (ingest.Processor). It keeps each agent's latest
-// report per department in its own table, so an evaluation always sees the
-// department's whole latest picture, not only the report that arrived.
-type Processor struct {
-	eng          *Engine
-	st           *Store
-	db           *store.DB
-	resolveAfter int
-	log          *slog.Logger
+// Facts is where the processor reads a stored report back: the inventory
+// keeps every report's raw JSON, so the rules tables keep only which report
+// is each agent's latest, not a second copy of it.
+type Facts interface {
+	RawReport(ctx context.Context, reportID string) ([]byte, error)
 }
 
-// NewProcessor returns the rules processor; resolveAfter is the number of
-// consecutive scans without a signal before its finding resolves itself
-// (config rules.resolve_after, default 3).
+// ProcessorOptions tune the rules processor.
+type ProcessorOptions struct {
+	// ResolveAfter is the number of consecutive scans without a signal
+	// before its finding resolves itself (rules.resolve_after, default 3).
+	ResolveAfter int
+	// Horizon: an agent's latest report older than this, measured back from
+	// the scan being judged, stops counting (rules.facts_horizon; 0 keeps
+	// every latest report however old, as the offline audit does).
+	Horizon time.Duration
+	// Revoked lists the agents whose credentials were revoked: their
+	// reports stop counting. Nil means none.
+	Revoked func(ctx context.Context) (map[string]bool, error)
+	// Facts reads stored reports; nil keeps a copy in rules_reports.
+	Facts  Facts
+	Logger *slog.Logger
+}
+
+// Processor evaluates a department after each ingested report and applies
+// the lifecycle transitions (ingest.Processor). It keeps which report is
+// each agent's latest per department, so an evaluation always sees the
+// department's whole current picture, not only the report that arrived.
+// Decoded reports are cached by report id, so a report is decoded once,
+// not once per later report of its department.
+type Processor struct {
+	eng *Engine
+	st  *Store
+	db  *store.DB
+	opt ProcessorOptions
+	log *slog.Logger
+
+	mu    sync.Mutex
+	cache map[string]*wire.ScanReport // report id -> decoded report (read only)
+}
+
+// maxCached bounds the decoded-report cache (about one report per agent of
+// a city); beyond it the cache starts over.
+const maxCached = 4096
+
+// NewProcessor returns the rules processor with default options and the
+// given resolveAfter.
 func NewProcessor(eng *Engine, st *Store, resolveAfter int, logger *slog.Logger) *Processor {
-	if resolveAfter < 1 {
-		resolveAfter = 3
+	return NewProcessorWith(eng, st, ProcessorOptions{ResolveAfter: resolveAfter, Logger: logger})
+}
+
+// NewProcessorWith returns the rules processor.
+func NewProcessorWith(eng *Engine, st *Store, opt ProcessorOptions) *Processor {
+	if opt.ResolveAfter < 1 {
+		opt.ResolveAfter = 3
 	}
-	if logger == nil {
-		logger = slog.Default()
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
 	}
-	return &Processor{eng: eng, st: st, db: st.db, resolveAfter: resolveAfter, log: logger}
+	return &Processor{eng: eng, st: st, db: st.db, opt: opt, log: opt.Logger, cache: map[string]*wire.ScanReport{}}
 }
 
 // Name implements ingest.Processor.
@@ -52,13 +91,17 @@ func (p *Processor) Process(ctx context.Context, rep *wire.ScanReport, departmen
 	if _, ok := p.eng.plan.Department(department); !ok {
 		return fmt.Errorf("rules: department %q is not in the plan", department)
 	}
-	body, err := json.Marshal(rep)
-	if err != nil {
-		return fmt.Errorf("rules: encode report %s: %w", rep.ReportID, err)
+	body := ""
+	if p.opt.Facts == nil {
+		b, err := json.Marshal(rep)
+		if err != nil {
+			return fmt.Errorf("rules: encode report %s: %w", rep.ReportID, err)
+		}
+		body = string(b)
 	}
 	fin := rep.FinishedAt.UTC()
 	backfill := false
-	err = p.db.InTx(ctx, func(tx *store.Tx) error {
+	err := p.db.InTx(ctx, func(tx *store.Tx) error {
 		var kept string
 		err := tx.QueryRow(ctx, `SELECT finished_at FROM rules_reports WHERE department = ? AND agent_key = ?`, department, agentKey(rep)).Scan(&kept)
 		if err == nil && parseTS(kept).After(fin) {
@@ -66,29 +109,23 @@ func (p *Processor) Process(ctx context.Context, rep *wire.ScanReport, departmen
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO rules_reports (department, agent_key, report_id, finished_at, body) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (department, agent_key) DO UPDATE SET report_id = excluded.report_id, finished_at = excluded.finished_at, body = excluded.body
-WHERE rules_reports.finished_at <= excluded.finished_at`, department, agentKey(rep), rep.ReportID, ts(fin), string(body)); err != nil {
+WHERE rules_reports.finished_at <= excluded.finished_at`, department, agentKey(rep), rep.ReportID, ts(fin), body); err != nil {
 			return fmt.Errorf("keep latest report: %w", err)
 		}
-		for _, s := range infraSubjects(rep) {
-			if _, err := tx.Exec(ctx, `INSERT INTO rules_first_seen (department, subject, first_seen) VALUES (?, ?, ?)
-ON CONFLICT (department, subject) DO UPDATE SET first_seen = excluded.first_seen WHERE excluded.first_seen < rules_first_seen.first_seen`,
-				department, s, ts(fin)); err != nil {
-				return fmt.Errorf("record first seen: %w", err)
-			}
-		}
-		return nil
+		return recordFirstSeen(ctx, tx, department, infraSubjects(rep), fin)
 	})
 	if err != nil {
 		return fmt.Errorf("rules: %w", err)
 	}
-	reps, err := p.latestReports(ctx, department)
-	if err != nil {
-		return fmt.Errorf("rules: %w", err)
-	}
-	if backfill {
-		// An offline import of an older scan: judge what it saw, so its
-		// findings enter history at its own time.
-		reps = []*wire.ScanReport{rep}
+	p.remember(rep)
+	reps := []*wire.ScanReport{rep}
+	if !backfill {
+		// An offline import of an older scan is judged alone, so its
+		// findings enter history at its own time; anything else sees the
+		// department's current facts.
+		if reps, err = p.currentFacts(ctx, department, fin); err != nil {
+			return fmt.Errorf("rules: %w", err)
+		}
 	}
 	first, err := p.firstSeen(ctx, department)
 	if err != nil {
@@ -111,11 +148,52 @@ ON CONFLICT (department, subject) DO UPDATE SET first_seen = excluded.first_seen
 	if agent == "" {
 		agent = rep.Agent.Hostname
 	}
-	if err := p.st.Apply(ctx, department, Scan{ReportID: rep.ReportID, Agent: agent, FinishedAt: fin, Backfill: backfill}, vs, p.resolveAfter); err != nil {
+	if err := p.st.Apply(ctx, department, Scan{ReportID: rep.ReportID, Agent: agent, FinishedAt: fin, Backfill: backfill}, vs, p.opt.ResolveAfter); err != nil {
 		return fmt.Errorf("rules: %w", err)
 	}
 	p.log.Debug("rules evaluated", "department", department, "report", rep.ReportID, "violations", len(vs))
 	return nil
+}
+
+// recordFirstSeen keeps the earliest sighting of each subject, many rows per
+// statement (a 10,000-endpoint report is 34 statements, not 10,000).
+func recordFirstSeen(ctx context.Context, tx *store.Tx, dept string, subjects []string, at time.Time) error {
+	const chunk = 300
+	t := ts(at)
+	for len(subjects) > 0 {
+		n := min(chunk, len(subjects))
+		var q strings.Builder
+		q.WriteString(`INSERT INTO rules_first_seen (department, subject, first_seen) VALUES `)
+		args := make([]any, 0, 3*n)
+		for i, s := range subjects[:n] {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?)")
+			args = append(args, dept, s, t)
+		}
+		q.WriteString(` ON CONFLICT (department, subject) DO UPDATE SET first_seen = excluded.first_seen WHERE excluded.first_seen < rules_first_seen.first_seen`)
+		if _, err := tx.Exec(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("record first seen: %w", err)
+		}
+		subjects = subjects[n:]
+	}
+	return nil
+}
+
+func (p *Processor) remember(rep *wire.ScanReport) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.cache) >= maxCached {
+		clear(p.cache)
+	}
+	p.cache[rep.ReportID] = rep
+}
+
+func (p *Processor) cached(id string) *wire.ScanReport {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cache[id]
 }
 
 func infraSubjects(rep *wire.ScanReport) []string {
@@ -136,25 +214,86 @@ func infraSubjects(rep *wire.ScanReport) []string {
 	return out
 }
 
-func (p *Processor) latestReports(ctx context.Context, dept string) ([]*wire.ScanReport, error) {
-	rows, err := p.db.Query(ctx, `SELECT body FROM rules_reports WHERE department = ? ORDER BY agent_key`, dept)
+type keptReport struct {
+	agentKey, reportID string
+	finishedAt         time.Time
+	body               string
+}
+
+// currentFacts returns the department's facts as of a scan finished at
+// fin: each agent's (and scope's) latest report, without the reports of
+// revoked agents and those older than the horizon.
+func (p *Processor) currentFacts(ctx context.Context, dept string, fin time.Time) ([]*wire.ScanReport, error) {
+	var revoked map[string]bool
+	if p.opt.Revoked != nil {
+		var err error
+		if revoked, err = p.opt.Revoked(ctx); err != nil {
+			return nil, fmt.Errorf("list revoked agents: %w", err)
+		}
+	}
+	cols := `agent_key, report_id, finished_at, body`
+	if p.opt.Facts != nil {
+		cols = `agent_key, report_id, finished_at, ''` // bodies of old rows are read only when needed
+	}
+	rows, err := p.db.Query(ctx, `SELECT `+cols+` FROM rules_reports WHERE department = ? ORDER BY agent_key`, dept)
 	if err != nil {
 		return nil, fmt.Errorf("load latest reports of %s: %w", dept, err)
 	}
-	defer rows.Close()
-	var out []*wire.ScanReport
+	var kept []keptReport
 	for rows.Next() {
-		var body string
-		if err := rows.Scan(&body); err != nil {
+		var k keptReport
+		var at string
+		if err := rows.Scan(&k.agentKey, &k.reportID, &at, &k.body); err != nil {
+			rows.Close()
 			return nil, err
 		}
-		var r wire.ScanReport
-		if err := json.Unmarshal([]byte(body), &r); err != nil {
-			return nil, fmt.Errorf("decode kept report: %w", err)
-		}
-		out = append(out, &r)
+		k.finishedAt = parseTS(at)
+		kept = append(kept, k)
 	}
-	return out, rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var out []*wire.ScanReport
+	for _, k := range kept {
+		if p.opt.Horizon > 0 && k.finishedAt.Before(fin.Add(-p.opt.Horizon)) {
+			continue // too old to say anything about the network now
+		}
+		if agent, _, _ := strings.Cut(k.agentKey, "|"); revoked[agent] {
+			continue
+		}
+		r, err := p.load(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func (p *Processor) load(ctx context.Context, k keptReport) (*wire.ScanReport, error) {
+	if r := p.cached(k.reportID); r != nil {
+		return r, nil
+	}
+	raw := []byte(k.body)
+	if k.body == "" && p.opt.Facts != nil {
+		var err error
+		if raw, err = p.opt.Facts.RawReport(ctx, k.reportID); err != nil {
+			return nil, err
+		}
+	} else if k.body == "" {
+		var body string
+		if err := p.db.QueryRow(ctx, `SELECT body FROM rules_reports WHERE report_id = ? AND agent_key = ?`, k.reportID, k.agentKey).Scan(&body); err != nil {
+			return nil, fmt.Errorf("load kept report %s: %w", k.reportID, err)
+		}
+		raw = []byte(body)
+	}
+	var r wire.ScanReport
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, fmt.Errorf("decode kept report %s: %w", k.reportID, err)
+	}
+	p.remember(&r)
+	return &r, nil
 }
 
 func (p *Processor) firstSeen(ctx context.Context, dept string) (map[string]time.Time, error) {

@@ -60,6 +60,11 @@ type Filter struct {
 	Status     string
 	Rule       string
 	AsOf       time.Time
+	// Q matches the subject or id case-insensitively (CONTRACT lists).
+	Q string
+	// Limit (0 = all) and Offset page the sorted result; ListPage also
+	// returns the number of matches before paging.
+	Limit, Offset int
 }
 
 // Store keeps every finding's lifecycle in the collector database.
@@ -151,11 +156,16 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, uuid.NewString(), r.id, r.seq, ts(at)
 	return nil
 }
 
+const saveSQL = `UPDATE rules_violations SET status = ?, severity = ?, registered = ?, body = ?, first_seen = ?, last_seen = ?,
+ missed = ?, exemption_source = ?, exemption_basis = ?, exemption_approver = ?, exemption_expires = ?, seq = ?, updated_at = ? WHERE id = ?`
+
+func (s *Store) saveArgs(r *row) []any {
+	return []any{r.status, r.severity, boolInt(r.registered), r.body, ts(r.firstSeen), ts(r.lastSeen), r.missed, r.exSource, r.exBasis, r.exApprover,
+		tsOrEmpty(r.exExpires), r.seq, ts(s.now()), r.id}
+}
+
 func (s *Store) save(ctx context.Context, tx *store.Tx, r *row) error {
-	_, err := tx.Exec(ctx, `UPDATE rules_violations SET status = ?, severity = ?, registered = ?, body = ?, first_seen = ?, last_seen = ?,
- missed = ?, exemption_source = ?, exemption_basis = ?, exemption_approver = ?, exemption_expires = ?, seq = ?, updated_at = ? WHERE id = ?`,
-		r.status, r.severity, boolInt(r.registered), r.body, ts(r.firstSeen), ts(r.lastSeen), r.missed, r.exSource, r.exBasis, r.exApprover,
-		tsOrEmpty(r.exExpires), r.seq, ts(s.now()), r.id)
+	_, err := tx.Exec(ctx, saveSQL, s.saveArgs(r)...)
 	if err != nil {
 		return fmt.Errorf("update violation %s: %w", r.id, err)
 	}
@@ -278,6 +288,17 @@ func (s *Store) Apply(ctx context.Context, dept string, scan Scan, current []wir
 		if err := rows.Err(); err != nil {
 			return err
 		}
+		orig := make(map[string]row, len(existing))
+		for id, r := range existing {
+			orig[id] = *r
+		}
+		ins, err := tx.PrepareContext(ctx, tx.Rebind(`INSERT INTO rules_violations (id, department, rule, subject, status, severity, registered, body,
+ first_seen, last_seen, missed, exemption_source, exemption_basis, exemption_approver, exemption_expires, seq, updated_at)
+ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)`))
+		if err != nil {
+			return fmt.Errorf("prepare violation insert: %w", err)
+		}
+		defer ins.Close()
 		seen := map[string]bool{}
 		for _, v := range current {
 			v.Department = dept
@@ -286,15 +307,16 @@ func (s *Store) Apply(ctx context.Context, dept string, scan Scan, current []wir
 			}
 			seen[v.ID] = true
 			body := bodyOf(v)
+			// last_seen is when something last saw it: the newest evidence,
+			// not the scan that happened to trigger this evaluation.
+			saw := v.LastSeen
+			if saw.IsZero() {
+				saw = at
+			}
 			r, ok := existing[v.ID]
 			if !ok {
 				r = &row{id: v.ID, dept: dept, rule: v.Rule, subject: v.Subject, severity: v.Severity, registered: v.Registered,
-					body: body, firstSeen: minTime(v.FirstSeen, at), lastSeen: maxTime(v.LastSeen, at)}
-				if _, err := tx.Exec(ctx, `INSERT INTO rules_violations (id, department, rule, subject, status, severity, registered, body,
- first_seen, last_seen, updated_at) VALUES (?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?)`, r.id, dept, r.rule, r.subject, r.severity, boolInt(r.registered),
-					body, ts(r.firstSeen), ts(r.lastSeen), ts(s.now())); err != nil {
-					return fmt.Errorf("insert violation %s: %w", r.id, err)
-				}
+					body: body, firstSeen: minTime(v.FirstSeen, at), lastSeen: saw}
 				to := wire.StatusOpen
 				if v.Status == wire.StatusExempted && v.Exemption != nil {
 					to = wire.StatusExempted
@@ -303,21 +325,31 @@ func (s *Store) Apply(ctx context.Context, dept string, scan Scan, current []wir
 				if err := s.event(ctx, tx, r, to, at, ActorScan, actor, "observed", v.Exemption); err != nil {
 					return err
 				}
-				if err := s.save(ctx, tx, r); err != nil {
-					return err
+				if _, err := ins.ExecContext(ctx, r.id, dept, r.rule, r.subject, r.status, r.severity, boolInt(r.registered), body,
+					ts(r.firstSeen), ts(r.lastSeen), r.exSource, r.exBasis, r.exApprover, tsOrEmpty(r.exExpires), r.seq, ts(s.now())); err != nil {
+					return fmt.Errorf("insert violation %s: %w", r.id, err)
 				}
 				continue
 			}
 			r.firstSeen = minTime(r.firstSeen, minTime(v.FirstSeen, at))
 			if old {
-				if err := s.save(ctx, tx, r); err != nil {
-					return err
-				}
 				continue
 			}
-			r.lastSeen = maxTime(r.lastSeen, maxTime(v.LastSeen, at))
-			r.body, r.severity, r.registered, r.missed = body, v.Severity, v.Registered, 0
 			planExempt := v.Status == wire.StatusExempted && v.Exemption != nil
+			if r.status == wire.StatusResolved {
+				// A transition never rests on evidence older than the
+				// transition it would reverse: a scan that finished before a
+				// person resolved the finding does not reopen it.
+				last, err := lastTransition(ctx, tx, r.id)
+				if err != nil {
+					return err
+				}
+				if !last.Before(at) {
+					continue
+				}
+			}
+			r.lastSeen = maxTime(r.lastSeen, saw)
+			r.body, r.severity, r.registered, r.missed = body, v.Severity, v.Registered, 0
 			switch {
 			case r.status == wire.StatusResolved && planExempt:
 				r.setExemption("plan", v.Exemption)
@@ -334,13 +366,36 @@ func (s *Store) Apply(ctx context.Context, dept string, scan Scan, current []wir
 			if err != nil {
 				return err
 			}
-			if err := s.save(ctx, tx, r); err != nil {
-				return err
+		}
+		if !old {
+			ids := make([]string, 0, len(existing))
+			for id := range existing {
+				ids = append(ids, id)
+			}
+			sort.Strings(ids)
+			for _, id := range ids {
+				r := existing[id]
+				if seen[id] || r.status == wire.StatusResolved {
+					continue
+				}
+				r.missed++
+				if r.missed >= resolveAfter {
+					r.setExemption("", nil)
+					if err := s.event(ctx, tx, r, wire.StatusResolved, at, ActorScan, actor,
+						fmt.Sprintf("not observed in %d consecutive scans of the department", r.missed), nil); err != nil {
+						return err
+					}
+					r.missed = 0
+				}
 			}
 		}
-		if old {
-			return nil
+		// Write only the rows this scan changed: a department's unchanged
+		// findings cost no write.
+		upd, err := tx.PrepareContext(ctx, tx.Rebind(saveSQL))
+		if err != nil {
+			return fmt.Errorf("prepare violation update: %w", err)
 		}
+		defer upd.Close()
 		ids := make([]string, 0, len(existing))
 		for id := range existing {
 			ids = append(ids, id)
@@ -348,24 +403,24 @@ func (s *Store) Apply(ctx context.Context, dept string, scan Scan, current []wir
 		sort.Strings(ids)
 		for _, id := range ids {
 			r := existing[id]
-			if seen[id] || r.status == wire.StatusResolved {
+			if *r == orig[id] {
 				continue
 			}
-			r.missed++
-			if r.missed >= resolveAfter {
-				r.setExemption("", nil)
-				if err := s.event(ctx, tx, r, wire.StatusResolved, at, ActorScan, actor,
-					fmt.Sprintf("not observed in %d consecutive scans of the department", r.missed), nil); err != nil {
-					return err
-				}
-				r.missed = 0
-			}
-			if err := s.save(ctx, tx, r); err != nil {
-				return err
+			if _, err := upd.ExecContext(ctx, s.saveArgs(r)...); err != nil {
+				return fmt.Errorf("update violation %s: %w", r.id, err)
 			}
 		}
 		return nil
 	})
+}
+
+// lastTransition is the moment of a violation's latest lifecycle event.
+func lastTransition(ctx context.Context, tx *store.Tx, id string) (time.Time, error) {
+	var at sql.NullString
+	if err := tx.QueryRow(ctx, `SELECT MAX(at) FROM rules_violation_events WHERE violation_id = ?`, id).Scan(&at); err != nil {
+		return time.Time{}, fmt.Errorf("last transition of %s: %w", id, err)
+	}
+	return parseTS(at.String), nil
 }
 
 func bodyOf(v wire.Violation) string {
@@ -464,15 +519,51 @@ func (s *Store) Get(ctx context.Context, id string) (wire.Violation, error) {
 
 // List returns violations matching f, now or as of f.AsOf.
 func (s *Store) List(ctx context.Context, f Filter) ([]wire.Violation, error) {
-	return s.list(ctx, f, "")
+	vs, _, err := s.ListPage(ctx, f)
+	return vs, err
 }
 
-func (s *Store) list(ctx context.Context, f Filter, id string) ([]wire.Violation, error) {
-	if err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		return s.expire(ctx, tx, "1 = 1", nil, s.now())
-	}); err != nil {
-		return nil, err
+// ListPage is List that also returns how many violations match f before
+// f.Limit and f.Offset apply (the X-Total-Count of the API).
+func (s *Store) ListPage(ctx context.Context, f Filter) ([]wire.Violation, int, error) {
+	vs, err := s.list(ctx, f, "")
+	if err != nil {
+		return nil, 0, err
 	}
+	total := len(vs)
+	if f.Offset > 0 {
+		if f.Offset >= len(vs) {
+			vs = vs[:0]
+		} else {
+			vs = vs[f.Offset:]
+		}
+	}
+	if f.Limit > 0 && f.Limit < len(vs) {
+		vs = vs[:f.Limit]
+	}
+	return vs, total, nil
+}
+
+// ExpireDue records the expiry of every exemption whose end has passed by
+// now. Reads already show such findings open (see list); this writes the
+// transition into history. The collector calls it from its write path and
+// on a timer, never from a read.
+func (s *Store) ExpireDue(ctx context.Context) error {
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		return s.expire(ctx, tx, "1 = 1", nil, s.now())
+	})
+}
+
+// expiredAt reports whether an exemption with this expiry no longer holds at t.
+func expiredAt(expires, t time.Time) bool {
+	return !expires.IsZero() && !exemptionUntil(expires).After(t)
+}
+
+// list reads without writing: an exemption past its expiry whose expiry
+// event is not recorded yet (ExpireDue) is shown as what it already is,
+// open, both now and as of any moment after the expiry.
+func (s *Store) list(ctx context.Context, f Filter, id string) ([]wire.Violation, error) {
+	now := s.now()
 	q := `SELECT ` + rowCols + ` FROM rules_violations WHERE 1 = 1`
 	var args []any
 	if f.Department != "" {
@@ -486,6 +577,22 @@ func (s *Store) list(ctx context.Context, f Filter, id string) ([]wire.Violation
 	if id != "" {
 		q += ` AND id = ?`
 		args = append(args, id)
+	}
+	if f.Q != "" {
+		q += ` AND (LOWER(subject) LIKE ? OR LOWER(id) LIKE ?)`
+		like := "%" + strings.ToLower(f.Q) + "%"
+		args = append(args, like, like)
+	}
+	if f.AsOf.IsZero() && f.Status != "" {
+		// the stored status, widened by exemptions that may have lapsed;
+		// the exact status is settled below
+		if f.Status == wire.StatusOpen {
+			q += ` AND (status = ? OR (status = ? AND exemption_expires <> ''))`
+			args = append(args, wire.StatusOpen, wire.StatusExempted)
+		} else {
+			q += ` AND status = ?`
+			args = append(args, f.Status)
+		}
 	}
 	rows, err := s.db.Query(ctx, q, args...)
 	if err != nil {
@@ -512,6 +619,10 @@ func (s *Store) list(ctx context.Context, f Filter, id string) ([]wire.Violation
 	}
 	out := []wire.Violation{}
 	for _, r := range rs {
+		if asOf == nil && r.status == wire.StatusExempted && expiredAt(r.exExpires, now) {
+			r.status = wire.StatusOpen
+			r.setExemption("", nil)
+		}
 		v, err := r.violation()
 		if err != nil {
 			return nil, err
@@ -522,6 +633,9 @@ func (s *Store) list(ctx context.Context, f Filter, id string) ([]wire.Violation
 				continue // did not exist yet
 			}
 			v.Status, v.Exemption = ev.To, ev.Exemption
+			if v.Status == wire.StatusExempted && v.Exemption != nil && expiredAt(v.Exemption.Expires, f.AsOf) {
+				v.Status, v.Exemption = wire.StatusOpen, nil
+			}
 			if v.LastSeen.After(f.AsOf) {
 				v.LastSeen = f.AsOf.UTC()
 			}
@@ -579,8 +693,26 @@ func scanEvent(sc scanner) (Event, error) {
 	return e, nil
 }
 
-// Events returns one violation's history, oldest first.
+// Events returns one violation's history, oldest first, including the
+// expiry of a lapsed exemption that ExpireDue has not recorded yet (a read
+// shows it, only the write path records it).
 func (s *Store) Events(ctx context.Context, id string) ([]Event, error) {
+	evs, err := s.events(ctx, id)
+	if err != nil || len(evs) == 0 {
+		return evs, err
+	}
+	r, err := scanRow(s.db.QueryRow(ctx, `SELECT `+rowCols+` FROM rules_violations WHERE id = ?`, id))
+	if err != nil {
+		return evs, nil // the history stands on its own
+	}
+	if now := s.now(); r.status == wire.StatusExempted && expiredAt(r.exExpires, now) {
+		evs = append(evs, Event{ViolationID: id, Seq: r.seq + 1, At: exemptionUntil(r.exExpires).UTC(), From: wire.StatusExempted,
+			To: wire.StatusOpen, ActorKind: ActorSystem, Actor: "egovnet", Note: "exemption expired", RecordedAt: now.UTC()})
+	}
+	return evs, nil
+}
+
+func (s *Store) events(ctx context.Context, id string) ([]Event, error) {
 	rows, err := s.db.Query(ctx, `SELECT violation_id, seq, at, from_status, to_status, actor_kind, actor, note, data, recorded_at
  FROM rules_violation_events WHERE violation_id = ? ORDER BY at, seq`, id)
 	if err != nil {

@@ -22,9 +22,12 @@ import (
 	"github.com/egovnet/egovnet/collector/fleet"
 	"github.com/egovnet/egovnet/collector/ingest"
 	"github.com/egovnet/egovnet/collector/inventory"
+	"github.com/egovnet/egovnet/collector/ledger"
 	"github.com/egovnet/egovnet/collector/metrics"
 	"github.com/egovnet/egovnet/collector/mfa"
+	"github.com/egovnet/egovnet/collector/rules"
 	"github.com/egovnet/egovnet/collector/store"
+	"github.com/egovnet/egovnet/collector/tsdb"
 	"github.com/egovnet/egovnet/internal/plan"
 	"github.com/egovnet/egovnet/internal/release"
 )
@@ -42,6 +45,12 @@ type App struct {
 	MFA       *mfa.Store
 	Logger    *slog.Logger
 
+	// Assembled by Open (assemble.go), fixed from then on.
+	Rules      *rules.Engine // nil without a plan
+	Violations *rules.Store  // the violation lifecycle
+	Ledger     *ledger.Store
+	Writer     *tsdb.Writer // nil without influx.url
+
 	api        *api.Server
 	metricsReg *metrics.Metrics
 }
@@ -58,7 +67,9 @@ func (e *PlanError) Error() string { return "plan: " + e.Err.Error() }
 func (e *PlanError) Unwrap() error { return e.Err }
 
 // Open opens the store, applies migrations, loads the plan (when
-// configured) and upserts its departments.
+// configured), upserts its departments and assembles the collector: the
+// rules engine with every detector, the ingest processors in their fixed
+// order and the HTTP routes. Serve and Import use it as it is.
 func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, error) {
 	if logger == nil {
 		logger = slog.Default()
@@ -105,6 +116,10 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, e
 			return nil, err
 		}
 	}
+	if err := a.assemble(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -126,8 +141,7 @@ func (a *App) RequirePlan() (*plan.Plan, error) {
 	return a.Plan, nil
 }
 
-// API returns the HTTP API, built on first use. Mount processors on
-// a.Ingester and routes on the API before Serve.
+// API returns the HTTP API, built on first use (by Open's assembly).
 func (a *App) API() *api.Server {
 	if a.api == nil {
 		a.api = api.New(api.Deps{

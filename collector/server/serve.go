@@ -26,6 +26,7 @@ func (a *App) Serve(ctx context.Context) error {
 	if err := a.startNotify(ctx); err != nil {
 		return err
 	}
+	a.runBackground(ctx)
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

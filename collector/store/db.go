@@ -154,6 +154,10 @@ func (tx *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	return tx.Tx.QueryRowContext(ctx, tx.db.Rebind(q), args...)
 }
 
+// Rebind rewrites '?' placeholders for the transaction's dialect, for
+// statements prepared inside it.
+func (tx *Tx) Rebind(q string) string { return tx.db.Rebind(q) }
+
 // Dialect reports the backend of the transaction.
 func (tx *Tx) Dialect() Dialect { return tx.db.Dialect }
 

@@ -41,6 +41,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"gopkg.in/yaml.v3"
 )
@@ -115,6 +116,9 @@ type Catalog struct {
 	Products []*Product
 	byKey    map[string]*Product
 	rules    []rule // every rule of every product, most specific first
+
+	memo  *sync.Map // Input -> Result, see Match
+	memoN atomic.Int64
 }
 
 type catalogFile struct {
@@ -195,7 +199,7 @@ var keyRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*$`)
 
 // New validates and compiles products into a catalog.
 func New(products []*Product) (*Catalog, error) {
-	c := &Catalog{byKey: map[string]*Product{}}
+	c := &Catalog{byKey: map[string]*Product{}, memo: &sync.Map{}}
 	var problems []string
 	for i, p := range products {
 		where := fmt.Sprintf("product %d (%s)", i+1, p.Key)

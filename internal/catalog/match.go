@@ -53,8 +53,29 @@ var (
 	vendorNoise = regexp.MustCompile(`(?i)(,? ?(corporation|corp|incorporated|inc|ltd|limited|co|company|gmbh|llc|s\.?a|ag|group|technologies|technology|software|systems|international)\.?)+$|(股份有限公司|有限责任公司|有限公司|集团|公司)$`)
 )
 
-// Match normalises one name.
+// maxMemo bounds the memo of Match: a district reports a few thousand
+// distinct names; a flood of unique names stops being remembered instead of
+// growing the collector's memory.
+const maxMemo = 1 << 16
+
+// Match normalises one name. Results are memoised per input: the same
+// names come back in every report of every device, and the regular
+// expressions behind a match cost far more than a map lookup.
 func (c *Catalog) Match(in Input) Result {
+	if c.memo == nil {
+		return c.match(in)
+	}
+	if r, ok := c.memo.Load(in); ok {
+		return r.(Result)
+	}
+	res := c.match(in)
+	if c.memoN.Add(1) <= maxMemo {
+		c.memo.Store(in, res)
+	}
+	return res
+}
+
+func (c *Catalog) match(in Input) Result {
 	name := strings.TrimSpace(in.Name)
 	res := Result{Name: name, Version: strings.TrimSpace(in.Version), Vendor: strings.TrimSpace(in.Vendor), Category: CategoryOther}
 	if name == "" {

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -9,7 +9,6 @@ import (
 	"github.com/egovnet/egovnet/collector/inventory"
 	"github.com/egovnet/egovnet/collector/paging"
 	"github.com/egovnet/egovnet/collector/rules"
-	"github.com/egovnet/egovnet/collector/server"
 	"github.com/egovnet/egovnet/collector/topology"
 	"github.com/egovnet/egovnet/collector/web"
 	"github.com/egovnet/egovnet/internal/wire"
@@ -19,9 +18,8 @@ import (
 // later processor of a report finds the report's devices filed), the device,
 // endpoint-history and topology routes, and endpoint locations in
 // GET /api/v1/endpoints.
-func mountDevices(app *server.App) *devices.Store {
+func (app *App) mountDevices() devices.Processor {
 	st := devices.NewStore(app.DB)
-	app.Ingester.Use(devices.NewProcessor(st))
 	(&devices.Handlers{Store: st, Department: app.API().Department, Log: app.Logger}).Mount(app.API().UserRoute)
 	app.API().SetLocator(st)
 	findings := rules.NewStore(app.DB)
@@ -50,7 +48,7 @@ func mountDevices(app *server.App) *devices.Store {
 	if app.Plan != nil {
 		web.MountDeadlines(app.API().UserRoute, app.Plan.Packs)
 	}
-	return st
+	return devices.NewProcessor(st)
 }
 
 // latestPaths reads the path probes of the department's newest scan.
