@@ -36,6 +36,15 @@ type Config struct {
 	// H-agent (#12 pacing, #18 names, #12 lab software).
 	Host HostFacts `mapstructure:"host"`
 	DNS  DNS       `mapstructure:"dns"`
+	// Central management (#15): the profile, and self-update.
+	Profile string `mapstructure:"profile"`
+	Update  Update `mapstructure:"update"`
+}
+
+// Update configures self-update from signed releases.
+type Update struct {
+	Auto          bool          `mapstructure:"auto"`
+	CheckInterval time.Duration `mapstructure:"check_interval"`
 }
 
 // HostFacts tunes the host's own facts.
@@ -60,6 +69,9 @@ type DNS struct {
 type Collector struct {
 	URL    string `mapstructure:"url"`
 	CAFile string `mapstructure:"ca_file"`
+	// PollInterval is how often the agent asks for its department's
+	// configuration; each poll is also its heartbeat.
+	PollInterval time.Duration `mapstructure:"poll_interval"`
 	// Credential is normally written by `enroll` into the data dir; setting it
 	// here (or via EGOVNET_COLLECTOR_CREDENTIAL) overrides the stored one.
 	Credential Secret `mapstructure:"credential"`
@@ -152,7 +164,7 @@ type Log struct {
 // included: 达梦 5236, 人大金仓 54321), web, VPN (PPTP 1723) and printers.
 var DefaultPorts = []int{
 	21, 22, 23, 25, 53, 80, 110, 135, 139, 143, 389, 443, 445, 515, 631,
-	1433, 1521, 1723, 3306, 3389, 5236, 5432, 5900, 6379, 8080, 8443, 9100, 54321,
+	1433, 1521, 1723, 3306, 3389, 5236, 5432, 5900, 6379, 8000, 8080, 8088, 8443, 8888, 9100, 54321,
 }
 
 // Defaults returns every key with its default, as config.Load requires.
@@ -185,6 +197,11 @@ func Defaults() map[string]any {
 		"dns.servers":        []string{},
 		"dns.timeout":        "2s",
 		"dns.workers":        16,
+		// Central management (#15).
+		"profile":                 "network",
+		"collector.poll_interval": "30s",
+		"update.auto":             true,
+		"update.check_interval":   "1h",
 	}
 }
 
@@ -273,6 +290,15 @@ func (c *Config) Validate() error {
 	}
 	if strings.TrimSpace(c.DataDir) == "" {
 		bad("data_dir: must not be empty")
+	}
+	if c.Profile != "network" && c.Profile != "endpoint" {
+		bad("profile %q: want network or endpoint", c.Profile)
+	}
+	if c.Collector.PollInterval < time.Second {
+		bad("collector.poll_interval %s: want at least 1s", c.Collector.PollInterval)
+	}
+	if c.Update.CheckInterval < time.Minute {
+		bad("update.check_interval %s: want at least 1m", c.Update.CheckInterval)
 	}
 	if _, err := ParseTargets(c.Scope.Targets); err != nil {
 		bad("scope.targets: %w", err)

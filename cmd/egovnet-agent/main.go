@@ -90,7 +90,7 @@ func newRootCmd() *cobra.Command {
 		},
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newScanCmd(), newEnrollCmd(), newRunCmd(), newVersionCmd(), newSnmpWalkCmd())
+	root.AddCommand(newScanCmd(), newEnrollCmd(), newRunCmd(), newVersionCmd(), newSnmpWalkCmd(), newServiceCmd())
 	return root
 }
 

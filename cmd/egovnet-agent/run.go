@@ -4,33 +4,52 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	agentconfig "github.com/egovnet/egovnet/agent/config"
-	"github.com/egovnet/egovnet/agent/discover"
+	"github.com/egovnet/egovnet/agent/daemon"
+	"github.com/egovnet/egovnet/agent/fleet"
 	"github.com/egovnet/egovnet/agent/scheduler"
 	"github.com/egovnet/egovnet/agent/spool"
+	"github.com/egovnet/egovnet/agent/update"
 	"github.com/egovnet/egovnet/agent/uplink"
+	"github.com/egovnet/egovnet/agent/winsvc"
 	"github.com/egovnet/egovnet/internal/config"
+	"github.com/egovnet/egovnet/internal/release"
 	"github.com/egovnet/egovnet/internal/version"
 	"github.com/egovnet/egovnet/internal/wire"
 )
 
 func newRunCmd() *cobra.Command {
-	var cfgFile string
+	var cfgFile, profile string
 	var once bool
 	cmd := &cobra.Command{
-		Use:   "run [--config F] [--once]",
-		Short: "The daemon: scheduled scans, spool, upload; --once: one scan, upload (or spool), exit",
+		Use:   "run [--config F] [--once] [--profile network|endpoint]",
+		Short: "The daemon: scheduled scans under the collector's central configuration, spool, upload, signed self-update; --once: one scan, upload (or spool), exit",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if profile != "" {
+				// The flag is an explicit local setting, like the file's.
+				os.Setenv("EGOVNET_PROFILE", profile)
+			}
 			cfg, err := agentconfig.Load(config.New(), cfgFile)
 			if err != nil {
 				return usageError{err}
 			}
+			explicit, err := agentconfig.Explicit(cfgFile)
+			if err != nil {
+				return usageError{err}
+			}
 			log := newLogger(cmd.ErrOrStderr(), cfg.Log.Level)
+			exe, _ := os.Executable()
+			if rb, err := update.Started(cfg.DataDir, exe, version.Version, log); err != nil {
+				log.Error("update probation", "err", err)
+			} else if rb {
+				return update.Restart(exe)
+			}
 			agent, id, err := agentIdentity(cfg)
 			if err != nil {
 				// Not fatal: reports are still made and spooled until it is fixed.
@@ -39,26 +58,14 @@ func newRunCmd() *cobra.Command {
 			for _, w := range cfg.Warnings() {
 				log.Warn(w)
 			}
-			enabled, _ := discover.Enabled("", false, cfg)
-			if len(cfg.Scope.Targets) == 0 {
-				log.Warn("scope.targets is empty: no network is scanned until it is configured (host facts and paths only)")
-				discover.DisableScope(enabled, cfg)
-			}
-			req := discover.NewRequest(cfg, enabled, agent)
 			sp, err := spool.Open(filepath.Join(cfg.DataDir, "spool"), cfg.Spool.MaxReports)
 			if err != nil {
 				return err
 			}
-			cyc := &scheduler.Cycle{
-				Scan: func(ctx context.Context) *wire.ScanReport {
-					return discover.RunList(ctx, discover.Registry(cfg), discover.Hooks{}, req)
-				},
-				Spool:      sp,
-				MaxReports: cfg.Spool.MaxReports,
-				Log:        log,
-			}
+			cyc := &scheduler.Cycle{Spool: sp, MaxReports: cfg.Spool.MaxReports, Log: log}
 			collectorURL, caFile := cfg.Collector.URL, cfg.Collector.CAFile
 			cyc.Credential = cfg.Collector.Credential.Reveal()
+			releaseKey := ""
 			if id != nil {
 				if collectorURL == "" {
 					collectorURL = id.Collector
@@ -69,6 +76,7 @@ func newRunCmd() *cobra.Command {
 				if cyc.Credential == "" {
 					cyc.Credential = id.Credential.Reveal()
 				}
+				releaseKey = id.ReleaseKey
 			}
 			if collectorURL != "" {
 				cyc.Client, err = uplink.New(collectorURL, uplink.Options{CAFile: caFile, UserAgent: "egovnet-agent/" + version.Version})
@@ -76,24 +84,59 @@ func newRunCmd() *cobra.Command {
 					return usageError{err}
 				}
 			}
-			log.Info("agent starting", "agent", agent.ID, "department", agent.Department, "targets", len(req.Scope), "once", once)
-			if !once {
-				return scheduler.Loop(cmd.Context(), cyc, cfg.Schedule.Interval, cfg.Schedule.Jitter)
+			d := &daemon.Daemon{Local: cfg, Explicit: explicit, Agent: agent, Cycle: cyc, Log: log}
+			if cyc.Client != nil && cyc.Credential != "" {
+				d.Poller = &fleet.Poller{Client: cyc.Client, Credential: cyc.Credential, Version: version.Version, Profile: cfg.Profile,
+					Stats:     func() (int64, int64) { return int64(sp.Depth()), sp.Dropped() },
+					CacheFile: fleet.DefaultCacheFile(cfg.DataDir), Log: log}
+				if cfg.Update.Auto && !once {
+					if key, err := release.DecodeKey(releaseKey); err == nil {
+						d.Updater = &update.Updater{Client: cyc.Client, Credential: cyc.Credential, Key: key, Current: version.Version,
+							Exe: exe, DataDir: cfg.DataDir, Log: log}
+					} else {
+						log.Warn("self-update off: no release key pinned at enrolment (enrol again with this collector)")
+					}
+				}
 			}
-			res, err := cyc.Run(cmd.Context())
-			if err != nil {
+			log.Info("agent starting", "agent", agent.ID, "department", agent.Department, "profile", cfg.Profile, "once", once)
+			if once {
+				if d.Poller != nil {
+					if c, err := d.Poller.Poll(cmd.Context()); err == nil && c.Config != nil {
+						d.Local = cfg.WithCentral(*c.Config, explicit)
+					}
+				}
+				return runOnce(cmd, d, sp)
+			}
+			run := func(ctx context.Context) error {
+				restart, err := d.Run(ctx)
+				if err == nil && restart {
+					return update.Restart(exe)
+				}
 				return err
 			}
-			if res.Flush.Rejected > 0 {
-				return fmt.Errorf("collector refused %d report(s); see %s", res.Flush.Rejected, filepath.Join(sp.Dir(), "rejected"))
+			if winsvc.IsService() {
+				return winsvc.Run(run)
 			}
-			if res.FlushErr != nil && !errors.Is(res.FlushErr, uplink.ErrNotEnrolled) {
-				log.Warn("report kept in the spool for the next run", "report", res.ReportID)
-			}
-			return nil
+			return run(cmd.Context())
 		},
 	}
 	cmd.Flags().StringVar(&cfgFile, "config", "", "agent config file (YAML)")
 	cmd.Flags().BoolVar(&once, "once", false, "one scan, upload (or spool), exit")
+	cmd.Flags().StringVar(&profile, "profile", "", "network (discover the scope) or endpoint (this PC's own facts only); overrides the file")
 	return cmd
+}
+
+func runOnce(cmd *cobra.Command, d *daemon.Daemon, sp *spool.Spool) error {
+	d.Cycle.Scan = func(ctx context.Context) *wire.ScanReport { return d.ScanWith(ctx, d.Local) }
+	res, err := d.Cycle.Run(cmd.Context())
+	if err != nil {
+		return err
+	}
+	if res.Flush.Rejected > 0 {
+		return fmt.Errorf("collector refused %d report(s); see %s", res.Flush.Rejected, filepath.Join(sp.Dir(), "rejected"))
+	}
+	if res.FlushErr != nil && !errors.Is(res.FlushErr, uplink.ErrNotEnrolled) {
+		d.Log.Warn("report kept in the spool for the next run", "report", res.ReportID)
+	}
+	return nil
 }

@@ -256,6 +256,7 @@ func TestCompareVersions(t *testing.T) {
 	}{
 		{"1.10.0", "1.9.2", 1}, {"1.9.2", "1.10.0", -1}, {"v1.2.0", "1.2.0", 0},
 		{"1.2.0", "1.2.0-rc1", 1}, {"1.2.0-3-gabc", "1.2.0", 1}, {"1.2", "1.2.1", -1},
+		{"9.9.9", "dev", 1}, {"dev", "0.0.1", -1}, {"1.0.0", "2db1713-dirty", 1},
 	} {
 		if got := release.CompareVersions(tc.a, tc.b); got != tc.want {
 			t.Errorf("CompareVersions(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.want)

@@ -27,6 +27,12 @@ func CompareVersions(a, b string) int {
 		xi, xerr := strconv.Atoi(x)
 		yi, yerr := strconv.Atoi(y)
 		switch {
+		// A numbered version is newer than an unnumbered build ("dev", a
+		// bare commit hash): such builds must still take releases.
+		case xerr == nil && yerr != nil:
+			return 1
+		case xerr != nil && yerr == nil:
+			return -1
 		case xerr == nil && yerr == nil && xi != yi:
 			if xi < yi {
 				return -1
