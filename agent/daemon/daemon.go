@@ -75,6 +75,7 @@ func (d *Daemon) ScanWith(ctx context.Context, c *config.Config) *wire.ScanRepor
 	}
 	f := endpoint.Collect(ctx, endpoint.DefaultPaths)
 	rep.Host.OSInfo, rep.Host.Hardware, rep.Host.User = f.OS, f.Hardware, f.User
+	wire.Sanitize(rep.Host)
 	return rep
 }
 

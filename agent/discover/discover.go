@@ -346,6 +346,9 @@ func RunList(ctx context.Context, ms []Method, hk Hooks, req Request) *wire.Scan
 	for _, f := range pickFailures(mg.failures, req.MaxErrorDetails) {
 		rep.Stats.ErrorDetails = append(rep.Stats.ErrorDetails, wire.ProbeError{Target: f.Target, Method: f.Method, Error: clip(f.Err.Error(), wire.MaxDescr)})
 	}
+	// Devices and hosts write what they like into names and aliases; a
+	// control character in one must not get the whole report refused.
+	wire.Sanitize(rep)
 	return rep
 }
 

@@ -45,6 +45,10 @@ func contextCred(c Credential, name string) Credential {
 
 // walkContextsGuarded: whatever a context walk meets costs only itself.
 func (w *walker) walkContextsGuarded(ctx context.Context, inv *wire.DeviceInventory, host string, port uint16) {
+	// The last step of every walk: what the device said in names and
+	// aliases is made valid wire text, so one hostile string costs its own
+	// bytes, never the report (the collector refuses control characters).
+	defer wire.Sanitize(inv)
 	defer func() {
 		if r := recover(); r != nil {
 			inv.Errors = append(inv.Errors, wire.TableError{Table: "contexts", Error: fmt.Sprintf("context walks: panic: %v", r)})
