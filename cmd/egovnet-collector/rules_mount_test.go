@@ -26,7 +26,7 @@ func TestMountRules(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	cfgFile := filepath.Join(dir, "collector.yaml")
-	os.WriteFile(cfgFile, []byte(fmt.Sprintf("data_dir: %s\nplan_file: %s\n", filepath.Join(dir, "data"), rulesTestdata("district.yaml"))), 0o600)
+	os.WriteFile(cfgFile, []byte(fmt.Sprintf("data_dir: %s\nplan_file: %s\nauth: {totp: {required_roles: []}}\n", filepath.Join(dir, "data"), rulesTestdata("district.yaml"))), 0o600)
 	cfg, err := config.Load(cfgFile)
 	if err != nil {
 		t.Fatal(err)

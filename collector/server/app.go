@@ -125,6 +125,12 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, e
 
 // Close closes the store.
 func (a *App) Close() error {
+	if a.api != nil {
+		// Queued audit records of reads go in before the store closes.
+		if err := a.api.Close(context.Background()); err != nil {
+			a.Logger.Error("flush read audit records", "err", err)
+		}
+	}
 	// H-trust: anchor what offline commands appended (the server anchors
 	// continuously); a failure is logged, closing goes on.
 	if err := a.Audit.WriteAnchor(context.Background()); err != nil {
