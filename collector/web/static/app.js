@@ -95,10 +95,11 @@
       var errBox = document.getElementById("login-error");
       errBox.textContent = "";
       fetch("/api/v1/login", { method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ name: f.name.value, password: f.password.value }) }).then(function (r) {
+        body: JSON.stringify({ name: f.name.value, password: f.password.value, otp: f.otp.value }) }).then(function (r) {
         return r.json().then(function (b) {
           if (!r.ok) throw new Error((b && b.error) || r.statusText);
           f.password.value = "";
+          f.otp.value = "";
           return whoami();
         });
       }).catch(function (e) { errBox.textContent = t("login.failed") + e.message; });
