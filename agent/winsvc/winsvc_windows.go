@@ -47,15 +47,11 @@ func Install(exe string, args []string) error {
 
 // Uninstall stops and removes the service.
 func Uninstall() error {
-	m, err := mgr.Connect()
+	m, s, err := open()
 	if err != nil {
-		return fmt.Errorf("connect to the service manager (run as Administrator): %w", err)
+		return err
 	}
 	defer m.Disconnect()
-	s, err := m.OpenService(Name)
-	if err != nil {
-		return fmt.Errorf("service %s is not installed", Name)
-	}
 	defer s.Close()
 	_, _ = s.Control(svc.Stop)
 	if err := s.Delete(); err != nil {
@@ -64,17 +60,27 @@ func Uninstall() error {
 	return nil
 }
 
-// Start starts the installed service.
-func Start() error {
+// open connects to the service manager and opens the service.
+func open() (*mgr.Mgr, *mgr.Service, error) {
 	m, err := mgr.Connect()
 	if err != nil {
-		return fmt.Errorf("connect to the service manager: %w", err)
+		return nil, nil, fmt.Errorf("connect to the service manager (run as Administrator): %w", err)
 	}
-	defer m.Disconnect()
 	s, err := m.OpenService(Name)
 	if err != nil {
-		return fmt.Errorf("service %s is not installed", Name)
+		m.Disconnect()
+		return nil, nil, fmt.Errorf("service %s is not installed", Name)
 	}
+	return m, s, nil
+}
+
+// Start starts the installed service.
+func Start() error {
+	m, s, err := open()
+	if err != nil {
+		return err
+	}
+	defer m.Disconnect()
 	defer s.Close()
 	if err := s.Start(); err != nil {
 		return fmt.Errorf("start service: %w", err)
@@ -84,15 +90,11 @@ func Start() error {
 
 // Stop stops the service and waits up to 30 s for it.
 func Stop() error {
-	m, err := mgr.Connect()
+	m, s, err := open()
 	if err != nil {
-		return fmt.Errorf("connect to the service manager: %w", err)
+		return err
 	}
 	defer m.Disconnect()
-	s, err := m.OpenService(Name)
-	if err != nil {
-		return fmt.Errorf("service %s is not installed", Name)
-	}
 	defer s.Close()
 	st, err := s.Control(svc.Stop)
 	if err != nil {
