@@ -70,7 +70,6 @@ Version: $rpmversion
 Release: 1
 Summary: egovnet $name - e-government network consolidation audit
 License: Proprietary
-BuildArch: $rarch
 %description
 egovnet $name.
 %pre
@@ -83,7 +82,9 @@ exit 0
 %config(noreplace) /etc/egovnet/*.yaml
 /usr/share/doc/egovnet-$name/README.md
 SPEC
-		# Prebuilt static binaries of another arch: no strip, no debuginfo.
+		# Prebuilt static binaries of another arch: --target names the arch (a
+		# BuildArch line would make rpmbuild look for a compatible build host);
+		# no strip, no debuginfo.
 		rpmbuild -bb --quiet --target "$rarch" --define "_topdir $top" --define "_rpmdir $(cd "$dist" && pwd)" --define "_build_id_links none" \
 			--define "__os_install_post %{nil}" --define "debug_package %{nil}" \
 			--buildroot "$root" "$top/egovnet-$name.spec" >/dev/null 2>&1 || { echo "package: rpmbuild failed for $name" >&2; exit 1; }
