@@ -191,16 +191,18 @@ func (x *index) class(dept string, a netip.Addr) netClass {
 	if x.uplinks[a] {
 		return classUplink
 	}
-	if d := x.depts[dept]; d != nil {
-		if containsAddr(d.classified, a) {
-			return classClassified
-		}
-		if containsAddr(d.alloc, a) {
-			return classDept
-		}
+	d := x.depts[dept]
+	if d != nil && containsAddr(d.classified, a) {
+		return classClassified
 	}
+	// A department's tenancy on the e-gov cloud is the cloud: what runs
+	// there is where the regulations want it, even when the plan lists the
+	// tenancy among the department's prefixes (its agent's scope).
 	if containsAddr(x.cloud, a) {
 		return classCloud
+	}
+	if d != nil && containsAddr(d.alloc, a) {
+		return classDept
 	}
 	if _, ok := x.pnFor(a); ok {
 		return classPrivateNet
