@@ -64,6 +64,7 @@ func (d *Daemon) ScanWith(ctx context.Context, c *config.Config) *wire.ScanRepor
 	} else {
 		enabled, _ = discover.Enabled("", false, c)
 		if len(c.Scope.Targets) == 0 {
+			d.Log.Warn("scope.targets is empty: no network is scanned until it is configured (host facts and paths only)")
 			discover.DisableScope(enabled, c)
 		}
 	}
