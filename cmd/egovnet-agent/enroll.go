@@ -70,7 +70,7 @@ func newEnrollCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&collector, "collector", "", "collector base URL, e.g. https://collector.example:8443")
-	cmd.Flags().StringVar(&token, "token", "", "enrolment token from `egovnet-collector token create`")
+	cmd.Flags().StringVar(&token, "token", "", "enrolment token (from egovnet-collector token create)")
 	cmd.Flags().StringVar(&caFile, "ca-file", "", "PEM file of the CA that signed the collector's certificate")
 	cmd.Flags().StringVar(&cfgFile, "config", "", "agent config file (for data_dir); optional")
 	return cmd

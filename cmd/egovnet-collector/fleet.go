@@ -33,7 +33,7 @@ func operatorAudit(c *cobra.Command, app *server.App, action, target, outcome, d
 // agent configuration (CONTRACT "Agents managed from the collector").
 func newAgentConfigCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "config", Short: "Show or set a department's central agent configuration", Args: noArgs}
-	var dept, targets, ports, interval, communities, paths, profile string
+	var dept, targets, ports, interval, communities, communityFile, paths, profile string
 	set := &cobra.Command{
 		Use:   "set",
 		Short: "Set a department's agent configuration; flags not given keep their value (without --targets the plan's prefixes are the scope)",
@@ -69,8 +69,24 @@ func newAgentConfigCmd(g *globals) *cobra.Command {
 				if f.Changed("interval") {
 					cur.Schedule.Interval = interval
 				}
+				if f.Changed("snmp-community") && f.Changed("snmp-community-file") {
+					return usagef("--snmp-community and --snmp-community-file: give one")
+				}
 				if f.Changed("snmp-community") {
 					cur.SNMP.Communities = splitList(communities)
+				}
+				if f.Changed("snmp-community-file") {
+					// Keeps the secret out of the process list and shell history.
+					b, err := os.ReadFile(communityFile)
+					if err != nil {
+						return usagef("--snmp-community-file: %v", err)
+					}
+					cur.SNMP.Communities = nil
+					for _, l := range strings.Split(string(b), "\n") {
+						if l = strings.TrimSpace(l); l != "" {
+							cur.SNMP.Communities = append(cur.SNMP.Communities, l)
+						}
+					}
 				}
 				if f.Changed("path-targets") {
 					cur.Paths.Targets = splitList(paths)
@@ -98,6 +114,7 @@ func newAgentConfigCmd(g *globals) *cobra.Command {
 	f.StringVar(&ports, "ports", "", "TCP ports, comma-separated")
 	f.StringVar(&interval, "interval", "", "scan interval (e.g. 1h)")
 	f.StringVar(&communities, "snmp-community", "", "SNMP v2c communities, comma-separated (stored encrypted, never shown back)")
+	f.StringVar(&communityFile, "snmp-community-file", "", "read the communities from this file, one per line (- is not accepted: keep secrets out of history)")
 	f.StringVar(&paths, "path-targets", "", "path-probe targets, comma-separated")
 	f.StringVar(&profile, "profile", "", "network or endpoint")
 	show := &cobra.Command{

@@ -31,8 +31,6 @@ func (s *Server) requireUser(roles []string, h http.Handler) http.Handler {
 				msg = loginRefused
 			case errors.Is(err, auth.ErrInvalidSession):
 				msg = "session expired or unknown; log in again"
-			case errors.Is(err, auth.ErrBasicRefused):
-				msg = err.Error()
 			case errors.Is(err, errNoCredentials):
 			default:
 				s.log.Error("authenticate user", "err", err)
@@ -90,8 +88,13 @@ func (s *Server) authenticate(r *http.Request) (auth.User, error) {
 	if name, pw, ok := r.BasicAuth(); ok {
 		u, err := s.d.Auth.Authenticate(r.Context(), name, pw, r.RemoteAddr)
 		if err == nil && s.d.Auth.RequiresSecondFactor(u.Role) {
-			// A password alone never admits a role that needs two factors.
-			return auth.User{}, auth.ErrBasicRefused
+			// A password alone never admits a role that needs two factors;
+			// the answer is the generic refusal (a distinct one would confirm
+			// the password) and the audit log says why.
+			_, _ = s.d.Audit.Append(context.WithoutCancel(r.Context()), auditlog.Entry{ActorKind: auditlog.KindUser, Actor: u.Name,
+				Remote: r.RemoteAddr, Action: "login", Outcome: auditlog.OutcomeDenied,
+				Detail: auditlog.Detail(map[string]any{"error": auth.ErrBasicRefused.Error()})})
+			return auth.User{}, auth.ErrBadLogin
 		}
 		return u, err
 	}

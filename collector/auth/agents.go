@@ -190,7 +190,8 @@ func (s *Service) auditFailure(ctx context.Context, e auditlog.Entry, cause erro
 }
 
 func isRefusal(err error) bool {
-	for _, r := range []error{ErrInvalidToken, ErrTokenExpired, ErrTokenRevoked, ErrTokenUsedUp, ErrInvalidCredential, ErrBadLogin, ErrLocked, ErrUserExists} {
+	for _, r := range []error{ErrInvalidToken, ErrTokenExpired, ErrTokenRevoked, ErrTokenUsedUp, ErrInvalidCredential, ErrBadLogin, ErrLocked, ErrUserExists,
+		ErrSecondFactor, ErrSecondFactorNotEnrolled, ErrBasicRefused} {
 		if errors.Is(err, r) {
 			return true
 		}

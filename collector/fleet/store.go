@@ -189,9 +189,12 @@ func (s *Store) ForAgent(ctx context.Context, agentID, dept string, p Poll) (wir
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO fleet_agents (agent_id, last_poll, version, profile, os, arch, spool_depth, dropped_reports, scan_sent)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (agent_id) DO UPDATE SET last_poll = excluded.last_poll, version = excluded.version, profile = excluded.profile,
- os = excluded.os, arch = excluded.arch, spool_depth = excluded.spool_depth, dropped_reports = excluded.dropped_reports,
- scan_sent = excluded.scan_sent`, agentID, now, p.Version, p.Profile, p.OS, p.Arch, p.SpoolDepth, p.Dropped, sent)
+ON CONFLICT (agent_id) DO UPDATE SET last_poll = excluded.last_poll,
+ version = CASE WHEN excluded.version <> '' THEN excluded.version ELSE fleet_agents.version END,
+ profile = CASE WHEN excluded.profile <> '' THEN excluded.profile ELSE fleet_agents.profile END,
+ os = CASE WHEN excluded.os <> '' THEN excluded.os ELSE fleet_agents.os END,
+ arch = CASE WHEN excluded.arch <> '' THEN excluded.arch ELSE fleet_agents.arch END,
+ spool_depth = excluded.spool_depth, dropped_reports = excluded.dropped_reports, scan_sent = excluded.scan_sent`, agentID, now, p.Version, p.Profile, p.OS, p.Arch, p.SpoolDepth, p.Dropped, sent)
 		if err != nil {
 			return fmt.Errorf("record poll of %s: %w", agentID, err)
 		}

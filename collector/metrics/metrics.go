@@ -42,6 +42,9 @@ type Metrics struct {
 // counts as silent (as notify.agent_silent_after).
 type Options struct {
 	SilentAfter time.Duration
+	// AgentStatuses, when set, counts agents by the fleet's own health
+	// (ok, late, silent, revoked), so /metrics and GET /api/v1/agents agree.
+	AgentStatuses func(ctx context.Context) (map[string]int64, error)
 }
 
 // New registers every metric; db feeds the scrape-time figures.
@@ -67,7 +70,7 @@ func New(db *store.DB, o Options) *Metrics {
 	}
 	m.reg.MustRegister(m.httpReqs, m.httpDur, m.ingest, m.ingestDur, m.procDur, m.procErr,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		&storeCollector{db: db, silentAfter: o.SilentAfter})
+		&storeCollector{db: db, silentAfter: o.SilentAfter, statuses: o.AgentStatuses})
 	return m
 }
 

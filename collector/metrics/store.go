@@ -9,7 +9,7 @@ import (
 )
 
 var (
-	descAgents     = prometheus.NewDesc("egovnet_agents", "Enrolled agents by status: ok, silent (no report within the silent threshold), revoked.", []string{"status"}, nil)
+	descAgents     = prometheus.NewDesc("egovnet_agents", "Enrolled agents by status: ok, late, silent, revoked (as GET /api/v1/agents says).", []string{"status"}, nil)
 	descViolations = prometheus.NewDesc("egovnet_violations_open", "Findings open or acknowledged, by rule.", []string{"rule"}, nil)
 	descReports    = prometheus.NewDesc("egovnet_reports_stored", "Scan reports stored.", nil, nil)
 	descPending    = prometheus.NewDesc("egovnet_reports_pending", "Stored reports whose processors have not all succeeded yet.", nil, nil)
@@ -22,6 +22,7 @@ var (
 type storeCollector struct {
 	db          *store.DB
 	silentAfter time.Duration
+	statuses    func(ctx context.Context) (map[string]int64, error)
 }
 
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -60,17 +61,16 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	if n, ok := one(`SELECT COUNT(*) FROM notify_outbox WHERE delivered_at = '' AND dead = 1`); ok {
 		gauge(descNotifyDead, n)
 	}
-	cutoff := store.Time(time.Now().Add(-c.silentAfter))
-	if n, ok := one(`SELECT COUNT(*) FROM agents WHERE revoked = 1`); ok {
-		gauge(descAgents, n, "revoked")
-	}
-	if n, ok := one(`SELECT COUNT(*) FROM agents a WHERE a.revoked = 0 AND a.enrolled_at < ?
- AND COALESCE((SELECT MAX(r.received_at) FROM reports r WHERE r.agent_id = a.id), '') < ?`, cutoff, cutoff); ok {
-		silent := n
-		gauge(descAgents, silent, "silent")
-		if all, ok := one(`SELECT COUNT(*) FROM agents WHERE revoked = 0`); ok {
-			gauge(descAgents, all-silent, "ok")
+	if c.statuses != nil {
+		if m, err := c.statuses(ctx); err != nil {
+			failed++
+		} else {
+			for _, st := range []string{"ok", "late", "silent", "revoked"} {
+				gauge(descAgents, m[st], st)
+			}
 		}
+	} else {
+		c.agentsBySQL(ctx, gauge, one)
 	}
 	rows, err := c.db.Query(ctx, `SELECT rule, COUNT(*) FROM rules_violations WHERE status IN ('open', 'acknowledged') GROUP BY rule ORDER BY rule`)
 	if err != nil {
@@ -89,4 +89,21 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		rows.Close()
 	}
 	gauge(descScrapeErr, int64(failed))
+}
+
+// agentsBySQL counts agents without the fleet's health (ok, silent by
+// silentAfter, revoked).
+func (c *storeCollector) agentsBySQL(ctx context.Context, gauge func(*prometheus.Desc, int64, ...string), one func(string, ...any) (int64, bool)) {
+	cutoff := store.Time(time.Now().Add(-c.silentAfter))
+	if n, ok := one(`SELECT COUNT(*) FROM agents WHERE revoked = 1`); ok {
+		gauge(descAgents, n, "revoked")
+	}
+	if n, ok := one(`SELECT COUNT(*) FROM agents a WHERE a.revoked = 0 AND a.enrolled_at < ?
+ AND COALESCE((SELECT MAX(r.received_at) FROM reports r WHERE r.agent_id = a.id), '') < ?`, cutoff, cutoff); ok {
+		silent := n
+		gauge(descAgents, silent, "silent")
+		if all, ok := one(`SELECT COUNT(*) FROM agents WHERE revoked = 0`); ok {
+			gauge(descAgents, all-silent, "ok")
+		}
+	}
 }

@@ -86,12 +86,14 @@ func (s *Store) Enroll(ctx context.Context, user, issuer string) (string, []stri
 	codes := make([]string, RecoveryCodes)
 	hashes := make([]string, RecoveryCodes)
 	for i := range codes {
-		b := make([]byte, 5)
+		// 80 bits each: the store keeps only a SHA-256, which must not be
+		// worth brute-forcing by whoever reads the database.
+		b := make([]byte, 10)
 		if _, err := rand.Read(b); err != nil {
 			return "", nil, fmt.Errorf("generate recovery code: %w", err)
 		}
 		h := hex.EncodeToString(b)
-		codes[i] = h[:5] + "-" + h[5:]
+		codes[i] = h[:5] + "-" + h[5:10] + "-" + h[10:15] + "-" + h[15:]
 		hashes[i] = hashCode(codes[i])
 	}
 	rec, _ := json.Marshal(hashes)

@@ -32,7 +32,18 @@ func (a *App) handler() http.Handler {
 // metrics returns the collector's registry, built once.
 func (a *App) metrics() *metrics.Metrics {
 	if a.metricsReg == nil {
-		a.metricsReg = metrics.New(a.DB, metrics.Options{SilentAfter: a.Config.Notify.AgentSilentAfter})
+		a.metricsReg = metrics.New(a.DB, metrics.Options{SilentAfter: a.Config.Notify.AgentSilentAfter,
+			AgentStatuses: func(ctx context.Context) (map[string]int64, error) {
+				list, err := a.Fleet.Agents(ctx, "")
+				if err != nil {
+					return nil, err
+				}
+				out := map[string]int64{}
+				for _, h := range list {
+					out[h.Status]++
+				}
+				return out, nil
+			}})
 	}
 	return a.metricsReg
 }

@@ -40,9 +40,20 @@ type DB struct {
 // mode with a busy timeout so concurrent ingests wait instead of failing.
 func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("create data dir %s: %w", dir, err)
 		}
+	}
+	// The store holds password hashes and the district's inventory: only
+	// the collector's user may read it. SQLite gives its -wal and -shm
+	// files the database file's mode, so setting it here covers them.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	f.Close()
+	if err := os.Chmod(path, 0o600); err != nil {
+		return nil, fmt.Errorf("restrict sqlite %s: %w", path, err)
 	}
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_pragma=synchronous(FULL)&_txlock=immediate"
 	sdb, err := sql.Open("sqlite", dsn)

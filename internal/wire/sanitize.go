@@ -68,7 +68,7 @@ func clean(s string, lines bool) string {
 			return r
 		case lines && (r == '\n' || r == '\r'):
 			return r
-		case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f:
+		case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f, invisible(r):
 			return ' '
 		}
 		return r

@@ -153,11 +153,19 @@ func ControlChar(s string, lines bool) (rune, bool) {
 		switch {
 		case c == '\t':
 		case lines && (c == '\n' || c == '\r'):
-		case c < 0x20, c == 0x7f, c >= 0x80 && c <= 0x9f:
+		case c < 0x20, c == 0x7f, c >= 0x80 && c <= 0x9f, invisible(c):
 			return c, true
 		}
 	}
 	return 0, false
+}
+
+// invisible are the format characters that let a name look like another
+// in the UI and in exports: zero-width marks, bidirectional overrides and
+// isolates, line and paragraph separators, the BOM.
+func invisible(c rune) bool {
+	return c >= 0x200b && c <= 0x200f || c >= 0x202a && c <= 0x202e || c >= 0x2066 && c <= 0x2069 ||
+		c == 0x2028 || c == 0x2029 || c == 0xfeff
 }
 
 func (v *validator) required(path, s string, max int) {
