@@ -13,8 +13,8 @@ import (
 	"github.com/egovnet/egovnet/collector/config"
 	"github.com/egovnet/egovnet/collector/export"
 	"github.com/egovnet/egovnet/collector/ledger"
+	"github.com/egovnet/egovnet/collector/lifecycle"
 	"github.com/egovnet/egovnet/collector/progress"
-	"github.com/egovnet/egovnet/collector/rules"
 	"github.com/egovnet/egovnet/collector/server"
 	"github.com/egovnet/egovnet/internal/catalog"
 	"github.com/egovnet/egovnet/internal/wire"
@@ -159,7 +159,7 @@ func runExport(c *cobra.Command, kind string, fl exportFlags) error {
 	var render func(w io.Writer) error
 	switch kind {
 	case "violations":
-		src := server.ViolationsExport{S: rules.NewStore(app.DB)}
+		src := server.ViolationsExport{S: lifecycle.NewStore(app.DB)}
 		f := export.ViolationFilter{Department: fl.dept, Status: fl.status, Rule: fl.rule, AsOf: asOf}
 		n, err := src.Count(ctx, f)
 		if err != nil {

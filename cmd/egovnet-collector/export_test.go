@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/egovnet/egovnet/collector/lifecycle"
 	"github.com/egovnet/egovnet/collector/progress"
-	"github.com/egovnet/egovnet/collector/rules"
 	"github.com/egovnet/egovnet/collector/store"
 	"github.com/egovnet/egovnet/internal/testenv"
 	"github.com/egovnet/egovnet/internal/wire"
@@ -42,7 +42,7 @@ func exportFixture(t *testing.T) (cfgFile, dir string) {
 		Citations: []wire.Citation{{Pack: "yangpu-2021", Document: "杨府办发〔2021〕3号", Article: "第十九条", Text: "公务网应当与互联网物理隔离"}},
 		Evidence:  []wire.Evidence{{Agent: "a1", Method: "snmp", ObservedAt: at, Detail: map[string]any{"next_hop": "203.0.113.1"}}},
 		FirstSeen: at, LastSeen: at}
-	if err := rules.NewStore(db).Apply(ctx, "CZJ", rules.Scan{ReportID: "r1", Agent: "a1", FinishedAt: at}, []wire.Violation{v}, 3); err != nil {
+	if err := lifecycle.NewStore(db).Apply(ctx, "CZJ", lifecycle.Scan{ReportID: "r1", Agent: "a1", FinishedAt: at}, []wire.Violation{v}, 3); err != nil {
 		t.Fatalf("seed violation: %v", err)
 	}
 	ps := progress.NewStore(db, nil)

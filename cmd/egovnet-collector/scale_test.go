@@ -17,6 +17,7 @@ import (
 	"github.com/egovnet/egovnet/collector/config"
 	"github.com/egovnet/egovnet/collector/ingest"
 	"github.com/egovnet/egovnet/collector/inventory"
+	"github.com/egovnet/egovnet/collector/lifecycle"
 	"github.com/egovnet/egovnet/collector/rules"
 	"github.com/egovnet/egovnet/collector/server"
 	"github.com/egovnet/egovnet/collector/store/storetest"
@@ -141,7 +142,7 @@ func TestScaleTwoCollectorsMatchAudit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := rules.NewStore(apps[1].DB).List(ctx, rules.Filter{})
+	got, err := lifecycle.NewStore(apps[1].DB).List(ctx, lifecycle.Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}

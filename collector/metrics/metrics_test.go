@@ -13,9 +13,9 @@ import (
 	"github.com/egovnet/egovnet/collector/auditlog"
 	"github.com/egovnet/egovnet/collector/auth"
 	_ "github.com/egovnet/egovnet/collector/inventory" // reports
+	"github.com/egovnet/egovnet/collector/lifecycle"
 	"github.com/egovnet/egovnet/collector/metrics"
 	_ "github.com/egovnet/egovnet/collector/notify" // notify_outbox
-	"github.com/egovnet/egovnet/collector/rules"
 	"github.com/egovnet/egovnet/collector/store"
 	"github.com/egovnet/egovnet/collector/store/storetest"
 	_ "github.com/egovnet/egovnet/collector/tsdb" // tsdb_outbox
@@ -60,10 +60,10 @@ func TestMetricsExposition(t *testing.T) {
 				}
 			}
 		}
-		lc := rules.NewStore(db)
+		lc := lifecycle.NewStore(db)
 		v := wire.Violation{ID: "v1", Rule: "internet-egress", Department: "CZJ", Subject: "203.0.113.1", Severity: wire.SeverityHigh,
 			Status: wire.StatusOpen, Citations: []wire.Citation{}, Evidence: []wire.Evidence{}}
-		if err := lc.Apply(ctx, "CZJ", rules.Scan{ReportID: "r1", FinishedAt: time.Now()}, []wire.Violation{v}, 1); err != nil {
+		if err := lc.Apply(ctx, "CZJ", lifecycle.Scan{ReportID: "r1", FinishedAt: time.Now()}, []wire.Violation{v}, 1); err != nil {
 			t.Fatal(err)
 		}
 

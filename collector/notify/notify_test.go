@@ -18,8 +18,8 @@ import (
 	"github.com/egovnet/egovnet/collector/auditlog"
 	"github.com/egovnet/egovnet/collector/auth"
 	_ "github.com/egovnet/egovnet/collector/inventory" // reports: when agents last reported
+	"github.com/egovnet/egovnet/collector/lifecycle"
 	"github.com/egovnet/egovnet/collector/notify"
-	"github.com/egovnet/egovnet/collector/rules"
 	"github.com/egovnet/egovnet/collector/store"
 	"github.com/egovnet/egovnet/collector/store/storetest"
 	"github.com/egovnet/egovnet/internal/wire"
@@ -163,7 +163,7 @@ func TestDispatcherDeliversLifecycleEvents(t *testing.T) {
 	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
 		ctx := ctxT(t)
 		clk := newClock(time.Now().UTC().Truncate(time.Second))
-		lc := rules.NewStore(db)
+		lc := lifecycle.NewStore(db)
 		lc.SetClock(clk.Now)
 
 		hook := newHookServer(t, 1) // the first delivery fails: retried with backoff
@@ -191,11 +191,11 @@ func TestDispatcherDeliversLifecycleEvents(t *testing.T) {
 		egress := violation("v-egress", "CZJ", "internet-egress", "203.0.113.1", wire.SeverityCritical)
 		website := violation("v-web", "SCJ", "department-website", "10.2.0.8:80", wire.SeverityMedium)
 		clk.Add(time.Second)
-		if err := lc.Apply(ctx, "CZJ", rules.Scan{ReportID: "r1", Agent: "a1", FinishedAt: clk.Now()}, []wire.Violation{egress}, 1); err != nil {
+		if err := lc.Apply(ctx, "CZJ", lifecycle.Scan{ReportID: "r1", Agent: "a1", FinishedAt: clk.Now()}, []wire.Violation{egress}, 1); err != nil {
 			t.Fatal(err)
 		}
 		clk.Add(time.Second)
-		if err := lc.Apply(ctx, "SCJ", rules.Scan{ReportID: "r2", Agent: "a2", FinishedAt: clk.Now()}, []wire.Violation{website}, 1); err != nil {
+		if err := lc.Apply(ctx, "SCJ", lifecycle.Scan{ReportID: "r2", Agent: "a2", FinishedAt: clk.Now()}, []wire.Violation{website}, 1); err != nil {
 			t.Fatal(err)
 		}
 		pass()
@@ -222,7 +222,7 @@ func TestDispatcherDeliversLifecycleEvents(t *testing.T) {
 			t.Fatal(err)
 		}
 		clk.Add(time.Minute)
-		if err := lc.Apply(ctx, "CZJ", rules.Scan{ReportID: "r3", Agent: "a1", FinishedAt: clk.Now()}, []wire.Violation{egress}, 1); err != nil {
+		if err := lc.Apply(ctx, "CZJ", lifecycle.Scan{ReportID: "r3", Agent: "a1", FinishedAt: clk.Now()}, []wire.Violation{egress}, 1); err != nil {
 			t.Fatal(err)
 		}
 		pass()

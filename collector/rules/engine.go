@@ -183,7 +183,7 @@ func LatestPerAgent(reps []*wire.ScanReport) []*wire.ScanReport {
 	best := map[string]*wire.ScanReport{}
 	var keys []string
 	for _, r := range reps {
-		k := agentKey(r)
+		k := AgentKey(r)
 		if b, ok := best[k]; !ok || r.FinishedAt.After(b.FinishedAt) {
 			if !ok {
 				keys = append(keys, k)
@@ -198,7 +198,9 @@ func LatestPerAgent(reps []*wire.ScanReport) []*wire.ScanReport {
 	return out
 }
 
-func agentKey(r *wire.ScanReport) string {
+// AgentKey identifies whose facts a report carries: its agent and scope
+// (one agent scanning two scopes keeps two latest reports).
+func AgentKey(r *wire.ScanReport) string {
 	id := r.Agent.ID
 	if id == "" {
 		id = r.Agent.Hostname
@@ -372,4 +374,25 @@ func (e *Engine) CloudRatio(in Input) (ratio float64, local, cloud int) {
 		return 1, 0, 0
 	}
 	return float64(cloud) / float64(local+cloud), local, cloud
+}
+
+// InfraSubjects are the addresses of a report whose first sighting the
+// new-infrastructure rule compares with the department's baseline: every
+// endpoint and every SNMP device target.
+func InfraSubjects(rep *wire.ScanReport) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(s string) {
+		if a, ok := parseAddr(s); ok && !seen[a.String()] {
+			seen[a.String()] = true
+			out = append(out, a.String())
+		}
+	}
+	for _, e := range rep.Endpoints {
+		add(e.IP)
+	}
+	for _, d := range rep.Devices {
+		add(targetHost(d.Target))
+	}
+	return out
 }

@@ -1,7 +1,8 @@
 // Package rules judges inventory against the plan and the policy packs:
-// detectors turn facts into findings, packs attach citations and severity,
-// and the lifecycle store keeps every finding's history so any past date
-// can be shown "as of".
+// detectors turn facts into findings and packs attach citations and
+// severity. It is pure: reports in, findings out, with no database, so the
+// collector and the offline audit judge alike. The history of each finding
+// (status, transitions, "as of") lives in collector/lifecycle.
 package rules
 
 import (

@@ -23,6 +23,7 @@ import (
 	"github.com/egovnet/egovnet/collector/ingest"
 	"github.com/egovnet/egovnet/collector/inventory"
 	"github.com/egovnet/egovnet/collector/ledger"
+	"github.com/egovnet/egovnet/collector/lifecycle"
 	"github.com/egovnet/egovnet/collector/metrics"
 	"github.com/egovnet/egovnet/collector/mfa"
 	"github.com/egovnet/egovnet/collector/rules"
@@ -46,8 +47,8 @@ type App struct {
 	Logger    *slog.Logger
 
 	// Assembled by Open (assemble.go), fixed from then on.
-	Rules      *rules.Engine // nil without a plan
-	Violations *rules.Store  // the violation lifecycle
+	Rules      *rules.Engine    // nil without a plan
+	Violations *lifecycle.Store // the violation lifecycle
 	Ledger     *ledger.Store
 	Writer     *tsdb.Writer // nil without influx.url
 

@@ -12,6 +12,7 @@ import (
 	"github.com/egovnet/egovnet/collector/ingest"
 	"github.com/egovnet/egovnet/collector/inventory"
 	"github.com/egovnet/egovnet/collector/ledger"
+	"github.com/egovnet/egovnet/collector/lifecycle"
 	"github.com/egovnet/egovnet/collector/paging"
 	"github.com/egovnet/egovnet/collector/progress"
 	"github.com/egovnet/egovnet/collector/rules"
@@ -66,17 +67,17 @@ func (a *App) assemble() error {
 	a.API().UserRoute(terms.Route, auth.Roles, terms.Handler())
 	use(a.mountDevices())
 	a.Ledger = ledger.New(a.DB, cat)
-	a.Violations = rules.NewStore(a.DB)
+	a.Violations = lifecycle.NewStore(a.DB)
 	if a.Plan != nil {
 		if a.Rules, err = NewRulesEngine(a.Plan, cfg.Rules.PatternsFile, ledger.NewDetector(a.Ledger)); err != nil {
 			return err
 		}
-		use(rules.NewProcessorWith(a.Rules, a.Violations, rules.ProcessorOptions{
+		use(lifecycle.NewProcessorWith(a.Rules, a.Violations, lifecycle.ProcessorOptions{
 			ResolveAfter: cfg.Rules.ResolveAfter, Horizon: cfg.Rules.FactsHorizon,
 			Revoked: a.Auth.RevokedAgents, Facts: a.Inventory, Logger: a.Logger,
 		}))
 		// Paged in memory until the lifecycle store pages in SQL.
-		rules.NewHandlers(a.Violations, a.Plan, a.Logger).Mount(paging.Mounter(a.API().UserRoute, "GET /api/v1/violations"))
+		lifecycle.NewHandlers(a.Violations, a.Plan, a.Logger).Mount(paging.Mounter(a.API().UserRoute, "GET /api/v1/violations"))
 	}
 	use(ledger.NewProcessor(a.Ledger))
 	lh := ledger.NewHandlers(a.Ledger)
@@ -172,7 +173,7 @@ func (a *App) runBackground(ctx context.Context) {
 
 // ViolationsExport adapts the lifecycle store to export.ViolationStreamer
 // (HTTP and CLI exports stream one violation at a time).
-type ViolationsExport struct{ S *rules.Store }
+type ViolationsExport struct{ S *lifecycle.Store }
 
 // List implements export.ViolationSource.
 func (r ViolationsExport) List(ctx context.Context, f export.ViolationFilter) ([]wire.Violation, error) {
@@ -189,8 +190,8 @@ func (r ViolationsExport) Each(ctx context.Context, f export.ViolationFilter, fn
 	return r.S.Each(ctx, rulesFilter(f), fn)
 }
 
-func rulesFilter(f export.ViolationFilter) rules.Filter {
-	return rules.Filter{Department: f.Department, Status: f.Status, Rule: f.Rule, AsOf: f.AsOf}
+func rulesFilter(f export.ViolationFilter) lifecycle.Filter {
+	return lifecycle.Filter{Department: f.Department, Status: f.Status, Rule: f.Rule, AsOf: f.AsOf}
 }
 
 // endpointCounts adapts the inventory to progress.EndpointStats with the

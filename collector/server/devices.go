@@ -7,8 +7,8 @@ import (
 
 	"github.com/egovnet/egovnet/collector/devices"
 	"github.com/egovnet/egovnet/collector/inventory"
+	"github.com/egovnet/egovnet/collector/lifecycle"
 	"github.com/egovnet/egovnet/collector/paging"
-	"github.com/egovnet/egovnet/collector/rules"
 	"github.com/egovnet/egovnet/collector/topology"
 	"github.com/egovnet/egovnet/collector/web"
 	"github.com/egovnet/egovnet/internal/wire"
@@ -22,7 +22,7 @@ func (app *App) mountDevices() devices.Processor {
 	st := devices.NewStore(app.DB)
 	(&devices.Handlers{Store: st, Department: app.API().Department, Log: app.Logger}).Mount(app.API().UserRoute)
 	app.API().SetLocator(st)
-	findings := rules.NewStore(app.DB)
+	findings := lifecycle.NewStore(app.DB)
 	(&topology.Handler{Department: app.API().Department, Log: app.Logger, Sources: topology.Sources{
 		Plan:    app.Plan,
 		Devices: st.Inventories,
@@ -36,11 +36,11 @@ func (app *App) mountDevices() devices.Processor {
 		},
 		Violations: func(ctx context.Context, dept string) ([]wire.Violation, error) {
 			// Acknowledged findings are not fixed: they stay on the map.
-			open, err := findings.List(ctx, rules.Filter{Department: dept, Status: wire.StatusOpen})
+			open, err := findings.List(ctx, lifecycle.Filter{Department: dept, Status: wire.StatusOpen})
 			if err != nil {
 				return nil, err
 			}
-			ack, err := findings.List(ctx, rules.Filter{Department: dept, Status: wire.StatusAcknowledged})
+			ack, err := findings.List(ctx, lifecycle.Filter{Department: dept, Status: wire.StatusAcknowledged})
 			return append(open, ack...), err
 		},
 	}}).Mount(app.API().UserRoute)

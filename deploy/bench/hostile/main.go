@@ -24,7 +24,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/egovnet/egovnet/collector/rules"
+	"github.com/egovnet/egovnet/collector/lifecycle"
 	"github.com/egovnet/egovnet/collector/store"
 	"github.com/egovnet/egovnet/internal/wire"
 )
@@ -219,7 +219,7 @@ func seed(ctx context.Context, data string, n int) error {
 	if err := db.Migrate(ctx); err != nil {
 		return err
 	}
-	st := rules.NewStore(db)
+	st := lifecycle.NewStore(db)
 	depts := []string{"CZJ", "GAJ"}
 	at := time.Now().Add(-time.Hour).UTC()
 	ruleIDs := []string{wire.RuleAddressOutsidePlan, wire.RuleInternetEgress, wire.RuleDepartmentWebsite}
@@ -235,7 +235,7 @@ func seed(ctx context.Context, data string, n int) error {
 				FirstSeen: at, LastSeen: at,
 			})
 		}
-		if err := st.Apply(ctx, dept, rules.Scan{ReportID: "bench-" + dept, Agent: "bench", FinishedAt: at}, vs, 3); err != nil {
+		if err := st.Apply(ctx, dept, lifecycle.Scan{ReportID: "bench-" + dept, Agent: "bench", FinishedAt: at}, vs, 3); err != nil {
 			return err
 		}
 	}

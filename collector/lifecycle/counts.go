@@ -1,4 +1,4 @@
-package rules
+package lifecycle
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package rules
+package lifecycle
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/egovnet/egovnet/collector/rules"
 	"github.com/egovnet/egovnet/collector/store"
 	"github.com/egovnet/egovnet/internal/wire"
 )
@@ -44,7 +45,7 @@ type ProcessorOptions struct {
 // Decoded reports are cached by report id, so a report is decoded once,
 // not once per later report of its department.
 type Processor struct {
-	eng *Engine
+	eng *rules.Engine
 	st  *Store
 	db  *store.DB
 	opt ProcessorOptions
@@ -60,12 +61,12 @@ const maxCached = 4096
 
 // NewProcessor returns the rules processor with default options and the
 // given resolveAfter.
-func NewProcessor(eng *Engine, st *Store, resolveAfter int, logger *slog.Logger) *Processor {
+func NewProcessor(eng *rules.Engine, st *Store, resolveAfter int, logger *slog.Logger) *Processor {
 	return NewProcessorWith(eng, st, ProcessorOptions{ResolveAfter: resolveAfter, Logger: logger})
 }
 
 // NewProcessorWith returns the rules processor.
-func NewProcessorWith(eng *Engine, st *Store, opt ProcessorOptions) *Processor {
+func NewProcessorWith(eng *rules.Engine, st *Store, opt ProcessorOptions) *Processor {
 	if opt.ResolveAfter < 1 {
 		opt.ResolveAfter = 3
 	}
@@ -88,7 +89,7 @@ func (p *Processor) Process(ctx context.Context, rep *wire.ScanReport, departmen
 		}
 		department = d
 	}
-	if _, ok := p.eng.plan.Department(department); !ok {
+	if _, ok := p.eng.Plan().Department(department); !ok {
 		return fmt.Errorf("rules: department %q is not in the plan", department)
 	}
 	body := ""
@@ -103,16 +104,16 @@ func (p *Processor) Process(ctx context.Context, rep *wire.ScanReport, departmen
 	backfill := false
 	err := p.db.InTx(ctx, func(tx *store.Tx) error {
 		var kept string
-		err := tx.QueryRow(ctx, `SELECT finished_at FROM rules_reports WHERE department = ? AND agent_key = ?`, department, agentKey(rep)).Scan(&kept)
+		err := tx.QueryRow(ctx, `SELECT finished_at FROM rules_reports WHERE department = ? AND agent_key = ?`, department, rules.AgentKey(rep)).Scan(&kept)
 		if err == nil && parseTS(kept).After(fin) {
 			backfill = true
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO rules_reports (department, agent_key, report_id, finished_at, body) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (department, agent_key) DO UPDATE SET report_id = excluded.report_id, finished_at = excluded.finished_at, body = excluded.body
-WHERE rules_reports.finished_at <= excluded.finished_at`, department, agentKey(rep), rep.ReportID, ts(fin), body); err != nil {
+WHERE rules_reports.finished_at <= excluded.finished_at`, department, rules.AgentKey(rep), rep.ReportID, ts(fin), body); err != nil {
 			return fmt.Errorf("keep latest report: %w", err)
 		}
-		return recordFirstSeen(ctx, tx, department, infraSubjects(rep), fin)
+		return recordFirstSeen(ctx, tx, department, rules.InfraSubjects(rep), fin)
 	})
 	if err != nil {
 		return fmt.Errorf("rules: %w", err)
@@ -140,7 +141,7 @@ WHERE rules_reports.finished_at <= excluded.finished_at`, department, agentKey(r
 			baseline = t
 		}
 	}
-	vs, err := p.eng.Evaluate(ctx, Input{Plan: p.eng.plan, Department: department, Reports: reps, FirstSeen: first, Baseline: baseline})
+	vs, err := p.eng.Evaluate(ctx, rules.Input{Plan: p.eng.Plan(), Department: department, Reports: reps, FirstSeen: first, Baseline: baseline})
 	if err != nil {
 		return fmt.Errorf("rules: %w", err)
 	}
@@ -194,24 +195,6 @@ func (p *Processor) cached(id string) *wire.ScanReport {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.cache[id]
-}
-
-func infraSubjects(rep *wire.ScanReport) []string {
-	seen := map[string]bool{}
-	var out []string
-	add := func(s string) {
-		if a, ok := parseAddr(s); ok && !seen[a.String()] {
-			seen[a.String()] = true
-			out = append(out, a.String())
-		}
-	}
-	for _, e := range rep.Endpoints {
-		add(e.IP)
-	}
-	for _, d := range rep.Devices {
-		add(targetHost(d.Target))
-	}
-	return out
 }
 
 type keptReport struct {

@@ -1,4 +1,4 @@
-package rules
+package lifecycle
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/egovnet/egovnet/collector/rules"
 	"github.com/egovnet/egovnet/collector/store"
 	"github.com/egovnet/egovnet/collector/store/storetest"
 	"github.com/egovnet/egovnet/internal/wire"
@@ -16,7 +17,7 @@ import (
 // person's decision does not reverse it.
 func TestFactsAge(t *testing.T) {
 	start := time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)
-	exitID := ViolationID("RSJ", wire.RuleInternetEgress, "203.0.113.65")
+	exitID := rules.ViolationID("RSJ", wire.RuleInternetEgress, "203.0.113.65")
 	byAgent := func(t *testing.T, agent string, n int, at time.Time, clean bool) *wire.ScanReport {
 		r := cloneReport(t, loadReports(t, "rsj")[0], fmt.Sprintf("6f1c2a10-00%02d-4c00-8000-%012d", len(agent), n), at)
 		r.Agent.ID, r.Agent.Hostname = agent, agent

@@ -1,8 +1,9 @@
-package rules
+package lifecycle
 
 import "github.com/egovnet/egovnet/collector/store"
 
-// The rules package owns these tables:
+// The lifecycle package owns these tables (named rules_* since before it
+// left collector/rules; the names stay, existing databases keep them):
 //
 //   - rules_violations: one row per finding (stable id from department, rule
 //     and subject) with its current status and latest evidence;

@@ -1,4 +1,4 @@
-package rules
+package lifecycle
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/egovnet/egovnet/collector/auth"
 	"github.com/egovnet/egovnet/collector/respond"
+	"github.com/egovnet/egovnet/collector/rules"
 	"github.com/egovnet/egovnet/collector/store"
 	"github.com/egovnet/egovnet/collector/store/storetest"
 	"github.com/egovnet/egovnet/internal/wire"
@@ -56,7 +57,7 @@ func TestHandlers(t *testing.T) {
 		NewHandlers(st, e.Plan(), slog.New(slog.NewTextHandler(io.Discard, nil))).Mount(testMount(mux))
 		srv := httptest.NewServer(mux)
 		defer srv.Close()
-		exitID := ViolationID("RSJ", wire.RuleInternetEgress, "203.0.113.65")
+		exitID := rules.ViolationID("RSJ", wire.RuleInternetEgress, "203.0.113.65")
 
 		do := func(user, method, path, body string) (int, string) {
 			req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))

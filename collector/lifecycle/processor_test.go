@@ -1,4 +1,4 @@
-package rules
+package lifecycle
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/egovnet/egovnet/collector/rules"
 	"github.com/egovnet/egovnet/collector/store"
 	"github.com/egovnet/egovnet/collector/store/storetest"
 	"github.com/egovnet/egovnet/internal/wire"
@@ -41,7 +42,7 @@ func TestProcessorLifecycle(t *testing.T) {
 		st := NewStore(db)
 		p := NewProcessor(e, st, 3, nil)
 		base := loadReports(t, "rsj")[0]
-		exitID := ViolationID("RSJ", wire.RuleInternetEgress, "203.0.113.65")
+		exitID := rules.ViolationID("RSJ", wire.RuleInternetEgress, "203.0.113.65")
 		start := time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)
 
 		r1 := cloneReport(t, base, "6f1c2a10-0003-4c00-8000-0000000000a1", start)
@@ -88,29 +89,4 @@ func TestProcessorLifecycle(t *testing.T) {
 			t.Errorf("after the backfill: status %s first_seen %s", v.Status, v.FirstSeen)
 		}
 	})
-}
-
-// TestProcessorFirstSeenHistory: with a first-seen history, a device first
-// seen before the cutoff is not new infrastructure.
-func TestProcessorFirstSeenHistory(t *testing.T) {
-	p := districtPlan(t)
-	p.Packs = []string{"jiangmen-2017"}
-	e, err := NewEngine(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep := loadReports(t, "czj")[0]
-	in := Input{Plan: p, Department: "CZJ", Reports: []*wire.ScanReport{rep}}
-	if vs, _ := e.Evaluate(context.Background(), in); len(vs) != 0 {
-		t.Fatalf("a single scan is the baseline, nothing is new: %+v", vs)
-	}
-	in.Baseline = rep.FinishedAt.Add(-30 * 24 * time.Hour)
-	vs, _ := e.Evaluate(context.Background(), in)
-	if len(vs) != 1 || vs[0].Rule != wire.RuleNewInfrastructure || vs[0].Subject != "10.1.0.1" {
-		t.Fatalf("appeared after the department's first scan: %+v", vs)
-	}
-	in.FirstSeen = map[string]time.Time{"10.1.0.1": time.Date(2016, 5, 1, 0, 0, 0, 0, time.UTC)}
-	if vs, _ := e.Evaluate(context.Background(), in); len(vs) != 0 {
-		t.Errorf("router in service since 2016 flagged: %+v", vs)
-	}
 }

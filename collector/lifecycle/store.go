@@ -1,4 +1,4 @@
-package rules
+package lifecycle
 
 import (
 	"context"
@@ -11,7 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/egovnet/egovnet/collector/rules"
 	"github.com/egovnet/egovnet/collector/store"
+	"github.com/egovnet/egovnet/internal/chinatime"
 	"github.com/egovnet/egovnet/internal/wire"
 	"github.com/google/uuid"
 )
@@ -192,7 +194,7 @@ func (r *row) setExemption(source string, ex *wire.Exemption) {
 func exemptionUntil(t time.Time) time.Time {
 	u := t.UTC()
 	if u.Hour() == 0 && u.Minute() == 0 && u.Second() == 0 && u.Nanosecond() == 0 {
-		return time.Date(u.Year(), u.Month(), u.Day()+1, 0, 0, 0, 0, chinaTime())
+		return time.Date(u.Year(), u.Month(), u.Day()+1, 0, 0, 0, 0, chinatime.Location)
 	}
 	return t
 }
@@ -303,7 +305,7 @@ func (s *Store) Apply(ctx context.Context, dept string, scan Scan, current []wir
 		for _, v := range current {
 			v.Department = dept
 			if v.ID == "" {
-				v.ID = ViolationID(dept, v.Rule, v.Subject)
+				v.ID = rules.ViolationID(dept, v.Rule, v.Subject)
 			}
 			seen[v.ID] = true
 			body := bodyOf(v)
@@ -654,7 +656,7 @@ func (s *Store) list(ctx context.Context, f Filter, id string) ([]wire.Violation
 		}
 		out = append(out, v)
 	}
-	SortViolations(out)
+	rules.SortViolations(out)
 	return out, nil
 }
 

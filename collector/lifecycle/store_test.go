@@ -1,4 +1,4 @@
-package rules
+package lifecycle
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/egovnet/egovnet/collector/rules"
 	"github.com/egovnet/egovnet/collector/store"
 	"github.com/egovnet/egovnet/collector/store/storetest"
 	"github.com/egovnet/egovnet/internal/wire"
@@ -16,7 +17,7 @@ var t0 = time.Date(2026, 11, 1, 2, 0, 0, 0, time.UTC)
 func day(n int) time.Time { return t0.AddDate(0, 0, n) }
 
 func finding(dept, rule, subject string, at time.Time) wire.Violation {
-	return wire.Violation{ID: ViolationID(dept, rule, subject), Rule: rule, Department: dept, Subject: subject, Severity: wire.SeverityHigh,
+	return wire.Violation{ID: rules.ViolationID(dept, rule, subject), Rule: rule, Department: dept, Subject: subject, Severity: wire.SeverityHigh,
 		Status: wire.StatusOpen, Citations: []wire.Citation{{Pack: "yangpu-2021", Document: "d", Article: "第十九条", Text: "t"}},
 		Evidence: []wire.Evidence{{Agent: "a", Method: "path", ObservedAt: at, Detail: map[string]any{"x": 1}}}, FirstSeen: at, LastSeen: at}
 }
