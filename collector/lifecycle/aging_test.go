@@ -110,7 +110,7 @@ func TestFactsAge(t *testing.T) {
 
 func mustProcess(t *testing.T, ctx context.Context, p *Processor, r *wire.ScanReport) {
 	t.Helper()
-	if err := p.Process(ctx, r, "RSJ"); err != nil {
+	if err := file(ctx, p, r, "RSJ"); err != nil {
 		t.Fatal(err)
 	}
 }

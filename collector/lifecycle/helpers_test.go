@@ -1,6 +1,7 @@
 package lifecycle
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -8,7 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/egovnet/egovnet/collector/devices"
+	"github.com/egovnet/egovnet/collector/inventory"
 	"github.com/egovnet/egovnet/collector/rules"
+	"github.com/egovnet/egovnet/collector/store"
 	"github.com/egovnet/egovnet/internal/plan"
 	"github.com/egovnet/egovnet/internal/wire"
 )
@@ -52,4 +56,23 @@ func districtEngine(t *testing.T, opts ...rules.Option) *rules.Engine {
 		t.Fatal(err)
 	}
 	return e
+}
+
+// file stores a report's facts as the collector's ingest path does before
+// the lifecycle processor runs (the inventory's endpoints, the devices
+// processor's devices), then processes it: the first sightings come from
+// these real stores, as in the collector.
+func file(ctx context.Context, p *Processor, rep *wire.ScanReport, dept string) error {
+	if len(p.opt.Sightings) == 0 {
+		p.opt.Sightings = []Sightings{inventory.New(p.db), devices.NewStore(p.db)}
+	}
+	if err := p.db.InTx(ctx, func(tx *store.Tx) error {
+		return inventory.UpsertEndpoints(ctx, tx, dept, rep.ReportID, rep.Agent.ID, rep.FinishedAt, rep.Endpoints)
+	}); err != nil {
+		return err
+	}
+	if err := devices.NewStore(p.db).Apply(ctx, dept, rep.ReportID, rep.FinishedAt, rep.Devices, rep.Endpoints); err != nil {
+		return err
+	}
+	return p.Process(ctx, rep, dept)
 }

@@ -49,7 +49,7 @@ func TestHandlers(t *testing.T) {
 		p := NewProcessor(e, st, 3, nil)
 		for _, r := range loadReports(t) {
 			d, _ := e.DepartmentOf(r)
-			if err := p.Process(ctx, r, d); err != nil {
+			if err := file(ctx, p, r, d); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -21,6 +21,14 @@ type Facts interface {
 	RawReport(ctx context.Context, reportID string) ([]byte, error)
 }
 
+// Sightings tells when the collector first saw each address of a
+// department, keyed by address (the subjects of new-infrastructure). The
+// inventory (endpoints) and the device inventory (SNMP walk targets)
+// implement it; the lifecycle keeps no copy of these facts.
+type Sightings interface {
+	FirstSeen(ctx context.Context, department string) (map[string]time.Time, error)
+}
+
 // ProcessorOptions tune the rules processor.
 type ProcessorOptions struct {
 	// ResolveAfter is the number of consecutive scans without a signal
@@ -34,8 +42,13 @@ type ProcessorOptions struct {
 	// reports stop counting. Nil means none.
 	Revoked func(ctx context.Context) (map[string]bool, error)
 	// Facts reads stored reports; nil keeps a copy in rules_reports.
-	Facts  Facts
-	Logger *slog.Logger
+	Facts Facts
+	// Sightings are the stores that know first sightings; the earliest
+	// answer wins. They must already hold the report being processed
+	// (the ingester files endpoints, and the devices processor runs
+	// first). None means no history: only the judged reports count.
+	Sightings []Sightings
+	Logger    *slog.Logger
 }
 
 // Processor evaluates a department after each ingested report and applies
@@ -108,12 +121,13 @@ func (p *Processor) Process(ctx context.Context, rep *wire.ScanReport, departmen
 		if err == nil && parseTS(kept).After(fin) {
 			backfill = true
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO rules_reports (department, agent_key, report_id, finished_at, body) VALUES (?, ?, ?, ?, ?)
+		_, err = tx.Exec(ctx, `INSERT INTO rules_reports (department, agent_key, report_id, finished_at, body) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (department, agent_key) DO UPDATE SET report_id = excluded.report_id, finished_at = excluded.finished_at, body = excluded.body
-WHERE rules_reports.finished_at <= excluded.finished_at`, department, rules.AgentKey(rep), rep.ReportID, ts(fin), body); err != nil {
+WHERE rules_reports.finished_at <= excluded.finished_at`, department, rules.AgentKey(rep), rep.ReportID, ts(fin), body)
+		if err != nil {
 			return fmt.Errorf("keep latest report: %w", err)
 		}
-		return recordFirstSeen(ctx, tx, department, rules.InfraSubjects(rep), fin)
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("rules: %w", err)
@@ -153,32 +167,6 @@ WHERE rules_reports.finished_at <= excluded.finished_at`, department, rules.Agen
 		return fmt.Errorf("rules: %w", err)
 	}
 	p.log.Debug("rules evaluated", "department", department, "report", rep.ReportID, "violations", len(vs))
-	return nil
-}
-
-// recordFirstSeen keeps the earliest sighting of each subject, many rows per
-// statement (a 10,000-endpoint report is 34 statements, not 10,000).
-func recordFirstSeen(ctx context.Context, tx *store.Tx, dept string, subjects []string, at time.Time) error {
-	const chunk = 300
-	t := ts(at)
-	for len(subjects) > 0 {
-		n := min(chunk, len(subjects))
-		var q strings.Builder
-		q.WriteString(`INSERT INTO rules_first_seen (department, subject, first_seen) VALUES `)
-		args := make([]any, 0, 3*n)
-		for i, s := range subjects[:n] {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("(?, ?, ?)")
-			args = append(args, dept, s, t)
-		}
-		q.WriteString(` ON CONFLICT (department, subject) DO UPDATE SET first_seen = excluded.first_seen WHERE excluded.first_seen < rules_first_seen.first_seen`)
-		if _, err := tx.Exec(ctx, q.String(), args...); err != nil {
-			return fmt.Errorf("record first seen: %w", err)
-		}
-		subjects = subjects[n:]
-	}
 	return nil
 }
 
@@ -279,19 +267,20 @@ func (p *Processor) load(ctx context.Context, k keptReport) (*wire.ScanReport, e
 	return &r, nil
 }
 
+// firstSeen merges the first sightings of the department's addresses from
+// every store that knows them.
 func (p *Processor) firstSeen(ctx context.Context, dept string) (map[string]time.Time, error) {
-	rows, err := p.db.Query(ctx, `SELECT subject, first_seen FROM rules_first_seen WHERE department = ?`, dept)
-	if err != nil {
-		return nil, fmt.Errorf("load first seen of %s: %w", dept, err)
-	}
-	defer rows.Close()
 	out := map[string]time.Time{}
-	for rows.Next() {
-		var s, t string
-		if err := rows.Scan(&s, &t); err != nil {
+	for _, src := range p.opt.Sightings {
+		m, err := src.FirstSeen(ctx, dept)
+		if err != nil {
 			return nil, err
 		}
-		out[s] = parseTS(t)
+		for k, t := range m {
+			if old, ok := out[k]; !ok || t.Before(old) {
+				out[k] = t
+			}
+		}
 	}
-	return out, rows.Err()
+	return out, nil
 }

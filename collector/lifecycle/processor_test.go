@@ -46,10 +46,10 @@ func TestProcessorLifecycle(t *testing.T) {
 		start := time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)
 
 		r1 := cloneReport(t, base, "6f1c2a10-0003-4c00-8000-0000000000a1", start)
-		if err := p.Process(ctx, r1, "RSJ"); err != nil {
+		if err := file(ctx, p, r1, "RSJ"); err != nil {
 			t.Fatal(err)
 		}
-		if err := p.Process(ctx, r1, "RSJ"); err != nil { // a retry is harmless
+		if err := file(ctx, p, r1, "RSJ"); err != nil { // a retry is harmless
 			t.Fatal(err)
 		}
 		v, err := st.Get(ctx, exitID)
@@ -59,7 +59,7 @@ func TestProcessorLifecycle(t *testing.T) {
 		for i := 1; i <= 3; i++ {
 			r := cloneReport(t, base, fmt.Sprintf("6f1c2a10-0003-4c00-8000-0000000000b%d", i), start.Add(time.Duration(i)*24*time.Hour))
 			withoutExit(r)
-			if err := p.Process(ctx, r, "RSJ"); err != nil {
+			if err := file(ctx, p, r, "RSJ"); err != nil {
 				t.Fatal(err)
 			}
 			want := wire.StatusOpen
@@ -81,7 +81,7 @@ func TestProcessorLifecycle(t *testing.T) {
 		}
 		// A late import of an older scan lands in the past.
 		old := cloneReport(t, base, "6f1c2a10-0003-4c00-8000-0000000000c1", start.Add(-30*24*time.Hour))
-		if err := p.Process(ctx, old, "RSJ"); err != nil {
+		if err := file(ctx, p, old, "RSJ"); err != nil {
 			t.Fatal(err)
 		}
 		v, _ = st.Get(ctx, exitID)

@@ -11,8 +11,8 @@ import "github.com/egovnet/egovnet/collector/store"
 //     from which any past moment is reconstructed ("as of");
 //   - rules_reports: each agent's latest report per department, the input
 //     of the next evaluation;
-//   - rules_first_seen: when an address was first seen in a department
-//     (new-infrastructure cutoffs);
+//   - rules_first_seen (dropped by rules/0002): first sightings now come
+//     from the inventory and the device inventory (Sightings);
 //   - rules_scans: reports already applied, so re-processing is a no-op.
 func init() {
 	store.Register(store.Migration{
@@ -74,5 +74,11 @@ CREATE TABLE rules_scans (
 );
 CREATE INDEX rules_scans_dept ON rules_scans (department, finished_at);
 `,
+	})
+	// One copy of the facts (issue 11): endpoints.first_seen and
+	// devices.first_seen answer what rules_first_seen duplicated.
+	store.Register(store.Migration{
+		ID:     "rules/0002_drop_first_seen",
+		SQLite: `DROP TABLE IF EXISTS rules_first_seen;`,
 	})
 }

@@ -65,7 +65,8 @@ func (a *App) assemble() error {
 		return err
 	}
 	a.API().UserRoute(terms.Route, auth.Roles, terms.Handler())
-	use(a.mountDevices())
+	devs := a.mountDevices()
+	use(devs)
 	a.Ledger = ledger.New(a.DB, cat)
 	a.Violations = lifecycle.NewStore(a.DB)
 	if a.Plan != nil {
@@ -75,6 +76,9 @@ func (a *App) assemble() error {
 		use(lifecycle.NewProcessorWith(a.Rules, a.Violations, lifecycle.ProcessorOptions{
 			ResolveAfter: cfg.Rules.ResolveAfter, Horizon: cfg.Rules.FactsHorizon,
 			Revoked: a.Auth.RevokedAgents, Facts: a.Inventory, Logger: a.Logger,
+			// first sightings: endpoints from the inventory, SNMP walk
+			// targets from the device inventory (filed before rules runs)
+			Sightings: []lifecycle.Sightings{a.Inventory, devs.S},
 		}))
 		// Paged in memory until the lifecycle store pages in SQL.
 		lifecycle.NewHandlers(a.Violations, a.Plan, a.Logger).Mount(paging.Mounter(a.API().UserRoute, "GET /api/v1/violations"))
