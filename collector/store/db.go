@@ -106,6 +106,13 @@ func (db *DB) Close() error {
 	return errors.Join(rerr, db.DB.Close())
 }
 
+// PingContext checks that the database answers, on the read pool: on
+// SQLite the writer may be held by a report's transaction for its whole
+// length, which says nothing about the database being reachable.
+func (db *DB) PingContext(ctx context.Context) error {
+	return db.reader().PingContext(ctx)
+}
+
 // reader is the pool that serves reads outside a transaction.
 func (db *DB) reader() *sql.DB {
 	if db.read != nil {
