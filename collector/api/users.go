@@ -45,7 +45,7 @@ func (s *Server) requireUser(roles []string, h http.Handler) http.Handler {
 			respond.Error(w, status, msg, nil)
 			return
 		}
-		rec := &statusRecorder{ResponseWriter: w}
+		rec := &respond.StatusRecorder{ResponseWriter: w}
 		if crossOrigin(r) {
 			respond.Error(rec, http.StatusForbidden, "cross-origin request refused", map[string]string{"origin": r.Header.Get("Origin")})
 		} else if !slices.Contains(roles, u.Role) {
@@ -53,7 +53,7 @@ func (s *Server) requireUser(roles []string, h http.Handler) http.Handler {
 		} else {
 			h.ServeHTTP(rec, r.WithContext(auth.WithUser(r.Context(), u)))
 		}
-		s.auditRequest(r, u, rec.status)
+		s.auditRequest(r, u, rec.Code())
 	})
 }
 
@@ -138,28 +138,6 @@ func (s *Server) auditRequest(r *http.Request, u auth.User, status int) {
 		s.log.Error("audit user request", "err", err)
 	}
 }
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the real writer (flush, deadlines).
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // Department resolves the ?department= parameter against the caller: a
 // department administrator gets their own department when the parameter is

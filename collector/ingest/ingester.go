@@ -55,7 +55,8 @@ type Result struct {
 	ProcessErrors []string `json:"process_errors,omitempty"`
 }
 
-// Ingester commits reports and runs processors after the commit.
+// Ingester stores reports and runs the processors on them, one transaction
+// per report.
 type Ingester struct {
 	db    *store.DB
 	inv   *inventory.Store
@@ -65,6 +66,12 @@ type Ingester struct {
 
 	mu    sync.RWMutex
 	procs []Processor
+
+	// kick wakes RetryPending when a report was left pending.
+	kick chan struct{}
+	// beforeCommit, when set (tests), runs last inside a report's
+	// transaction: its error stands for a crash before the commit.
+	beforeCommit func() error
 }
 
 // New returns an Ingester.
@@ -72,7 +79,7 @@ func New(db *store.DB, audit *auditlog.Log, logger *slog.Logger) *Ingester {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Ingester{db: db, inv: inventory.New(db), audit: audit, log: logger, now: time.Now}
+	return &Ingester{db: db, inv: inventory.New(db), audit: audit, log: logger, now: time.Now, kick: make(chan struct{}, 1)}
 }
 
 // SetClock replaces the clock (tests).
@@ -93,13 +100,18 @@ func (in *Ingester) Processors() []Processor {
 	return append([]Processor(nil), in.procs...)
 }
 
-// Ingest validates rep, stores it for department dept together with its
-// endpoints and an audit entry in one transaction, and only then runs the
-// processors. A report id seen before from the same agent and department is
-// not stored again (Stored=false) and not processed again. The report must
-// already carry the department that wins (the agent's enrolment, or the
-// operator's choice on import); the caller settles conflicts with
-// agent.department before calling.
+// Ingest validates rep and, in one transaction, stores it for department dept
+// together with its endpoints and an audit entry, runs the processors, each
+// in a savepoint of that transaction, and marks it processed: one commit per
+// report, and nothing is stored unless it commits. A processor that fails
+// is undone alone; the others' state commits with the report, which stays
+// pending (ProcessErrors) until RetryPending or ProcessPending makes it
+// good. A lost race (unique violation, serialization failure, deadlock)
+// re-runs the whole transaction. A report id seen before from the same
+// agent and department is not stored again (Stored=false) and not processed
+// again. The report must already carry the department that wins (the
+// agent's enrolment, or the operator's choice on import); the caller
+// settles conflicts with agent.department before calling.
 func (in *Ingester) Ingest(ctx context.Context, rep *wire.ScanReport, dept string, src Source) (Result, error) {
 	res := Result{ReportID: rep.ReportID, Department: dept}
 	if err := rep.Validate(); err != nil {
@@ -109,63 +121,90 @@ func (in *Ingester) Ingest(ctx context.Context, rep *wire.ScanReport, dept strin
 	if err != nil {
 		return res, fmt.Errorf("encode report: %w", err)
 	}
+	if err := ctx.Err(); err != nil {
+		return res, fmt.Errorf("ingest report %s: %w", rep.ReportID, err)
+	}
 	meta := inventory.Report{ReportID: rep.ReportID, AgentID: src.AgentID, Department: dept, Source: src.Kind,
 		StartedAt: rep.StartedAt, FinishedAt: rep.FinishedAt, ReceivedAt: in.now(), Endpoints: len(rep.Endpoints)}
-	entry := src.Actor
-	entry.Department, entry.Target = dept, rep.ReportID
-	entry.Action = "report." + src.Kind
-	err = in.db.InTx(ctx, func(tx *store.Tx) error {
-		ok, err := inventory.DepartmentExistsTx(ctx, tx, dept)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return fmt.Errorf("%w %q", ErrUnknownDepartment, dept)
-		}
-		inserted, existing, err := inventory.InsertReport(ctx, tx, meta, raw)
-		if err != nil {
-			return err
-		}
-		if !inserted {
-			if existing.AgentID != meta.AgentID || existing.Department != dept {
-				return fmt.Errorf("report %s: %w", rep.ReportID, ErrConflict)
-			}
-			// A retry carries the same content; the same id with other
-			// content is refused and the original kept.
-			same, err := sameRaw(ctx, tx, rep.ReportID, raw)
-			if err != nil {
+	// Once begun, the transaction runs to its end even if the client hangs
+	// up: it is short, and abandoning it would only make the agent resend.
+	tctx := context.WithoutCancel(ctx)
+	procs := in.Processors()
+	err = in.retry(tctx, rep, dept, func(last bool) error {
+		res.Stored, res.ProcessErrors = false, nil
+		return in.db.InNewTx(tctx, func(tx *store.Tx) error {
+			stored, err := in.store(tctx, tx, rep, dept, src, meta, raw)
+			if err != nil || !stored {
 				return err
 			}
-			if !same {
-				return fmt.Errorf("report %s: %w", rep.ReportID, ErrDifferentContent)
+			res.Stored = true
+			if res.ProcessErrors, err = in.processTx(store.WithTx(tctx, tx), procs, rep, dept, last); err != nil {
+				return err
 			}
-			entry.Detail = `{"stored":false,"reason":"already present"}`
-			_, err = in.audit.AppendTx(ctx, tx, entry)
-			return err
-		}
-		res.Stored = true
-		if err := inventory.UpsertEndpoints(ctx, tx, dept, rep.ReportID, src.AgentID, rep.FinishedAt, rep.Endpoints); err != nil {
-			return err
-		}
-		entry.Detail = auditlog.Detail(map[string]any{"stored": true, "endpoints": len(rep.Endpoints), "finished_at": rep.FinishedAt.UTC().Format(time.RFC3339Nano)})
-		_, err = in.audit.AppendTx(ctx, tx, entry)
-		return err
+			if in.beforeCommit != nil {
+				return in.beforeCommit()
+			}
+			return nil
+		})
 	})
 	if err != nil {
 		if errors.Is(err, ErrUnknownDepartment) || errors.Is(err, ErrConflict) || errors.Is(err, ErrDifferentContent) {
 			denied := src.Actor
 			denied.Department, denied.Target, denied.Action = dept, rep.ReportID, "report."+src.Kind
 			denied.Outcome, denied.Detail = auditlog.OutcomeDenied, auditlog.Detail(map[string]any{"error": err.Error()})
-			if _, aerr := in.audit.Append(context.WithoutCancel(ctx), denied); aerr != nil {
+			if _, aerr := in.audit.Append(tctx, denied); aerr != nil {
 				in.log.Error("audit refused report", "department", dept, "err", aerr)
 			}
 		}
+		res.Stored, res.ProcessErrors = false, nil
 		return res, fmt.Errorf("ingest report %s: %w", rep.ReportID, err)
 	}
-	if res.Stored {
-		res.ProcessErrors = in.process(ctx, rep, dept)
+	if len(res.ProcessErrors) > 0 {
+		in.wake()
 	}
 	return res, nil
+}
+
+// store writes the report, its endpoints and its audit entry inside tx and
+// reports whether it was new (false: a retry of a stored report).
+func (in *Ingester) store(ctx context.Context, tx *store.Tx, rep *wire.ScanReport, dept string, src Source, meta inventory.Report, raw []byte) (bool, error) {
+	entry := src.Actor
+	entry.Department, entry.Target = dept, rep.ReportID
+	entry.Action = "report." + src.Kind
+	ok, err := inventory.DepartmentExistsTx(ctx, tx, dept)
+	if err != nil {
+		return false, err
+	}
+	if !ok {
+		return false, fmt.Errorf("%w %q", ErrUnknownDepartment, dept)
+	}
+	inserted, existing, err := inventory.InsertReport(ctx, tx, meta, raw)
+	if err != nil {
+		return false, err
+	}
+	if !inserted {
+		if existing.AgentID != meta.AgentID || existing.Department != dept {
+			return false, fmt.Errorf("report %s: %w", rep.ReportID, ErrConflict)
+		}
+		// A retry carries the same content; the same id with other
+		// content is refused and the original kept.
+		same, err := sameRaw(ctx, tx, rep.ReportID, raw)
+		if err != nil {
+			return false, err
+		}
+		if !same {
+			return false, fmt.Errorf("report %s: %w", rep.ReportID, ErrDifferentContent)
+		}
+		entry.Detail = `{"stored":false,"reason":"already present"}`
+		_, err = in.audit.AppendTx(ctx, tx, entry)
+		return false, err
+	}
+	if err := inventory.UpsertEndpoints(ctx, tx, dept, rep.ReportID, src.AgentID, rep.FinishedAt, rep.Endpoints); err != nil {
+		return false, err
+	}
+	entry.Detail = auditlog.Detail(map[string]any{"stored": true, "endpoints": len(rep.Endpoints), "finished_at": rep.FinishedAt.UTC().Format(time.RFC3339Nano)})
+	_, err = in.audit.AppendTx(ctx, tx, entry)
+	return true, err
 }
 
 // transient reports whether err is a lost race the database resolves by
@@ -181,39 +220,79 @@ func transient(err error) bool {
 	return false
 }
 
-// processAttempts is how often a failing processor is tried per report.
-const processAttempts = 3
+// reportAttempts is how often one report's transaction is tried when it
+// loses a race.
+const reportAttempts = 4
 
-// process runs every processor (a failing one does not stop the others: they
-// derive independent state) and marks the report processed only if all
-// succeeded. It runs on a context detached from the caller's cancellation so
-// a client hanging up does not leave derived state half-written; processors
-// must be idempotent because ProcessPending may run them again.
-func (in *Ingester) process(ctx context.Context, rep *wire.ScanReport, dept string) []string {
-	ctx = context.WithoutCancel(ctx)
+// retry runs attempt until it succeeds, fails for good, or has lost
+// reportAttempts races; last tells the final attempt to keep what it can.
+func (in *Ingester) retry(ctx context.Context, rep *wire.ScanReport, dept string, attempt func(last bool) error) error {
+	var err error
+	for i := 0; i < reportAttempts; i++ {
+		if i > 0 {
+			// Spread the racers apart; the winner has usually committed
+			// by the time the loser starts again.
+			time.Sleep(time.Duration(i*i) * 20 * time.Millisecond)
+		}
+		if err = attempt(i == reportAttempts-1); err == nil || !transient(err) {
+			return err
+		}
+		in.log.Warn("report transaction lost a race; retrying", "department", dept, "report", rep.ReportID, "attempt", i+1, "err", err)
+	}
+	return err
+}
+
+// errRace aborts a report's transaction so that retry runs it again.
+type errRace struct {
+	processor string
+	err       error
+}
+
+func (e *errRace) Error() string { return "processor " + e.processor + ": " + e.err.Error() }
+func (e *errRace) Unwrap() error { return e.err }
+
+// processTx runs every processor inside the transaction ctx carries, each in
+// its own savepoint (a failing one is undone and does not stop the others:
+// they derive independent state), then marks the report processed if all
+// succeeded or pending with the failures. A processor that lost a race
+// aborts the whole transaction (errRace) so it is re-run, unless this is
+// the last attempt: then it counts as failed and the report stays pending.
+// Processors must be idempotent: ProcessPending may run them again.
+func (in *Ingester) processTx(ctx context.Context, procs []Processor, rep *wire.ScanReport, dept string, last bool) ([]string, error) {
 	var failed []string
-	for _, p := range in.Processors() {
-		// A processor may lose a race with another collector or upload
-		// (serialization failure, unique violation): processors are
-		// idempotent, so it is retried a few times before the report is
-		// left pending for ProcessPending.
-		var err error
-		for attempt := 0; attempt < processAttempts; attempt++ {
-			if attempt > 0 {
-				time.Sleep(time.Duration(attempt*attempt) * 20 * time.Millisecond)
-			}
-			if err = p.Process(ctx, rep, dept); err == nil || !transient(err) {
-				break
-			}
-			in.log.Warn("processor failed", "processor", p.Name(), "department", dept, "report", rep.ReportID, "attempt", attempt+1, "err", err)
+	for _, p := range procs {
+		err := in.db.InTx(ctx, func(*store.Tx) error { return p.Process(ctx, rep, dept) })
+		if err == nil {
+			continue
 		}
-		if err != nil {
-			in.log.Error("processor failed; report stays pending", "processor", p.Name(), "department", dept, "report", rep.ReportID, "err", err)
-			failed = append(failed, p.Name()+": "+err.Error())
+		if !last && transient(err) {
+			return nil, &errRace{processor: p.Name(), err: err}
 		}
+		in.log.Error("processor failed; report stays pending", "processor", p.Name(), "department", dept, "report", rep.ReportID, "err", err)
+		failed = append(failed, p.Name()+": "+err.Error())
 	}
 	if err := in.inv.MarkProcessed(ctx, rep.ReportID, strings.Join(failed, "; ")); err != nil {
-		in.log.Error("mark report processed", "department", dept, "report", rep.ReportID, "err", err)
+		return nil, err
+	}
+	return failed, nil
+}
+
+// process runs the processors on a stored report in a transaction of its
+// own and returns the failures (an empty list: the report is processed).
+func (in *Ingester) process(ctx context.Context, rep *wire.ScanReport, dept string) []string {
+	ctx = context.WithoutCancel(ctx)
+	procs := in.Processors()
+	var failed []string
+	err := in.retry(ctx, rep, dept, func(last bool) error {
+		failed = nil
+		return in.db.InNewTx(ctx, func(tx *store.Tx) error {
+			var err error
+			failed, err = in.processTx(store.WithTx(ctx, tx), procs, rep, dept, last)
+			return err
+		})
+	})
+	if err != nil {
+		in.log.Error("process report", "department", dept, "report", rep.ReportID, "err", err)
 		failed = append(failed, err.Error())
 	}
 	return failed

@@ -378,36 +378,9 @@ func (s *Store) Endpoints(ctx context.Context, dept string, limit int) ([]Endpoi
 		q += ` WHERE department = ?`
 		args = append(args, dept)
 	}
-	q += ` ORDER BY department, ip_key, ip LIMIT ?`
+	// The same numeric address order as EndpointsPage (one definition:
+	// ipOrder), right also for rows stored before ip_key existed.
+	q += ` ORDER BY department, ` + ipOrder(s.db.Dialect) + ` LIMIT ?`
 	args = append(args, limit)
-	rows, err := s.db.Query(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list endpoints: %w", err)
-	}
-	defer rows.Close()
-	out := []Endpoint{}
-	for rows.Next() {
-		var e Endpoint
-		var first, last, ports, titles, seenBy string
-		if err := rows.Scan(&e.Department, &e.IP, &first, &last, &e.MAC, &e.Vendor, &e.Hostname, &e.Role, &ports, &titles, &seenBy, &e.LastReport, &e.LastAgent); err != nil {
-			return nil, fmt.Errorf("scan endpoint: %w", err)
-		}
-		if e.FirstSeen, err = store.ParseTime(first); err != nil {
-			return nil, err
-		}
-		if e.LastSeen, err = store.ParseTime(last); err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal([]byte(ports), &e.OpenPorts); err != nil {
-			return nil, fmt.Errorf("decode open ports of %s: %w", e.IP, err)
-		}
-		if err := json.Unmarshal([]byte(titles), &e.HTTP); err != nil {
-			return nil, fmt.Errorf("decode http of %s: %w", e.IP, err)
-		}
-		if err := json.Unmarshal([]byte(seenBy), &e.SeenBy); err != nil {
-			return nil, fmt.Errorf("decode seen_by of %s: %w", e.IP, err)
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return s.scanEndpoints(ctx, q, args...)
 }

@@ -22,6 +22,9 @@ func TestEndpointsSetBased(t *testing.T) {
 			{IP: "10.0.0.10", SeenBy: []string{"icmp"}},
 			{IP: "10.0.0.2", MAC: "00:00:00:00:00:02", SeenBy: []string{"icmp"}},
 			{IP: "10.0.0.2", Hostname: "two", SeenBy: []string{"arp"}},
+			{IP: "2001:db8::10", SeenBy: []string{"icmp"}},
+			{IP: "2001:db8::9", SeenBy: []string{"icmp"}},
+			{IP: "2001:db8::a", SeenBy: []string{"icmp"}},
 		}
 		for i := 0; i < 1200; i++ {
 			eps = append(eps, wire.Endpoint{IP: fmt.Sprintf("10.1.%d.%d", i/200, i%200+1), SeenBy: []string{"tcp"}})
@@ -36,8 +39,12 @@ func TestEndpointsSetBased(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(got) != 1202 {
-			t.Fatalf("%d endpoints, want 1202", len(got))
+		if len(got) != 1205 {
+			t.Fatalf("%d endpoints, want 1205", len(got))
+		}
+		// IPv6 after IPv4, by value: ::9 < ::a < ::10.
+		if v6 := got[1202:]; v6[0].IP != "2001:db8::9" || v6[1].IP != "2001:db8::a" || v6[2].IP != "2001:db8::10" {
+			t.Errorf("IPv6 order %s %s %s", v6[0].IP, v6[1].IP, v6[2].IP)
 		}
 		if got[0].IP != "10.0.0.2" || got[1].IP != "10.0.0.10" || got[2].IP != "10.1.0.1" || got[3].IP != "10.1.0.2" || got[11].IP != "10.1.0.10" {
 			t.Errorf("order %s %s %s %s ... %s", got[0].IP, got[1].IP, got[2].IP, got[3].IP, got[11].IP)

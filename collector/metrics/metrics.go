@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/egovnet/egovnet/collector/ingest"
+	"github.com/egovnet/egovnet/collector/respond"
 	"github.com/egovnet/egovnet/collector/store"
 	"github.com/egovnet/egovnet/internal/wire"
 	"github.com/prometheus/client_golang/prometheus"
@@ -77,41 +78,15 @@ func New(db *store.DB, o Options) *Metrics {
 // Registry exposes the registry (tests gather from it).
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
-type statusWriter struct {
-	http.ResponseWriter
-	code int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.code == 0 {
-		w.code = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.code == 0 {
-		w.code = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the real writer (deadlines,
-// flush) through the middleware.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
 // Middleware counts and times every request. route names the request's mux
 // pattern, never its raw path: label values stay bounded whatever clients
 // send.
 func (m *Metrics) Middleware(next http.Handler, route func(*http.Request) string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &respond.StatusRecorder{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
-		code := sw.code
-		if code == 0 {
-			code = http.StatusOK
-		}
+		code := sw.Code()
 		pattern := route(r)
 		if pattern == "" {
 			pattern = "unmatched"

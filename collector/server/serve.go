@@ -63,13 +63,12 @@ func (a *App) Serve(ctx context.Context) error {
 	bg, stopBG := context.WithCancel(ctx)
 	var bgDone sync.WaitGroup
 	bgDone.Add(2)
+	// Reports a processor failed on are retried with backoff, not parked
+	// until the next restart (issue 16).
 	go func() {
 		defer bgDone.Done()
-		if n, err := a.Ingester.ProcessPending(bg); err != nil && bg.Err() == nil {
-			log.Error("process pending reports", "err", err)
-		} else if n > 0 {
-			log.Info("processed pending reports", "reports", n)
-		}
+		a.Ingester.RetryPending(bg, func(err error) { log.Error("process pending reports", "err", err) },
+			func(n int) { log.Info("processed pending reports", "reports", n) })
 	}()
 	go func() {
 		defer bgDone.Done()

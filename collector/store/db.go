@@ -31,10 +31,22 @@ const (
 
 // DB is a database handle that knows its dialect. Queries are written with
 // '?' placeholders; Rebind turns them into $n for PostgreSQL.
+//
+// The embedded *sql.DB is the writer. On SQLite it is a single connection
+// (SQLite has one writer at a time), so reads get a pool of their own:
+// Query and QueryRow outside a transaction go to read-only connections on
+// the same WAL file and never wait behind a write transaction. PostgreSQL
+// has one pool for both.
 type DB struct {
 	*sql.DB
 	Dialect Dialect
+
+	read *sql.DB // SQLite's read-only pool; nil means the writer serves reads
 }
+
+// sqliteReaders is the size of SQLite's read pool. WAL readers do not block
+// each other or the writer; a few cover concurrent API reads on two cores.
+const sqliteReaders = 4
 
 // OpenSQLite opens (creating if needed) the embedded store at path, in WAL
 // mode with a busy timeout so concurrent ingests wait instead of failing.
@@ -67,7 +79,46 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		sdb.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	return &DB{DB: sdb, Dialect: SQLite}, nil
+	// Readers open after the writer has put the file in WAL mode. query_only
+	// makes a write routed here by mistake fail instead of taking the write
+	// lock behind the writer's back.
+	rdb, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_pragma=query_only(1)")
+	if err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("open sqlite readers %s: %w", path, err)
+	}
+	rdb.SetMaxOpenConns(sqliteReaders)
+	rdb.SetMaxIdleConns(sqliteReaders)
+	if err := rdb.PingContext(ctx); err != nil {
+		rdb.Close()
+		sdb.Close()
+		return nil, fmt.Errorf("open sqlite readers %s: %w", path, err)
+	}
+	return &DB{DB: sdb, Dialect: SQLite, read: rdb}, nil
+}
+
+// Close closes the read pool and the writer.
+func (db *DB) Close() error {
+	var rerr error
+	if db.read != nil {
+		rerr = db.read.Close()
+	}
+	return errors.Join(rerr, db.DB.Close())
+}
+
+// PingContext checks that the database answers, on the read pool: on
+// SQLite the writer may be held by a report's transaction for its whole
+// length, which says nothing about the database being reachable.
+func (db *DB) PingContext(ctx context.Context) error {
+	return db.reader().PingContext(ctx)
+}
+
+// reader is the pool that serves reads outside a transaction.
+func (db *DB) reader() *sql.DB {
+	if db.read != nil {
+		return db.read
+	}
+	return db.DB
 }
 
 // OpenPostgres connects to PostgreSQL with a pgx DSN or URL.
@@ -129,25 +180,38 @@ func (db *DB) Rebind(q string) string {
 	return b.String()
 }
 
-// Exec runs a statement with '?' placeholders.
+// Exec runs a statement with '?' placeholders: inside the transaction ctx
+// carries (WithTx), else on the writer.
 func (db *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if tx := db.ambient(ctx); tx != nil {
+		return tx.Exec(ctx, q, args...)
+	}
 	return db.DB.ExecContext(ctx, db.Rebind(q), args...)
 }
 
-// Query runs a query with '?' placeholders.
+// Query runs a query with '?' placeholders: inside the transaction ctx
+// carries (so it sees that transaction's writes), else on the read pool.
 func (db *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return db.DB.QueryContext(ctx, db.Rebind(q), args...)
+	if tx := db.ambient(ctx); tx != nil {
+		return tx.Query(ctx, q, args...)
+	}
+	return db.reader().QueryContext(ctx, db.Rebind(q), args...)
 }
 
-// QueryRow runs a single-row query with '?' placeholders.
+// QueryRow runs a single-row query with '?' placeholders, routed as Query.
 func (db *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return db.DB.QueryRowContext(ctx, db.Rebind(q), args...)
+	if tx := db.ambient(ctx); tx != nil {
+		return tx.QueryRow(ctx, q, args...)
+	}
+	return db.reader().QueryRowContext(ctx, db.Rebind(q), args...)
 }
 
 // Tx is a transaction that rebinds like DB.
 type Tx struct {
 	*sql.Tx
 	db *DB
+
+	savepoints int // savepoints taken so far, for unique names
 }
 
 // Exec runs a statement with '?' placeholders inside the transaction.
@@ -174,8 +238,19 @@ func (tx *Tx) Dialect() Dialect { return tx.db.Dialect }
 
 // InTx runs fn in a transaction, committing when fn returns nil. Callers that
 // acknowledge data to a client do so only after InTx returns nil, so nothing
-// acknowledged is ever lost.
+// acknowledged is ever lost. When ctx carries a transaction of db (WithTx),
+// fn runs inside a savepoint of it instead: its writes are undone if it
+// fails and become durable only when the carried transaction commits.
 func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	if tx := db.ambient(ctx); tx != nil {
+		return tx.Savepoint(ctx, fn)
+	}
+	return db.InNewTx(ctx, fn)
+}
+
+// InNewTx is InTx that always starts a transaction of its own, whatever ctx
+// carries.
+func (db *DB) InNewTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	stx, err := db.DB.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)

@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -116,5 +118,138 @@ func TestConcurrentMigrationsPostgres(t *testing.T) {
 	}
 	if err := dbs[0].QueryRow(ctx, `SELECT COUNT(*) FROM race_b`).Scan(&rows); err != nil || rows != 1 {
 		t.Fatalf("race_b has %d rows (%v), want 1: a step ran twice", rows, err)
+	}
+}
+
+// TestReadWhileWriteHeld: a read outside any transaction completes while
+// another goroutine holds a write transaction open, and sees only committed
+// rows; a read through the transaction (WithTx) sees its own writes. On
+// SQLite this needs the read pool: the single writer connection is busy.
+func TestReadWhileWriteHeld(t *testing.T) {
+	steps := []store.Migration{{ID: "storetest/0002", SQLite: "CREATE TABLE rw (k TEXT PRIMARY KEY);\n"}}
+	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if err := db.MigrateSteps(ctx, steps); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(ctx, "INSERT INTO rw (k) VALUES (?)", "committed"); err != nil {
+			t.Fatal(err)
+		}
+		held, release := make(chan *store.Tx), make(chan struct{})
+		done := make(chan error, 1)
+		go func() {
+			done <- db.InTx(ctx, func(tx *store.Tx) error {
+				if _, err := tx.Exec(ctx, "INSERT INTO rw (k) VALUES (?)", "uncommitted"); err != nil {
+					return err
+				}
+				held <- tx
+				<-release
+				return nil
+			})
+		}()
+		tx := <-held
+		// The guard only keeps a regression from hanging the suite: a read
+		// queued behind the writer never completes.
+		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		var n int
+		err := db.QueryRow(rctx, "SELECT COUNT(*) FROM rw").Scan(&n)
+		var inTx int
+		txErr := db.QueryRow(store.WithTx(rctx, tx), "SELECT COUNT(*) FROM rw").Scan(&inTx)
+		close(release)
+		if werr := <-done; werr != nil {
+			t.Fatalf("write transaction: %v", werr)
+		}
+		if err != nil {
+			t.Fatalf("read while a write transaction is open: %v", err)
+		}
+		if n != 1 {
+			t.Fatalf("read outside the transaction saw %d rows, want 1 (committed only)", n)
+		}
+		if txErr != nil || inTx != 2 {
+			t.Fatalf("read inside the transaction saw %d rows (%v), want 2", inTx, txErr)
+		}
+		if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM rw").Scan(&n); err != nil || n != 2 {
+			t.Fatalf("after commit a read sees %d rows (%v), want 2", n, err)
+		}
+	})
+}
+
+// TestAmbientTxSavepoints: inside a carried transaction, InTx is a
+// savepoint: a failing one (even after a failed statement, which aborts a
+// PostgreSQL transaction) is undone alone, the others commit together with
+// the outer transaction, and nothing is visible before that commit.
+func TestAmbientTxSavepoints(t *testing.T) {
+	steps := []store.Migration{{ID: "storetest/0003", SQLite: "CREATE TABLE sp (k TEXT PRIMARY KEY);\n"}}
+	tests := []struct {
+		name     string
+		outerErr bool
+		want     []string
+	}{
+		{"outer commits", false, []string{"a", "c"}},
+		{"outer fails: nothing stored", true, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
+				ctx := context.Background()
+				if err := db.MigrateSteps(ctx, steps); err != nil {
+					t.Fatal(err)
+				}
+				errOuter := errors.New("outer failed")
+				err := db.InTx(ctx, func(tx *store.Tx) error {
+					actx := store.WithTx(ctx, tx)
+					if err := db.InTx(actx, func(tx *store.Tx) error {
+						_, err := db.Exec(actx, "INSERT INTO sp (k) VALUES (?)", "a")
+						return err
+					}); err != nil {
+						return err
+					}
+					err := db.InTx(actx, func(tx *store.Tx) error {
+						if _, err := tx.Exec(actx, "INSERT INTO sp (k) VALUES (?)", "b"); err != nil {
+							return err
+						}
+						_, err := tx.Exec(actx, "INSERT INTO sp (k) VALUES (?)", "a") // duplicate key
+						return err
+					})
+					if err == nil {
+						t.Error("duplicate key in savepoint: want error")
+					}
+					if err := db.InTx(actx, func(tx *store.Tx) error {
+						_, err := tx.Exec(actx, "INSERT INTO sp (k) VALUES (?)", "c")
+						return err
+					}); err != nil {
+						return err
+					}
+					var n int
+					if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM sp").Scan(&n); err != nil || n != 0 {
+						t.Errorf("before commit another reader sees %d rows (%v), want 0", n, err)
+					}
+					if tc.outerErr {
+						return errOuter
+					}
+					return nil
+				})
+				if tc.outerErr != errors.Is(err, errOuter) {
+					t.Fatalf("outer transaction: %v", err)
+				}
+				rows, err := db.Query(ctx, "SELECT k FROM sp ORDER BY k")
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer rows.Close()
+				var got []string
+				for rows.Next() {
+					var k string
+					if err := rows.Scan(&k); err != nil {
+						t.Fatal(err)
+					}
+					got = append(got, k)
+				}
+				if !slices.Equal(got, tc.want) {
+					t.Fatalf("stored %v, want %v", got, tc.want)
+				}
+			})
+		})
 	}
 }

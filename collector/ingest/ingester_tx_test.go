@@ -1,0 +1,204 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/egovnet/egovnet/collector/auditlog"
+	"github.com/egovnet/egovnet/collector/inventory"
+	"github.com/egovnet/egovnet/collector/store"
+	"github.com/egovnet/egovnet/collector/store/storetest"
+	"github.com/egovnet/egovnet/internal/wire"
+)
+
+// marker is a processor that writes a row through the DB (its own InTx, as
+// real processors do) and then fails failures times with err.
+type marker struct {
+	name     string
+	db       *store.DB
+	mu       sync.Mutex
+	failures int
+	err      error
+	calls    int
+}
+
+func (m *marker) Name() string { return m.name }
+
+func (m *marker) Process(ctx context.Context, rep *wire.ScanReport, _ string) error {
+	m.mu.Lock()
+	m.calls++
+	fail := m.failures > 0
+	if fail {
+		m.failures--
+	}
+	m.mu.Unlock()
+	return m.db.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO ingest_marks (report_id, processor) VALUES (?, ?)`, rep.ReportID, m.name); err != nil {
+			return err
+		}
+		if fail {
+			return m.err
+		}
+		return nil
+	})
+}
+
+var marksTable = []store.Migration{{ID: "ingesttest/0001", SQLite: "CREATE TABLE ingest_marks (report_id TEXT NOT NULL, processor TEXT NOT NULL, PRIMARY KEY (report_id, processor));\n"}}
+
+func marks(t *testing.T, db *store.DB) []string {
+	t.Helper()
+	rows, err := db.Query(context.Background(), `SELECT processor FROM ingest_marks ORDER BY processor`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func newTxIngester(t *testing.T, db *store.DB) (*Ingester, *inventory.Store, *auditlog.Log) {
+	t.Helper()
+	ctx := context.Background()
+	if err := db.MigrateSteps(ctx, marksTable); err != nil {
+		t.Fatal(err)
+	}
+	inv := inventory.New(db)
+	if err := inv.SyncDepartments(ctx, []inventory.Department{{Code: "CZJ", Name: "区财政局"}}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	audit := auditlog.New(db)
+	return New(db, audit, slog.New(slog.NewTextHandler(io.Discard, nil))), inv, audit
+}
+
+var agentSrc = Source{Kind: inventory.SourceUpload, AgentID: "agent-1", Actor: auditlog.Entry{ActorKind: auditlog.KindAgent, Actor: "agent-1"}}
+
+// TestOneTransactionPerReport: the report, its endpoints, its audit entry
+// and every processor's state commit together; a failing processor is
+// undone alone and leaves the report pending; a lost race re-runs the whole
+// transaction; a failure before the commit stores nothing and is the
+// client's error.
+func TestOneTransactionPerReport(t *testing.T) {
+	tests := []struct {
+		name         string
+		middleErr    error // the middle processor fails once with it
+		crash        bool  // fail right before the commit
+		wantErr      bool
+		wantPending  bool
+		wantMarks    []string
+		wantMiddleN  int // calls of the middle processor
+		wantEndpoint int
+	}{
+		{name: "all succeed", wantMarks: []string{"a", "b", "c"}, wantMiddleN: 1, wantEndpoint: 1},
+		{name: "failing processor undone alone", middleErr: errors.New("boom"), wantPending: true,
+			wantMarks: []string{"a", "c"}, wantMiddleN: 1, wantEndpoint: 1},
+		{name: "lost race re-runs the report", middleErr: errors.New("ERROR: could not serialize access (SQLSTATE 40001)"),
+			wantMarks: []string{"a", "b", "c"}, wantMiddleN: 2, wantEndpoint: 1},
+		{name: "crash before commit stores nothing", crash: true, wantErr: true, wantMarks: []string{}, wantMiddleN: 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
+				ctx := context.Background()
+				in, inv, audit := newTxIngester(t, db)
+				a, b, c := &marker{name: "a", db: db}, &marker{name: "b", db: db}, &marker{name: "c", db: db}
+				if tc.middleErr != nil {
+					b.failures, b.err = 1, tc.middleErr
+				}
+				if tc.crash {
+					in.beforeCommit = func() error { return errors.New("crash") }
+				}
+				in.Use(a, b, c)
+				res, err := in.Ingest(ctx, report(id1, time.Now().UTC().Add(-time.Hour)), "CZJ", agentSrc)
+				if (err != nil) != tc.wantErr {
+					t.Fatalf("ingest: %+v %v, want error %v", res, err, tc.wantErr)
+				}
+				if got := len(res.ProcessErrors) > 0; got != tc.wantPending {
+					t.Fatalf("process errors %v, want pending %v", res.ProcessErrors, tc.wantPending)
+				}
+				if got := marks(t, db); !slices.Equal(got, tc.wantMarks) {
+					t.Fatalf("processor state %v, want %v", got, tc.wantMarks)
+				}
+				if b.calls != tc.wantMiddleN {
+					t.Fatalf("middle processor ran %d times, want %d", b.calls, tc.wantMiddleN)
+				}
+				n, err := inv.CountReports(ctx, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				eps, err := inv.Endpoints(ctx, "", 10)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := map[bool]int{true: 0, false: 1}[tc.wantErr]; n != want || len(eps) != tc.wantEndpoint {
+					t.Fatalf("%d reports and %d endpoints stored, want %d and %d", n, len(eps), want, tc.wantEndpoint)
+				}
+				pend, err := inv.Pending(ctx, 10)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := len(pend) == 1 && strings.Contains(pend[0].ProcessError, "b: boom"); got != tc.wantPending || (!tc.wantPending && len(pend) != 0) {
+					t.Fatalf("pending %+v, want pending %v", pend, tc.wantPending)
+				}
+				entries, err := audit.List(ctx, time.Time{}, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := map[bool]int{true: 0, false: 1}[tc.wantErr]; len(entries) != want {
+					t.Fatalf("%d audit entries, want %d", len(entries), want)
+				}
+			})
+		})
+	}
+}
+
+// TestPendingRetriedInBackground: a report a processor failed on is made
+// good by RetryPending without a restart.
+func TestPendingRetriedInBackground(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		in, inv, _ := newTxIngester(t, db)
+		flaky := &marker{name: "flaky", db: db, failures: 1, err: errors.New("down for a moment")}
+		in.Use(flaky)
+		rctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); in.RetryPending(rctx, func(err error) { t.Error(err) }, nil) }()
+		defer func() { stop(); <-done }()
+		res, err := in.Ingest(ctx, report(id1, time.Now().UTC().Add(-time.Hour)), "CZJ", agentSrc)
+		if err != nil || len(res.ProcessErrors) != 1 {
+			t.Fatalf("ingest: %+v %v, want one process error", res, err)
+		}
+		// Wait for the retry; the deadline only keeps a regression (the
+		// report parked) from hanging the suite.
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			pend, err := inv.Pending(ctx, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(pend) == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("report still pending after a minute: %+v", pend)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if got := marks(t, db); !slices.Equal(got, []string{"flaky"}) {
+			t.Fatalf("processor state %v", got)
+		}
+	})
+}
