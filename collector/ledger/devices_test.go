@@ -64,8 +64,8 @@ func TestDevicesInDetails(t *testing.T) {
 		}
 		tests := []struct {
 			name, device, user, serial, os string
-			activated                       *bool
-			installs                        int
+			activated                      *bool
+			installs                       int
 		}{
 			{"windows pc keeps its serial", "pc-zhang", "zhangsan", "SN-ZHANG", "Microsoft Windows 10 专业版", &yes, 2},
 			{"kylin pc keeps the newer user", "pc-li", "lisi", "SN-LI", "Kylin", nil, 2},
