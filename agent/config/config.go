@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -53,6 +54,11 @@ type HostFacts struct {
 	// name<TAB>version<TAB>vendor line per package (lab nodes report the
 	// software their scenario gives them, not the lab machine's packages).
 	SoftwareFile string `mapstructure:"software_file"`
+	// FactsFile, when set, is a JSON host identity (hostname, user,
+	// os_info, hardware; agent/endpoint.FactsFile) read instead of the
+	// machine's own: for tests that run many endpoint agents on one
+	// machine and for isolated imports. Production PCs leave it empty.
+	FactsFile string `mapstructure:"facts_file"`
 }
 
 // DNS is how endpoint addresses are turned into names (PTR).
@@ -194,6 +200,7 @@ func Defaults() map[string]any {
 		// H-agent (#12 pacing, #18 names, #12 lab software).
 		"probe.max_rate":     DefaultMaxRate,
 		"host.software_file": "",
+		"host.facts_file":    "",
 		"dns.servers":        []string{},
 		"dns.timeout":        "2s",
 		"dns.workers":        16,
@@ -282,6 +289,11 @@ var (
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.Host.FactsFile != "" {
+		if _, err := os.Stat(c.Host.FactsFile); err != nil {
+			bad("host.facts_file: %v", err)
+		}
+	}
 	if c.Collector.URL != "" {
 		u, err := url.Parse(c.Collector.URL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -57,6 +57,7 @@ func testViolations() []wire.Violation {
 }
 
 func testLedger() Ledger {
+	activated := true
 	return Ledger{
 		Summary: []LedgerSummaryRow{
 			{Department: "CZJ", Category: "os", Product: "Windows 10 专业版", Vendor: "Microsoft", Installs: 40, Licenses: 30, Licensed: 30, Unlicensed: 10},
@@ -64,9 +65,11 @@ func testLedger() Ledger {
 		},
 		Detail: []LedgerDetailRow{
 			{Department: "CZJ", Host: "10.1.0.21", User: "张三", Category: "os", Product: "Windows 10 专业版", Version: "22H2", Vendor: "Microsoft",
-				Licensed: true, License: "LIC-2025-001", Source: "registry", FirstSeen: t0, LastSeen: t1},
+				Licensed: true, License: "LIC-2025-001", Source: "registry", FirstSeen: t0, LastSeen: t1, Status: "licensed",
+				OSInfo:   &wire.OSInfo{Name: "Microsoft Windows 10 专业版", Edition: "Professional", Version: "22H2", Arch: "amd64", Activated: &activated},
+				Hardware: &wire.Hardware{Vendor: "LENOVO", Model: "ThinkCentre M720t", Serial: "PC0XYZ12"}},
 			{Department: "CZJ", Host: "10.1.0.22", Category: "office", Product: "WPS Office", Version: "12.1", Vendor: "金山",
-				Domestic: true, Licensed: false, Source: "registry", FirstSeen: t0, LastSeen: t1},
+				Domestic: true, Licensed: false, Source: "registry", FirstSeen: t0, LastSeen: t1, Status: "unlicensed"},
 		},
 	}
 }

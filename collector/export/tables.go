@@ -233,6 +233,12 @@ type LedgerDetailRow struct {
 	Source     string    `json:"source"`            // snmp, dpkg, rpm, registry, import
 	FirstSeen  time.Time `json:"first_seen"`
 	LastSeen   time.Time `json:"last_seen"`
+	// The device's OS and hardware as its endpoint agent reports them, and
+	// the install's licence status (collector/ledger statuses; "" for a
+	// device listed without counted installs).
+	OSInfo   *wire.OSInfo   `json:"os_info,omitempty"`
+	Hardware *wire.Hardware `json:"hardware,omitempty"`
+	Status   string         `json:"status,omitempty"`
 }
 
 // LedgerSummaryColumns are the 汇总表 columns.
@@ -264,6 +270,15 @@ var LedgerDetailColumns = []Column{
 	{"source", "来源", "Source", 0.6},
 	{"first_seen", "首次发现", "First seen", 1.2},
 	{"last_seen", "最近发现", "Last seen", 1.2},
+	// appended: the device's OS and hardware and the licence status
+	ledgerColumn("os_name", 1.2), ledgerColumn("os_edition", 0.8), ledgerColumn("os_version", 0.8), ledgerColumn("os_arch", 0.6),
+	ledgerColumn("os_activated", 0.6), ledgerColumn("hw_vendor", 1), ledgerColumn("hw_model", 1), ledgerColumn("hw_serial", 1),
+	ledgerColumn("status", 0.9),
+}
+
+// ledgerColumn names a 明细表 device column from the terms package.
+func ledgerColumn(key string, width float64) Column {
+	return Column{key, terms.LedgerField(key, terms.ZH), terms.LedgerField(key, terms.EN), width}
 }
 
 // LedgerTables returns the 汇总表 and the 明细表.
@@ -281,12 +296,31 @@ func LedgerTables(l Ledger, m Meta) (summary, detail Table) {
 	}
 	detail = Table{Name: titleDetail.in(m.Lang), Columns: LedgerDetailColumns}
 	for _, r := range l.Detail {
-		detail.Rows = append(detail.Rows, []any{
+		detail.Rows = append(detail.Rows, append([]any{
 			m.dept(r.Department), r.Host, r.User, lookup(categoryNames, r.Category, m.Lang), r.Product, r.Version, r.Vendor,
 			yesNo(r.Domestic, m.Lang), yesNo(r.Licensed, m.Lang), r.License, r.Source, m.time(r.FirstSeen), m.time(r.LastSeen),
-		})
+		}, deviceCells(r, m.Lang)...))
 	}
 	return summary, detail
+}
+
+// deviceCells are a 明细表 row's OS, hardware and status cells.
+func deviceCells(r LedgerDetailRow, lang Lang) []any {
+	var o wire.OSInfo
+	act := ""
+	if r.OSInfo != nil {
+		o = *r.OSInfo
+		act = terms.Activation(o.Activated, lang)
+	}
+	var h wire.Hardware
+	if r.Hardware != nil {
+		h = *r.Hardware
+	}
+	status := ""
+	if r.Status != "" {
+		status = terms.Licence(r.Status, lang)
+	}
+	return []any{o.Name, o.Edition, o.Version, o.Arch, act, h.Vendor, h.Model, h.Serial, status}
 }
 
 // ProgressColumns are the progress series columns: the CONTRACT's

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/egovnet/egovnet/internal/catalog"
+	"github.com/egovnet/egovnet/internal/wire"
 )
 
 // Install is one counted install: one in-scope product on one device of a
@@ -50,6 +51,10 @@ type Detail struct {
 	Status   string `json:"status"`
 	Licensed bool   `json:"licensed"`
 	License  string `json:"license,omitempty"` // id of the licence whose seat covers it
+	// The device's user, OS and hardware (ledger_devices), for the 明细表.
+	User     string         `json:"user"`
+	OSInfo   *wire.OSInfo   `json:"os_info"`
+	Hardware *wire.Hardware `json:"hardware"`
 }
 
 // SummaryRow is one product in one department (a 汇总表 row).
@@ -97,6 +102,13 @@ type DepartmentSummary struct {
 	DomesticShare   float64         `json:"domestic_share"`
 	ByCategory      []CategoryShare `json:"by_category"`
 	UnfiledLicenses int             `json:"unfiled_licenses"`
+	// Devices counts the department's machines in the ledger (endpoint
+	// agents, agent hosts, SNMP devices); CompliantDevices those whose every
+	// counted install is legal; EndpointDevices those an endpoint agent
+	// reported.
+	Devices          int `json:"devices"`
+	CompliantDevices int `json:"compliant_devices"`
+	EndpointDevices  int `json:"endpoint_devices"`
 }
 
 // Evaluation is the ledger judged at one moment.
@@ -107,7 +119,9 @@ type Evaluation struct {
 	Departments []DepartmentSummary `json:"departments"`
 	// SeatsUsed maps a licence id to the seats its installs took.
 	SeatsUsed map[string]int `json:"seats_used"`
-	licenses  map[string]License
+	// Devices are the machines of the 明细表 (Store.Evaluate fills them).
+	Devices  []Device `json:"devices"`
+	licenses map[string]License
 }
 
 // Evaluate judges installs against licences at asOf. Seats are given out
@@ -356,7 +370,13 @@ func (ev *Evaluation) ForDepartment(dept string) *Evaluation {
 	if dept == "" {
 		return ev
 	}
-	out := &Evaluation{AsOf: ev.AsOf, SeatsUsed: ev.SeatsUsed, licenses: ev.licenses, Details: []Detail{}, Summary: []SummaryRow{}, Departments: []DepartmentSummary{}}
+	out := &Evaluation{AsOf: ev.AsOf, SeatsUsed: ev.SeatsUsed, licenses: ev.licenses, Details: []Detail{}, Summary: []SummaryRow{},
+		Departments: []DepartmentSummary{}, Devices: []Device{}}
+	for _, d := range ev.Devices {
+		if d.Department == dept {
+			out.Devices = append(out.Devices, d)
+		}
+	}
 	for _, d := range ev.Details {
 		if d.Department == dept {
 			out.Details = append(out.Details, d)

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"sort"
 	"time"
 
 	"github.com/egovnet/egovnet/collector/export"
@@ -25,21 +26,46 @@ func (e ExportSource) Ledger(ctx context.Context, department string, asOf time.T
 			Installs: r.Installs, Licenses: r.Licenses, Licensed: r.Licensed + r.Free, Unlicensed: r.Unlicensed,
 		})
 	}
+	type keyed struct {
+		dept, dev string
+		row       export.LedgerDetailRow
+	}
+	rows := make([]keyed, 0, len(ev.Details))
 	for _, d := range ev.Details {
-		out.Detail = append(out.Detail, export.LedgerDetailRow{
-			Department: d.Department, Host: hostLabel(d), Category: d.Category, Product: d.ProductName, Version: d.Version,
-			Vendor: d.Vendor, Domestic: d.Domestic, Licensed: Legal(d.Status), License: licenseLabel(d), Source: d.Source,
-			FirstSeen: d.FirstSeen, LastSeen: d.LastSeen,
-		})
+		rows = append(rows, keyed{d.Department, d.Device, export.LedgerDetailRow{
+			Department: d.Department, Host: hostLabel(d.Device, d.DeviceName), User: d.User, Category: d.Category, Product: d.ProductName,
+			Version: d.Version, Vendor: d.Vendor, Domestic: d.Domestic, Licensed: Legal(d.Status), License: licenseLabel(d), Source: d.Source,
+			FirstSeen: d.FirstSeen, LastSeen: d.LastSeen, OSInfo: d.OSInfo, Hardware: d.Hardware, Status: d.Status,
+		}})
+	}
+	// the 明细表 lists every device: one without counted installs gets a
+	// row of its own, so a PC with only free libraries is not missing
+	for _, d := range ev.Devices {
+		if d.Installs > 0 {
+			continue
+		}
+		rows = append(rows, keyed{d.Department, d.Device, export.LedgerDetailRow{
+			Department: d.Department, Host: hostLabel(d.Device, d.DeviceName), User: d.User, Source: d.Source,
+			FirstSeen: d.FirstSeen, LastSeen: d.LastSeen, OSInfo: d.OSInfo, Hardware: d.Hardware,
+		}})
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		if rows[i].dept != rows[j].dept {
+			return rows[i].dept < rows[j].dept
+		}
+		return rows[i].dev < rows[j].dev
+	})
+	for _, r := range rows {
+		out.Detail = append(out.Detail, r.row)
 	}
 	return out, nil
 }
 
-func hostLabel(d Detail) string {
-	if d.DeviceName != "" && d.DeviceName != d.Device {
-		return d.Device + " (" + d.DeviceName + ")"
+func hostLabel(device, name string) string {
+	if name != "" && name != device {
+		return device + " (" + name + ")"
 	}
-	return d.Device
+	return device
 }
 
 func licenseLabel(d Detail) string {

@@ -62,7 +62,8 @@ var (
 //	GET    /api/v1/software/compliance?department=  {"departments":[...],"summary":[...]}
 //	GET    /api/v1/software/details?department=
 //	GET    /api/v1/software/maintenance?department=
-//	GET    /api/v1/software/export?table=summary|details|maintenance&format=csv|xlsx&department=
+//	GET    /api/v1/software/devices?department=     the 明细表's devices: user, OS, hardware, install counts
+//	GET    /api/v1/software/export?table=summary|details|maintenance|devices&format=csv|xlsx&department=
 func (h *Handlers) Mount(route func(pattern string, roles []string, h http.Handler)) {
 	route("GET /api/v1/licenses", ReadRoles, http.HandlerFunc(h.listLicenses))
 	route("POST /api/v1/licenses", WriteRoles, http.HandlerFunc(h.createLicense))
@@ -75,6 +76,7 @@ func (h *Handlers) Mount(route func(pattern string, roles []string, h http.Handl
 	route("GET /api/v1/software/compliance", ReadRoles, http.HandlerFunc(h.compliance))
 	route("GET /api/v1/software/details", ReadRoles, http.HandlerFunc(h.details))
 	route("GET /api/v1/software/maintenance", ReadRoles, http.HandlerFunc(h.maintenance))
+	route("GET /api/v1/software/devices", ReadRoles, http.HandlerFunc(h.devices))
 	route("GET /api/v1/software/export", ReadRoles, http.HandlerFunc(h.exportTables))
 }
 
@@ -440,6 +442,10 @@ func (h *Handlers) details(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+func (h *Handlers) devices(w http.ResponseWriter, r *http.Request) {
+	serveDepartment(h, w, r, "ledger devices", h.s.Devices)
+}
+
 func (h *Handlers) maintenance(w http.ResponseWriter, r *http.Request) {
 	serveDepartment(h, w, r, "ledger maintenance", h.s.Maintenance)
 }
@@ -463,8 +469,10 @@ func (h *Handlers) exportTables(w http.ResponseWriter, r *http.Request) {
 		build = buildTable(h.s.Details, DetailsTable)
 	case TableMaintenance:
 		build = buildTable(h.s.Maintenance, MaintenanceTable)
+	case TableDevices:
+		build = buildTable(h.s.Devices, DevicesTable)
 	default:
-		respond.Error(w, http.StatusBadRequest, "table must be summary, details or maintenance", map[string]string{"table": table})
+		respond.Error(w, http.StatusBadRequest, "table must be summary, details, maintenance or devices", map[string]string{"table": table})
 		return
 	}
 	head, rows, err := build(r.Context(), dept)

@@ -23,7 +23,8 @@ func (s *Store) RecordReport(ctx context.Context, rep *wire.ScanReport, departme
 		department = rep.Agent.Department
 	}
 	devices := Extract(s.cat, rep, department)
-	if len(devices) == 0 {
+	facts := reportDevices(rep, devices)
+	if len(devices) == 0 && len(facts) == 0 {
 		return nil
 	}
 	at := store.Time(rep.FinishedAt.UTC())
@@ -32,6 +33,9 @@ func (s *Store) RecordReport(ctx context.Context, rep *wire.ScanReport, departme
 			if err := recordDevice(ctx, tx, d, department, rep.ReportID, at); err != nil {
 				return fmt.Errorf("record software of %s: %w", d.Device, err)
 			}
+		}
+		if err := recordDevices(ctx, tx, facts, department, rep.Agent.ID, rep.ReportID, at); err != nil {
+			return err
 		}
 		// the department's installs changed: readers reload it (installsCache)
 		if _, err := tx.Exec(ctx, `INSERT INTO ledger_versions (department, version) VALUES (?, 1)
@@ -289,11 +293,17 @@ func (s *Store) Evaluate(ctx context.Context, department string, asOf time.Time)
 	if err != nil {
 		return nil, err
 	}
+	devs, err := s.ListDevices(ctx, "", asOf)
+	if err != nil {
+		return nil, err
+	}
 	at := asOf
 	if at.IsZero() {
 		at = s.now()
 	}
-	return Evaluate(ins, ls, at).ForDepartment(department), nil
+	ev := Evaluate(ins, ls, at)
+	ev.attachDevices(devs)
+	return ev.ForDepartment(department), nil
 }
 
 // Summary is the 汇总表 of a department ("" = all).

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/egovnet/egovnet/collector/terms"
+	"github.com/egovnet/egovnet/internal/wire"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -32,12 +33,13 @@ const (
 	TableDetails     = "details"     // 软件使用情况明细表
 	TableMaintenance = "maintenance" // 软件安装维护情况明细表
 	TableLicenses    = "licenses"    // 授权台账
+	TableDevices     = "devices"     // 设备明细 (the 明细表's device part)
 )
 
 // TableTitles are the sheet titles of each table.
 var TableTitles = map[string]string{
 	TableSummary: "软件使用情况汇总表", TableDetails: "软件使用情况明细表",
-	TableMaintenance: "软件安装维护情况明细表", TableLicenses: "授权台账",
+	TableMaintenance: "软件安装维护情况明细表", TableLicenses: "授权台账", TableDevices: "设备明细表",
 }
 
 // SummaryTable renders the 汇总表.
@@ -54,14 +56,59 @@ func SummaryTable(rows []SummaryRow) ([]string, [][]string) {
 	return head, out
 }
 
-// DetailsTable renders the 明细表.
+// deviceHead are the device columns the 明细表 and the device table share,
+// named by the terms package (appended after the existing columns, so
+// spreadsheets keyed on the old positions keep working).
+func deviceHead() []string {
+	keys := []string{"user", "os_name", "os_edition", "os_version", "os_arch", "os_activated", "hw_vendor", "hw_model", "hw_serial"}
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = terms.LedgerField(k, terms.ZH)
+	}
+	return out
+}
+
+func deviceCells(user string, osi *wire.OSInfo, hw *wire.Hardware) []string {
+	var o wire.OSInfo
+	act := "" // no OS facts at all: nothing to say about activation either
+	if osi != nil {
+		o = *osi
+		act = terms.Activation(o.Activated, terms.ZH)
+	}
+	var h wire.Hardware
+	if hw != nil {
+		h = *hw
+	}
+	return []string{user, o.Name, o.Edition, o.Version, o.Arch, act, h.Vendor, h.Model, h.Serial}
+}
+
+// DetailsTable renders the 明细表: one row per counted install, with its
+// device's user, OS and hardware.
 func DetailsTable(rows []Detail) ([]string, [][]string) {
-	head := []string{"部门", "设备", "设备名称", "软件类别", "软件名称", "版本", "版本类型", "厂商", "国产", "授权状态", "授权记录", "来源", "首次发现", "最近发现"}
+	head := append([]string{"部门", "设备", "设备名称", "软件类别", "软件名称", "版本", "版本类型", "厂商", "国产", "授权状态", "授权记录", "来源", "首次发现", "最近发现"},
+		deviceHead()...)
 	out := make([][]string, 0, len(rows))
 	for _, d := range rows {
 		status := licenceZH(d.Status)
-		out = append(out, []string{d.Department, d.Device, d.DeviceName, categoryZH(d.Category), d.ProductName, d.Version, d.Edition,
-			d.Vendor, yesNo(d.Domestic), status, d.License, d.Source, d.FirstSeen.UTC().Format("2006-01-02 15:04"), d.LastSeen.UTC().Format("2006-01-02 15:04")})
+		out = append(out, append([]string{d.Department, d.Device, d.DeviceName, categoryZH(d.Category), d.ProductName, d.Version, d.Edition,
+			d.Vendor, yesNo(d.Domestic), status, d.License, d.Source, d.FirstSeen.UTC().Format("2006-01-02 15:04"), d.LastSeen.UTC().Format("2006-01-02 15:04")},
+			deviceCells(d.User, d.OSInfo, d.Hardware)...))
+	}
+	return head, out
+}
+
+// DevicesTable renders the 明细表's device part: one row per device with
+// its user, OS, hardware and how its installs stand.
+func DevicesTable(devs []Device) ([]string, [][]string) {
+	head := append([]string{"部门", "设备", "设备名称", terms.LedgerField("device_source", terms.ZH)}, deviceHead()...)
+	head = append(head, terms.LedgerField("installs", terms.ZH), terms.LedgerField("legal", terms.ZH), terms.LedgerField("unlicensed", terms.ZH),
+		terms.LedgerField("compliant", terms.ZH), "首次发现", "最近发现")
+	out := make([][]string, 0, len(devs))
+	for _, d := range devs {
+		row := append([]string{d.Department, d.Device, d.DeviceName, terms.DeviceSource(d.Source, terms.ZH)}, deviceCells(d.User, d.OSInfo, d.Hardware)...)
+		row = append(row, strconv.Itoa(d.Installs), strconv.Itoa(d.Legal), strconv.Itoa(d.Unlicensed), yesNo(d.Compliant),
+			d.FirstSeen.UTC().Format("2006-01-02 15:04"), d.LastSeen.UTC().Format("2006-01-02 15:04"))
+		out = append(out, row)
 	}
 	return head, out
 }
