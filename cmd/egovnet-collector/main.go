@@ -86,11 +86,11 @@ func newRootCmd(g *globals) *cobra.Command {
 		newAgentCmd(g),
 		newReleaseCmd(g),
 		newVersionCmd(g),
-		newAuditCmd(),    // rules engineer: offline audit
-		newCatalogCmd(),  // ledger engineer: software catalogue
-		newExportCmd(),   // progress/export engineer: exports
-		newLicenseCmd(),  // licence ledger import/export for administrators
-		newLoadgenCmd(g), // load generator (issue #16)
+		newAuditCmd(),   // rules engineer: offline audit
+		newCatalogCmd(), // ledger engineer: software catalogue
+		newExportCmd(),  // progress/export engineer: exports
+		newLicenseCmd(), // licence ledger import/export for administrators
+		newLoadgenCmd(g),
 	)
 	return root
 }
