@@ -69,7 +69,7 @@ func newLoadgenCmd(g *globals) *cobra.Command {
 	f.IntVar(&o.Concurrency, "concurrency", 32, "uploads in flight")
 	f.IntVar(&o.Endpoints, "endpoints", 0, "endpoints per measured report (default 10; district 500)")
 	f.IntVar(&o.Reports, "reports", 0, "load: stop after this many uploads (default: run for --duration)")
-	f.DurationVar(&o.Duration, "duration", 30*time.Second, "load: how long to upload when --reports is not set")
+	f.DurationVar(&o.Duration, "duration", 30*time.Second, "load: start uploads for this long when --reports is not set (those in flight are answered)")
 	f.IntVar(&o.Fill, "fill", 0, "district: endpoints each department reports first (default 50); department: endpoints pre-filled (default 1000)")
 	f.IntVar(&o.Samples, "samples", 10, "district/department: single reports timed one at a time")
 	f.IntVar(&so.Departments, "departments", 50, "departments of the generated plan (own collector)")

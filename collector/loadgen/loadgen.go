@@ -46,7 +46,7 @@ type Options struct {
 	Concurrency int           // uploads in flight (load, and the fill of growth scenarios)
 	Endpoints   int           // endpoints per measured report
 	Reports     int           // load: stop after this many uploads (0: run for Duration)
-	Duration    time.Duration // load: how long to upload when Reports is 0
+	Duration    time.Duration // load: how long uploads start when Reports is 0 (those in flight finish)
 	Fill        int           // district: endpoints of each department's fill report; department: endpoints pre-filled
 	Samples     int           // growth scenarios: single reports timed one at a time
 	Progress    io.Writer     // progress lines (nil: none)
@@ -253,13 +253,11 @@ func (r *runner) load(ctx context.Context) error {
 		lat    []time.Duration
 		issued atomic.Int64
 	)
-	runCtx := ctx
-	if r.o.Reports == 0 {
-		var cancel context.CancelFunc
-		runCtx, cancel = context.WithTimeout(ctx, r.o.Duration)
-		defer cancel()
-	}
+	// With a duration, no upload starts after the deadline but those in
+	// flight are answered: every upload the collector saw has a known
+	// outcome, so the stored count can be checked exactly.
 	start := time.Now()
+	deadline := start.Add(r.o.Duration)
 	var wg sync.WaitGroup
 	for w := 0; w < r.o.Concurrency; w++ {
 		wg.Add(1)
@@ -269,10 +267,13 @@ func (r *runner) load(ctx context.Context) error {
 				if r.o.Reports > 0 && issued.Add(1) > int64(r.o.Reports) {
 					return
 				}
-				// the agents of this worker in turn (all of them, shared, when fewer agents than workers)
+				if r.o.Reports == 0 && !time.Now().Before(deadline) {
+					return
+				}
+				// the agents of this worker in turn
 				a := agents[(w+k*r.o.Concurrency)%len(agents)]
-				if err := r.send(runCtx, a, r.o.Endpoints, a.Index*r.o.Endpoints, true, &mu, &lat); err != nil {
-					return // the duration ended
+				if err := r.send(ctx, a, r.o.Endpoints, a.Index*r.o.Endpoints, true, &mu, &lat); err != nil {
+					return // interrupted
 				}
 			}
 		}()
