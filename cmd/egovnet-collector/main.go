@@ -90,6 +90,7 @@ func newRootCmd(g *globals) *cobra.Command {
 		newCatalogCmd(), // ledger engineer: software catalogue
 		newExportCmd(),  // progress/export engineer: exports
 		newLicenseCmd(), // licence ledger import/export for administrators
+		newLoadgenCmd(g),
 	)
 	return root
 }

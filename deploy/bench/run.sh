@@ -7,7 +7,7 @@ out="${BENCH_OUT:-bench-results}"
 mkdir -p "$out"
 echo "== Go benchmarks"
 go test -run '^$' -bench . -benchmem ./... | tee "$out/go-bench.txt"
-for s in deploy/bench/sweep.sh deploy/bench/snmp.sh deploy/bench/inventory.sh deploy/bench/ingest.sh deploy/bench/ui.sh; do
+for s in deploy/bench/sweep.sh deploy/bench/snmp.sh deploy/bench/inventory.sh deploy/bench/ingest.sh deploy/bench/load.sh deploy/bench/ui.sh; do
 	if [ -x "$s" ]; then
 		echo "== $s"
 		bash "$s" "$out"

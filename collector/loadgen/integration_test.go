@@ -1,0 +1,154 @@
+package loadgen
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/egovnet/egovnet/collector/config"
+	"github.com/egovnet/egovnet/collector/inventory"
+	"github.com/egovnet/egovnet/collector/server"
+	"github.com/egovnet/egovnet/collector/store"
+	"github.com/egovnet/egovnet/collector/store/storetest"
+)
+
+// serveEnv makes this test binary act as `egovnet-collector --config F
+// serve` (server.Open then Serve, exactly what the serve command runs), so
+// Start can run a real collector process without building the command.
+const serveEnv = "EGOVNET_LOADGEN_TEST_SERVE"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(serveEnv) == "1" {
+		os.Exit(serveChild(os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+func serveChild(args []string) int {
+	if len(args) != 3 || args[0] != "--config" || args[2] != "serve" {
+		os.Stderr.WriteString("test collector: want --config FILE serve\n")
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cfg, err := config.Load(args[1])
+	if err != nil {
+		os.Stderr.WriteString(err.Error() + "\n")
+		return 2
+	}
+	app, err := server.Open(ctx, cfg, slog.New(slog.NewTextHandler(os.Stderr, nil)))
+	if err != nil {
+		os.Stderr.WriteString(err.Error() + "\n")
+		return 1
+	}
+	defer app.Close()
+	if err := app.Serve(ctx); err != nil {
+		os.Stderr.WriteString(err.Error() + "\n")
+		return 1
+	}
+	return 0
+}
+
+// postgresDSN is the test PostgreSQL, or a skip (a failure under
+// EGOVNET_REQUIRE_INTEGRATION=1) when none answers.
+func postgresDSN(t *testing.T) string {
+	dsn := storetest.PostgresDSN()
+	db, err := store.OpenPostgres(context.Background(), dsn)
+	if err != nil {
+		if storetest.RequireIntegration() {
+			t.Fatalf("postgres required but unavailable: %v", err)
+		}
+		t.Skipf("postgres unavailable: %v", err)
+	}
+	db.Close()
+	return dsn
+}
+
+// TestRunAgainstCollector drives a real collector process over loopback
+// HTTP on each store and scenario; every acknowledged report must be
+// listed by GET /api/v1/reports, checked here apart from loadgen's own
+// verification.
+func TestRunAgainstCollector(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts collector processes")
+	}
+	t.Setenv(serveEnv, "1") // the collector child inherits it
+	cases := []struct {
+		name        string
+		departments int
+		o           Options
+		measured    int // reports of the measured phase (-1: as many as the duration allowed)
+		stored      int // every report, fill included (-1: the measured ones)
+	}{
+		{"load", 5, Options{Scenario: ScenarioLoad, Agents: 10, Concurrency: 4, Reports: 50}, 50, 50},
+		{"load for a duration", 3, Options{Scenario: ScenarioLoad, Agents: 8, Concurrency: 8, Duration: time.Second}, -1, -1},
+		{"district", 6, Options{Scenario: ScenarioDistrict, Concurrency: 4, Fill: 20, Endpoints: 40, Samples: 3}, 3, 6 + 3},
+		{"department", 2, Options{Scenario: ScenarioDepartment, Concurrency: 4, Fill: 2500, Samples: 3}, 3, 3 + 3},
+	}
+	for _, backend := range []string{"sqlite", "postgres"} {
+		for _, c := range cases {
+			t.Run(backend+"/"+c.name, func(t *testing.T) {
+				ctx := context.Background()
+				so := StartOptions{Binary: os.Args[0], Departments: c.departments, Dir: t.TempDir()}
+				if backend == "postgres" {
+					so.Postgres = postgresDSN(t)
+				}
+				tg, err := Start(ctx, so)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer tg.Close()
+				res, err := Run(ctx, tg, c.o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c.measured < 0 { // no upload may be left without an answer at the deadline
+					c.measured, c.stored = max(res.Reports, 1), max(res.Reports, 1)
+				}
+				if res.Reports != c.measured || res.Failed != 0 || res.Latency.Count != c.measured {
+					t.Errorf("%d reports acknowledged, %d failed (%v), %d latencies; want %d, 0", res.Reports, res.Failed, res.ErrorsByStatus, res.Latency.Count, c.measured)
+				}
+				if !res.Verified || res.Stored != c.stored {
+					t.Errorf("loadgen counted %d stored (verified %v), want %d", res.Stored, res.Verified, c.stored)
+				}
+				if res.Memory.PID != tg.PID || res.Memory.HWMKB <= 0 {
+					t.Errorf("collector memory %+v, want the peak RSS of pid %d", res.Memory, tg.PID)
+				}
+				if res.Store != backend {
+					t.Errorf("store %q, want %q", res.Store, backend)
+				}
+				// independently of loadgen: the collector lists every report
+				user, pw := tg.Credentials()
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, tg.URL+"/api/v1/reports?limit=1000", nil)
+				req.SetBasicAuth(user, pw)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				body, _ := io.ReadAll(resp.Body)
+				var reps []inventory.Report
+				if err := json.Unmarshal(body, &reps); err != nil {
+					t.Fatalf("GET /api/v1/reports: %s: %v", body, err)
+				}
+				total, _ := strconv.Atoi(resp.Header.Get("X-Total-Count"))
+				if len(reps) != c.stored || total != c.stored {
+					t.Errorf("GET /api/v1/reports lists %d (X-Total-Count %d), want %d", len(reps), total, c.stored)
+				}
+				for _, r := range reps {
+					if !r.Processed || r.ProcessError != "" {
+						t.Errorf("report %s of %s not processed cleanly: %q", r.ReportID, r.AgentID, r.ProcessError)
+					}
+				}
+			})
+		}
+	}
+}
