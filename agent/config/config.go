@@ -40,6 +40,8 @@ type Config struct {
 	// Central management (#15): the profile, and self-update.
 	Profile string `mapstructure:"profile"`
 	Update  Update `mapstructure:"update"`
+	// Relay for endpoint agents of an isolated network (agent/relay).
+	Relay Relay `mapstructure:"relay"`
 }
 
 // Update configures self-update from signed releases.
@@ -175,7 +177,7 @@ var DefaultPorts = []int{
 
 // Defaults returns every key with its default, as config.Load requires.
 func Defaults() map[string]any {
-	return map[string]any{
+	d := map[string]any{
 		"collector.url":        "",
 		"collector.ca_file":    "",
 		"collector.credential": "",
@@ -210,6 +212,10 @@ func Defaults() map[string]any {
 		"update.auto":             true,
 		"update.check_interval":   "1h",
 	}
+	for k, v := range relayDefaults() {
+		d[k] = v
+	}
+	return d
 }
 
 // Load reads file (optional) and the environment into a Config and validates it.
@@ -387,6 +393,7 @@ func (c *Config) Validate() error {
 	if !logLevels[strings.ToLower(c.Log.Level)] {
 		bad("log.level %q: want debug, info, warn or error", c.Log.Level)
 	}
+	errs = append(errs, c.validateRelay())
 	return errors.Join(errs...)
 }
 

@@ -69,3 +69,33 @@ func (c *Client) Download(ctx context.Context, path, credential string, w io.Wri
 	}
 	return n, nil
 }
+
+// Proxy sends one request to path (which may carry a query) with credential
+// (none when empty), the given headers and body, once and with no total
+// timeout beyond ctx: a relay passes endpoint agents' polls, enrolments and
+// release downloads through it and answers with whatever status comes back.
+// Only transport failures are errors.
+func (c *Client) Proxy(ctx context.Context, method, path, credential string, hdr http.Header, body io.Reader) (*Response, error) {
+	ref, err := c.base.Parse(path)
+	if err != nil {
+		return nil, fmt.Errorf("collector path %q: %w", path, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, ref.String(), body)
+	if err != nil {
+		return nil, fmt.Errorf("build request: %w", err)
+	}
+	for k, v := range hdr {
+		req.Header[k] = v
+	}
+	if credential != "" {
+		req.Header.Set("Authorization", "Bearer "+credential)
+	}
+	if c.opts.UserAgent != "" && req.Header.Get("User-Agent") == "" {
+		req.Header.Set("User-Agent", c.opts.UserAgent)
+	}
+	res, err := (&http.Client{Transport: c.http.Transport}).Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, ref.Path, err)
+	}
+	return &Response{Status: res.StatusCode, Header: res.Header, Body: res.Body}, nil
+}

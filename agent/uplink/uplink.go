@@ -37,6 +37,10 @@ type Options struct {
 	MaxBackoff time.Duration // default 30s
 	UserAgent  string
 	Logger     *slog.Logger // for the plain-HTTP warning; default slog.Default()
+	// MaxReportBytes bounds SendReport; default MaxReportBytes. A relay
+	// sets the collector's own limit, which may be larger than what this
+	// agent's own reports need.
+	MaxReportBytes int64
 }
 
 // Client is a collector client.
@@ -76,6 +80,9 @@ func New(base string, opts Options) (*Client, error) {
 	}
 	if opts.MaxBackoff <= 0 {
 		opts.MaxBackoff = 30 * time.Second
+	}
+	if opts.MaxReportBytes <= 0 {
+		opts.MaxReportBytes = MaxReportBytes
 	}
 	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	if opts.CAFile != "" {
@@ -182,8 +189,8 @@ func (c *Client) Enroll(ctx context.Context, req EnrollRequest) (EnrollResponse,
 
 // SendReport uploads one report; nil means acknowledged (200 or 202).
 func (c *Client) SendReport(ctx context.Context, credential string, report []byte) error {
-	if len(report) > MaxReportBytes {
-		return &PermanentError{Status: http.StatusRequestEntityTooLarge, Body: fmt.Sprintf("report of %d bytes exceeds %d", len(report), MaxReportBytes)}
+	if int64(len(report)) > c.opts.MaxReportBytes {
+		return &PermanentError{Status: http.StatusRequestEntityTooLarge, Body: fmt.Sprintf("report of %d bytes exceeds %d", len(report), c.opts.MaxReportBytes)}
 	}
 	if _, err := c.do(ctx, "/api/v1/reports", credential, report); err != nil {
 		return fmt.Errorf("upload report: %w", err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	agentconfig "github.com/egovnet/egovnet/agent/config"
 	"github.com/egovnet/egovnet/agent/daemon"
 	"github.com/egovnet/egovnet/agent/fleet"
+	"github.com/egovnet/egovnet/agent/render"
 	"github.com/egovnet/egovnet/agent/scheduler"
 	"github.com/egovnet/egovnet/agent/spool"
 	"github.com/egovnet/egovnet/agent/update"
@@ -24,13 +26,16 @@ import (
 )
 
 func newRunCmd() *cobra.Command {
-	var cfgFile, profile string
+	var cfgFile, profile, out string
 	var once bool
 	cmd := &cobra.Command{
 		Use:   "run [--config F] [--once] [--profile network|endpoint]",
 		Short: "The daemon: scheduled scans under the collector's central configuration, spool, upload, signed self-update; --once: one scan, upload (or spool), exit",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out != "" && !once {
+				return usagef("--out needs --once")
+			}
 			if profile != "" {
 				// The flag is an explicit local setting, like the file's.
 				os.Setenv("EGOVNET_PROFILE", profile)
@@ -105,10 +110,18 @@ func newRunCmd() *cobra.Command {
 						d.Local = cfg.WithCentral(*c.Config, explicit)
 					}
 				}
+				if out != "" {
+					return writeOnce(cmd, d, out)
+				}
 				return runOnce(cmd, d, sp)
 			}
 			run := func(ctx context.Context) error {
+				stopRelay, err := startRelay(ctx, cfg, collectorURL, caFile, log)
+				if err != nil {
+					return err
+				}
 				restart, err := d.Run(ctx)
+				stopRelay()
 				if err == nil && restart {
 					return update.Restart(exe)
 				}
@@ -122,6 +135,7 @@ func newRunCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&cfgFile, "config", "", "agent config file (YAML)")
 	cmd.Flags().BoolVar(&once, "once", false, "one scan, upload (or spool), exit")
+	cmd.Flags().StringVar(&out, "out", "", "with --once: write the report to this file for `egovnet-collector import` instead of uploading (isolated networks)")
 	cmd.Flags().StringVar(&profile, "profile", "", "network (discover the scope) or endpoint (this PC's own facts only); overrides the file")
 	return cmd
 }
@@ -138,5 +152,24 @@ func runOnce(cmd *cobra.Command, d *daemon.Daemon, sp *spool.Spool) error {
 	if res.FlushErr != nil && !errors.Is(res.FlushErr, uplink.ErrNotEnrolled) {
 		d.Log.Warn("report kept in the spool for the next run", "report", res.ReportID)
 	}
+	return nil
+}
+
+// writeOnce is `run --once --out F`: the same report the daemon would send
+// (for an endpoint agent: OS, hardware, user, software), written to F for
+// `egovnet-collector import` where no network reaches the collector.
+func writeOnce(cmd *cobra.Command, d *daemon.Daemon, out string) error {
+	rep := d.ScanWith(cmd.Context(), d.Local)
+	if err := rep.Validate(); err != nil {
+		d.Log.Warn("report fails validation; import will likely refuse it", "report", rep.ReportID, "err", err)
+	}
+	var buf bytes.Buffer
+	if err := render.JSON(&buf, rep); err != nil {
+		return err
+	}
+	if err := spool.WriteFileAtomic(out, buf.Bytes(), 0o600); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	d.Log.Info("report written for import", "report", rep.ReportID, "file", out)
 	return nil
 }

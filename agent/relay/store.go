@@ -1,0 +1,305 @@
+package relay
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+const (
+	suffix      = ".relay"
+	tmpPrefix   = ".tmp-"
+	rejectedDir = "rejected"
+	// magic starts every spooled upload: a file that does not start with it
+	// is not ours and is moved aside rather than forwarded.
+	magic = "egovnet-relay/1 "
+)
+
+// ErrFull is returned by Put when the relay spool holds its maximum count
+// or size: the relay refuses the upload (507) and the endpoint agent keeps
+// the report in its own spool, so nothing is dropped.
+var ErrFull = errors.New("relay spool full")
+
+// ErrTooLarge is returned by Put for a body over the size limit.
+var ErrTooLarge = errors.New("report too large")
+
+// header is the first line of a spooled upload. The credential is the
+// endpoint agent's own: the relay forwards with it so the collector
+// authenticates and attributes the report to that agent, not to the relay.
+type header struct {
+	Credential string    `json:"credential"`
+	Received   time.Time `json:"received"`
+	Remote     string    `json:"remote,omitempty"`
+}
+
+// Store is the relay's durable spool: one file per upload, header line then
+// the body bytes exactly as the endpoint agent sent them. Unlike the
+// agent's own spool it never drops the oldest entry to make room: every
+// entry was acknowledged to an endpoint agent, which then deleted its copy.
+type Store struct {
+	dir        string
+	maxReports int
+	maxBytes   int64
+
+	mu  sync.Mutex
+	seq int64
+}
+
+// Entry is one spooled upload.
+type Entry struct {
+	Name string
+	Path string
+	Size int64
+}
+
+// OpenStore creates dir (0700) and its rejected/ directory, removes
+// temporary files a crash left (never acknowledged) and returns the store.
+func OpenStore(dir string, maxReports int, maxBytes int64) (*Store, error) {
+	if maxReports < 1 || maxBytes < 1 {
+		return nil, fmt.Errorf("open relay spool %s: limits %d reports / %d bytes must be positive", dir, maxReports, maxBytes)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, rejectedDir), 0o700); err != nil {
+		return nil, fmt.Errorf("create relay spool %s: %w", dir, err)
+	}
+	// The spool holds endpoint agents' credentials: owner only.
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("restrict relay spool %s: %w", dir, err)
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("read relay spool %s: %w", dir, err)
+	}
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), tmpPrefix) {
+			_ = os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+	return &Store{dir: dir, maxReports: maxReports, maxBytes: maxBytes}, nil
+}
+
+// Dir is the spool directory.
+func (s *Store) Dir() string { return s.dir }
+
+// Put streams body (at most limit bytes) into a temporary file, fsyncs it,
+// and only then, if the spool has room, renames it into place and fsyncs
+// the directory. When Put returns nil the upload survives a crash or power
+// loss; only then may the relay acknowledge it.
+func (s *Store) Put(credential, remote string, body io.Reader, limit int64) (Entry, error) {
+	if credential == "" || strings.ContainsAny(credential, "\r\n") {
+		return Entry{}, errors.New("spool upload: bad credential")
+	}
+	f, err := os.CreateTemp(s.dir, tmpPrefix+"*")
+	if err != nil {
+		return Entry{}, fmt.Errorf("create temp in %s: %w", s.dir, err)
+	}
+	tmp := f.Name()
+	done := false
+	defer func() {
+		if !done {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err := f.Chmod(0o600); err != nil {
+		return Entry{}, fmt.Errorf("chmod %s: %w", tmp, err)
+	}
+	hb, err := json.Marshal(header{Credential: credential, Received: time.Now().UTC(), Remote: remote})
+	if err != nil {
+		return Entry{}, fmt.Errorf("encode spool header: %w", err)
+	}
+	w := bufio.NewWriterSize(f, 64<<10)
+	if _, err := w.WriteString(magic + string(hb) + "\n"); err != nil {
+		return Entry{}, fmt.Errorf("write %s: %w", tmp, err)
+	}
+	n, err := io.Copy(w, io.LimitReader(body, limit+1))
+	if err != nil {
+		return Entry{}, fmt.Errorf("receive report: %w", err)
+	}
+	if n > limit {
+		return Entry{}, ErrTooLarge
+	}
+	if err := w.Flush(); err != nil {
+		return Entry{}, fmt.Errorf("write %s: %w", tmp, err)
+	}
+	if err := f.Sync(); err != nil {
+		return Entry{}, fmt.Errorf("fsync %s: %w", tmp, err)
+	}
+	size, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return Entry{}, fmt.Errorf("size of %s: %w", tmp, err)
+	}
+	if err := f.Close(); err != nil {
+		return Entry{}, fmt.Errorf("close %s: %w", tmp, err)
+	}
+	// The room check and the rename happen under one lock so concurrent
+	// uploads cannot together overshoot the caps.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	list, err := s.list()
+	if err != nil {
+		return Entry{}, err
+	}
+	var used int64
+	for _, e := range list {
+		used += e.Size
+	}
+	if len(list) >= s.maxReports || used+size > s.maxBytes {
+		return Entry{}, fmt.Errorf("%w: %d reports, %d bytes (caps %d reports, %d bytes)", ErrFull, len(list), used, s.maxReports, s.maxBytes)
+	}
+	s.seq++
+	name := fmt.Sprintf("%020d-%06d%s", time.Now().UnixNano(), s.seq%1000000, suffix)
+	path := filepath.Join(s.dir, name)
+	if err := os.Rename(tmp, path); err != nil {
+		return Entry{}, fmt.Errorf("rename %s: %w", tmp, err)
+	}
+	done = true
+	if err := syncDir(s.dir); err != nil {
+		// Not acknowledged: the agent sends it again, and the collector
+		// stores a report id once however often it arrives.
+		_ = os.Remove(path)
+		return Entry{}, err
+	}
+	return Entry{Name: name, Path: path, Size: size}, nil
+}
+
+// List returns spooled uploads, oldest first.
+func (s *Store) List() ([]Entry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.list()
+}
+
+func (s *Store) list() ([]Entry, error) {
+	ents, err := os.ReadDir(s.dir)
+	if err != nil {
+		return nil, fmt.Errorf("read relay spool %s: %w", s.dir, err)
+	}
+	var out []Entry
+	for _, e := range ents {
+		n := e.Name()
+		if e.IsDir() || strings.HasPrefix(n, ".") || !strings.HasSuffix(n, suffix) {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil {
+			continue // acknowledged and removed meanwhile
+		}
+		out = append(out, Entry{Name: n, Path: filepath.Join(s.dir, n), Size: fi.Size()})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// Usage is the number and total size of spooled uploads.
+func (s *Store) Usage() (reports int, bytes int64) {
+	l, _ := s.List()
+	for _, e := range l {
+		bytes += e.Size
+	}
+	return len(l), bytes
+}
+
+// Read returns a spooled upload's credential and its body bytes, unchanged.
+func (s *Store) Read(e Entry) (credential string, body []byte, err error) {
+	b, err := os.ReadFile(e.Path)
+	if err != nil {
+		return "", nil, fmt.Errorf("read spooled upload %s: %w", e.Name, err)
+	}
+	i := bytes.IndexByte(b[:min(len(b), 64<<10)], '\n')
+	if i < 0 || !bytes.HasPrefix(b, []byte(magic)) {
+		return "", nil, fmt.Errorf("spooled upload %s: no relay header", e.Name)
+	}
+	var h header
+	if err := json.Unmarshal(b[len(magic):i], &h); err != nil || h.Credential == "" {
+		return "", nil, fmt.Errorf("spooled upload %s: bad relay header", e.Name)
+	}
+	return h.Credential, b[i+1:], nil
+}
+
+// Ack removes an upload the collector acknowledged.
+func (s *Store) Ack(e Entry) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := os.Remove(e.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove forwarded upload %s: %w", e.Name, err)
+	}
+	return syncDir(s.dir)
+}
+
+// Reject moves an upload the collector refused for good (or that cannot be
+// read) to rejected/, with the reason in <name>.error, keeping at most the
+// spool's report cap there.
+func (s *Store) Reject(e Entry, reason error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rdir := filepath.Join(s.dir, rejectedDir)
+	msg := "rejected"
+	if reason != nil {
+		msg = reason.Error()
+	}
+	if err := os.WriteFile(filepath.Join(rdir, e.Name+".error"), []byte(msg+"\n"), 0o600); err != nil {
+		return fmt.Errorf("record rejection of %s: %w", e.Name, err)
+	}
+	if err := os.Rename(e.Path, filepath.Join(rdir, e.Name)); err != nil {
+		return fmt.Errorf("move rejected upload %s: %w", e.Name, err)
+	}
+	if ents, err := os.ReadDir(rdir); err == nil {
+		var names []string
+		for _, de := range ents {
+			if strings.HasSuffix(de.Name(), suffix) {
+				names = append(names, de.Name())
+			}
+		}
+		sort.Strings(names)
+		for len(names) > s.maxReports {
+			_ = os.Remove(filepath.Join(rdir, names[0]))
+			_ = os.Remove(filepath.Join(rdir, names[0]+".error"))
+			names = names[1:]
+		}
+	}
+	if err := syncDir(rdir); err != nil {
+		return err
+	}
+	return syncDir(s.dir)
+}
+
+// Rejected lists uploads moved to rejected/, oldest first.
+func (s *Store) Rejected() ([]string, error) {
+	ents, err := os.ReadDir(filepath.Join(s.dir, rejectedDir))
+	if err != nil {
+		return nil, fmt.Errorf("read rejected uploads: %w", err)
+	}
+	var out []string
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), suffix) {
+			out = append(out, e.Name())
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func syncDir(dir string) error {
+	if runtime.GOOS == "windows" { // directories cannot be fsynced there; NTFS journals renames
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("open dir %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return fmt.Errorf("fsync dir %s: %w", dir, err)
+	}
+	return nil
+}
