@@ -3,16 +3,17 @@ package server
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/netip"
 	"os"
 	"time"
 
+	"github.com/egovnet/egovnet/collector/api"
 	"github.com/egovnet/egovnet/collector/auth"
 	"github.com/egovnet/egovnet/collector/export"
 	"github.com/egovnet/egovnet/collector/ingest"
 	"github.com/egovnet/egovnet/collector/inventory"
 	"github.com/egovnet/egovnet/collector/ledger"
-	"github.com/egovnet/egovnet/collector/paging"
 	"github.com/egovnet/egovnet/collector/progress"
 	"github.com/egovnet/egovnet/collector/rules"
 	"github.com/egovnet/egovnet/collector/terms"
@@ -64,6 +65,14 @@ func (a *App) assemble() error {
 		return err
 	}
 	a.API().UserRoute(terms.Route, auth.Roles, terms.Handler())
+	ua := api.UserAdmin{Issuer: cfg.Auth.TOTP.Issuer}
+	if a.Plan != nil && a.Plan.District.Name != "" {
+		ua.Issuer += " " + a.Plan.District.Name // as `user totp` names it
+	}
+	if a.MFA != nil {
+		ua.TOTP = a.MFA
+	}
+	a.API().MountUserAdmin(ua)
 	use(a.mountDevices())
 	a.Ledger = ledger.New(a.DB, cat)
 	a.Violations = rules.NewStore(a.DB)
@@ -75,14 +84,20 @@ func (a *App) assemble() error {
 			ResolveAfter: cfg.Rules.ResolveAfter, Horizon: cfg.Rules.FactsHorizon,
 			Revoked: a.Auth.RevokedAgents, Facts: a.Inventory, Logger: a.Logger,
 		}))
-		// Paged in memory until the lifecycle store pages in SQL.
-		rules.NewHandlers(a.Violations, a.Plan, a.Logger).Mount(paging.Mounter(a.API().UserRoute, "GET /api/v1/violations"))
+		// The list is served by violationList (paged in the store); the
+		// rules handlers keep its roles and serve the rest.
+		list := violationList{st: a.Violations, plan: a.Plan, log: a.Logger}
+		rules.NewHandlers(a.Violations, a.Plan, a.Logger).Mount(func(pattern string, roles []string, h http.Handler) {
+			if pattern == "GET /api/v1/violations" {
+				h = list
+			}
+			a.API().UserRoute(pattern, roles, h)
+		})
 	}
 	use(ledger.NewProcessor(a.Ledger))
 	lh := ledger.NewHandlers(a.Ledger)
 	lh.DepartmentExists, lh.Logger, lh.Signer = a.Inventory.DepartmentExists, a.Logger, signer
-	// Paged in memory until the ledger pages in SQL.
-	lh.Mount(paging.Mounter(a.API().UserRoute, "GET /api/v1/software", "GET /api/v1/licenses"))
+	lh.Mount(a.API().UserRoute)
 
 	if cfg.Influx.URL != "" {
 		a.Writer, err = tsdb.NewWriter(tsdb.Config{

@@ -1,12 +1,12 @@
 // egovnet UI: router, sign-in and language switch. Pages live in
-// progress.js, findings.js, inventory.js, software.js and map.js; they read
+// progress.js, findings.js, inventory.js, software.js, map.js and admin.js; they read
 // only the CONTRACT's JSON API, so every number shown is one a script could
 // fetch too.
 (function () {
   "use strict";
   var E = window.EGOV, t = E.t, el = E.el;
   var NAV = [["dashboard", null], ["violations", null], ["devices", null], ["endpoints", null], ["topology", null],
-    ["software", null], ["agents", null], ["reports", null], ["users", "users"], ["audit", "audit"]];
+    ["software", null], ["agents", null], ["reports", null], ["agentconfig", "agentconfig"], ["users", "users"], ["audit", "audit"]];
 
   function applyStatic() {
     document.documentElement.lang = E.lang;
