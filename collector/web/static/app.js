@@ -68,6 +68,11 @@
     setView([]);
   };
   function loggedIn(me) {
+    // The domain's words (rules, statuses, roles...) come from the
+    // collector's one terms table, shared with exports; then the page.
+    return E.loadTerms().then(function () { shown(me); });
+  }
+  function shown(me) {
     E.me = me;
     document.getElementById("login").hidden = true;
     document.getElementById("nav").hidden = false;

@@ -65,12 +65,10 @@ window.EGOV_I18N = {
     "s.domestic": "国产", "s.version": "版本", "s.host": "主机", "s.seats": "授权数", "s.cost": "费用（元）",
     "s.contract": "合同号", "s.expiry": "到期日", "s.filed": "备案", "s.pool": "全区共享", "s.edition": "版本类型",
     "s.purpose": "用途", "s.notes": "说明", "s.import.hint": "选择 CSV 或 XLSX 许可台账文件", "s.imported": "已导入：新增 {c}，更新 {u}",
-    "filing.filed": "已备案", "filing.pending": "备案中", "filing.unfiled": "未备案",
     "p.title": "整合进度", "p.from": "起", "p.to": "止",
     "r.title": "扫描报告", "r.id": "报告编号", "r.agent": "代理", "r.finished": "完成时间", "r.received": "接收时间", "r.endpoints": "终端数",
     "a.title": "探针", "a.id": "编号", "a.hostname": "主机名", "a.version": "版本", "a.last": "最近联系", "a.enrolled": "注册时间",
     "a.status": "状态", "a.revoke": "吊销", "a.confirm": "吊销该探针的凭据？其后上传将被拒绝，已存报告保留。", "a.revoked": "已吊销",
-    "as.ok": "正常", "as.late": "迟到", "as.silent": "失联", "as.revoked": "已吊销",
     "u.title": "用户与角色", "u.name": "用户名", "u.role": "角色", "u.hint": "系统管理员在此新增、调整角色、停用或删除用户，重置动态口令；每项操作均记入审计日志。也可用命令 egovnet-collector user add。",
     "u.dept": "部门（仅部门管理员）", "u.password": "初始密码", "u.policy": "初始密码至少 8 位，含大写、小写、数字、符号中的 3 类，且不含用户名。部门管理员须选择部门。",
     "u.add": "新增用户", "u.added": "已新增用户 {name}", "u.state": "状态", "u.enabled": "启用", "u.disabled": "已停用", "u.created": "创建时间",
@@ -84,19 +82,13 @@ window.EGOV_I18N = {
     "ac.add": "添加团体名", "ac.save": "保存配置", "ac.saved": "已保存，配置版本 {v}；探针下次轮询时生效。", "ac.version": "配置版本 {v}",
     "ac.readonly": "只读：仅系统管理员可修改。", "ac.forbidden": "探针配置仅系统管理员可查看和修改。",
     "a.scan": "立即扫描", "a.scanqueued": "已请求，下次轮询时开始",
-    "ur.sysadmin": "系统管理员", "ur.secadmin": "安全管理员", "ur.auditor": "审计员", "ur.dept-admin": "部门管理员", "ur.viewer": "只读用户",
     "al.title": "审计日志", "al.seq": "序号", "al.at": "时间", "al.actor": "操作人", "al.action": "操作", "al.target": "对象",
     "al.outcome": "结果", "al.hash": "哈希", "al.since": "起始时间",
-    "sev.critical": "严重", "sev.high": "高", "sev.medium": "中", "sev.low": "低",
-    "st.open": "未整改", "st.acknowledged": "已确认", "st.resolved": "已整改", "st.exempted": "已豁免",
-    "role.server": "服务器", "role.workstation": "终端", "role.network": "网络设备", "role.printer": "打印机", "role.unknown": "未知",
-    "cat.os": "操作系统", "cat.database": "数据库", "cat.middleware": "中间件", "cat.antivirus": "杀毒软件",
-    "cat.office": "办公软件", "cat.layout": "版式软件", "cat.other": "其他",
-    "rule.internet-egress": "自建互联网出口", "rule.private-link": "业务专网", "rule.isolation-breach": "涉密网络隔离破坏",
-    "rule.local-server": "自建机房/本地服务器", "rule.department-website": "部门自建网站",
-    "rule.unlicensed-software": "未授权软件", "rule.license-over-deployment": "超授权部署",
-    "rule.unfiled-software": "软件未备案", "rule.address-outside-plan": "地址超出规划",
-    "rule.new-infrastructure": "截止日期后新建设施",
+    
+    
+    
+    
+    
     "yes": "是", "no": "否"
   },
   "en": {
@@ -161,12 +153,10 @@ window.EGOV_I18N = {
     "s.domestic": "Domestic", "s.version": "Version", "s.host": "Host", "s.seats": "Seats", "s.cost": "Cost (yuan)",
     "s.contract": "Contract", "s.expiry": "Expiry", "s.filed": "Filed", "s.pool": "District pool", "s.edition": "Edition",
     "s.purpose": "Purpose", "s.notes": "Notes", "s.import.hint": "Choose a CSV or XLSX licence ledger", "s.imported": "Imported: {c} created, {u} updated",
-    "filing.filed": "filed", "filing.pending": "pending", "filing.unfiled": "unfiled",
     "p.title": "Consolidation progress", "p.from": "From", "p.to": "To",
     "r.title": "Scan reports", "r.id": "Report id", "r.agent": "Agent", "r.finished": "Finished", "r.received": "Received", "r.endpoints": "Endpoints",
     "a.title": "Agents", "a.id": "Id", "a.hostname": "Host name", "a.version": "Version", "a.last": "Last contact", "a.enrolled": "Enrolled",
     "a.status": "Status", "a.revoke": "Revoke", "a.confirm": "Revoke this agent's credential? Its uploads are refused from now on; stored reports stay.", "a.revoked": "revoked",
-    "as.ok": "ok", "as.late": "late", "as.silent": "silent", "as.revoked": "revoked",
     "u.title": "Users and roles", "u.name": "User", "u.role": "Role", "u.hint": "The system administrator adds users, changes roles, disables or deletes users and resets one-time codes here; every action goes to the audit log. The CLI has egovnet-collector user add too.",
     "u.dept": "Department (dept-admin only)", "u.password": "Initial password", "u.policy": "The initial password needs at least 8 characters from 3 of upper case, lower case, digits and symbols, without the user name. A dept-admin needs a department.",
     "u.add": "Add user", "u.added": "User {name} added", "u.state": "State", "u.enabled": "Enabled", "u.disabled": "Disabled", "u.created": "Created",
@@ -180,19 +170,13 @@ window.EGOV_I18N = {
     "ac.add": "Add community", "ac.save": "Save configuration", "ac.saved": "Saved as version {v}; agents pick it up at their next poll.", "ac.version": "Version {v}",
     "ac.readonly": "Read-only: only the system administrator changes it.", "ac.forbidden": "Only the system administrator sees and changes agent configuration.",
     "a.scan": "Scan now", "a.scanqueued": "Requested; starts at the next poll",
-    "ur.sysadmin": "System administrator", "ur.secadmin": "Security administrator", "ur.auditor": "Auditor", "ur.dept-admin": "Department administrator", "ur.viewer": "Viewer",
     "al.title": "Audit log", "al.seq": "Seq", "al.at": "At", "al.actor": "Actor", "al.action": "Action", "al.target": "Target",
     "al.outcome": "Outcome", "al.hash": "Hash", "al.since": "Since",
-    "sev.critical": "critical", "sev.high": "high", "sev.medium": "medium", "sev.low": "low",
-    "st.open": "open", "st.acknowledged": "acknowledged", "st.resolved": "resolved", "st.exempted": "exempted",
-    "role.server": "server", "role.workstation": "workstation", "role.network": "network", "role.printer": "printer", "role.unknown": "unknown",
-    "cat.os": "OS", "cat.database": "Database", "cat.middleware": "Middleware", "cat.antivirus": "Antivirus",
-    "cat.office": "Office", "cat.layout": "Layout (OFD/PDF)", "cat.other": "Other",
-    "rule.internet-egress": "Own internet exit", "rule.private-link": "Business private network", "rule.isolation-breach": "Isolation breach",
-    "rule.local-server": "Local server room", "rule.department-website": "Department website",
-    "rule.unlicensed-software": "Unlicensed software", "rule.license-over-deployment": "Over-deployment",
-    "rule.unfiled-software": "Unfiled software", "rule.address-outside-plan": "Address outside plan",
-    "rule.new-infrastructure": "New infrastructure after cutoff",
+    
+    
+    
+    
+    
     "yes": "yes", "no": "no"
   }
 };
