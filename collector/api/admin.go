@@ -24,12 +24,12 @@ func (s *Server) users(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	us, err := s.d.Auth.Users(r.Context())
+	us, err := s.d.Auth.Accounts(r.Context())
 	if err != nil {
 		s.internal(w, "list users", err)
 		return
 	}
-	us = paging.Filter(us, p, func(u auth.User) []string { return []string{u.Name, u.Role, u.Department} })
+	us = paging.Filter(us, p, func(u auth.Account) []string { return []string{u.Name, u.Role, u.Department} })
 	paging.SetTotal(w, len(us))
 	respond.JSON(w, http.StatusOK, paging.Slice(us, p))
 }

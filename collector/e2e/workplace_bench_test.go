@@ -111,7 +111,7 @@ func newBenchCollector(b *testing.B, bin, planFile string) *collector {
 	dir := b.TempDir()
 	port := testenv.FreeTCPPort(b)
 	c := &collector{bin: bin, dir: dir, url: fmt.Sprintf("http://127.0.0.1:%d", port), config: filepath.Join(dir, "collector.yaml"), t: b}
-	cfg := fmt.Sprintf("listen: 127.0.0.1:%d\ndata_dir: %s\nplan_file: %s\nlimits: {max_report_bytes: %d}\nlog: {level: warn}\n", port, filepath.Join(dir, "data"), planFile, maxReport)
+	cfg := fmt.Sprintf("listen: 127.0.0.1:%d\ndata_dir: %s\nplan_file: %s\nlimits: {max_report_bytes: %d}\nlog: {level: warn}\nauth: {totp: {required_roles: []}}\n", port, filepath.Join(dir, "data"), planFile, maxReport)
 	if err := os.WriteFile(c.config, []byte(cfg), 0o600); err != nil {
 		b.Fatal(err)
 	}

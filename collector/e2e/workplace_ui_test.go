@@ -86,14 +86,15 @@ func TestWorkplaceInChromium(t *testing.T) {
 		user  string
 		pages []page
 	}{
-		{"admin", append([]page{{"dashboard", "#dashboard", []string{"已整改完毕的部门", "探针覆盖", "区公安分局"}}, {"users", "#users", []string{"系统管理员", "部门管理员"}},
+		{"admin", append([]page{{"dashboard", "#dashboard", []string{"已整改完毕的部门", "探针覆盖", "区公安分局"}}, {"users", "#users", []string{"系统管理员", "部门管理员", "新增用户"}}, {"agentconfig", "#agentconfig/CZJ", []string{"探针集中配置", "扫描范围"}},
 			{"topology-gaj", "#topology/GAJ", []string{"公安网"}}}, common...)},
 		{"sec", append([]page{{"dashboard", "#dashboard", []string{"未整改违规", "国产化率"}}, {"audit", "#audit", []string{"审计日志"}}}, common...)},
 		{"aud", append([]page{{"dashboard", "#dashboard", []string{"软件正版率"}}, {"audit", "#audit", []string{"审计日志"}},
 			// secadmin acknowledged the rogue exit before: it is listed as acknowledged.
 			{"violations-acknowledged", "#violations?status=acknowledged", []string{"203.0.113.1", "已确认"}}}, common...)},
 		{"czj", []page{{"dashboard", "#dashboard", []string{"部门：CZJ 区财政局"}}, {"devices", "#devices", []string{"r1-CZJ"}}, {"device", router, []string{"GE0/0/3"}},
-			{"topology", "#topology", []string{"违规出口"}}, {"endpoints", "#endpoints", []string{"10.1.0.10"}}, {"software", "#software", []string{"许可台账"}}}},
+			{"topology", "#topology", []string{"违规出口"}}, {"endpoints", "#endpoints", []string{"10.1.0.10"}}, {"software", "#software", []string{"许可台账"}},
+			{"agentconfig", "#agentconfig/CZJ", []string{"仅系统管理员"}}}},
 		{"view", []page{{"dashboard", "#dashboard", []string{"上云率"}}, {"violations", "#violations", []string{"自建互联网出口"}}, {"topology", "#topology/GAJ", []string{"公安网"}}}},
 	}
 	for _, role := range roles {
@@ -123,6 +124,8 @@ func TestWorkplaceInChromium(t *testing.T) {
 				actOnViolation(t, ctx, c, out)
 			}
 			if role.user == "admin" {
+				manageUsers(t, ctx, c, out)
+				editAgentConfig(t, ctx, c, out)
 				createLicence(t, ctx, c, out)
 				english(t, ctx, c, out)
 			}

@@ -11,12 +11,12 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/egovnet/egovnet/collector/auth"
 	"github.com/egovnet/egovnet/collector/export"
+	"github.com/egovnet/egovnet/collector/paging"
 	"github.com/egovnet/egovnet/collector/respond"
 	"github.com/egovnet/egovnet/internal/catalog"
 )
@@ -127,9 +127,22 @@ func (h *Handlers) knownDepartment(w http.ResponseWriter, r *http.Request, dept 
 }
 
 func (h *Handlers) listLicenses(w http.ResponseWriter, r *http.Request) {
-	serveDepartment(h, w, r, "list licences", func(ctx context.Context, dept string) ([]License, error) {
-		return h.s.ListLicenses(ctx, LicenseFilter{Department: dept, WithPool: true, Product: r.URL.Query().Get("product")})
-	})
+	pg, ok := paging.FromRequest(w, r)
+	if !ok {
+		return
+	}
+	_, dept, ok := h.department(w, r)
+	if !ok {
+		return
+	}
+	ls, total, err := h.s.ListLicensesPage(r.Context(), LicenseFilter{Department: dept, WithPool: true, Product: r.URL.Query().Get("product")},
+		Page{Limit: pg.Limit, Offset: pg.Offset, Q: pg.Q})
+	if err != nil {
+		h.internal(w, "list licences", err)
+		return
+	}
+	paging.SetTotal(w, total)
+	respond.JSON(w, http.StatusOK, ls)
 }
 
 // serveDepartment answers a read of the caller's department filter (403/404
@@ -390,19 +403,16 @@ func (h *Handlers) software(w http.ResponseWriter, r *http.Request) {
 		}
 		f.AsOf = t
 	}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 100000 {
-			respond.Error(w, http.StatusBadRequest, "limit must be between 1 and 100000", map[string]string{"limit": s})
-			return
-		}
-		f.Limit = n
+	pg, ok := paging.FromRequest(w, r)
+	if !ok {
+		return
 	}
-	sws, err := h.s.ListSoftware(r.Context(), f)
+	sws, total, err := h.s.ListSoftwarePage(r.Context(), f, Page{Limit: pg.Limit, Offset: pg.Offset, Q: pg.Q})
 	if err != nil {
 		h.internal(w, "list software", err)
 		return
 	}
+	paging.SetTotal(w, total)
 	respond.JSON(w, http.StatusOK, sws)
 }
 

@@ -3,17 +3,18 @@ package server
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/netip"
 	"os"
 	"time"
 
+	"github.com/egovnet/egovnet/collector/api"
 	"github.com/egovnet/egovnet/collector/auth"
 	"github.com/egovnet/egovnet/collector/export"
 	"github.com/egovnet/egovnet/collector/ingest"
 	"github.com/egovnet/egovnet/collector/inventory"
 	"github.com/egovnet/egovnet/collector/ledger"
 	"github.com/egovnet/egovnet/collector/lifecycle"
-	"github.com/egovnet/egovnet/collector/paging"
 	"github.com/egovnet/egovnet/collector/progress"
 	"github.com/egovnet/egovnet/collector/rules"
 	"github.com/egovnet/egovnet/collector/terms"
@@ -65,6 +66,14 @@ func (a *App) assemble() error {
 		return err
 	}
 	a.API().UserRoute(terms.Route, auth.Roles, terms.Handler())
+	ua := api.UserAdmin{Issuer: cfg.Auth.TOTP.Issuer}
+	if a.Plan != nil && a.Plan.District.Name != "" {
+		ua.Issuer += " " + a.Plan.District.Name // as `user totp` names it
+	}
+	if a.MFA != nil {
+		ua.TOTP = a.MFA
+	}
+	a.API().MountUserAdmin(ua)
 	devs := a.mountDevices()
 	use(devs)
 	a.Ledger = ledger.New(a.DB, cat)
@@ -80,14 +89,20 @@ func (a *App) assemble() error {
 			// targets from the device inventory (filed before rules runs)
 			Sightings: []lifecycle.Sightings{a.Inventory, devs.S},
 		}))
-		// Paged in memory until the lifecycle store pages in SQL.
-		lifecycle.NewHandlers(a.Violations, a.Plan, a.Logger).Mount(paging.Mounter(a.API().UserRoute, "GET /api/v1/violations"))
+		// The list is served by violationList (paged in the store); the
+		// rules handlers keep its roles and serve the rest.
+		list := violationList{st: a.Violations, plan: a.Plan, log: a.Logger}
+		lifecycle.NewHandlers(a.Violations, a.Plan, a.Logger).Mount(func(pattern string, roles []string, h http.Handler) {
+			if pattern == "GET /api/v1/violations" {
+				h = list
+			}
+			a.API().UserRoute(pattern, roles, h)
+		})
 	}
 	use(ledger.NewProcessor(a.Ledger))
 	lh := ledger.NewHandlers(a.Ledger)
 	lh.DepartmentExists, lh.Logger, lh.Signer = a.Inventory.DepartmentExists, a.Logger, signer
-	// Paged in memory until the ledger pages in SQL.
-	lh.Mount(paging.Mounter(a.API().UserRoute, "GET /api/v1/software", "GET /api/v1/licenses"))
+	lh.Mount(a.API().UserRoute)
 
 	if cfg.Influx.URL != "" {
 		a.Writer, err = tsdb.NewWriter(tsdb.Config{

@@ -7,7 +7,8 @@ import (
 
 // Dictionary is every term in one language, keyed as the web UI keys its
 // strings: "rule.<id>", "rule.<id>.registered", "st.<status>",
-// "sev.<severity>", "role.<role>", "cat.<category>", "lic.<licence status>", "reason.<code>" (a
+// "sev.<severity>", "role.<role>", "cat.<category>", "lic.<licence status>",
+// "ur.<user role>", "filing.<filing status>", "as.<agent status>", "reason.<code>" (a
 // template) and "<vocab>.<word>".
 func Dictionary(lang Lang) map[string]string {
 	m := map[string]string{}
@@ -25,6 +26,9 @@ func Dictionary(lang Lang) map[string]string {
 	add("role.", roles)
 	add("cat.", categories)
 	add("lic.", licences)
+	add("ur.", userRoles)
+	add("filing.", filings)
+	add("as.", agentStatuses)
 	for c, t := range reasons {
 		m["reason."+string(c)] = t.In(lang)
 	}

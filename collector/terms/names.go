@@ -41,6 +41,22 @@ var roles = map[string]Text{
 	wire.RolePrinter: {"打印机", "printer"}, wire.RoleUnknown: {"未知", "unknown"},
 }
 
+// userRoles are the collector's user roles (collector/auth; 三员分立).
+var userRoles = map[string]Text{
+	"sysadmin": {"系统管理员", "System administrator"}, "secadmin": {"安全管理员", "Security administrator"},
+	"auditor": {"审计员", "Auditor"}, "dept-admin": {"部门管理员", "Department administrator"}, "viewer": {"只读用户", "Viewer"},
+}
+
+// filings are a licence's filing statuses (collector/ledger, 备案).
+var filings = map[string]Text{
+	"filed": {"已备案", "filed"}, "pending": {"备案中", "pending"}, "unfiled": {"未备案", "unfiled"},
+}
+
+// agentStatuses are the fleet's agent health words (CONTRACT).
+var agentStatuses = map[string]Text{
+	"ok": {"正常", "ok"}, "late": {"迟到", "late"}, "silent": {"失联", "silent"}, "revoked": {"已吊销", "revoked"},
+}
+
 // categories are the software catalog's categories (internal/catalog).
 var categories = map[string]Text{
 	"os": {"操作系统", "operating system"}, "database": {"数据库", "database"}, "middleware": {"中间件", "middleware"},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/egovnet/egovnet/collector/terms"
 	"github.com/egovnet/egovnet/collector/web"
 	"github.com/egovnet/egovnet/collector/web/browser"
 )
@@ -97,6 +98,8 @@ func fakeAPI(t *testing.T) http.Handler {
 	mux.HandleFunc("GET /api/v1/progress", guard(func(w http.ResponseWriter, r *http.Request) {
 		js(w, map[string]any{"series": []any{}, "latest": []map[string]any{{"department": "CZJ", "date": "2026-11-21", "open_violations": 1, "internet_egress": 1}}})
 	}))
+	terms := terms.Handler() // the real table the collector serves
+	mux.HandleFunc("GET /api/v1/terms", guard(func(w http.ResponseWriter, r *http.Request) { terms.ServeHTTP(w, r) }))
 	mux.HandleFunc("GET /api/v1/agents", guard(func(w http.ResponseWriter, r *http.Request) { js(w, []any{}) }))
 	mux.HandleFunc("GET /api/v1/departments", guard(func(w http.ResponseWriter, r *http.Request) {
 		js(w, []map[string]string{{"code": "CZJ", "name": "区财政局"}, {"code": "GAJ", "name": "区公安分局"}})

@@ -1,12 +1,12 @@
 // egovnet UI: router, sign-in and language switch. Pages live in
-// progress.js, findings.js, inventory.js, software.js and map.js; they read
+// progress.js, findings.js, inventory.js, software.js, map.js and admin.js; they read
 // only the CONTRACT's JSON API, so every number shown is one a script could
 // fetch too.
 (function () {
   "use strict";
   var E = window.EGOV, t = E.t, el = E.el;
   var NAV = [["dashboard", null], ["violations", null], ["devices", null], ["endpoints", null], ["topology", null],
-    ["software", null], ["agents", null], ["reports", null], ["users", "users"], ["audit", "audit"]];
+    ["software", null], ["agents", null], ["reports", null], ["agentconfig", "agentconfig"], ["users", "users"], ["audit", "audit"]];
 
   function applyStatic() {
     document.documentElement.lang = E.lang;
@@ -68,6 +68,11 @@
     setView([]);
   };
   function loggedIn(me) {
+    // The domain's words (rules, statuses, roles...) come from the
+    // collector's one terms table, shared with exports; then the page.
+    return E.loadTerms().then(function () { shown(me); });
+  }
+  function shown(me) {
     E.me = me;
     document.getElementById("login").hidden = true;
     document.getElementById("nav").hidden = false;

@@ -31,6 +31,20 @@
     return e;
   };
   var el = E.el;
+  // loadTerms merges GET /api/v1/terms (collector/terms: rule names,
+  // statuses, severities, roles, categories) into the string table once
+  // per page load; the table keeps only the UI's own words.
+  var termsLoaded = null;
+  E.loadTerms = function () {
+    if (!termsLoaded) termsLoaded = E.api("/api/v1/terms", { quiet: true }).then(function (r) {
+      var b = r.body || {};
+      [["zh-CN", "zh"], ["en", "en"]].forEach(function (p) {
+        var src = b[p[1]] || {};
+        Object.keys(src).forEach(function (k) { I18N[p[0]][k] = src[k]; });
+      });
+    }).catch(function () { termsLoaded = null; });
+    return termsLoaded;
+  };
   E.fmtTime = function (s) {
     if (!s) return "";
     var d = new Date(s);
@@ -91,6 +105,8 @@
       case "licenses.write": return r === "sysadmin" || r === "dept-admin";
       case "agents.revoke": return r === "sysadmin" || r === "dept-admin";
       case "users": return r === "sysadmin";
+      case "agentconfig": return r === "sysadmin";
+      case "agents.scan": return r === "sysadmin" || r === "dept-admin";
       case "audit": return r === "auditor" || r === "secadmin";
       case "all-departments": return r !== "dept-admin";
     }

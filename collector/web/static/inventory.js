@@ -157,6 +157,12 @@
         });
       }, t("a.revoke"));
     }
+    function scan(a, btn) {
+      btn.disabled = true;
+      E.api("/api/v1/agents/" + encodeURIComponent(a.id) + "/scan", { method: "POST", json: {} }).then(function () {
+        btn.replaceWith(el("span", { class: "ok scan-queued", text: t("a.scanqueued") }));
+      }).catch(function (e) { btn.disabled = false; btn.title = e.message; btn.classList.add("error"); });
+    }
     function build(d) {
       holder.textContent = "";
       lv = E.listView({ path: "/api/v1/agents", params: { department: d }, filters: withDeptFilter ? [E.deptSelect(d, build)] : [], columns: [
@@ -167,7 +173,12 @@
         { label: t("a.last"), cell: function (a) { return E.fmtTime(a.last_seen); } },
         { label: t("a.enrolled"), cell: function (a) { return E.fmtTime(a.enrolled_at); } },
         { label: t("a.id"), cell: function (a) { return a.id; } },
-        { label: t("v.actions"), cell: function (a) { return E.can("agents.revoke") && a.status !== "revoked" ? el("button", { type: "button", class: "act revoke", text: t("a.revoke"), onclick: function () { revoke(a); } }) : ""; } }] });
+        { label: t("v.actions"), cell: function (a) {
+          if (a.status === "revoked") return "";
+          var b = E.can("agents.scan") ? el("button", { type: "button", class: "act scan", text: t("a.scan") }) : null;
+          if (b) b.addEventListener("click", function () { scan(a, b); });
+          return el("span", { class: "acts" }, [b, E.can("agents.revoke") ? el("button", { type: "button", class: "act revoke", text: t("a.revoke"), onclick: function () { revoke(a); } }) : null]);
+        } }] });
       holder.appendChild(lv);
     }
     build(dept);
@@ -175,13 +186,6 @@
   };
   E.pages.agents = function (args, q) {
     return E.loadDepartments().then(function () { return [E.card(t("a.title"), [E.agentsList(q.department || "", true)])]; });
-  };
-
-  E.pages.users = function () {
-    return Promise.resolve([E.card(t("u.title"), [el("p", { class: "muted", text: t("u.hint") }), E.listView({ path: "/api/v1/users", columns: [
-      { label: t("u.name"), cell: function (u) { return u.name; } },
-      { label: t("u.role"), cell: function (u) { return t("ur." + u.role); } },
-      { label: t("common.department"), cell: function (u) { return u.department ? u.department + " " + E.deptName(u.department) : ""; } }] })])]);
   };
 
   E.pages.audit = function (args, q) {
