@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/egovnet/egovnet/agent/probe/internal/pace"
+	"github.com/egovnet/egovnet/agent/probe/internal/timing"
 )
 
 // Defaults applied to zero Options fields.
@@ -131,20 +132,16 @@ func Scan(ctx context.Context, targets []netip.Prefix, opts Options) ([]Entry, e
 	return out, nil
 }
 
+// normalise checks o and fills its zero fields (rules shared with the
+// other active probes in package timing).
 func (o *Options) normalise() error {
-	if o.Rate < 0 || o.Retries < 0 || o.Retries > 100 || o.Timeout < 0 || o.MinTimeout < 0 {
-		return fmt.Errorf("invalid ARP options: rate %d, retries %d, timeout %v, min timeout %v", o.Rate, o.Retries, o.Timeout, o.MinTimeout)
+	t, err := timing.Normalise(
+		timing.Options{Rate: o.Rate, MaxRate: o.MaxRate, Timeout: o.Timeout, MinTimeout: o.MinTimeout, Retries: o.Retries},
+		timing.Defaults{Rate: DefaultRate, Timeout: DefaultTimeout, MinTimeout: DefaultMinTimeout})
+	if err != nil {
+		return fmt.Errorf("invalid ARP options: %w", err)
 	}
-	if o.Rate == 0 && o.MaxRate <= 0 {
-		o.Rate = DefaultRate
-	}
-	if o.Timeout == 0 {
-		o.Timeout = DefaultTimeout
-	}
-	if o.MinTimeout == 0 {
-		o.MinTimeout = DefaultMinTimeout
-	}
-	o.MinTimeout = min(o.MinTimeout, o.Timeout)
+	o.Rate, o.Timeout, o.MinTimeout = t.Rate, t.Timeout, t.MinTimeout
 	return nil
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/egovnet/egovnet/agent/probe/internal/icmpsock"
 	"github.com/egovnet/egovnet/agent/probe/internal/pace"
 	"github.com/egovnet/egovnet/agent/probe/internal/rtt"
+	"github.com/egovnet/egovnet/agent/probe/internal/timing"
 )
 
 // Defaults applied to zero Options fields.
@@ -179,29 +180,19 @@ func acceptEchoReply(v6 bool) []uint8 {
 	return []uint8{typeEchoReply4}
 }
 
+// normalise checks o and fills its zero fields (rate, retries and waits by
+// the rules shared with the other active probes in package timing).
 func (o *Options) normalise() error {
-	if o.Rate < 0 {
-		return fmt.Errorf("invalid rate %d: must be >= 0", o.Rate)
-	}
-	if o.Retries < 0 || o.Retries > 100 {
-		return fmt.Errorf("invalid retries %d: must be 0..100", o.Retries)
-	}
-	if o.Timeout < 0 || o.MinTimeout < 0 {
-		return fmt.Errorf("invalid timeout %v/%v: must be >= 0", o.Timeout, o.MinTimeout)
+	t, err := timing.Normalise(
+		timing.Options{Rate: o.Rate, MaxRate: o.MaxRate, Timeout: o.Timeout, MinTimeout: o.MinTimeout, Retries: o.Retries},
+		timing.Defaults{Rate: DefaultRate, Timeout: DefaultTimeout, MinTimeout: DefaultMinTimeout})
+	if err != nil {
+		return err
 	}
 	if o.MaxAddresses < 0 {
 		return fmt.Errorf("invalid max addresses %d", o.MaxAddresses)
 	}
-	if o.Rate == 0 && o.MaxRate <= 0 {
-		o.Rate = DefaultRate
-	}
-	if o.Timeout == 0 {
-		o.Timeout = DefaultTimeout
-	}
-	if o.MinTimeout == 0 {
-		o.MinTimeout = DefaultMinTimeout
-	}
-	o.MinTimeout = min(o.MinTimeout, o.Timeout)
+	o.Rate, o.Timeout, o.MinTimeout = t.Rate, t.Timeout, t.MinTimeout
 	if o.MaxAddresses == 0 {
 		o.MaxAddresses = DefaultMaxAddresses
 	}

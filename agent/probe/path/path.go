@@ -20,6 +20,7 @@ import (
 
 	"github.com/egovnet/egovnet/agent/probe/internal/icmpsock"
 	"github.com/egovnet/egovnet/agent/probe/internal/pace"
+	"github.com/egovnet/egovnet/agent/probe/internal/timing"
 	"github.com/egovnet/egovnet/internal/wire"
 )
 
@@ -125,20 +126,23 @@ func Trace(ctx context.Context, targets []netip.Addr, opts Options) ([]wire.Path
 	return out, ctx.Err()
 }
 
+// normalise checks o and fills its zero fields (rate, retries and wait by
+// the rules shared with the other active probes in package timing; a
+// trace has no adaptive wait, so no MinTimeout).
 func (o *Options) normalise() error {
-	if o.MaxTTL < 0 || o.MaxTTL > 255 || o.Retries < 0 || o.Retries > 100 || o.Timeout < 0 || o.Rate < 0 {
-		return fmt.Errorf("invalid path options: max TTL %d (0..255), retries %d (0..100), timeout %v, rate %d",
-			o.MaxTTL, o.Retries, o.Timeout, o.Rate)
+	if o.MaxTTL < 0 || o.MaxTTL > 255 {
+		return fmt.Errorf("invalid path options: max TTL %d: must be 0..255", o.MaxTTL)
+	}
+	t, err := timing.Normalise(
+		timing.Options{Rate: o.Rate, MaxRate: o.MaxRate, Timeout: o.Timeout, Retries: o.Retries},
+		timing.Defaults{Rate: DefaultRate, Timeout: DefaultTimeout})
+	if err != nil {
+		return fmt.Errorf("invalid path options: %w", err)
 	}
 	if o.MaxTTL == 0 {
 		o.MaxTTL = DefaultMaxTTL
 	}
-	if o.Timeout == 0 {
-		o.Timeout = DefaultTimeout
-	}
-	if o.Rate == 0 && o.MaxRate <= 0 {
-		o.Rate = DefaultRate
-	}
+	o.Rate, o.Timeout = t.Rate, t.Timeout
 	return nil
 }
 
