@@ -48,7 +48,10 @@ type ProcessorOptions struct {
 	// (the ingester files endpoints, and the devices processor runs
 	// first). None means no history: only the judged reports count.
 	Sightings []Sightings
-	Logger    *slog.Logger
+	// Locator, when set, names the switch port of each host a finding is
+	// about in its evidence (detail.location).
+	Locator Locator
+	Logger  *slog.Logger
 }
 
 // Processor evaluates a department after each ingested report and applies
@@ -154,6 +157,7 @@ WHERE rules_reports.finished_at <= excluded.finished_at`, department, rules.Agen
 	if err != nil {
 		return fmt.Errorf("rules: %w", err)
 	}
+	vs = p.locate(ctx, department, reps, vs)
 	agent := rep.Agent.ID
 	if agent == "" {
 		agent = rep.Agent.Hostname
@@ -198,6 +202,7 @@ func (p *Processor) revise(ctx context.Context, dept, reportID, agent string, fi
 	if err != nil {
 		return err
 	}
+	vs = p.locate(ctx, dept, reps, vs)
 	return p.st.Apply(ctx, dept, Scan{ReportID: reportID + "/revision", Agent: agent, FinishedAt: at, Revision: true,
 		Retract: p.retraction(dept, first, baseline)}, vs, p.opt.ResolveAfter)
 }

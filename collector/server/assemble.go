@@ -79,6 +79,8 @@ func (a *App) assemble() error {
 			// first sightings: endpoints from the inventory, SNMP walk
 			// targets from the device inventory (filed before rules runs)
 			Sightings: []lifecycle.Sightings{a.Inventory, devs.S},
+			// findings about a host name its switch port
+			Locator: hostLocator{devs.S},
 		}))
 		// Paged in memory until the lifecycle store pages in SQL.
 		lifecycle.NewHandlers(a.Violations, a.Plan, a.Logger).Mount(paging.Mounter(a.API().UserRoute, "GET /api/v1/violations"))
