@@ -162,6 +162,18 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, uuid.NewString(), r.id, r.seq, ts(at)
 	if err != nil {
 		return fmt.Errorf("record event %s %s->%s: %w", r.id, r.status, to, err)
 	}
+	// Keep the department's count of present findings per rule as the
+	// status moves (OpenByRule reads it instead of counting rows).
+	if was, is := r.status != "" && r.status != wire.StatusResolved, to != wire.StatusResolved; was != is {
+		d := 1
+		if was {
+			d = -1
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO rules_open_counts (department, rule, n) VALUES (?, ?, ?)
+ON CONFLICT (department, rule) DO UPDATE SET n = rules_open_counts.n + excluded.n`, r.dept, r.rule, d); err != nil {
+			return fmt.Errorf("count %s of %s: %w", r.rule, r.dept, err)
+		}
+	}
 	r.status = to
 	return nil
 }
