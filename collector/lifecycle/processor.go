@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -67,6 +68,8 @@ type Processor struct {
 	opt ProcessorOptions
 	log *slog.Logger
 
+	newInfra bool // an enabled pack cites new-infrastructure
+
 	mu    sync.Mutex
 	cache map[string]*wire.ScanReport // report id -> decoded report (read only)
 }
@@ -89,7 +92,8 @@ func NewProcessorWith(eng *rules.Engine, st *Store, opt ProcessorOptions) *Proce
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	return &Processor{eng: eng, st: st, db: st.db, opt: opt, log: opt.Logger, cache: map[string]*wire.ScanReport{}}
+	return &Processor{eng: eng, st: st, db: st.db, opt: opt, log: opt.Logger, cache: map[string]*wire.ScanReport{},
+		newInfra: slices.Contains(eng.EnabledRules(), wire.RuleNewInfrastructure)}
 }
 
 // Name implements ingest.Processor.
@@ -340,6 +344,11 @@ func (p *Processor) load(ctx context.Context, k keptReport) (*wire.ScanReport, e
 // every store that knows them.
 func (p *Processor) firstSeen(ctx context.Context, dept string) (map[string]time.Time, error) {
 	out := map[string]time.Time{}
+	if !p.newInfra {
+		// Only new-infrastructure reads first sightings and the baseline:
+		// without a pack citing it, a report does not load them.
+		return out, nil
+	}
 	for _, src := range p.opt.Sightings {
 		m, err := src.FirstSeen(ctx, dept)
 		if err != nil {
