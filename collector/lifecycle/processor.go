@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -48,7 +49,10 @@ type ProcessorOptions struct {
 	// (the ingester files endpoints, and the devices processor runs
 	// first). None means no history: only the judged reports count.
 	Sightings []Sightings
-	Logger    *slog.Logger
+	// Locator, when set, names the switch port of each host a finding is
+	// about in its evidence (detail.location).
+	Locator Locator
+	Logger  *slog.Logger
 }
 
 // Processor evaluates a department after each ingested report and applies
@@ -63,6 +67,8 @@ type Processor struct {
 	db  *store.DB
 	opt ProcessorOptions
 	log *slog.Logger
+
+	newInfra bool // an enabled pack cites new-infrastructure
 
 	mu    sync.Mutex
 	cache map[string]*wire.ScanReport // report id -> decoded report (read only)
@@ -86,7 +92,8 @@ func NewProcessorWith(eng *rules.Engine, st *Store, opt ProcessorOptions) *Proce
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	return &Processor{eng: eng, st: st, db: st.db, opt: opt, log: opt.Logger, cache: map[string]*wire.ScanReport{}}
+	return &Processor{eng: eng, st: st, db: st.db, opt: opt, log: opt.Logger, cache: map[string]*wire.ScanReport{},
+		newInfra: slices.Contains(eng.EnabledRules(), wire.RuleNewInfrastructure)}
 }
 
 // Name implements ingest.Processor.
@@ -149,25 +156,83 @@ WHERE rules_reports.finished_at <= excluded.finished_at`, department, rules.Agen
 	// The department's baseline is its first scan: the earliest first
 	// sighting of anything in it (an older scan imported later moves it
 	// back, as it should).
-	var baseline time.Time
-	for _, t := range first {
-		if baseline.IsZero() || t.Before(baseline) {
-			baseline = t
-		}
-	}
+	baseline := rules.Baseline(first)
 	vs, err := p.eng.Evaluate(ctx, rules.Input{Plan: p.eng.Plan(), Department: department, Reports: reps, FirstSeen: first, Baseline: baseline})
 	if err != nil {
 		return fmt.Errorf("rules: %w", err)
 	}
+	vs = p.locate(ctx, department, reps, vs)
 	agent := rep.Agent.ID
 	if agent == "" {
 		agent = rep.Agent.Hostname
 	}
-	if err := p.st.Apply(ctx, department, Scan{ReportID: rep.ReportID, Agent: agent, FinishedAt: fin, Backfill: backfill}, vs, p.opt.ResolveAfter); err != nil {
+	scan := Scan{ReportID: rep.ReportID, Agent: agent, FinishedAt: fin, Backfill: backfill}
+	if !backfill {
+		scan.Retract = p.retraction(department, first, baseline)
+	}
+	if err := p.st.Apply(ctx, department, scan, vs, p.opt.ResolveAfter); err != nil {
 		return fmt.Errorf("rules: %w", err)
+	}
+	if backfill {
+		// The older scan may have moved the department's history back
+		// (its baseline, first sightings): the current facts are judged
+		// again with that history, so what is new infrastructure does not
+		// depend on which report arrived first.
+		if err := p.revise(ctx, department, rep.ReportID, agent, first, baseline); err != nil {
+			return fmt.Errorf("rules: %w", err)
+		}
 	}
 	p.log.Debug("rules evaluated", "department", department, "report", rep.ReportID, "violations", len(vs))
 	return nil
+}
+
+// revise judges the department's current facts again after a backfill,
+// as of the newest of them, with the history as it stands now: findings it
+// adds open, findings the history no longer supports are retracted, and it
+// counts as no scan of the department (nothing is missed, nothing else
+// changes status).
+func (p *Processor) revise(ctx context.Context, dept, reportID, agent string, first map[string]time.Time, baseline time.Time) error {
+	reps, err := p.currentFacts(ctx, dept, time.Time{})
+	if err != nil || len(reps) == 0 {
+		return err
+	}
+	var at time.Time
+	for _, r := range reps {
+		if r.FinishedAt.After(at) {
+			at = r.FinishedAt.UTC()
+		}
+	}
+	vs, err := p.eng.Evaluate(ctx, rules.Input{Plan: p.eng.Plan(), Department: dept, Reports: reps, FirstSeen: first, Baseline: baseline})
+	if err != nil {
+		return err
+	}
+	vs = p.locate(ctx, dept, reps, vs)
+	return p.st.Apply(ctx, dept, Scan{ReportID: reportID + "/revision", Agent: agent, FinishedAt: at, Revision: true,
+		Retract: p.retraction(dept, first, baseline)}, vs, p.opt.ResolveAfter)
+}
+
+// retraction says which findings the department's history now refutes: a
+// new-infrastructure finding whose subject was first seen at or before
+// the baseline was part of the estate all along. Only an older scan
+// arriving late moves first sightings or the baseline back, so in-order
+// ingestion never retracts anything.
+func (p *Processor) retraction(dept string, first map[string]time.Time, baseline time.Time) func(rule, subject string) string {
+	if d, ok := p.eng.Plan().Department(dept); ok {
+		if t, ok := d.BaselineAt(); ok {
+			baseline = t
+		}
+	}
+	return func(rule, subject string) string {
+		if rule != wire.RuleNewInfrastructure || baseline.IsZero() {
+			return ""
+		}
+		t, ok := first[subject]
+		if !ok || t.After(baseline) {
+			return ""
+		}
+		return fmt.Sprintf("first seen %s, not after the department's baseline %s: existing estate (history revised by an older scan)",
+			t.UTC().Format(time.RFC3339), baseline.UTC().Format(time.RFC3339))
+	}
 }
 
 func (p *Processor) remember(rep *wire.ScanReport) {
@@ -192,8 +257,9 @@ type keptReport struct {
 }
 
 // currentFacts returns the department's facts as of a scan finished at
-// fin: each agent's (and scope's) latest report, without the reports of
-// revoked agents and those older than the horizon.
+// fin (zero: the newest kept report): each agent's (and scope's) latest
+// report, without the reports of revoked agents and those older than the
+// horizon.
 func (p *Processor) currentFacts(ctx context.Context, dept string, fin time.Time) ([]*wire.ScanReport, error) {
 	var revoked map[string]bool
 	if p.opt.Revoked != nil {
@@ -224,6 +290,13 @@ func (p *Processor) currentFacts(ctx context.Context, dept string, fin time.Time
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
+	}
+	if fin.IsZero() {
+		for _, k := range kept {
+			if k.finishedAt.After(fin) {
+				fin = k.finishedAt
+			}
+		}
 	}
 	var out []*wire.ScanReport
 	for _, k := range kept {
@@ -271,6 +344,11 @@ func (p *Processor) load(ctx context.Context, k keptReport) (*wire.ScanReport, e
 // every store that knows them.
 func (p *Processor) firstSeen(ctx context.Context, dept string) (map[string]time.Time, error) {
 	out := map[string]time.Time{}
+	if !p.newInfra {
+		// Only new-infrastructure reads first sightings and the baseline:
+		// without a pack citing it, a report does not load them.
+		return out, nil
+	}
 	for _, src := range p.opt.Sightings {
 		m, err := src.FirstSeen(ctx, dept)
 		if err != nil {

@@ -13,7 +13,9 @@ import "github.com/egovnet/egovnet/collector/store"
 //     of the next evaluation;
 //   - rules_first_seen (dropped by rules/0002): first sightings now come
 //     from the inventory and the device inventory (Sightings);
-//   - rules_scans: reports already applied, so re-processing is a no-op.
+//   - rules_scans: reports already applied, so re-processing is a no-op;
+//   - rules_open_counts (rules/0003): present findings per department and
+//     rule, kept by every status change.
 func init() {
 	store.Register(store.Migration{
 		ID: "rules/0001_init",
@@ -80,5 +82,21 @@ CREATE INDEX rules_scans_dept ON rules_scans (department, finished_at);
 	store.Register(store.Migration{
 		ID:     "rules/0002_drop_first_seen",
 		SQLite: `DROP TABLE IF EXISTS rules_first_seen;`,
+	})
+	// Present findings per department and rule, kept by every status
+	// change instead of counted per report (issue 16); filled from the
+	// findings already stored.
+	store.Register(store.Migration{
+		ID: "rules/0003_open_counts",
+		SQLite: `
+CREATE TABLE rules_open_counts (
+  department TEXT NOT NULL,
+  rule TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (department, rule)
+);
+INSERT INTO rules_open_counts (department, rule, n)
+  SELECT department, rule, COUNT(*) FROM rules_violations WHERE status <> 'resolved' GROUP BY department, rule;
+`,
 	})
 }

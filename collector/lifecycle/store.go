@@ -53,6 +53,14 @@ type Scan struct {
 	// Backfill marks an older scan arriving late (an offline import): it
 	// adds what it saw first, changes no status and resolves nothing.
 	Backfill bool
+	// Revision marks a judgement of the current facts again after a
+	// backfill moved the history back: like a backfill it counts as no
+	// scan (nothing is missed), but Retract applies.
+	Revision bool
+	// Retract, when set, names the findings this evaluation refutes
+	// rather than misses (a non-empty note): they resolve at once instead
+	// of after resolveAfter scans.
+	Retract func(rule, subject string) string
 }
 
 // Filter selects violations; AsOf (non-zero) reconstructs the state at that
@@ -153,6 +161,18 @@ func (s *Store) event(ctx context.Context, tx *store.Tx, r *row, to string, at t
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, uuid.NewString(), r.id, r.seq, ts(at), r.status, to, kind, actor, note, data, ts(s.now()))
 	if err != nil {
 		return fmt.Errorf("record event %s %s->%s: %w", r.id, r.status, to, err)
+	}
+	// Keep the department's count of present findings per rule as the
+	// status moves (OpenByRule reads it instead of counting rows).
+	if was, is := r.status != "" && r.status != wire.StatusResolved, to != wire.StatusResolved; was != is {
+		d := 1
+		if was {
+			d = -1
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO rules_open_counts (department, rule, n) VALUES (?, ?, ?)
+ON CONFLICT (department, rule) DO UPDATE SET n = rules_open_counts.n + excluded.n`, r.dept, r.rule, d); err != nil {
+			return fmt.Errorf("count %s of %s: %w", r.rule, r.dept, err)
+		}
 	}
 	r.status = to
 	return nil
@@ -263,7 +283,7 @@ func (s *Store) Apply(ctx context.Context, dept string, scan Scan, current []wir
 		if n > 0 {
 			return nil
 		}
-		old := scan.Backfill
+		old := scan.Backfill || scan.Revision
 		if _, err := tx.Exec(ctx, `INSERT INTO rules_scans (report_id, department, finished_at, applied_at) VALUES (?, ?, ?, ?)`,
 			scan.ReportID, dept, ts(at), ts(s.now())); err != nil {
 			return fmt.Errorf("record scan %s: %w", scan.ReportID, err)
@@ -367,6 +387,28 @@ func (s *Store) Apply(ctx context.Context, dept string, scan Scan, current []wir
 			}
 			if err != nil {
 				return err
+			}
+		}
+		if scan.Retract != nil {
+			ids := make([]string, 0, len(existing))
+			for id := range existing {
+				ids = append(ids, id)
+			}
+			sort.Strings(ids)
+			for _, id := range ids {
+				r := existing[id]
+				if seen[id] || r.status == wire.StatusResolved {
+					continue
+				}
+				note := scan.Retract(r.rule, r.subject)
+				if note == "" {
+					continue
+				}
+				r.setExemption("", nil)
+				r.missed = 0
+				if err := s.event(ctx, tx, r, wire.StatusResolved, at, ActorScan, actor, note, nil); err != nil {
+					return err
+				}
 			}
 		}
 		if !old {

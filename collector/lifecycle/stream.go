@@ -14,12 +14,11 @@ import (
 // exports' reading order (most severe first, then rule, department,
 // subject), with one row in memory: an export of 200,000 violations must
 // not hold them all (issue #10). fn's error stops the walk and is returned.
+//
+// It reads without writing, as List does: an exemption past its expiry
+// whose expiry ExpireDue has not recorded yet is shown open.
 func (s *Store) Each(ctx context.Context, f Filter, fn func(wire.Violation) error) error {
-	if err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		return s.expire(ctx, tx, "1 = 1", nil, s.now())
-	}); err != nil {
-		return err
-	}
+	now := s.now()
 	var asOf map[string]Event
 	if !f.AsOf.IsZero() {
 		var err error
@@ -27,7 +26,7 @@ func (s *Store) Each(ctx context.Context, f Filter, fn func(wire.Violation) erro
 			return err
 		}
 	}
-	where, args := streamWhere(f, asOf == nil)
+	where, args := eachWhere(f, asOf == nil)
 	order := readingOrder
 	if s.db.Dialect == store.Postgres {
 		// byte order, as Go compares strings, not the database's locale
@@ -43,9 +42,16 @@ func (s *Store) Each(ctx context.Context, f Filter, fn func(wire.Violation) erro
 		if err != nil {
 			return err
 		}
+		if asOf == nil && r.status == wire.StatusExempted && expiredAt(r.exExpires, now) {
+			r.status = wire.StatusOpen
+			r.setExemption("", nil)
+		}
 		v, err := r.violation()
 		if err != nil {
 			return err
+		}
+		if asOf == nil && f.Status != "" && v.Status != f.Status {
+			continue // an exemption that lapsed is open, no longer exempted
 		}
 		if asOf != nil {
 			// as List does: the state and evidence of that moment
@@ -54,6 +60,9 @@ func (s *Store) Each(ctx context.Context, f Filter, fn func(wire.Violation) erro
 				continue
 			}
 			v.Status, v.Exemption = ev.To, ev.Exemption
+			if v.Status == wire.StatusExempted && v.Exemption != nil && expiredAt(v.Exemption.Expires, f.AsOf) {
+				v.Status, v.Exemption = wire.StatusOpen, nil
+			}
 			if v.LastSeen.After(f.AsOf) {
 				v.LastSeen = f.AsOf.UTC()
 			}
@@ -88,17 +97,48 @@ func (s *Store) Count(ctx context.Context, f Filter) (int, error) {
 		err := s.Each(ctx, f, func(wire.Violation) error { n++; return nil })
 		return n, err
 	}
-	if err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		return s.expire(ctx, tx, "1 = 1", nil, s.now())
-	}); err != nil {
-		return 0, err
-	}
+	// Counted in SQL by stored status; exemptions that lapsed since
+	// ExpireDue last ran are moved from exempted to open here, by reading
+	// only the exempted rows' expiry, never by writing.
 	where, args := streamWhere(f, true)
 	var n int
 	if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM rules_violations WHERE `+where, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count violations: %w", err)
 	}
-	return n, nil
+	if f.Status != wire.StatusOpen && f.Status != wire.StatusExempted {
+		return n, nil
+	}
+	lapsed, err := s.lapsed(ctx, Filter{Department: f.Department, Rule: f.Rule})
+	if err != nil {
+		return 0, err
+	}
+	if f.Status == wire.StatusOpen {
+		return n + lapsed, nil
+	}
+	return n - lapsed, nil
+}
+
+// lapsed counts the exempted violations matching f (status aside) whose
+// exemption no longer holds now but whose expiry is not recorded yet.
+func (s *Store) lapsed(ctx context.Context, f Filter) (int, error) {
+	f.Status = wire.StatusExempted
+	where, args := streamWhere(f, true)
+	rows, err := s.db.Query(ctx, `SELECT exemption_expires FROM rules_violations WHERE `+where+` AND exemption_expires <> ''`, args...)
+	if err != nil {
+		return 0, fmt.Errorf("count lapsed exemptions: %w", err)
+	}
+	defer rows.Close()
+	now, n := s.now(), 0
+	for rows.Next() {
+		var exp string
+		if err := rows.Scan(&exp); err != nil {
+			return 0, fmt.Errorf("count lapsed exemptions: %w", err)
+		}
+		if expiredAt(parseTS(exp), now) {
+			n++
+		}
+	}
+	return n, rows.Err()
 }
 
 // streamWhere is the filter as SQL; the status filter is SQL only for the
@@ -119,6 +159,17 @@ func streamWhere(f Filter, withStatus bool) (string, []any) {
 		args = append(args, f.Status)
 	}
 	return where, args
+}
+
+// eachWhere is streamWhere for Each: "open" also selects exemptions that
+// may have lapsed (Each settles the exact status row by row).
+func eachWhere(f Filter, withStatus bool) (string, []any) {
+	if withStatus && f.Status == wire.StatusOpen {
+		where, args := streamWhere(Filter{Department: f.Department, Rule: f.Rule}, false)
+		where += " AND (status = ? OR (status = ? AND exemption_expires <> ''))"
+		return where, append(args, wire.StatusOpen, wire.StatusExempted)
+	}
+	return streamWhere(f, withStatus)
 }
 
 // readingOrder sorts in SQL as the exports sort in Go.

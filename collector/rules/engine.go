@@ -169,7 +169,13 @@ func (e *Engine) EvaluateReports(ctx context.Context, reports []*wire.ScanReport
 	sort.Strings(codes)
 	var out []wire.Violation
 	for _, c := range codes {
-		vs, err := e.Evaluate(ctx, Input{Plan: e.plan, Department: c, Reports: LatestPerAgent(byDept[c])})
+		// Every report read is history: first sightings come from all of
+		// them, as the collector's inventory keeps them, while only each
+		// agent's latest report is judged. The result does not depend on
+		// the order of the files.
+		first := FirstSightings(byDept[c])
+		vs, err := e.Evaluate(ctx, Input{Plan: e.plan, Department: c, Reports: LatestPerAgent(byDept[c]),
+			FirstSeen: first, Baseline: Baseline(first)})
 		if err != nil {
 			return nil, err
 		}
@@ -395,4 +401,34 @@ func InfraSubjects(rep *wire.ScanReport) []string {
 		add(targetHost(d.Target))
 	}
 	return out
+}
+
+// FirstSightings is when each infrastructure subject (InfraSubjects) was
+// first seen in reps: the earliest finished_at of a report naming it.
+func FirstSightings(reps []*wire.ScanReport) map[string]time.Time {
+	out := map[string]time.Time{}
+	for _, r := range reps {
+		if r == nil {
+			continue
+		}
+		at := r.FinishedAt.UTC()
+		for _, s := range InfraSubjects(r) {
+			if t, ok := out[s]; !ok || at.Before(t) {
+				out[s] = at
+			}
+		}
+	}
+	return out
+}
+
+// Baseline is a department's first scan as its history shows it: the
+// earliest first sighting of anything in it (zero without history).
+func Baseline(first map[string]time.Time) time.Time {
+	var b time.Time
+	for _, t := range first {
+		if b.IsZero() || t.Before(b) {
+			b = t
+		}
+	}
+	return b
 }

@@ -88,6 +88,8 @@ func (a *App) assemble() error {
 			// first sightings: endpoints from the inventory, SNMP walk
 			// targets from the device inventory (filed before rules runs)
 			Sightings: []lifecycle.Sightings{a.Inventory, devs.S},
+			// findings about a host name its switch port
+			Locator: hostLocator{devs.S},
 		}))
 		// The list is served by violationList (paged in the store); the
 		// rules handlers keep its roles and serve the rest.

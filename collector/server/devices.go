@@ -69,3 +69,23 @@ func latestPaths(ctx context.Context, inv *inventory.Store, dept string) ([]wire
 	}
 	return rep.Paths, nil
 }
+
+// hostLocator adapts the device inventory's Locate to lifecycle.Locator:
+// findings about a host name the switch port it is plugged in (issue 13).
+type hostLocator struct{ st *devices.Store }
+
+func (l hostLocator) LocateMACs(ctx context.Context, dept string, macs []string) (map[string]lifecycle.Location, error) {
+	keys := make([]devices.Key, 0, len(macs))
+	for _, m := range macs {
+		keys = append(keys, devices.Key{Department: dept, MAC: m})
+	}
+	locs, err := l.st.Locate(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]lifecycle.Location, len(locs))
+	for k, loc := range locs {
+		out[k.MAC] = lifecycle.Location{Device: loc.Device, Port: loc.Port, VLAN: loc.VLAN}
+	}
+	return out, nil
+}
