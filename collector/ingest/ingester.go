@@ -28,16 +28,6 @@ var (
 	ErrDifferentContent = errors.New("report id already stored with different content")
 )
 
-// sameRaw reports whether the stored report reportID has exactly the
-// content raw (both are the canonical JSON encoding of the decoded report).
-func sameRaw(ctx context.Context, tx *store.Tx, reportID string, raw []byte) (bool, error) {
-	var stored string
-	if err := tx.QueryRow(ctx, `SELECT raw FROM reports WHERE report_id = ?`, reportID).Scan(&stored); err != nil {
-		return false, fmt.Errorf("load stored report %s: %w", reportID, err)
-	}
-	return stored == string(raw), nil
-}
-
 // Source says where a report came from, for the report row and the audit log.
 type Source struct {
 	Kind    string // inventory.SourceUpload or inventory.SourceImport
@@ -188,7 +178,7 @@ func (in *Ingester) store(ctx context.Context, tx *store.Tx, rep *wire.ScanRepor
 		}
 		// A retry carries the same content; the same id with other
 		// content is refused and the original kept.
-		same, err := sameRaw(ctx, tx, rep.ReportID, raw)
+		same, err := inventory.SameRawTx(ctx, tx, rep.ReportID, raw)
 		if err != nil {
 			return false, err
 		}

@@ -308,17 +308,19 @@ func (s *Store) queryReports(ctx context.Context, q string, args ...any) ([]Repo
 // ErrNotFound is returned when a requested row does not exist.
 var ErrNotFound = errors.New("not found")
 
-// RawReport returns the stored JSON of a report.
+// RawReport returns the stored JSON of a report; ErrCompacted when only its
+// header is left (CompactReports).
 func (s *Store) RawReport(ctx context.Context, reportID string) ([]byte, error) {
 	var raw string
-	err := s.db.QueryRow(ctx, `SELECT raw FROM reports WHERE report_id = ?`, reportID).Scan(&raw)
+	var compacted int
+	err := s.db.QueryRow(ctx, `SELECT raw, compacted FROM reports WHERE report_id = ?`, reportID).Scan(&raw, &compacted)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("load report %s: %w", reportID, ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load report %s: %w", reportID, err)
 	}
-	return []byte(raw), nil
+	return rawOf(reportID, raw, compacted)
 }
 
 // CountReports counts stored reports with the given id ("" = all).
