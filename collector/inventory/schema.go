@@ -58,7 +58,7 @@ CREATE TABLE endpoints (
 	// Raw reports past inventory.raw_retention are compacted to their
 	// header (CompactReports); the flag tells RawReport and the retry check.
 	store.Register(store.Migration{
-		ID:     "inventory/0003_compacted",
+		ID: "inventory/0003_compacted",
 		SQLite: `ALTER TABLE reports ADD COLUMN compacted INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX reports_agent ON reports (department, agent_id, finished_at);
 `,
