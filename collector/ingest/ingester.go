@@ -300,9 +300,10 @@ func (in *Ingester) process(ctx context.Context, rep *wire.ScanReport, dept stri
 }
 
 // ProcessPending re-runs the processors for every stored report not yet
-// processed, oldest scan first, and returns how many are now processed. The
-// collector calls it at start, so a crash or a processor failure between
-// commit and processing is made good.
+// processed, oldest scan first, each report in one transaction, and returns
+// how many are now processed. RetryPending calls it at start and whenever
+// reports stay pending, so a processor failure (or a report left pending by
+// an older collector) is made good without a restart.
 func (in *Ingester) ProcessPending(ctx context.Context) (int, error) {
 	const batch = 100
 	done := 0
