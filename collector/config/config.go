@@ -35,7 +35,9 @@ type Config struct {
 	Limits   Limits `mapstructure:"limits"`
 	Auth     Auth   `mapstructure:"auth"`
 	Audit    Audit  `mapstructure:"audit"`
-	HTTP     HTTP   `mapstructure:"http"`
+	// Raw report retention (issue 16).
+	Inventory Inventory `mapstructure:"inventory"`
+	HTTP      HTTP      `mapstructure:"http"`
 	// Notifications and metrics (issue #17).
 	Notify  Notify  `mapstructure:"notify"`
 	Metrics Metrics `mapstructure:"metrics"`
@@ -223,6 +225,16 @@ type LDAPRole struct {
 	Department string `mapstructure:"department"`
 }
 
+// Inventory configures how long scan reports are kept whole.
+type Inventory struct {
+	// RawRetention: a report received longer ago is compacted to its
+	// header (who, when, scope), unless still needed whole: pending, the
+	// newest of its department or agent, or the rules engine's kept facts.
+	// 0 keeps every report whole. At least rules.facts_horizon, so every
+	// report that can still keep findings alive is whole.
+	RawRetention time.Duration `mapstructure:"raw_retention"`
+}
+
 // Audit configures the hash-chained audit log.
 type Audit struct {
 	Retention time.Duration `mapstructure:"retention"`
@@ -287,6 +299,7 @@ func Defaults() map[string]any {
 		"auth.ldap.timeout":             "10s",
 		"auth.ldap.roles":               []map[string]any{},
 		"audit.retention":               "4320h",
+		"inventory.raw_retention":       "2160h",
 		"http.read_header_timeout":      "10s",
 		"http.read_timeout":             "5m",
 		"http.write_timeout":            "5m",
@@ -410,6 +423,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Auth.TokenTTL < time.Minute {
 		bad("auth.token_ttl", "must be at least 1m (got %s)", c.Auth.TokenTTL)
+	}
+	if c.Inventory.RawRetention < 0 {
+		bad("inventory.raw_retention", "must not be negative (got %s)", c.Inventory.RawRetention)
+	} else if c.Inventory.RawRetention != 0 && c.Inventory.RawRetention < c.Rules.FactsHorizon {
+		bad("inventory.raw_retention", "must be 0 (keep whole) or at least rules.facts_horizon (%s), got %s", c.Rules.FactsHorizon, c.Inventory.RawRetention)
 	}
 	if c.Audit.Retention != 0 && c.Audit.Retention < MinAuditRetention {
 		bad("audit.retention", "must be 0 (keep forever) or at least %s (网络安全法 art. 21: six months), got %s", MinAuditRetention, c.Audit.Retention)

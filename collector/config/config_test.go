@@ -85,6 +85,8 @@ tls: {cert_file: x}
 audit: {retention: 24h}
 limits: {max_report_bytes: 10}
 `, want: []string{"listen:", "store.driver: \"mysql\"", "rules.resolve_after", "log.level", "tls: cert_file and key_file", "audit.retention", "limits.max_report_bytes"}},
+		{name: "raw retention below the facts horizon", file: "inventory: {raw_retention: 24h}\n", want: []string{"inventory.raw_retention: must be 0 (keep whole) or at least rules.facts_horizon"}},
+		{name: "raw retention 0 keeps whole", file: "inventory: {raw_retention: 0s}\n"},
 		{name: "postgres needs dsn", file: "store: {driver: postgres}\n", want: []string{"store.dsn: required"}},
 		{name: "influx needs bucket", file: "influx: {url: http://127.0.0.1:8086}\n", want: []string{"influx.bucket: required"}},
 		{name: "unknown key", file: "lisen: 1\n", want: []string{`unknown config key "lisen"`}},

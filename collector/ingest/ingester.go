@@ -28,16 +28,6 @@ var (
 	ErrDifferentContent = errors.New("report id already stored with different content")
 )
 
-// sameRaw reports whether the stored report reportID has exactly the
-// content raw (both are the canonical JSON encoding of the decoded report).
-func sameRaw(ctx context.Context, tx *store.Tx, reportID string, raw []byte) (bool, error) {
-	var stored string
-	if err := tx.QueryRow(ctx, `SELECT raw FROM reports WHERE report_id = ?`, reportID).Scan(&stored); err != nil {
-		return false, fmt.Errorf("load stored report %s: %w", reportID, err)
-	}
-	return stored == string(raw), nil
-}
-
 // Source says where a report came from, for the report row and the audit log.
 type Source struct {
 	Kind    string // inventory.SourceUpload or inventory.SourceImport
@@ -141,6 +131,14 @@ func (in *Ingester) Ingest(ctx context.Context, rep *wire.ScanReport, dept strin
 			if res.ProcessErrors, err = in.processTx(store.WithTx(tctx, tx), procs, rep, dept, last); err != nil {
 				return err
 			}
+			// The audit entry goes last: appending locks the chain's head
+			// row (PostgreSQL), and held from the start it would serialise
+			// every report's processing, not just their last moment.
+			entry := in.entry(rep, dept, src)
+			entry.Detail = auditlog.Detail(map[string]any{"stored": true, "endpoints": len(rep.Endpoints), "finished_at": rep.FinishedAt.UTC().Format(time.RFC3339Nano)})
+			if _, err := in.audit.AppendTx(tctx, tx, entry); err != nil {
+				return err
+			}
 			if in.beforeCommit != nil {
 				return in.beforeCommit()
 			}
@@ -149,8 +147,7 @@ func (in *Ingester) Ingest(ctx context.Context, rep *wire.ScanReport, dept strin
 	})
 	if err != nil {
 		if errors.Is(err, ErrUnknownDepartment) || errors.Is(err, ErrConflict) || errors.Is(err, ErrDifferentContent) {
-			denied := src.Actor
-			denied.Department, denied.Target, denied.Action = dept, rep.ReportID, "report."+src.Kind
+			denied := in.entry(rep, dept, src)
 			denied.Outcome, denied.Detail = auditlog.OutcomeDenied, auditlog.Detail(map[string]any{"error": err.Error()})
 			if _, aerr := in.audit.Append(tctx, denied); aerr != nil {
 				in.log.Error("audit refused report", "department", dept, "err", aerr)
@@ -165,12 +162,17 @@ func (in *Ingester) Ingest(ctx context.Context, rep *wire.ScanReport, dept strin
 	return res, nil
 }
 
-// store writes the report, its endpoints and its audit entry inside tx and
-// reports whether it was new (false: a retry of a stored report).
-func (in *Ingester) store(ctx context.Context, tx *store.Tx, rep *wire.ScanReport, dept string, src Source, meta inventory.Report, raw []byte) (bool, error) {
+// entry is the audit entry of storing rep.
+func (in *Ingester) entry(rep *wire.ScanReport, dept string, src Source) auditlog.Entry {
 	entry := src.Actor
 	entry.Department, entry.Target = dept, rep.ReportID
 	entry.Action = "report." + src.Kind
+	return entry
+}
+
+// store writes the report and its endpoints inside tx and reports whether
+// it was new (false: a retry of a stored report, audited here).
+func (in *Ingester) store(ctx context.Context, tx *store.Tx, rep *wire.ScanReport, dept string, src Source, meta inventory.Report, raw []byte) (bool, error) {
 	ok, err := inventory.DepartmentExistsTx(ctx, tx, dept)
 	if err != nil {
 		return false, err
@@ -188,13 +190,14 @@ func (in *Ingester) store(ctx context.Context, tx *store.Tx, rep *wire.ScanRepor
 		}
 		// A retry carries the same content; the same id with other
 		// content is refused and the original kept.
-		same, err := sameRaw(ctx, tx, rep.ReportID, raw)
+		same, err := inventory.SameRawTx(ctx, tx, rep.ReportID, raw)
 		if err != nil {
 			return false, err
 		}
 		if !same {
 			return false, fmt.Errorf("report %s: %w", rep.ReportID, ErrDifferentContent)
 		}
+		entry := in.entry(rep, dept, src)
 		entry.Detail = `{"stored":false,"reason":"already present"}`
 		_, err = in.audit.AppendTx(ctx, tx, entry)
 		return false, err
@@ -202,9 +205,7 @@ func (in *Ingester) store(ctx context.Context, tx *store.Tx, rep *wire.ScanRepor
 	if err := inventory.UpsertEndpoints(ctx, tx, dept, rep.ReportID, src.AgentID, rep.FinishedAt, rep.Endpoints); err != nil {
 		return false, err
 	}
-	entry.Detail = auditlog.Detail(map[string]any{"stored": true, "endpoints": len(rep.Endpoints), "finished_at": rep.FinishedAt.UTC().Format(time.RFC3339Nano)})
-	_, err = in.audit.AppendTx(ctx, tx, entry)
-	return true, err
+	return true, nil
 }
 
 // transient reports whether err is a lost race the database resolves by
@@ -299,9 +300,10 @@ func (in *Ingester) process(ctx context.Context, rep *wire.ScanReport, dept stri
 }
 
 // ProcessPending re-runs the processors for every stored report not yet
-// processed, oldest scan first, and returns how many are now processed. The
-// collector calls it at start, so a crash or a processor failure between
-// commit and processing is made good.
+// processed, oldest scan first, each report in one transaction, and returns
+// how many are now processed. RetryPending calls it at start and whenever
+// reports stay pending, so a processor failure (or a report left pending by
+// an older collector) is made good without a restart.
 func (in *Ingester) ProcessPending(ctx context.Context) (int, error) {
 	const batch = 100
 	done := 0

@@ -1,6 +1,7 @@
 // Package ingest accepts scan reports: validates them, deduplicates by
-// report id, commits the facts, acknowledges, and then hands each report to
-// the processors (rules, ledger, progress) that derive state from it.
+// report id, and in one transaction per report stores the facts, hands the
+// report to the processors (rules, ledger, progress, ...) that derive state
+// from it, and commits; the client is acknowledged after that commit.
 package ingest
 
 import (
@@ -9,9 +10,14 @@ import (
 	"github.com/egovnet/egovnet/internal/wire"
 )
 
-// Processor derives state from a committed report. Processors run after the
-// commit, in registration order; a failing processor leaves the report marked
-// pending so it is processed again, and never un-acknowledges it.
+// Processor derives state from a stored report. Processors run in
+// registration order inside the report's transaction, each in a savepoint:
+// ctx carries the transaction (store.WithTx), so their own db.InTx, Exec and
+// Query join it. A failing processor is undone alone and leaves the report
+// marked pending, so it is processed again; it never un-acknowledges it.
+// Processors must be idempotent, and state they keep in memory must stay
+// right if the transaction is undone (the whole report is re-run after a
+// lost race).
 type Processor interface {
 	Name() string
 	Process(ctx context.Context, rep *wire.ScanReport, department string) error

@@ -208,16 +208,22 @@ func UpsertEndpoints(ctx context.Context, tx *store.Tx, dept, reportID, agentID 
 	// below is the previous newest sighting.
 	const cols = 14
 	const chunk = 500 // 7,000 parameters: under SQLite's 32,766 and PostgreSQL's 65,535
+	// A large report runs the same full-chunk statement many times: it is
+	// prepared once (SQLite otherwise parses the 500-row text per chunk).
+	var full *sql.Stmt
+	if len(items) >= 2*chunk {
+		stmt, err := tx.PrepareContext(ctx, tx.Rebind(upsertSQL(chunk)))
+		if err != nil {
+			return fmt.Errorf("prepare endpoint upsert: %w", err)
+		}
+		defer stmt.Close()
+		full = stmt
+	}
+	args := make([]any, 0, cols*min(chunk, len(items)))
 	for len(items) > 0 {
 		n := min(chunk, len(items))
-		var q strings.Builder
-		q.WriteString(`INSERT INTO endpoints (department, ip, first_seen, last_seen, mac, vendor, hostname, role, open_ports, http_titles, seen_by, last_report, last_agent, ip_key) VALUES `)
-		args := make([]any, 0, cols*n)
-		for i, it := range items[:n] {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		args = args[:0]
+		for _, it := range items[:n] {
 			e := it.e
 			ports, _ := json.Marshal(nonNilInts(e.OpenPorts))
 			httpInfo := e.HTTP
@@ -232,13 +238,32 @@ func UpsertEndpoints(ctx context.Context, tx *store.Tx, dept, reportID, agentID 
 			}
 			args = append(args, dept, it.addr.String(), at, at, e.MAC, e.Vendor, e.Hostname, role, string(ports), string(titles), string(seenBy), reportID, agentID, IPKey(it.addr))
 		}
-		q.WriteString(upsertTail)
-		if _, err := tx.Exec(ctx, q.String(), args...); err != nil {
+		var err error
+		if n == chunk && full != nil {
+			_, err = full.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.Exec(ctx, upsertSQL(n), args...)
+		}
+		if err != nil {
 			return fmt.Errorf("upsert %d endpoints: %w", n, err)
 		}
 		items = items[n:]
 	}
 	return nil
+}
+
+// upsertSQL is the endpoint upsert of n rows.
+func upsertSQL(n int) string {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO endpoints (department, ip, first_seen, last_seen, mac, vendor, hostname, role, open_ports, http_titles, seen_by, last_report, last_agent, ip_key) VALUES `)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+	}
+	q.WriteString(upsertTail)
+	return q.String()
 }
 
 const upsertTail = `
@@ -308,17 +333,19 @@ func (s *Store) queryReports(ctx context.Context, q string, args ...any) ([]Repo
 // ErrNotFound is returned when a requested row does not exist.
 var ErrNotFound = errors.New("not found")
 
-// RawReport returns the stored JSON of a report.
+// RawReport returns the stored JSON of a report; ErrCompacted when only its
+// header is left (CompactReports).
 func (s *Store) RawReport(ctx context.Context, reportID string) ([]byte, error) {
 	var raw string
-	err := s.db.QueryRow(ctx, `SELECT raw FROM reports WHERE report_id = ?`, reportID).Scan(&raw)
+	var compacted int
+	err := s.db.QueryRow(ctx, `SELECT raw, compacted FROM reports WHERE report_id = ?`, reportID).Scan(&raw, &compacted)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("load report %s: %w", reportID, ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load report %s: %w", reportID, err)
 	}
-	return []byte(raw), nil
+	return rawOf(reportID, raw, compacted)
 }
 
 // CountReports counts stored reports with the given id ("" = all).

@@ -55,4 +55,12 @@ CREATE TABLE endpoints (
 		ID:     "inventory/0002_ip_key",
 		SQLite: `ALTER TABLE endpoints ADD COLUMN ip_key TEXT NOT NULL DEFAULT ''`,
 	})
+	// Raw reports past inventory.raw_retention are compacted to their
+	// header (CompactReports); the flag tells RawReport and the retry check.
+	store.Register(store.Migration{
+		ID: "inventory/0003_compacted",
+		SQLite: `ALTER TABLE reports ADD COLUMN compacted INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX reports_agent ON reports (department, agent_id, finished_at);
+`,
+	})
 }

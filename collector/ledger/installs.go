@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"sort"
 	"strings"
 	"time"
@@ -37,9 +38,13 @@ func (s *Store) RecordReport(ctx context.Context, rep *wire.ScanReport, departme
 		if err := recordDevices(ctx, tx, facts, department, rep.Agent.ID, rep.ReportID, at); err != nil {
 			return err
 		}
-		// the department's installs changed: readers reload it (installsCache)
-		if _, err := tx.Exec(ctx, `INSERT INTO ledger_versions (department, version) VALUES (?, 1)
-ON CONFLICT (department) DO UPDATE SET version = ledger_versions.version + 1`, department); err != nil {
+		// the department's installs changed: readers reload it (installsCache).
+		// A fresh random version, not version+1: this bump may be undone (its
+		// report's transaction retried after a lost race, or its savepoint
+		// rolled back), and a later bump must not reuse the number a cache
+		// saw inside the undone one.
+		if _, err := tx.Exec(ctx, `INSERT INTO ledger_versions (department, version) VALUES (?, ?)
+ON CONFLICT (department) DO UPDATE SET version = excluded.version`, department, rand.Int64()); err != nil {
 			return fmt.Errorf("bump installs version of %s: %w", department, err)
 		}
 		return nil

@@ -95,6 +95,7 @@ func (a *App) Serve(ctx context.Context) error {
 			return fmt.Errorf("serve: %w", err)
 		case <-ticker.C:
 			a.pruneAudit(ctx)
+			a.compactReports(ctx)
 		case <-ctx.Done():
 			log.Info("shutting down", "timeout", cfg.HTTP.ShutdownTimeout.String())
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.HTTP.ShutdownTimeout)
@@ -109,6 +110,23 @@ func (a *App) Serve(ctx context.Context) error {
 			}
 			return nil
 		}
+	}
+}
+
+// compactReports shrinks raw reports past inventory.raw_retention (issue
+// 16); the rules engine's kept reports (each agent's latest facts, read raw)
+// stay whole.
+func (a *App) compactReports(ctx context.Context) {
+	if a.Config.Inventory.RawRetention == 0 {
+		return
+	}
+	n, err := a.Inventory.CompactReports(ctx, time.Now().Add(-a.Config.Inventory.RawRetention), `SELECT report_id FROM rules_reports`)
+	if err != nil {
+		a.Logger.Error("compact raw reports", "err", err)
+		return
+	}
+	if n > 0 {
+		a.Logger.Info("compacted raw reports", "reports", n, "retention", a.Config.Inventory.RawRetention.String())
 	}
 }
 
