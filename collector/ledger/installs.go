@@ -281,10 +281,15 @@ func rowFromSoftware(sw Software) Row {
 	}
 }
 
-// Evaluate judges every department's installs against every licence now
-// (asOf zero) or as of a past moment, and returns the part of department
-// ("" = all). The pool is shared, so all departments are always judged.
+// Evaluate judges the installs against the licences now (asOf zero) or as
+// of a past moment, and returns the part of department ("" = all). The
+// current state of one department is judged alone (evaluateDepartment),
+// with the pool seats the departments before it take; everything else
+// judges the district, the pool being shared.
 func (s *Store) Evaluate(ctx context.Context, department string, asOf time.Time) (*Evaluation, error) {
+	if department != "" && asOf.IsZero() {
+		return s.evaluateCurrent(ctx, department)
+	}
 	ins, err := s.Installs(ctx, "", asOf)
 	if err != nil {
 		return nil, err
@@ -304,6 +309,45 @@ func (s *Store) Evaluate(ctx context.Context, department string, asOf time.Time)
 	ev := Evaluate(ins, ls, at)
 	ev.attachDevices(devs)
 	return ev.ForDepartment(department), nil
+}
+
+// evaluateCurrent judges one department now: its cached installs, its
+// licences, the pool seats left by the departments before it.
+func (s *Store) evaluateCurrent(ctx context.Context, department string) (*Evaluation, error) {
+	ls, err := s.ListLicenses(ctx, LicenseFilter{})
+	if err != nil {
+		return nil, err
+	}
+	plan := newLicencePlan(ls, s.now())
+	depts, snap, err := s.cache.snapshot(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	ins := snap[department].ins
+	used := poolUsedBefore(plan, department, productsOf(ins), depts, func(d string) (deptInstalls, bool) {
+		e, ok := snap[d]
+		return e.idx, ok
+	}, &s.pool)
+	ev := evaluateDepartment(plan, department, ins, used)
+	devs, err := s.ListDevices(ctx, department, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	ev.attachDevices(devs)
+	return ev, nil
+}
+
+// poolUsedBefore gives the ledger detector the pool seats the departments
+// before department take now, for the given products (see poolUsedBefore).
+func (s *Store) poolUsedBefore(ctx context.Context, plan *licencePlan, department string, products map[string]bool) (map[string]int, error) {
+	depts, snap, err := s.cache.snapshot(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	return poolUsedBefore(plan, department, products, depts, func(d string) (deptInstalls, bool) {
+		e, ok := snap[d]
+		return e.idx, ok
+	}, &s.pool), nil
 }
 
 // Summary is the 汇总表 of a department ("" = all).
