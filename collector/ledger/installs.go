@@ -29,13 +29,17 @@ func (s *Store) RecordReport(ctx context.Context, rep *wire.ScanReport, departme
 	}
 	at := store.Time(rep.FinishedAt.UTC())
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		// The device rows first, in device order: their upsert locks each
+		// device, so concurrent reports of one device take turns on its
+		// installs (PostgreSQL), and every transaction locks in the same
+		// order (devices, installs, version): no deadlock.
+		if err := recordDevices(ctx, tx, facts, department, rep.Agent.ID, rep.ReportID, at); err != nil {
+			return err
+		}
 		for _, d := range devices {
 			if err := recordDevice(ctx, tx, d, department, rep.ReportID, at); err != nil {
 				return fmt.Errorf("record software of %s: %w", d.Device, err)
 			}
-		}
-		if err := recordDevices(ctx, tx, facts, department, rep.Agent.ID, rep.ReportID, at); err != nil {
-			return err
 		}
 		// the department's installs changed: readers reload it (installsCache)
 		if _, err := tx.Exec(ctx, `INSERT INTO ledger_versions (department, version) VALUES (?, 1)
@@ -46,80 +50,48 @@ ON CONFLICT (department) DO UPDATE SET version = ledger_versions.version + 1`, d
 	})
 }
 
-type storedRow struct {
-	lastSeen, removedAt string
+// upsertInstall is one statement per row, so agents of one department
+// reporting the same device at once never collide (PostgreSQL 23505 in the
+// old read-then-insert): a new row is inserted; an existing one is
+// refreshed by a report at least as new as its last_seen (installed again
+// when it was removed before that report), and an older report imported
+// late can only move first_seen back.
+var upsertInstall = `INSERT INTO ledger_installs (id, department, device, device_name, source, name, version, vendor, product, product_name,
+	category, kind, domestic, commercial, edition, home_edition, agent, report_id, first_seen, last_seen, removed_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')
+	ON CONFLICT (id) DO UPDATE SET
+	first_seen = CASE WHEN excluded.first_seen < ledger_installs.first_seen THEN excluded.first_seen ELSE ledger_installs.first_seen END,
+	` + newer("device_name") + `, ` + newer("source") + `, ` + newer("vendor") + `, ` + newer("product") + `, ` + newer("product_name") + `,
+	` + newer("category") + `, ` + newer("kind") + `, ` + newer("domestic") + `, ` + newer("commercial") + `, ` + newer("edition") + `,
+	` + newer("home_edition") + `, ` + newer("agent") + `, ` + newer("report_id") + `,
+	removed_at = CASE WHEN excluded.last_seen >= ledger_installs.last_seen AND ledger_installs.removed_at <> ''
+		AND excluded.last_seen > ledger_installs.removed_at THEN '' ELSE ledger_installs.removed_at END,
+	last_seen = CASE WHEN excluded.last_seen >= ledger_installs.last_seen THEN excluded.last_seen ELSE ledger_installs.last_seen END`
+
+// newer sets col from the report when it is at least as new as the row.
+func newer(col string) string {
+	return col + ` = CASE WHEN excluded.last_seen >= ledger_installs.last_seen THEN excluded.` + col + ` ELSE ledger_installs.` + col + ` END`
 }
 
 func recordDevice(ctx context.Context, tx *store.Tx, d DeviceRows, department, reportID, at string) error {
-	rows, err := tx.Query(ctx, `SELECT id, last_seen, removed_at FROM ledger_installs WHERE department = ? AND device = ?`, department, d.Device)
-	if err != nil {
-		return err
-	}
-	existing := map[string]storedRow{}
-	for rows.Next() {
-		var id string
-		var sr storedRow
-		if err := rows.Scan(&id, &sr.lastSeen, &sr.removedAt); err != nil {
-			rows.Close()
-			return err
-		}
-		existing[id] = sr
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	present := map[string]bool{}
-	for _, r := range d.Rows {
-		id := r.ID()
-		present[id] = true
+	// rows in id order: two reports of one device lock its rows in the same
+	// order (no deadlock between concurrent transactions on PostgreSQL)
+	rows := append([]Row(nil), d.Rows...)
+	sort.Slice(rows, func(i, j int) bool { return rows[i].ID() < rows[j].ID() })
+	for _, r := range rows {
 		res := r.Result
-		sr, ok := existing[id]
-		if !ok {
-			// Two agents of one department may report the same device at
-			// once: the insert must not fail on the other's row (PostgreSQL
-			// 23505); when it lost the race, the row is updated instead.
-			res2, err := tx.Exec(ctx, `INSERT INTO ledger_installs (id, department, device, device_name, source, name, version, vendor, product, product_name,
-				category, kind, domestic, commercial, edition, home_edition, agent, report_id, first_seen, last_seen, removed_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '') ON CONFLICT (id) DO NOTHING`,
-				id, department, d.Device, d.DeviceName, r.Source, res.Name, res.Version, res.Vendor, res.ProductKey, displayName(res),
-				res.Category, res.Kind, b2i(res.Domestic), b2i(res.Commercial), res.Edition, b2i(res.HomeEdition), r.Agent, reportID, at, at)
-			if err != nil {
-				return err
-			}
-			if n, err := res2.RowsAffected(); err != nil || n == 1 {
-				continue
-			}
-			if err := tx.QueryRow(ctx, `SELECT last_seen, removed_at FROM ledger_installs WHERE id = ?`, id).Scan(&sr.lastSeen, &sr.removedAt); err != nil {
-				return err
-			}
-		}
-		if at < sr.lastSeen {
-			// an older report imported late: it may move first_seen back, never last_seen
-			if _, err := tx.Exec(ctx, `UPDATE ledger_installs SET first_seen = ? WHERE id = ? AND first_seen > ?`, at, id, at); err != nil {
-				return err
-			}
-			continue
-		}
-		removed := sr.removedAt
-		if removed != "" && at > removed {
-			removed = "" // installed again
-		}
-		_, err := tx.Exec(ctx, `UPDATE ledger_installs SET device_name = ?, source = ?, vendor = ?, product = ?, product_name = ?, category = ?, kind = ?,
-			domestic = ?, commercial = ?, edition = ?, home_edition = ?, agent = ?, report_id = ?, last_seen = ?, removed_at = ? WHERE id = ?`,
-			d.DeviceName, r.Source, res.Vendor, res.ProductKey, displayName(res), res.Category, res.Kind, b2i(res.Domestic), b2i(res.Commercial),
-			res.Edition, b2i(res.HomeEdition), r.Agent, reportID, at, removed, id)
-		if err != nil {
+		if _, err := tx.Exec(ctx, upsertInstall, r.ID(), department, d.Device, d.DeviceName, r.Source, res.Name, res.Version, res.Vendor,
+			res.ProductKey, displayName(res), res.Category, res.Kind, b2i(res.Domestic), b2i(res.Commercial), res.Edition, b2i(res.HomeEdition),
+			r.Agent, reportID, at, at); err != nil {
 			return err
 		}
 	}
-	for id, sr := range existing {
-		if present[id] || sr.removedAt != "" || sr.lastSeen >= at {
-			continue
-		}
-		if _, err := tx.Exec(ctx, `UPDATE ledger_installs SET removed_at = ? WHERE id = ?`, at, id); err != nil {
-			return err
-		}
+	// Rows of the device this report does not show are removed at its
+	// time: every row it shows now has last_seen >= at, so "older than
+	// this report and still present" is exactly "not in this report".
+	if _, err := tx.Exec(ctx, `UPDATE ledger_installs SET removed_at = ? WHERE department = ? AND device = ? AND removed_at = '' AND last_seen < ?`,
+		at, department, d.Device, at); err != nil {
+		return err
 	}
 	return nil
 }
