@@ -50,16 +50,18 @@ ON CONFLICT (department) DO UPDATE SET version = ledger_versions.version + 1`, d
 	})
 }
 
-// upsertInstall is one statement per row, so agents of one department
-// reporting the same device at once never collide (PostgreSQL 23505 in the
-// old read-then-insert): a new row is inserted; an existing one is
+// The installs upsert (one statement per installsPerStatement rows) lets
+// agents of one department report the same device at once without a
+// collision (PostgreSQL 23505 in the old read-then-insert): a new row is inserted; an existing one is
 // refreshed by a report at least as new as its last_seen (installed again
 // when it was removed before that report), and an older report imported
 // late can only move first_seen back.
-var upsertInstall = `INSERT INTO ledger_installs (id, department, device, device_name, source, name, version, vendor, product, product_name,
-	category, kind, domestic, commercial, edition, home_edition, agent, report_id, first_seen, last_seen, removed_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')
-	ON CONFLICT (id) DO UPDATE SET
+const insertInstalls = `INSERT INTO ledger_installs (id, department, device, device_name, source, name, version, vendor, product, product_name,
+	category, kind, domestic, commercial, edition, home_edition, agent, report_id, first_seen, last_seen, removed_at) VALUES `
+
+const installValues = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')`
+
+var onConflictInstall = ` ON CONFLICT (id) DO UPDATE SET
 	first_seen = CASE WHEN excluded.first_seen < ledger_installs.first_seen THEN excluded.first_seen ELSE ledger_installs.first_seen END,
 	` + newer("device_name") + `, ` + newer("source") + `, ` + newer("vendor") + `, ` + newer("product") + `, ` + newer("product_name") + `,
 	` + newer("category") + `, ` + newer("kind") + `, ` + newer("domestic") + `, ` + newer("commercial") + `, ` + newer("edition") + `,
@@ -67,6 +69,10 @@ var upsertInstall = `INSERT INTO ledger_installs (id, department, device, device
 	removed_at = CASE WHEN excluded.last_seen >= ledger_installs.last_seen AND ledger_installs.removed_at <> ''
 		AND excluded.last_seen > ledger_installs.removed_at THEN '' ELSE ledger_installs.removed_at END,
 	last_seen = CASE WHEN excluded.last_seen >= ledger_installs.last_seen THEN excluded.last_seen ELSE ledger_installs.last_seen END`
+
+// installsPerStatement bounds a multi-row upsert (20 parameters a row,
+// well under SQLite's and PostgreSQL's parameter limits).
+const installsPerStatement = 200
 
 // newer sets col from the report when it is at least as new as the row.
 func newer(col string) string {
@@ -78,11 +84,24 @@ func recordDevice(ctx context.Context, tx *store.Tx, d DeviceRows, department, r
 	// order (no deadlock between concurrent transactions on PostgreSQL)
 	rows := append([]Row(nil), d.Rows...)
 	sort.Slice(rows, func(i, j int) bool { return rows[i].ID() < rows[j].ID() })
-	for _, r := range rows {
-		res := r.Result
-		if _, err := tx.Exec(ctx, upsertInstall, r.ID(), department, d.Device, d.DeviceName, r.Source, res.Name, res.Version, res.Vendor,
-			res.ProductKey, displayName(res), res.Category, res.Kind, b2i(res.Domestic), b2i(res.Commercial), res.Edition, b2i(res.HomeEdition),
-			r.Agent, reportID, at, at); err != nil {
+	for len(rows) > 0 {
+		chunk := rows[:min(len(rows), installsPerStatement)]
+		rows = rows[len(chunk):]
+		var q strings.Builder
+		q.WriteString(insertInstalls)
+		args := make([]any, 0, 20*len(chunk))
+		for i, r := range chunk {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString(installValues)
+			res := r.Result
+			args = append(args, r.ID(), department, d.Device, d.DeviceName, r.Source, res.Name, res.Version, res.Vendor,
+				res.ProductKey, displayName(res), res.Category, res.Kind, b2i(res.Domestic), b2i(res.Commercial), res.Edition, b2i(res.HomeEdition),
+				r.Agent, reportID, at, at)
+		}
+		q.WriteString(onConflictInstall)
+		if _, err := tx.Exec(ctx, q.String(), args...); err != nil {
 			return err
 		}
 	}
