@@ -310,15 +310,18 @@ func (s *Store) evaluateCurrent(ctx context.Context, department string) (*Evalua
 		return nil, err
 	}
 	plan := newLicencePlan(ls, s.now())
-	depts, snap, err := s.cache.snapshot(ctx, s)
+	_, own, err := s.cache.load(ctx, s, department)
 	if err != nil {
 		return nil, err
 	}
-	ins := snap[department].ins
-	used := poolUsedBefore(plan, department, productsOf(ins), depts, func(d string) (deptInstalls, bool) {
-		e, ok := snap[d]
-		return e.idx, ok
-	}, &s.pool)
+	var ins []Install
+	for _, e := range own {
+		ins = append(ins, e.ins...)
+	}
+	used, err := s.poolUsedBefore(ctx, plan, department, productsOf(ins))
+	if err != nil {
+		return nil, err
+	}
 	ev := evaluateDepartment(plan, department, ins, used)
 	devs, err := s.ListDevices(ctx, department, time.Time{})
 	if err != nil {
@@ -331,6 +334,13 @@ func (s *Store) evaluateCurrent(ctx context.Context, department string) (*Evalua
 // poolUsedBefore gives the ledger detector the pool seats the departments
 // before department take now, for the given products (see poolUsedBefore).
 func (s *Store) poolUsedBefore(ctx context.Context, plan *licencePlan, department string, products map[string]bool) (map[string]int, error) {
+	pooled := false
+	for p := range products {
+		pooled = pooled || len(plan.pool[p]) > 0
+	}
+	if !pooled {
+		return nil, nil // no pool licence for its products: the other departments do not matter
+	}
 	depts, snap, err := s.cache.snapshot(ctx, s)
 	if err != nil {
 		return nil, err

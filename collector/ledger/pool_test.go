@@ -1,12 +1,17 @@
 package ledger
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"sort"
 	"testing"
 	"time"
+
+	"github.com/egovnet/egovnet/collector/store"
+	"github.com/egovnet/egovnet/collector/store/storetest"
+	"github.com/egovnet/egovnet/internal/wire"
 )
 
 // TestDepartmentEvaluationMatchesDistrict: judging one department alone
@@ -83,4 +88,49 @@ func TestDepartmentEvaluationMatchesDistrict(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestStoreDepartmentMatchesDistrict: the store's one-department judgement
+// (cached installs, memoised pool walk) equals the district's, on both
+// backends, while reports keep changing departments before and after it.
+func TestStoreDepartmentMatchesDistrict(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := newStore(db)
+		for _, l := range []License{{Product: "wps", Seats: 5, FilingStatus: FilingFiled}, {Product: "ms-office", Seats: 3, FilingStatus: FilingFiled},
+			{Product: "ms-office", Seats: 1, Department: "GAJ", FilingStatus: FilingFiled}} {
+			if _, err := s.CreateLicense(ctx, l); err != nil {
+				t.Fatal(err)
+			}
+		}
+		depts := []string{"CZJ", "GAJ", "JYJ"}
+		for round := 0; round < 4; round++ {
+			for i, d := range depts {
+				sw := []wire.Software{{Name: "WPS Office", Version: "11.8", Source: "registry"}}
+				if (round+i)%2 == 0 {
+					sw = append(sw, wire.Software{Name: "Microsoft Office Professional Plus 2016", Version: "16.0", Source: "registry"})
+				}
+				h := &wire.Host{Hostname: fmt.Sprintf("pc-%d", round), Software: sw}
+				if err := s.RecordReport(ctx, report(fmt.Sprintf("r-%d-%s", round, d), d, t0.Add(time.Duration(round)*time.Hour), nil, h), ""); err != nil {
+					t.Fatal(err)
+				}
+				district, err := s.Evaluate(ctx, "", time.Time{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, e := range depts {
+					got, err := s.Evaluate(ctx, e, time.Time{})
+					if err != nil {
+						t.Fatal(err)
+					}
+					want := district.ForDepartment(e)
+					g, _ := json.Marshal([]any{got.Details, got.Summary, got.Departments, got.Devices})
+					w, _ := json.Marshal([]any{want.Details, want.Summary, want.Departments, want.Devices})
+					if string(g) != string(w) {
+						t.Fatalf("round %d after %s, department %s:\n got %s\nwant %s", round, d, e, g, w)
+					}
+				}
+			}
+		}
+	})
 }
