@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"fmt"
+	"sort"
 	"sync"
 	"time"
 )
@@ -19,18 +20,49 @@ type installsCache struct {
 type cachedInstalls struct {
 	version int64
 	ins     []Install
+	idx     deptInstalls // by product, for the pool walk
 }
 
 // current returns the current installs of department ("" = all, in
 // department order) as a fresh slice the caller may change.
 func (c *installsCache) current(ctx context.Context, s *Store, department string) ([]Install, error) {
+	_, entries, err := c.load(ctx, s, department)
+	if err != nil {
+		return nil, err
+	}
+	out := []Install{}
+	for _, e := range entries {
+		out = append(out, e.ins...)
+	}
+	return out, nil
+}
+
+// snapshot returns the departments with installs (sorted) and their
+// current cached installs, shared: callers must not change them.
+func (c *installsCache) snapshot(ctx context.Context, s *Store) ([]string, map[string]cachedInstalls, error) {
+	depts, entries, err := c.load(ctx, s, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	m := make(map[string]cachedInstalls, len(depts))
+	for i, d := range depts {
+		m[d] = entries[i]
+	}
+	// code order as Evaluate compares (Go strings), not the database's collation
+	sort.Strings(depts)
+	return depts, m, nil
+}
+
+// load brings the entries of department ("" = all) up to date with
+// ledger_versions, reloading only the departments that changed.
+func (c *installsCache) load(ctx context.Context, s *Store, department string) ([]string, []cachedInstalls, error) {
 	q, args := `SELECT department, version FROM ledger_versions ORDER BY department`, []any{}
 	if department != "" {
 		q, args = `SELECT department, version FROM ledger_versions WHERE department = ?`, []any{department}
 	}
 	rows, err := s.db.Query(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("read installs versions: %w", err)
+		return nil, nil, fmt.Errorf("read installs versions: %w", err)
 	}
 	type dv struct {
 		dept    string
@@ -41,15 +73,16 @@ func (c *installsCache) current(ctx context.Context, s *Store, department string
 		var d dv
 		if err := rows.Scan(&d.dept, &d.version); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("read installs versions: %w", err)
+			return nil, nil, fmt.Errorf("read installs versions: %w", err)
 		}
 		want = append(want, d)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	out := []Install{}
+	depts := make([]string, 0, len(want))
+	out := make([]cachedInstalls, 0, len(want))
 	for _, d := range want {
 		c.mu.Lock()
 		e, ok := c.byDept[d.dept]
@@ -59,9 +92,9 @@ func (c *installsCache) current(ctx context.Context, s *Store, department string
 			// later change bumps the version past the cached one
 			ins, err := s.installs(ctx, d.dept, time.Time{})
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			e = cachedInstalls{version: d.version, ins: ins}
+			e = cachedInstalls{version: d.version, ins: ins, idx: indexInstalls(d.version, ins)}
 			c.mu.Lock()
 			if c.byDept == nil {
 				c.byDept = map[string]cachedInstalls{}
@@ -69,7 +102,8 @@ func (c *installsCache) current(ctx context.Context, s *Store, department string
 			c.byDept[d.dept] = e
 			c.mu.Unlock()
 		}
-		out = append(out, e.ins...)
+		depts = append(depts, d.dept)
+		out = append(out, e)
 	}
-	return out, nil
+	return depts, out, nil
 }

@@ -23,10 +23,11 @@ type LicenseSource func(ctx context.Context) ([]License, error)
 type Detector struct {
 	cat      *catalog.Catalog
 	licenses LicenseSource
-	// others gives the other departments' current installs, so that seats
-	// of the shared pool go where the collector's ledger gives them; nil
-	// in the offline audit, where only the audited department is known.
-	others func(ctx context.Context, except string) ([]Install, error)
+	// poolUsed gives the pool seats the departments before the judged one
+	// take in the collector's ledger, so that seats of the shared pool go
+	// where the ledger gives them; nil in the offline audit, where only the
+	// audited department is known (the whole pool is its).
+	poolUsed func(ctx context.Context, plan *licencePlan, department string, products map[string]bool) (map[string]int, error)
 }
 
 // NewDetector returns the collector's detector: licences and the other
@@ -37,19 +38,7 @@ func NewDetector(s *Store) *Detector {
 	return &Detector{
 		cat:      s.cat,
 		licenses: func(ctx context.Context) ([]License, error) { return s.ListLicenses(ctx, LicenseFilter{}) },
-		others: func(ctx context.Context, except string) ([]Install, error) {
-			all, err := s.Installs(ctx, "", time.Time{})
-			if err != nil {
-				return nil, err
-			}
-			out := all[:0]
-			for _, in := range all {
-				if in.Department != except {
-					out = append(out, in)
-				}
-			}
-			return out, nil
-		},
+		poolUsed: s.poolUsedBefore,
 	}
 }
 
@@ -84,18 +73,20 @@ func (d *Detector) Detect(ctx context.Context, in rules.Input) ([]rules.Finding,
 		asOf = time.Now()
 	}
 	installs := installsFromRows(rows)
-	if d.others != nil {
-		others, err := d.others(ctx, in.Department)
-		if err != nil {
-			return nil, fmt.Errorf("ledger detector: %w", err)
-		}
-		installs = append(installs, others...)
-	}
 	ls, err := d.licenses(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("ledger detector: %w", err)
 	}
-	ev := Evaluate(installs, ls, asOf).ForDepartment(in.Department)
+	// Only this department is judged: with the pool seats the departments
+	// before it take (the same statuses as judging the district).
+	plan := newLicencePlan(ls, asOf)
+	var used map[string]int
+	if d.poolUsed != nil {
+		if used, err = d.poolUsed(ctx, plan, in.Department, productsOf(installs)); err != nil {
+			return nil, fmt.Errorf("ledger detector: %w", err)
+		}
+	}
+	ev := evaluateDepartment(plan, in.Department, installs, used)
 	return Findings(ev, in.Department, asOf), nil
 }
 

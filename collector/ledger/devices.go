@@ -114,6 +114,8 @@ func reportDevices(rep *wire.ScanReport, rows []DeviceRows) []deviceFacts {
 	for _, d := range rows {
 		add(deviceFacts{device: d.Device, name: d.DeviceName, source: DeviceSNMP})
 	}
+	// device order: the lock order of RecordReport
+	sort.Slice(out, func(i, j int) bool { return out[i].device < out[j].device })
 	return out
 }
 

@@ -30,13 +30,17 @@ func (s *Store) RecordReport(ctx context.Context, rep *wire.ScanReport, departme
 	}
 	at := store.Time(rep.FinishedAt.UTC())
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		// The device rows first, in device order: their upsert locks each
+		// device, so concurrent reports of one device take turns on its
+		// installs (PostgreSQL), and every transaction locks in the same
+		// order (devices, installs, version): no deadlock.
+		if err := recordDevices(ctx, tx, facts, department, rep.Agent.ID, rep.ReportID, at); err != nil {
+			return err
+		}
 		for _, d := range devices {
 			if err := recordDevice(ctx, tx, d, department, rep.ReportID, at); err != nil {
 				return fmt.Errorf("record software of %s: %w", d.Device, err)
 			}
-		}
-		if err := recordDevices(ctx, tx, facts, department, rep.Agent.ID, rep.ReportID, at); err != nil {
-			return err
 		}
 		// the department's installs changed: readers reload it (installsCache).
 		// A fresh random version, not version+1: this bump may be undone (its
@@ -51,80 +55,67 @@ ON CONFLICT (department) DO UPDATE SET version = excluded.version`, department, 
 	})
 }
 
-type storedRow struct {
-	lastSeen, removedAt string
+// The installs upsert (one statement per installsPerStatement rows) lets
+// agents of one department report the same device at once without a
+// collision (PostgreSQL 23505 in the old read-then-insert): a new row is inserted; an existing one is
+// refreshed by a report at least as new as its last_seen (installed again
+// when it was removed before that report), and an older report imported
+// late can only move first_seen back.
+const insertInstalls = `INSERT INTO ledger_installs (id, department, device, device_name, source, name, version, vendor, product, product_name,
+	category, kind, domestic, commercial, edition, home_edition, agent, report_id, first_seen, last_seen, removed_at) VALUES `
+
+const installValues = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')`
+
+var onConflictInstall = ` ON CONFLICT (id) DO UPDATE SET
+	first_seen = CASE WHEN excluded.first_seen < ledger_installs.first_seen THEN excluded.first_seen ELSE ledger_installs.first_seen END,
+	` + newer("device_name") + `, ` + newer("source") + `, ` + newer("vendor") + `, ` + newer("product") + `, ` + newer("product_name") + `,
+	` + newer("category") + `, ` + newer("kind") + `, ` + newer("domestic") + `, ` + newer("commercial") + `, ` + newer("edition") + `,
+	` + newer("home_edition") + `, ` + newer("agent") + `, ` + newer("report_id") + `,
+	removed_at = CASE WHEN excluded.last_seen >= ledger_installs.last_seen AND ledger_installs.removed_at <> ''
+		AND excluded.last_seen > ledger_installs.removed_at THEN '' ELSE ledger_installs.removed_at END,
+	last_seen = CASE WHEN excluded.last_seen >= ledger_installs.last_seen THEN excluded.last_seen ELSE ledger_installs.last_seen END`
+
+// installsPerStatement bounds a multi-row upsert (20 parameters a row,
+// well under SQLite's and PostgreSQL's parameter limits).
+const installsPerStatement = 200
+
+// newer sets col from the report when it is at least as new as the row.
+func newer(col string) string {
+	return col + ` = CASE WHEN excluded.last_seen >= ledger_installs.last_seen THEN excluded.` + col + ` ELSE ledger_installs.` + col + ` END`
 }
 
 func recordDevice(ctx context.Context, tx *store.Tx, d DeviceRows, department, reportID, at string) error {
-	rows, err := tx.Query(ctx, `SELECT id, last_seen, removed_at FROM ledger_installs WHERE department = ? AND device = ?`, department, d.Device)
-	if err != nil {
+	// rows in id order: two reports of one device lock its rows in the same
+	// order (no deadlock between concurrent transactions on PostgreSQL)
+	rows := append([]Row(nil), d.Rows...)
+	sort.Slice(rows, func(i, j int) bool { return rows[i].ID() < rows[j].ID() })
+	for len(rows) > 0 {
+		chunk := rows[:min(len(rows), installsPerStatement)]
+		rows = rows[len(chunk):]
+		var q strings.Builder
+		q.WriteString(insertInstalls)
+		args := make([]any, 0, 20*len(chunk))
+		for i, r := range chunk {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString(installValues)
+			res := r.Result
+			args = append(args, r.ID(), department, d.Device, d.DeviceName, r.Source, res.Name, res.Version, res.Vendor,
+				res.ProductKey, displayName(res), res.Category, res.Kind, b2i(res.Domestic), b2i(res.Commercial), res.Edition, b2i(res.HomeEdition),
+				r.Agent, reportID, at, at)
+		}
+		q.WriteString(onConflictInstall)
+		if _, err := tx.Exec(ctx, q.String(), args...); err != nil {
+			return err
+		}
+	}
+	// Rows of the device this report does not show are removed at its
+	// time: every row it shows now has last_seen >= at, so "older than
+	// this report and still present" is exactly "not in this report".
+	if _, err := tx.Exec(ctx, `UPDATE ledger_installs SET removed_at = ? WHERE department = ? AND device = ? AND removed_at = '' AND last_seen < ?`,
+		at, department, d.Device, at); err != nil {
 		return err
-	}
-	existing := map[string]storedRow{}
-	for rows.Next() {
-		var id string
-		var sr storedRow
-		if err := rows.Scan(&id, &sr.lastSeen, &sr.removedAt); err != nil {
-			rows.Close()
-			return err
-		}
-		existing[id] = sr
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	present := map[string]bool{}
-	for _, r := range d.Rows {
-		id := r.ID()
-		present[id] = true
-		res := r.Result
-		sr, ok := existing[id]
-		if !ok {
-			// Two agents of one department may report the same device at
-			// once: the insert must not fail on the other's row (PostgreSQL
-			// 23505); when it lost the race, the row is updated instead.
-			res2, err := tx.Exec(ctx, `INSERT INTO ledger_installs (id, department, device, device_name, source, name, version, vendor, product, product_name,
-				category, kind, domestic, commercial, edition, home_edition, agent, report_id, first_seen, last_seen, removed_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '') ON CONFLICT (id) DO NOTHING`,
-				id, department, d.Device, d.DeviceName, r.Source, res.Name, res.Version, res.Vendor, res.ProductKey, displayName(res),
-				res.Category, res.Kind, b2i(res.Domestic), b2i(res.Commercial), res.Edition, b2i(res.HomeEdition), r.Agent, reportID, at, at)
-			if err != nil {
-				return err
-			}
-			if n, err := res2.RowsAffected(); err != nil || n == 1 {
-				continue
-			}
-			if err := tx.QueryRow(ctx, `SELECT last_seen, removed_at FROM ledger_installs WHERE id = ?`, id).Scan(&sr.lastSeen, &sr.removedAt); err != nil {
-				return err
-			}
-		}
-		if at < sr.lastSeen {
-			// an older report imported late: it may move first_seen back, never last_seen
-			if _, err := tx.Exec(ctx, `UPDATE ledger_installs SET first_seen = ? WHERE id = ? AND first_seen > ?`, at, id, at); err != nil {
-				return err
-			}
-			continue
-		}
-		removed := sr.removedAt
-		if removed != "" && at > removed {
-			removed = "" // installed again
-		}
-		_, err := tx.Exec(ctx, `UPDATE ledger_installs SET device_name = ?, source = ?, vendor = ?, product = ?, product_name = ?, category = ?, kind = ?,
-			domestic = ?, commercial = ?, edition = ?, home_edition = ?, agent = ?, report_id = ?, last_seen = ?, removed_at = ? WHERE id = ?`,
-			d.DeviceName, r.Source, res.Vendor, res.ProductKey, displayName(res), res.Category, res.Kind, b2i(res.Domestic), b2i(res.Commercial),
-			res.Edition, b2i(res.HomeEdition), r.Agent, reportID, at, removed, id)
-		if err != nil {
-			return err
-		}
-	}
-	for id, sr := range existing {
-		if present[id] || sr.removedAt != "" || sr.lastSeen >= at {
-			continue
-		}
-		if _, err := tx.Exec(ctx, `UPDATE ledger_installs SET removed_at = ? WHERE id = ?`, at, id); err != nil {
-			return err
-		}
 	}
 	return nil
 }
@@ -286,10 +277,15 @@ func rowFromSoftware(sw Software) Row {
 	}
 }
 
-// Evaluate judges every department's installs against every licence now
-// (asOf zero) or as of a past moment, and returns the part of department
-// ("" = all). The pool is shared, so all departments are always judged.
+// Evaluate judges the installs against the licences now (asOf zero) or as
+// of a past moment, and returns the part of department ("" = all). The
+// current state of one department is judged alone (evaluateDepartment),
+// with the pool seats the departments before it take; everything else
+// judges the district, the pool being shared.
 func (s *Store) Evaluate(ctx context.Context, department string, asOf time.Time) (*Evaluation, error) {
+	if department != "" && asOf.IsZero() {
+		return s.evaluateCurrent(ctx, department)
+	}
 	ins, err := s.Installs(ctx, "", asOf)
 	if err != nil {
 		return nil, err
@@ -309,6 +305,55 @@ func (s *Store) Evaluate(ctx context.Context, department string, asOf time.Time)
 	ev := Evaluate(ins, ls, at)
 	ev.attachDevices(devs)
 	return ev.ForDepartment(department), nil
+}
+
+// evaluateCurrent judges one department now: its cached installs, its
+// licences, the pool seats left by the departments before it.
+func (s *Store) evaluateCurrent(ctx context.Context, department string) (*Evaluation, error) {
+	ls, err := s.ListLicenses(ctx, LicenseFilter{})
+	if err != nil {
+		return nil, err
+	}
+	plan := newLicencePlan(ls, s.now())
+	_, own, err := s.cache.load(ctx, s, department)
+	if err != nil {
+		return nil, err
+	}
+	var ins []Install
+	for _, e := range own {
+		ins = append(ins, e.ins...)
+	}
+	used, err := s.poolUsedBefore(ctx, plan, department, productsOf(ins))
+	if err != nil {
+		return nil, err
+	}
+	ev := evaluateDepartment(plan, department, ins, used)
+	devs, err := s.ListDevices(ctx, department, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	ev.attachDevices(devs)
+	return ev, nil
+}
+
+// poolUsedBefore gives the ledger detector the pool seats the departments
+// before department take now, for the given products (see poolUsedBefore).
+func (s *Store) poolUsedBefore(ctx context.Context, plan *licencePlan, department string, products map[string]bool) (map[string]int, error) {
+	pooled := false
+	for p := range products {
+		pooled = pooled || len(plan.pool[p]) > 0
+	}
+	if !pooled {
+		return nil, nil // no pool licence for its products: the other departments do not matter
+	}
+	depts, snap, err := s.cache.snapshot(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	return poolUsedBefore(plan, department, products, depts, func(d string) (deptInstalls, bool) {
+		e, ok := snap[d]
+		return e.idx, ok
+	}, &s.pool), nil
 }
 
 // Summary is the 汇总表 of a department ("" = all).

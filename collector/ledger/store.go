@@ -82,6 +82,7 @@ type Store struct {
 	cat   *catalog.Catalog
 	now   func() time.Time
 	cache installsCache
+	pool  poolMemo
 }
 
 // New returns a ledger store over db using cat to normalise names.
