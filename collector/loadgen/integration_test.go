@@ -152,3 +152,42 @@ func TestRunAgainstCollector(t *testing.T) {
 		}
 	}
 }
+
+// TestAttach loads a collector that is already running, as --url does,
+// after other reports are stored: only this run's reports are counted.
+func TestAttach(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a collector process")
+	}
+	t.Setenv(serveEnv, "1")
+	ctx := context.Background()
+	own, err := Start(ctx, StartOptions{Binary: os.Args[0], Departments: 3, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer own.Close()
+	if _, err := Run(ctx, own, Options{Agents: 4, Concurrency: 2, Reports: 7}); err != nil {
+		t.Fatal(err)
+	}
+	user, pw := own.Credentials()
+	tg, err := Attach(ctx, AttachOptions{URL: own.URL + "/", ConfigFile: own.configFile, PID: own.PID, User: user, Password: pw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(ctx, tg, Options{Agents: 4, Concurrency: 4, Reports: 12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Reports != 12 || res.Stored != 12 || !res.Verified || res.Store != "" || res.Memory.HWMKB <= 0 {
+		t.Errorf("attached run: %d reports, %d stored (verified %v), store %q, memory %+v; want 12, 12, true, \"\", the collector's", res.Reports, res.Stored, res.Verified, res.Store, res.Memory)
+	}
+	if err := tg.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := own.waitHealthy(ctx, time.Second); err != nil {
+		t.Errorf("closing an attached target stopped the collector: %v", err)
+	}
+	if _, err := Attach(ctx, AttachOptions{URL: own.URL}); err == nil {
+		t.Error("Attach without the collector's configuration was accepted")
+	}
+}

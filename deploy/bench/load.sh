@@ -7,7 +7,7 @@
 # gets a fresh collector: a new SQLite data dir, or a new PostgreSQL schema
 # dropped afterwards. Scenarios, on SQLite and on PostgreSQL:
 #   small       10-endpoint reports, 64 agents over 50 departments, concurrency 32
-#   bulk        10,000-endpoint reports (endpoints/s)
+#   bulk        10,000-endpoint reports of 32 agents at concurrency 32 (endpoints/s)
 #   district-*  one 500-endpoint report at a time after every department of a
 #               50- or 200-department district reported 50 endpoints
 #   dept-*      one 10-endpoint report at a time in a department that other
@@ -15,8 +15,8 @@
 # Measured, never asserted; the goals are printed beside the figures.
 # PostgreSQL: EGOVNET_TEST_POSTGRES_DSN (default the local test database);
 # skipped with a note when it does not answer.
-# Knobs: LOAD_DURATION (small, 30s), LOAD_BULK_REPORTS (20), LOAD_BULK_CONCURRENCY (4),
-# LOAD_SAMPLES (10), LOAD_BIG_DEPT (50000). Usage: load.sh [OUTDIR]
+# Knobs: LOAD_DURATION (small, 30s), LOAD_BULK_REPORTS (64), LOAD_BULK_CONCURRENCY (32),
+# LOAD_SAMPLES (20), LOAD_BIG_DEPT (50000). Usage: load.sh [OUTDIR]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out="${1:-bench-results}"
@@ -31,9 +31,9 @@ if [ ! -x "$collector" ]; then
 fi
 dsn="${EGOVNET_TEST_POSTGRES_DSN:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}"
 duration="${LOAD_DURATION:-30s}"
-bulk_reports="${LOAD_BULK_REPORTS:-20}"
-bulk_conc="${LOAD_BULK_CONCURRENCY:-4}"
-samples="${LOAD_SAMPLES:-10}"
+bulk_reports="${LOAD_BULK_REPORTS:-64}"
+bulk_conc="${LOAD_BULK_CONCURRENCY:-32}"
+samples="${LOAD_SAMPLES:-20}"
 big="${LOAD_BIG_DEPT:-50000}"
 
 backends=(sqlite)
@@ -60,7 +60,8 @@ run() {
 
 for b in "${backends[@]}"; do
 	run small "$b" --scenario load --departments 50 --agents 64 --concurrency 32 --endpoints 10 --duration "$duration"
-	run bulk "$b" --scenario load --departments 8 --agents 8 --concurrency "$bulk_conc" --endpoints 10000 --reports "$bulk_reports"
+	# one agent per department: every agent's 10,000 addresses are its own
+	run bulk "$b" --scenario load --departments "$bulk_conc" --agents "$bulk_conc" --concurrency "$bulk_conc" --endpoints 10000 --reports "$bulk_reports"
 	run district-50 "$b" --scenario district --departments 50 --fill 50 --endpoints 500 --samples "$samples"
 	run district-200 "$b" --scenario district --departments 200 --fill 50 --endpoints 500 --samples "$samples"
 	run dept-1k "$b" --scenario department --departments 4 --fill 1000 --endpoints 10 --samples "$samples"
@@ -84,6 +85,11 @@ p50() { jq -r '.latency.p50_ms' "$work/$1-$2.json"; }
 		done
 	done
 	echo "   rss_MiB: the collector's peak resident set (VmHWM); growth rows time single reports one at a time (conc 1)"
+	for b in "${backends[@]}"; do
+		for s in district-50 district-200 dept-1k dept-big; do
+			jq -r --arg n "$b/$s" '"   fill of \($n): \(.fill_reports) reports, \(.fill_endpoints) endpoints in \(.fill_seconds * 10 | round / 10) s"' "$work/$s-$b.json"
+		done
+	done
 	echo
 	echo "Goals (issue #16):"
 	for b in "${backends[@]}"; do
