@@ -438,6 +438,9 @@ func importScenario(t *testing.T, colBin, agentBin string) {
 	c := newCollector(t, colBin, false)
 	a := newFleetAgent(t, agentBin, "isolated-pc", "")
 	file := filepath.Join(a.dir, "report.json")
+	if _, errs, code := testenv.Run(t, exec.Command(agentBin, "run", "--out", file, "--config", a.cfg)); code != 2 || !strings.Contains(errs, "--out needs --once") {
+		t.Fatalf("--out without --once: exit %d %s", code, errs)
+	}
 	a.run("run", "--once", "--profile", "endpoint", "--out", file)
 	b, err := os.ReadFile(file)
 	if err != nil {
