@@ -420,7 +420,10 @@ func (r *Relay) Serve(ctx context.Context, ln net.Listener, certFile, keyFile st
 	select {
 	case <-ctx.Done():
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		err = srv.Shutdown(sctx)
+		if serr := srv.Shutdown(sctx); serr != nil {
+			// A long download still running: cut it; its agent retries.
+			_ = srv.Close()
+		}
 		cancel()
 		<-errc
 	case err = <-errc:

@@ -64,10 +64,19 @@ func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("ETag", `"v1"`)
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"version":1,"department":"CZJ","profile":"endpoint","scope":{"targets":[],"ports":[]},"schedule":{"interval":"2h"}}`))
+	case ReleasePath + "/r1/binary":
+		if r.Header.Get("Authorization") != "Bearer cred-a" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/octet-stream")
+		_, _ = w.Write(releaseBytes)
 	default:
 		http.NotFound(w, r)
 	}
 }
+
+var releaseBytes = bytes.Repeat([]byte{0x7f, 'E', 'L', 'F', 0, 1}, 50000)
 
 func (u *upstream) got() ([][]byte, []string) {
 	u.mu.Lock()
@@ -432,5 +441,48 @@ func TestOpenStoreCleansTemporaries(t *testing.T) {
 	fi, _ := os.Stat(dir)
 	if fi.Mode().Perm() != 0o700 {
 		t.Fatalf("spool dir mode %v: it holds credentials", fi.Mode())
+	}
+}
+
+// TestReleaseDownloadThroughRelay: a self-update's binary passes byte for
+// byte (the agent verifies its signature itself), with the agent's own
+// credential deciding.
+func TestReleaseDownloadThroughRelay(t *testing.T) {
+	srv := httptest.NewServer(&upstream{})
+	defer srv.Close()
+	f := newFixture(t, strings.TrimPrefix(srv.URL, "http://"), Options{}, 10, 1<<20)
+	c, _ := uplink.New(f.url, uplink.Options{Retries: -1})
+	var buf bytes.Buffer
+	if _, err := c.Download(context.Background(), ReleasePath+"/r1/binary", "cred-a", &buf, 1<<20); err != nil || !bytes.Equal(buf.Bytes(), releaseBytes) {
+		t.Fatalf("download: %v (%d bytes)", err, buf.Len())
+	}
+	if _, err := c.Download(context.Background(), ReleasePath+"/r1/binary", "cred-x", &buf, 1<<20); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("other credential: %v", err)
+	}
+}
+
+// TestRejectedBounded: refused uploads kept for inspection never exceed
+// the spool's caps.
+func TestRejectedBounded(t *testing.T) {
+	st, err := OpenStore(t.TempDir(), 3, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		e, err := st.Put("c", "", strings.NewReader(fmt.Sprintf(`{"n":%d}`, i)), 1024)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Reject(e, fmt.Errorf("refused %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rej, _ := st.Rejected()
+	if len(rej) != 3 {
+		t.Fatalf("rejected/ holds %d, want the newest 3", len(rej))
+	}
+	reason, _ := os.ReadFile(filepath.Join(st.Dir(), rejectedDir, rej[2]+".error"))
+	if strings.TrimSpace(string(reason)) != "refused 4" {
+		t.Fatalf("newest reason %q", reason)
 	}
 }

@@ -238,7 +238,7 @@ func (s *Store) Ack(e Entry) error {
 
 // Reject moves an upload the collector refused for good (or that cannot be
 // read) to rejected/, with the reason in <name>.error, keeping at most the
-// spool's report cap there.
+// spool's caps there (the newest kept).
 func (s *Store) Reject(e Entry, reason error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -253,18 +253,27 @@ func (s *Store) Reject(e Entry, reason error) error {
 	if err := os.Rename(e.Path, filepath.Join(rdir, e.Name)); err != nil {
 		return fmt.Errorf("move rejected upload %s: %w", e.Name, err)
 	}
+	// Bounded like the spool, in count and bytes: a revoked credential
+	// would otherwise fill the disk here.
 	if ents, err := os.ReadDir(rdir); err == nil {
-		var names []string
+		type kept struct {
+			name string
+			size int64
+		}
+		var ks []kept
+		var total int64
 		for _, de := range ents {
-			if strings.HasSuffix(de.Name(), suffix) {
-				names = append(names, de.Name())
+			if fi, err := de.Info(); err == nil && strings.HasSuffix(de.Name(), suffix) {
+				ks = append(ks, kept{de.Name(), fi.Size()})
+				total += fi.Size()
 			}
 		}
-		sort.Strings(names)
-		for len(names) > s.maxReports {
-			_ = os.Remove(filepath.Join(rdir, names[0]))
-			_ = os.Remove(filepath.Join(rdir, names[0]+".error"))
-			names = names[1:]
+		sort.Slice(ks, func(i, j int) bool { return ks[i].name < ks[j].name })
+		for len(ks) > 1 && (len(ks) > s.maxReports || total > s.maxBytes) {
+			_ = os.Remove(filepath.Join(rdir, ks[0].name))
+			_ = os.Remove(filepath.Join(rdir, ks[0].name+".error"))
+			total -= ks[0].size
+			ks = ks[1:]
 		}
 	}
 	if err := syncDir(rdir); err != nil {

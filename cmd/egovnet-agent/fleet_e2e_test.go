@@ -216,8 +216,9 @@ func TestFleetEndToEnd(t *testing.T) {
 		t.Fatalf("previous build not kept: %v", err)
 	}
 	stopAgent()
-	time.Sleep(3500 * time.Millisecond) // three missed 1 s polls
-	if hs := agents(); len(hs) != 1 || hs[0].Status != "late" {
-		t.Fatalf("a stopped agent should be late: %+v", hs)
-	}
+	// Three missed 1 s polls; polled for, not slept on.
+	waitFor("a stopped agent goes late", 30*time.Second, func() bool {
+		hs := agents()
+		return len(hs) == 1 && hs[0].Status == "late"
+	})
 }

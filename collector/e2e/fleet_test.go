@@ -27,8 +27,11 @@ func TestFleetAgents(t *testing.T) {
 	}
 	bins := testenv.BuildBinaries(t, "egovnet-collector", "egovnet-agent")
 	colBin, agentBin := filepath.Join(bins, "egovnet-collector"), filepath.Join(bins, "egovnet-agent")
-	t.Run("relay", func(t *testing.T) { t.Parallel(); relayScenario(t, colBin, agentBin) })
-	t.Run("health late then silent", func(t *testing.T) { t.Parallel(); healthScenario(t, colBin, agentBin) })
+	for _, backend := range []string{"sqlite", "postgres"} {
+		pg := backend == "postgres"
+		t.Run("relay/"+backend, func(t *testing.T) { t.Parallel(); relayScenario(t, colBin, agentBin, pg) })
+		t.Run("health late then silent/"+backend, func(t *testing.T) { t.Parallel(); healthScenario(t, colBin, agentBin, pg) })
+	}
 	t.Run("endpoint report file for import", func(t *testing.T) { t.Parallel(); importScenario(t, colBin, agentBin) })
 }
 
@@ -243,8 +246,8 @@ func (s stringer) String() string { return s() }
 // relay acknowledges from its spool; the collector comes back: every
 // acknowledged report arrives exactly once, under its endpoint agent.
 // Bodies rewritten on the way are refused by the collector.
-func relayScenario(t *testing.T, colBin, agentBin string) {
-	c := newCollector(t, colBin, false)
+func relayScenario(t *testing.T, colBin, agentBin string, postgres bool) {
+	c := newCollector(t, colBin, postgres)
 	c.appendConfig("fleet: {poll_interval: 1s}\n")
 	c.mustRun(adminPassword+"\n"+adminPassword+"\n", "user", "add", "--name", "admin", "--role", "sysadmin")
 	token := strings.TrimSpace(c.mustRun("", "token", "create", "--department", "CZJ", "--uses", "3"))
@@ -295,6 +298,13 @@ func relayScenario(t *testing.T, colBin, agentBin string) {
 		return n == 2 && relayHealth() == 0
 	}, logs...)
 
+	// Their polls through the relay were their heartbeats: both are listed
+	// as endpoint agents of their own.
+	for _, ep := range endpoints {
+		if h := c.agentHealth(ids[ep]); h.Profile != "endpoint" || h.LastSeen == nil {
+			t.Fatalf("endpoint agent %s behind the relay: %+v", ids[ep], h)
+		}
+	}
 	// The collector goes away; the endpoint agents keep reporting.
 	c.stop()
 	poll := func(cred string) int {
@@ -382,8 +392,8 @@ func relayScenario(t *testing.T, colBin, agentBin string) {
 // intervals, and silent once two scan intervals pass without a report.
 // The shortest scan interval the collector accepts is a minute, so the
 // silent state comes about two minutes after the last report.
-func healthScenario(t *testing.T, colBin, agentBin string) {
-	c := newCollector(t, colBin, false)
+func healthScenario(t *testing.T, colBin, agentBin string, postgres bool) {
+	c := newCollector(t, colBin, postgres)
 	c.appendConfig("fleet: {poll_interval: 1s, default_interval: 1m}\n")
 	c.mustRun(adminPassword+"\n"+adminPassword+"\n", "user", "add", "--name", "admin", "--role", "sysadmin")
 	token := strings.TrimSpace(c.mustRun("", "token", "create", "--department", "CZJ"))
@@ -428,6 +438,9 @@ func importScenario(t *testing.T, colBin, agentBin string) {
 	c := newCollector(t, colBin, false)
 	a := newFleetAgent(t, agentBin, "isolated-pc", "")
 	file := filepath.Join(a.dir, "report.json")
+	if _, errs, code := testenv.Run(t, exec.Command(agentBin, "run", "--out", file, "--config", a.cfg)); code != 2 || !strings.Contains(errs, "--out needs --once") {
+		t.Fatalf("--out without --once: exit %d %s", code, errs)
+	}
 	a.run("run", "--once", "--profile", "endpoint", "--out", file)
 	b, err := os.ReadFile(file)
 	if err != nil {
