@@ -14,8 +14,14 @@ import (
 
 // uniqueEndpoints keeps the latest observation of each address.
 func (v *view) uniqueEndpoints() []epObs {
-	idx := map[netip.Addr]int{}
-	var out []epObs
+	// Several detectors walk it; a department of 10k endpoints builds it
+	// once per evaluation (callers only read it).
+	if v.uniqDone {
+		return v.uniq
+	}
+	v.uniqDone = true
+	idx := make(map[netip.Addr]int, len(v.endpoints))
+	out := make([]epObs, 0, len(v.endpoints))
 	for _, e := range v.endpoints {
 		if i, ok := idx[e.ip]; ok {
 			if !e.rep.FinishedAt.Before(out[i].rep.FinishedAt) {
@@ -26,6 +32,7 @@ func (v *view) uniqueEndpoints() []epObs {
 		idx[e.ip] = len(out)
 		out = append(out, e)
 	}
+	v.uniq = out
 	return out
 }
 

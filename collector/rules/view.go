@@ -57,6 +57,8 @@ type view struct {
 	ifaces     []*ifObs
 	agentAddrs map[netip.Addr]bool
 	endpoints  []epObs
+	uniq       []epObs // uniqueEndpoints, built once
+	uniqDone   bool
 	firstAt    time.Time
 	// routers are the addresses of walked devices that route between
 	// networks (two subnets and a route through a next hop): whatever an
