@@ -41,8 +41,7 @@ func manageUsers(t *testing.T, ctx context.Context, c *collector, out string) {
 		t.Errorf("weak password refusal says %q", refused)
 	}
 	err = chromedp.Run(ctx,
-		chromedp.SetValue(`.modal input[name=password]`, "", chromedp.ByQuery),
-		chromedp.SendKeys(`.modal input[name=password]`, "Gaj#2026-admin", chromedp.ByQuery),
+		chromedp.Evaluate(`document.querySelector(".modal input[name=password]").value = "Gaj#2026-admin"`, nil),
 		chromedp.Click(`.modal button.primary`, chromedp.ByQuery),
 		chromedp.WaitVisible(`.modal .result p.ok`, chromedp.ByQuery),
 		chromedp.Click(`.modal .dialog-buttons button`, chromedp.ByQuery),
