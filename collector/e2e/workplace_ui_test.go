@@ -94,7 +94,7 @@ func TestWorkplaceInChromium(t *testing.T) {
 			{"violations-acknowledged", "#violations?status=acknowledged", []string{"203.0.113.1", "已确认"}}}, common...)},
 		{"czj", []page{{"dashboard", "#dashboard", []string{"部门：CZJ 区财政局"}}, {"devices", "#devices", []string{"r1-CZJ"}}, {"device", router, []string{"GE0/0/3"}},
 			{"topology", "#topology", []string{"违规出口"}}, {"endpoints", "#endpoints", []string{"10.1.0.10"}}, {"software", "#software", []string{"许可台账"}},
-			{"agentconfig", "#agentconfig/CZJ", []string{"仅系统管理员"}}}},
+			{"agentconfig", "#agentconfig/CZJ", []string{"只读：仅系统管理员可修改", "已设置 × 1"}}}},
 		{"view", []page{{"dashboard", "#dashboard", []string{"上云率"}}, {"violations", "#violations", []string{"自建互联网出口"}}, {"topology", "#topology/GAJ", []string{"公安网"}}}},
 	}
 	for _, role := range roles {
@@ -119,6 +119,9 @@ func TestWorkplaceInChromium(t *testing.T) {
 				if role.user == "czj" && strings.Contains(text, "GAJ-pc") {
 					t.Errorf("%s: a CZJ administrator sees GAJ's endpoints", p.hash)
 				}
+			}
+			if role.user == "czj" {
+				deptAdminAgentConfig(t, c)
 			}
 			if role.user == "sec" {
 				actOnViolation(t, ctx, c, out)
