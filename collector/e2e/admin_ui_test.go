@@ -183,3 +183,26 @@ func deptAdminAgentConfig(t *testing.T, c *collector) {
 		})
 	}
 }
+
+// scanNow asks GAJ's agent for a scan from the agents page; its next
+// config poll carries scan_now.
+func scanNow(t *testing.T, ctx context.Context, c *collector, agent seededAgent, out string) {
+	t.Helper()
+	var png []byte
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(c.url+"/#agents"),
+		chromedp.Reload(),
+		chromedp.WaitVisible(`button.act.scan`, chromedp.ByQuery),
+		chromedp.Click(`button.act.scan`, chromedp.ByQuery),
+		chromedp.WaitVisible(`.scan-queued`, chromedp.ByQuery),
+		chromedp.FullScreenshot(&png, 100),
+	)
+	if err != nil {
+		t.Fatalf("scan now from the page: %v", err)
+	}
+	_ = os.WriteFile(filepath.Join(out, "admin-agents-scan-now.png"), png, 0o644)
+	a := c.http("GET", "/api/v1/agent/config", nil, map[string]string{"Authorization": "Bearer " + agent.Credential})
+	if a.status != 200 || !strings.Contains(string(a.body), `"scan_now":true`) {
+		t.Errorf("the agent's next poll: %d %s", a.status, a.body)
+	}
+}

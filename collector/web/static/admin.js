@@ -158,7 +158,7 @@
           el("label", null, [el("span", { text: t("ac.paths") }), f.paths]),
           el("label", null, [el("span", { text: t("ac.interval") }), f.interval]),
           el("label", null, [el("span", { text: t("ac.jitter") }), f.jitter]),
-          el("fieldset", null, [el("legend", { text: t("ac.snmp") }), write ? comm.node : el("p", { text: (snmp.communities || []).length ? t("ac.set") + " × " + snmp.communities.length : t("ac.unset") }),
+          el("fieldset", null, [el("legend", { text: t("ac.snmp") }), write ? comm.node : el("p", { text: t("ac.community") + " " + ((snmp.communities || []).length ? t("ac.set") + " × " + snmp.communities.length : t("ac.unset")) }),
             write ? v3edit.node : (v3.length ? el("ul", { class: "v3" }, v3) : null)]),
           write ? el("button", { type: "submit", class: "primary save", text: t("ac.save") }) : el("p", { class: "muted", text: t("ac.readonly") }),
           msg]);
