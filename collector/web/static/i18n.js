@@ -165,7 +165,7 @@ window.EGOV_I18N = {
     "u.confirm.role": "Change this user's role? Their sessions end.", "u.confirm.disable": "Disable this user? Their sessions end now and they cannot log in.",
     "u.confirm.enable": "Enable this user again?", "u.confirm.delete": "Delete this user? This cannot be undone (the audit log keeps their entries).",
     "u.confirm.totp": "Give this user a new one-time code secret? The old secret and recovery codes stop working now.", "u.totp.once": "The link and recovery codes below are shown once only; hand them to the user in person:",
-    "nav.agentconfig": "Agent configuration", "ac.title": "Central agent configuration", "ac.targets": "Scope (CIDRs, comma-separated)", "ac.targets.hint": "Empty: the department's prefixes from the plan.",
+    "nav.agentconfig": "Agent config", "ac.title": "Central agent configuration", "ac.targets": "Scope (CIDRs, comma-separated)", "ac.targets.hint": "Empty: the department's prefixes from the plan.",
     "ac.ports": "Ports", "ac.paths": "Path probe targets", "ac.interval": "Scan interval (e.g. 1h)", "ac.jitter": "Jitter (0–1)", "ac.snmp": "SNMP credentials",
     "ac.community": "Community", "ac.set": "set", "ac.unset": "not set", "ac.keep": "empty keeps the stored value; typing replaces it", "ac.new": "new community", "ac.clear": "Clear",
     "ac.add": "Add community", "ac.save": "Save configuration", "ac.saved": "Saved as version {v}; agents pick it up at their next poll.", "ac.version": "Version {v}",
