@@ -14,6 +14,7 @@ import (
 // TOTP is the second-factor store the users page resets (collector/mfa).
 type TOTP interface {
 	Enroll(ctx context.Context, user, issuer string) (uri string, recovery []string, err error)
+	Remove(ctx context.Context, user string) error
 }
 
 // UserAdmin configures the sysadmin's user routes.
@@ -179,6 +180,11 @@ func (h userAdmin) delete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err := h.s.d.Auth.DeleteUser(r.Context(), name, by)
+	if err == nil && h.o.TOTP != nil {
+		// A user added later under the same name must not inherit this
+		// person's second factor.
+		err = h.o.TOTP.Remove(r.Context(), name)
+	}
 	h.changed(w, name, "delete user", err, map[string]any{"name": name, "deleted": true})
 }
 

@@ -148,6 +148,9 @@ func TestUserAdmin(t *testing.T) {
 			if s := login("gaj"); s != 401 {
 				t.Fatalf("deleted user logs in: %d", s)
 			}
+			if ok, _ := totp.Enrolled(ctx, "gaj"); ok {
+				t.Fatal("a deleted user's second factor stays enrolled")
+			}
 			es, err := f.audit.List(ctx, time.Time{}, 0)
 			if err != nil {
 				t.Fatal(err)

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,8 +42,7 @@ func manageUsers(t *testing.T, ctx context.Context, c *collector, out string) {
 		t.Errorf("weak password refusal says %q", refused)
 	}
 	err = chromedp.Run(ctx,
-		chromedp.SetValue(`.modal input[name=password]`, "", chromedp.ByQuery),
-		chromedp.SendKeys(`.modal input[name=password]`, "Gaj#2026-admin", chromedp.ByQuery),
+		chromedp.Evaluate(`document.querySelector(".modal input[name=password]").value = "Gaj#2026-admin"`, nil),
 		chromedp.Click(`.modal button.primary`, chromedp.ByQuery),
 		chromedp.WaitVisible(`.modal .result p.ok`, chromedp.ByQuery),
 		chromedp.Click(`.modal .dialog-buttons button`, chromedp.ByQuery),
@@ -82,7 +82,7 @@ func manageUsers(t *testing.T, ctx context.Context, c *collector, out string) {
 // as set, never its value.
 func editAgentConfig(t *testing.T, ctx context.Context, c *collector, out string) {
 	t.Helper()
-	const community = "czj-Secret-77"
+	const community, v3auth, v3priv = "czj-Secret-77", "v3-Auth-pass-1", "v3-Priv-pass-2"
 	var msg, text, html string
 	var png []byte
 	err := chromedp.Run(ctx,
@@ -93,7 +93,13 @@ func editAgentConfig(t *testing.T, ctx context.Context, c *collector, out string
 		chromedp.SetValue(`form.agent-config input[name=ports]`, "22, 80, 443", chromedp.ByQuery),
 		chromedp.SetValue(`form.agent-config input[name=interval]`, "2h", chromedp.ByQuery),
 		chromedp.Click(`form.agent-config button.add-secret`, chromedp.ByQuery),
-		chromedp.SendKeys(`form.agent-config input.secret`, community, chromedp.ByQuery),
+		chromedp.SendKeys(`form.agent-config .secrets input.secret`, community, chromedp.ByQuery),
+		chromedp.Click(`form.agent-config button.add-v3`, chromedp.ByQuery),
+		chromedp.SendKeys(`form.agent-config .v3 input[name=v3user]`, "nms", chromedp.ByQuery),
+		chromedp.SetValue(`form.agent-config .v3 select[name=auth_proto]`, "SHA", chromedp.ByQuery),
+		chromedp.SendKeys(`form.agent-config .v3 input[name=auth_pass]`, v3auth, chromedp.ByQuery),
+		chromedp.SetValue(`form.agent-config .v3 select[name=priv_proto]`, "AES", chromedp.ByQuery),
+		chromedp.SendKeys(`form.agent-config .v3 input[name=priv_pass]`, v3priv, chromedp.ByQuery),
 		chromedp.Click(`form.agent-config button.save`, chromedp.ByQuery),
 		chromedp.WaitVisible(`form.agent-config p.result.ok`, chromedp.ByQuery),
 		chromedp.Text(`form.agent-config p.result`, &msg, chromedp.ByQuery),
@@ -111,11 +117,92 @@ func editAgentConfig(t *testing.T, ctx context.Context, c *collector, out string
 	if !strings.Contains(msg, "已保存") {
 		t.Errorf("save message %q", msg)
 	}
-	if !strings.Contains(text, "已设置") || strings.Contains(html, community) {
-		t.Errorf("after reload the community must show as set and never in the page: set=%v leaked=%v", strings.Contains(text, "已设置"), strings.Contains(html, community))
+	for _, secret := range []string{community, v3auth, v3priv} {
+		if strings.Contains(html, secret) {
+			t.Errorf("after reload the page shows the secret %q", secret)
+		}
+	}
+	if !strings.Contains(text, "已设置") || !strings.Contains(html, `value="nms"`) {
+		t.Errorf("after reload the community and the v3 user must show as set")
 	}
 	a := c.http("GET", "/api/v1/departments/CZJ/agent-config", nil, c.admin())
-	if a.status != 200 || strings.Contains(string(a.body), community) || !strings.Contains(string(a.body), "10.1.0.0/24") || !strings.Contains(string(a.body), `"2h"`) {
+	body := string(a.body)
+	if a.status != 200 || !strings.Contains(body, "10.1.0.0/24") || !strings.Contains(body, `"2h"`) || !strings.Contains(body, `"user":"nms"`) || !strings.Contains(body, `"priv_proto":"AES"`) {
 		t.Errorf("API after the page saved: %d %s", a.status, a.body)
+	}
+	for _, secret := range []string{community, v3auth, v3priv} {
+		if strings.Contains(body, secret) {
+			t.Errorf("the API shows the secret %q", secret)
+		}
+	}
+	// Saving again without typing keeps the stored secrets (the page sends
+	// the placeholders back): the agent's config still carries them.
+	err = chromedp.Run(ctx,
+		chromedp.Click(`form.agent-config button.save`, chromedp.ByQuery),
+		chromedp.WaitVisible(`form.agent-config p.result.ok`, chromedp.ByQuery),
+	)
+	if err != nil {
+		t.Fatalf("save again: %v", err)
+	}
+	a = c.http("GET", "/api/v1/departments/CZJ/agent-config", nil, c.admin())
+	if !strings.Contains(string(a.body), `"communities":["\u003csecret\u003e"]`) && !strings.Contains(string(a.body), `"communities":["<secret>"]`) {
+		t.Errorf("second save lost the community: %s", a.body)
+	}
+	if !strings.Contains(string(a.body), `"auth_pass":"\u003csecret\u003e"`) && !strings.Contains(string(a.body), `"auth_pass":"<secret>"`) {
+		t.Errorf("second save lost the v3 passphrase: %s", a.body)
+	}
+}
+
+// deptAdminAgentConfig: a department administrator reads its own
+// department's agent configuration (secrets only as "set"), may not read
+// another's, and may not change it.
+func deptAdminAgentConfig(t *testing.T, c *collector) {
+	t.Helper()
+	czj := map[string]string{}
+	req, _ := http.NewRequest("GET", "/", nil)
+	req.SetBasicAuth("czj", adminPassword)
+	czj["Authorization"] = req.Header.Get("Authorization")
+	tests := []struct {
+		name, method, path string
+		body               string
+		want               int
+	}{
+		{"own department", "GET", "/api/v1/departments/CZJ/agent-config", "", 200},
+		{"another department", "GET", "/api/v1/departments/GAJ/agent-config", "", 403},
+		{"no change", "PUT", "/api/v1/departments/CZJ/agent-config", `{"scope":{"targets":["10.1.0.0/25"]}}`, 403},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := c.http(tc.method, tc.path, []byte(tc.body), czj)
+			if a.status != tc.want {
+				t.Fatalf("%s %s as czj: %d %s, want %d", tc.method, tc.path, a.status, a.body, tc.want)
+			}
+			if a.status == 200 && (strings.Contains(string(a.body), "czj-Secret-77") || !strings.Contains(string(a.body), "10.1.0.0/24")) {
+				t.Errorf("czj reads %s", a.body)
+			}
+		})
+	}
+}
+
+// scanNow asks GAJ's agent for a scan from the agents page; its next
+// config poll carries scan_now.
+func scanNow(t *testing.T, ctx context.Context, c *collector, agent seededAgent, out string) {
+	t.Helper()
+	var png []byte
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(c.url+"/#agents"),
+		chromedp.Reload(),
+		chromedp.WaitVisible(`button.act.scan`, chromedp.ByQuery),
+		chromedp.Click(`button.act.scan`, chromedp.ByQuery),
+		chromedp.WaitVisible(`.scan-queued`, chromedp.ByQuery),
+		chromedp.FullScreenshot(&png, 100),
+	)
+	if err != nil {
+		t.Fatalf("scan now from the page: %v", err)
+	}
+	_ = os.WriteFile(filepath.Join(out, "admin-agents-scan-now.png"), png, 0o644)
+	a := c.http("GET", "/api/v1/agent/config", nil, map[string]string{"Authorization": "Bearer " + agent.Credential})
+	if a.status != 200 || !strings.Contains(string(a.body), `"scan_now":true`) {
+		t.Errorf("the agent's next poll: %d %s", a.status, a.body)
 	}
 }

@@ -31,8 +31,15 @@ func artifacts(t *testing.T) string {
 }
 
 // seededCollector is a served collector holding a week of back-dated scans
-// of CZJ (with a rogue exit) and GAJ, and one user per role.
-func seededCollector(t *testing.T) *collector {
+// of CZJ (with a rogue exit) and GAJ, one user per role and an enrolled
+// agent of GAJ.
+// seededAgent is the agent seededCollector enrols for GAJ.
+type seededAgent struct {
+	ID         string `json:"agent_id"`
+	Credential string `json:"credential"`
+}
+
+func seededCollector(t *testing.T) (*collector, seededAgent) {
 	bins := testenv.BuildBinaries(t, "egovnet-collector")
 	c := newCollector(t, filepath.Join(bins, "egovnet-collector"), false)
 	for _, u := range [][]string{{"admin", "sysadmin"}, {"sec", "secadmin"}, {"aud", "auditor"}, {"czj", "dept-admin", "CZJ"}, {"view", "viewer"}} {
@@ -42,7 +49,7 @@ func seededCollector(t *testing.T) *collector {
 		}
 		c.mustRun(adminPassword+"\n"+adminPassword+"\n", args...)
 	}
-	strings.TrimSpace(c.mustRun("", "token", "create", "--department", "GAJ"))
+	token := strings.TrimSpace(c.mustRun("", "token", "create", "--department", "GAJ"))
 	depts := []seedDept{{Code: "CZJ", Index: 1, Base: netip.MustParseAddr("10.1.0.0"), Rogue: true}, {Code: "GAJ", Index: 2, Base: netip.MustParseAddr("10.2.0.0")}}
 	end := time.Now().UTC().Add(-time.Hour).Truncate(time.Minute)
 	for _, f := range writeReports(t, t.TempDir(), depts, 7, 12, 2, end) {
@@ -53,7 +60,13 @@ func seededCollector(t *testing.T) *collector {
 		c.mustRun("", "import", "--report", f, "--department", dept)
 	}
 	c.start()
-	return c
+	// One enrolled agent (GAJ's) for the agents pages and "scan now".
+	body, _ := json.Marshal(map[string]string{"token": token, "hostname": "probe-gaj", "agent_version": "e2e"})
+	var agent seededAgent
+	if a := c.http("POST", "/api/v1/agents/enroll", body, nil); a.status != 200 || json.Unmarshal(a.body, &agent) != nil || agent.Credential == "" {
+		t.Fatalf("enrol: %d %s", a.status, a.body)
+	}
+	return c, agent
 }
 
 // page is one screen of the workplace: its hash and what must be on it.
@@ -63,7 +76,7 @@ type page struct {
 }
 
 func TestWorkplaceInChromium(t *testing.T) {
-	c := seededCollector(t)
+	c, gaj := seededCollector(t)
 	out := artifacts(t)
 	// Ids the pages link to, read as the API gives them.
 	var devs []struct{ ID, Name string }
@@ -94,7 +107,7 @@ func TestWorkplaceInChromium(t *testing.T) {
 			{"violations-acknowledged", "#violations?status=acknowledged", []string{"203.0.113.1", "已确认"}}}, common...)},
 		{"czj", []page{{"dashboard", "#dashboard", []string{"部门：CZJ 区财政局"}}, {"devices", "#devices", []string{"r1-CZJ"}}, {"device", router, []string{"GE0/0/3"}},
 			{"topology", "#topology", []string{"违规出口"}}, {"endpoints", "#endpoints", []string{"10.1.0.10"}}, {"software", "#software", []string{"许可台账"}},
-			{"agentconfig", "#agentconfig/CZJ", []string{"仅系统管理员"}}}},
+			{"agentconfig", "#agentconfig/CZJ", []string{"只读：仅系统管理员可修改", "已设置 × 1"}}}},
 		{"view", []page{{"dashboard", "#dashboard", []string{"上云率"}}, {"violations", "#violations", []string{"自建互联网出口"}}, {"topology", "#topology/GAJ", []string{"公安网"}}}},
 	}
 	for _, role := range roles {
@@ -120,10 +133,14 @@ func TestWorkplaceInChromium(t *testing.T) {
 					t.Errorf("%s: a CZJ administrator sees GAJ's endpoints", p.hash)
 				}
 			}
+			if role.user == "czj" {
+				deptAdminAgentConfig(t, c)
+			}
 			if role.user == "sec" {
 				actOnViolation(t, ctx, c, out)
 			}
 			if role.user == "admin" {
+				scanNow(t, ctx, c, gaj, out)
 				manageUsers(t, ctx, c, out)
 				editAgentConfig(t, ctx, c, out)
 				createLicence(t, ctx, c, out)

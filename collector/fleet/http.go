@@ -34,7 +34,9 @@ type Handlers struct {
 // MountUser mounts the routes people use (route is api.Server.UserRoute).
 func (h *Handlers) MountUser(route func(pattern string, roles []string, h http.Handler)) {
 	admin := []string{auth.RoleSysAdmin}
-	route("GET /api/v1/departments/{code}/agent-config", admin, http.HandlerFunc(h.getConfig))
+	// A department administrator reads its own department's configuration
+	// (secrets redacted as for everyone); only the sysadmin changes it.
+	route("GET /api/v1/departments/{code}/agent-config", []string{auth.RoleSysAdmin, auth.RoleDeptAdmin}, http.HandlerFunc(h.getConfig))
 	route("PUT /api/v1/departments/{code}/agent-config", admin, http.HandlerFunc(h.putConfig))
 	route("POST /api/v1/agents/{id}/scan", []string{auth.RoleSysAdmin, auth.RoleDeptAdmin}, http.HandlerFunc(h.scanNow))
 }
@@ -82,6 +84,10 @@ func (h *Handlers) department(w http.ResponseWriter, r *http.Request) (string, b
 func (h *Handlers) getConfig(w http.ResponseWriter, r *http.Request) {
 	dept, ok := h.department(w, r)
 	if !ok {
+		return
+	}
+	if u, _ := auth.UserFrom(r.Context()); !u.CanSeeDepartment(dept) {
+		respond.Error(w, http.StatusForbidden, "a department administrator sees only their own department", map[string]string{"department": dept, "yours": u.Department})
 		return
 	}
 	c, err := h.Store.Config(r.Context(), dept)

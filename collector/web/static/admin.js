@@ -1,6 +1,6 @@
 // Administration: users and roles (sysadmin) and each department's central
 // agent configuration (sysadmin edits; a department administrator reads its
-// own when the collector lets it). SNMP secrets are never shown: the API
+// own). SNMP secrets are never shown: the API
 // answers "<secret>" for each stored one and keeps it when sent back.
 (function () {
   "use strict";
@@ -86,6 +86,46 @@
       return out;
     } };
   }
+  // v3Rows edits SNMPv3 users: a stored password shows as "set" and is
+  // kept unless a new one is typed; a user may be removed or added.
+  var AUTH = ["", "MD5", "SHA", "SHA224", "SHA256", "SHA384", "SHA512"], PRIV = ["", "DES", "AES", "AES192", "AES256", "AES192C", "AES256C"];
+  function v3Rows(users) {
+    var box = el("div", { class: "v3-users" });
+    var rows = [];
+    function sel(opts, v, name) {
+      var s = el("select", { name: name }, opts.map(function (o) { return el("option", { value: o, text: o || "–" }); }));
+      s.value = v || "";
+      return s;
+    }
+    function pass(v, name) {
+      return el("input", { type: "password", name: name, autocomplete: "off", class: "secret", placeholder: v === SECRET ? t("ac.keep") : "" });
+    }
+    function addRow(u) {
+      u = u || {};
+      var r = { stored: u, removed: false, user: el("input", { name: "v3user", value: u.user || "", placeholder: t("ac.v3user") }),
+        ap: sel(AUTH, u.auth_proto, "auth_proto"), apw: pass(u.auth_pass, "auth_pass"), pp: sel(PRIV, u.priv_proto, "priv_proto"), ppw: pass(u.priv_pass, "priv_pass") };
+      if (u.user) r.user.value = u.user;
+      var set = el("span", { class: "badge-set", text: (u.auth_pass || u.priv_pass) ? t("ac.set") : "" });
+      var line = el("div", { class: "secret-row v3" }, [r.user, r.ap, r.apw, r.pp, r.ppw, set,
+        el("button", { type: "button", class: "act clear", text: t("ac.clear"), onclick: function () { r.removed = true; line.remove(); } })]);
+      rows.push(r);
+      box.appendChild(line);
+    }
+    (users || []).forEach(addRow);
+    return { node: el("div", null, [el("p", { class: "muted", text: t("ac.v3") }), box,
+      el("button", { type: "button", class: "act add-v3", text: t("ac.addv3"), onclick: function () { addRow(null); } })]), value: function () {
+      var out = [];
+      rows.forEach(function (r) {
+        var name = r.user.value.trim();
+        if (r.removed || !name) return;
+        var same = r.stored.user === name;
+        out.push({ user: name, auth_proto: r.ap.value, priv_proto: r.pp.value, context: r.stored.context || "",
+          auth_pass: r.apw.value || (same && r.stored.auth_pass === SECRET && r.ap.value ? SECRET : ""),
+          priv_pass: r.ppw.value || (same && r.stored.priv_pass === SECRET && r.pp.value ? SECRET : "") });
+      });
+      return out;
+    } };
+  }
   function csv(xs) { return (xs || []).join(", "); }
   function split(s) { return s.split(/[\s,]+/).filter(function (x) { return x; }); }
 
@@ -93,7 +133,7 @@
     return E.loadDepartments().then(function () {
       var code = args[0] || (E.me && E.me.department) || (E.departments[0] && E.departments[0].code) || "";
       var sel = E.deptSelect(code, function (d) { location.hash = "#agentconfig/" + encodeURIComponent(d); }, false);
-      var write = E.role() === "sysadmin";
+      var write = E.can("agentconfig.write");
       return E.api("/api/v1/departments/" + encodeURIComponent(code) + "/agent-config").then(function (r) {
         var c = r.body || {};
         var scope = c.scope || {}, snmp = c.snmp || {}, sched = c.schedule || {};
@@ -108,6 +148,7 @@
           return el("li", null, [u.user + " · " + (u.auth_proto || "–") + "/" + (u.priv_proto || "–") + " · ",
             el("span", { class: "badge-set", text: (u.auth_pass || u.priv_pass) ? t("ac.set") : t("ac.unset") })]);
         });
+        var v3edit = v3Rows(snmp.v3 || []);
         var msg = el("p", { class: "result", role: "status" });
         Object.keys(f).forEach(function (k) { f[k].disabled = !write; });
         var form = el("form", { class: "agent-config" }, [
@@ -117,8 +158,8 @@
           el("label", null, [el("span", { text: t("ac.paths") }), f.paths]),
           el("label", null, [el("span", { text: t("ac.interval") }), f.interval]),
           el("label", null, [el("span", { text: t("ac.jitter") }), f.jitter]),
-          el("fieldset", null, [el("legend", { text: t("ac.snmp") }), write ? comm.node : el("p", { text: (snmp.communities || []).length ? t("ac.set") + " × " + snmp.communities.length : t("ac.unset") }),
-            v3.length ? el("ul", { class: "v3" }, v3) : null]),
+          el("fieldset", null, [el("legend", { text: t("ac.snmp") }), write ? comm.node : el("p", { text: t("ac.community") + " " + ((snmp.communities || []).length ? t("ac.set") + " × " + snmp.communities.length : t("ac.unset")) }),
+            write ? v3edit.node : (v3.length ? el("ul", { class: "v3" }, v3) : null)]),
           write ? el("button", { type: "submit", class: "primary save", text: t("ac.save") }) : el("p", { class: "muted", text: t("ac.readonly") }),
           msg]);
         form.addEventListener("submit", function (ev) {
@@ -126,7 +167,7 @@
           msg.textContent = ""; msg.className = "result";
           var body = { version: c.version || 0, department: code, profile: c.profile || "network",
             scope: { targets: split(f.targets.value), ports: split(f.ports.value).map(Number) },
-            snmp: { communities: comm.value(), v3: snmp.v3 || [] }, paths: { targets: split(f.paths.value) },
+            snmp: { communities: comm.value(), v3: v3edit.value() }, paths: { targets: split(f.paths.value) },
             schedule: { interval: f.interval.value.trim(), jitter: f.jitter.value === "" ? 0 : Number(f.jitter.value) }, scan_now: false };
           E.api("/api/v1/departments/" + encodeURIComponent(code) + "/agent-config", { method: "PUT", json: body }).then(function (res) {
             c = res.body || c;

@@ -105,7 +105,8 @@
       case "licenses.write": return r === "sysadmin" || r === "dept-admin";
       case "agents.revoke": return r === "sysadmin" || r === "dept-admin";
       case "users": return r === "sysadmin";
-      case "agentconfig": return r === "sysadmin";
+      case "agentconfig": return r === "sysadmin" || r === "dept-admin";
+      case "agentconfig.write": return r === "sysadmin";
       case "agents.scan": return r === "sysadmin" || r === "dept-admin";
       case "audit": return r === "auditor" || r === "secadmin";
       case "all-departments": return r !== "dept-admin";

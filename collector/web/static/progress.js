@@ -143,7 +143,8 @@
         kpi(t("overview.egress"), String(s.internet_egress || 0)), kpi(t("overview.private"), String(s.private_links || 0)),
         kpi(t("overview.servers"), String(s.local_servers || 0)), kpi(t("kpi.cloud"), E.pct(s.cloud_ratio)), kpi(t("kpi.license"), E.pct(s.license_compliance))]);
       return [
-        E.card(t("dept.title", { name: code + " " + E.deptName(code) }), [kpis, E.link("#topology/" + encodeURIComponent(code), t("dept.map"))]),
+        E.card(t("dept.title", { name: code + " " + E.deptName(code) }), [kpis, el("p", { class: "links" }, [E.link("#topology/" + encodeURIComponent(code), t("dept.map")),
+          E.can("agentconfig") ? " · " : null, E.can("agentconfig") ? E.link("#agentconfig/" + encodeURIComponent(code), t("nav.agentconfig")) : null])]),
         E.card(t("dept.history"), [E.chart("dept-history", timeChart(t("dept.history"), COUNTS.map(function (c) { return { name: t(c[1]), data: pts(series, c[0]) }; })))]),
         E.card(t("dept.findings"), [E.violationsList({ department: code, status: "open" }, false)]),
         E.card(t("dept.devices"), [E.devicesList(code, false)]),
