@@ -100,3 +100,34 @@ func TestSeenByNamesAgreeWithWire(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckScope(t *testing.T) {
+	cfg := config.Config{Scope: config.Scope{UDP: true, HTTP: true}}
+	scoped := cfg
+	scoped.Scope.Targets = []string{"192.0.2.0/24"}
+	tests := []struct {
+		name    string
+		enabled map[string]bool
+		cfg     config.Config
+		wantErr string
+	}{
+		{"sweep without targets", map[string]bool{"tcp": true}, cfg, "no targets: give --targets CIDR[,CIDR...] or set scope.targets in the config " +
+			"(egovnet-agent never sweeps a network it was not told to; --methods path,host need no targets)"},
+		{"sweep with targets", map[string]bool{"tcp": true}, scoped, ""},
+		{"host facts need no targets", map[string]bool{"host": true, "path": true}, cfg, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := CheckScope(tc.enabled, &tc.cfg)
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || err.Error() != tc.wantErr {
+				t.Fatalf("error %v\nwant %s", err, tc.wantErr)
+			}
+		})
+	}
+}

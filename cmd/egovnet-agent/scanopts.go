@@ -11,6 +11,7 @@ import (
 	agentconfig "github.com/egovnet/egovnet/agent/config"
 	"github.com/egovnet/egovnet/agent/discover"
 	"github.com/egovnet/egovnet/agent/uplink"
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"github.com/egovnet/egovnet/internal/config"
 	"github.com/egovnet/egovnet/internal/version"
 	"github.com/egovnet/egovnet/internal/wire"
@@ -98,12 +99,13 @@ func (f *scanFlags) resolve(cmd *cobra.Command) (*agentconfig.Config, map[string
 	if f.format != "json" && f.format != "table" {
 		problems = append(problems, fmt.Errorf("--format %q: want json or table", f.format))
 	}
-	if len(problems) == 0 && len(c.Scope.Targets) == 0 && discover.NeedsScope(methods, &c) {
-		problems = append(problems, errors.New("no targets: give --targets CIDR[,CIDR...] or set scope.targets in the config "+
-			"(egovnet-agent never sweeps a network it was not told to; --methods host,path need no targets)"))
+	if len(problems) == 0 {
+		if err := discover.CheckScope(methods, &c); err != nil {
+			problems = append(problems, err)
+		}
 	}
 	if len(problems) > 0 {
-		return nil, nil, usageError{errors.Join(problems...)}
+		return nil, nil, cliexit.Usage(errors.Join(problems...))
 	}
 	return &c, methods, nil
 }

@@ -152,8 +152,8 @@ func (o Options) withDefaults() Options {
 	if o.MaxRepetitions == 0 {
 		o.MaxRepetitions = 25
 	}
-	if o.MaxRepetitions > 200 {
-		o.MaxRepetitions = 200
+	if o.MaxRepetitions > MaxRepetitionsCap {
+		o.MaxRepetitions = MaxRepetitionsCap
 	}
 	if o.ProbeTimeout <= 0 {
 		o.ProbeTimeout = o.Timeout
