@@ -10,6 +10,7 @@ import (
 
 	"github.com/egovnet/egovnet/agent/config"
 	"github.com/egovnet/egovnet/agent/discover/method"
+	"github.com/egovnet/egovnet/agent/uplink"
 )
 
 func TestEnabled(t *testing.T) {
@@ -127,6 +128,29 @@ func TestCheckScope(t *testing.T) {
 			}
 			if err == nil || err.Error() != tc.wantErr {
 				t.Fatalf("error %v\nwant %s", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestReportAgent(t *testing.T) {
+	id := &uplink.Identity{AgentID: "a-1", Department: "fgw"}
+	tests := []struct {
+		name, cfgDept string
+		id            *uplink.Identity
+		wantID        string
+		wantDept      string
+	}{
+		{"unenrolled", "", nil, "unenrolled-pc1", ""},
+		{"unenrolled with a configured department", "jyj", nil, "unenrolled-pc1", "jyj"},
+		{"enrolled takes the identity's department", "", id, "a-1", "fgw"},
+		{"the configuration's department wins", "jyj", id, "a-1", "jyj"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := ReportAgent(&config.Config{Department: tc.cfgDept}, "pc1", "1.2.3", tc.id)
+			if a.ID != tc.wantID || a.Department != tc.wantDept || a.Hostname != "pc1" || a.Version != "1.2.3" {
+				t.Fatalf("got %+v, want id %s department %s", a, tc.wantID, tc.wantDept)
 			}
 		})
 	}

@@ -110,24 +110,18 @@ func (f *scanFlags) resolve(cmd *cobra.Command) (*agentconfig.Config, map[string
 	return &c, methods, nil
 }
 
-// agentIdentity names the agent in reports: the enrolled identity when
-// there is one, else a local name so offline reports still validate.
-// The error is nil when enrolled or simply not enrolled (ErrNotEnrolled is
-// not reported); anything else (an unreadable identity file) is returned.
+// agentIdentity reads the enrolment identity, if any, and names the agent
+// in reports (discover.ReportAgent). The error is nil when enrolled or
+// simply not enrolled; anything else (an unreadable identity file) is
+// returned with the unenrolled name.
 func agentIdentity(c *agentconfig.Config) (wire.Agent, *uplink.Identity, error) {
 	host, _ := os.Hostname()
-	a := wire.Agent{Hostname: host, Version: version.Version, Department: c.Department}
 	id, err := uplink.LoadIdentity(c.DataDir)
 	if err != nil {
-		a.ID = "unenrolled-" + host
 		if errors.Is(err, uplink.ErrNotEnrolled) {
 			err = nil
 		}
-		return a, nil, err
+		return discover.ReportAgent(c, host, version.Version, nil), nil, err
 	}
-	a.ID = id.AgentID
-	if a.Department == "" {
-		a.Department = id.Department
-	}
-	return a, &id, nil
+	return discover.ReportAgent(c, host, version.Version, &id), &id, nil
 }
