@@ -146,6 +146,23 @@ func NeedsScope(enabled map[string]bool, c *config.Config) bool {
 	return false
 }
 
+// CheckScope refuses a scan whose enabled methods probe the scope when the
+// scope is empty: the agent never sweeps a network it was not told to. The
+// methods that need no scope are named from the registry.
+func CheckScope(enabled map[string]bool, c *config.Config) error {
+	if len(c.Scope.Targets) > 0 || !NeedsScope(enabled, c) {
+		return nil
+	}
+	var free []string
+	for _, m := range Registry(c) {
+		if !m.NeedsScope && !m.Extra && m.Phase != method.Annotate && !slices.Contains(free, m.Name) {
+			free = append(free, m.Name)
+		}
+	}
+	return fmt.Errorf("no targets: give --targets CIDR[,CIDR...] or set scope.targets in the config "+
+		"(egovnet-agent never sweeps a network it was not told to; --methods %s need no targets)", strings.Join(free, ","))
+}
+
 // DisableScope turns off every method that probes the scope (an agent
 // with no targets still reports host facts and paths).
 func DisableScope(enabled map[string]bool, c *config.Config) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/egovnet/egovnet/agent/config"
 	"github.com/egovnet/egovnet/agent/discover/method"
+	"github.com/egovnet/egovnet/agent/uplink"
 )
 
 func TestEnabled(t *testing.T) {
@@ -96,6 +97,60 @@ func TestSeenByNamesAgreeWithWire(t *testing.T) {
 		t.Run(n+" is not a seen_by name", func(t *testing.T) {
 			if err := valid(n); err == nil {
 				t.Fatalf("wire accepts seen_by %q, which no method marks", n)
+			}
+		})
+	}
+}
+
+func TestCheckScope(t *testing.T) {
+	cfg := config.Config{Scope: config.Scope{UDP: true, HTTP: true}}
+	scoped := cfg
+	scoped.Scope.Targets = []string{"192.0.2.0/24"}
+	tests := []struct {
+		name    string
+		enabled map[string]bool
+		cfg     config.Config
+		wantErr string
+	}{
+		{"sweep without targets", map[string]bool{"tcp": true}, cfg, "no targets: give --targets CIDR[,CIDR...] or set scope.targets in the config " +
+			"(egovnet-agent never sweeps a network it was not told to; --methods path,host need no targets)"},
+		{"sweep with targets", map[string]bool{"tcp": true}, scoped, ""},
+		{"host facts need no targets", map[string]bool{"host": true, "path": true}, cfg, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := CheckScope(tc.enabled, &tc.cfg)
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || err.Error() != tc.wantErr {
+				t.Fatalf("error %v\nwant %s", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestReportAgent(t *testing.T) {
+	id := &uplink.Identity{AgentID: "a-1", Department: "fgw"}
+	tests := []struct {
+		name, cfgDept string
+		id            *uplink.Identity
+		wantID        string
+		wantDept      string
+	}{
+		{"unenrolled", "", nil, "unenrolled-pc1", ""},
+		{"unenrolled with a configured department", "jyj", nil, "unenrolled-pc1", "jyj"},
+		{"enrolled takes the identity's department", "", id, "a-1", "fgw"},
+		{"the configuration's department wins", "jyj", id, "a-1", "jyj"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := ReportAgent(&config.Config{Department: tc.cfgDept}, "pc1", "1.2.3", tc.id)
+			if a.ID != tc.wantID || a.Department != tc.wantDept || a.Hostname != "pc1" || a.Version != "1.2.3" {
+				t.Fatalf("got %+v, want id %s department %s", a, tc.wantID, tc.wantDept)
 			}
 		})
 	}

@@ -10,6 +10,7 @@ import (
 
 	agentconfig "github.com/egovnet/egovnet/agent/config"
 	"github.com/egovnet/egovnet/agent/uplink"
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"github.com/egovnet/egovnet/internal/config"
 	"github.com/egovnet/egovnet/internal/version"
 )
@@ -23,7 +24,7 @@ func newEnrollCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := agentconfig.Load(config.New(), cfgFile)
 			if err != nil {
-				return usageError{err}
+				return cliexit.Usage(err)
 			}
 			var problems []error
 			if collector == "" {
@@ -51,7 +52,7 @@ func newEnrollCmd() *cobra.Command {
 				}
 			}
 			if len(problems) > 0 {
-				return usageError{errors.Join(problems...)}
+				return cliexit.Usage(errors.Join(problems...))
 			}
 			host, _ := os.Hostname()
 			resp, err := cl.Enroll(cmd.Context(), uplink.EnrollRequest{Token: strings.TrimSpace(token), Hostname: host, AgentVersion: version.Version})

@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,6 +16,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/egovnet/egovnet/internal/cliexit"
 )
 
 func main() {
@@ -31,17 +32,9 @@ func main() {
 	os.Exit(run())
 }
 
-// exitCoder is an error that names its exit status (2: bad usage or config).
-type exitCoder interface{ ExitCode() int }
-
-// usageError is bad usage or invalid configuration: exit status 2.
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-func (e usageError) ExitCode() int { return 2 }
-
-func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+// usagef is cliexit.Usagef under the short name commands written before
+// internal/cliexit use.
+var usagef = cliexit.Usagef
 
 func run() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -57,25 +50,7 @@ func run() int {
 			fmt.Fprintln(os.Stderr, "egovnet-agent:", line)
 		}
 	}
-	var ec exitCoder
-	if errors.As(err, &ec) {
-		return ec.ExitCode()
-	}
-	if isCobraUsage(err) {
-		return 2
-	}
-	return 1
-}
-
-// isCobraUsage recognises cobra's own usage errors (unknown command, bad args).
-func isCobraUsage(err error) bool {
-	s := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "invalid argument", "flag needs an argument", "required flag"} {
-		if strings.Contains(s, p) {
-			return true
-		}
-	}
-	return false
+	return cliexit.Code(err)
 }
 
 func newRootCmd() *cobra.Command {
@@ -86,10 +61,10 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return usageError{errors.New("a command is required (scan, snmp-walk, enroll, run, version); see --help")}
+			return cliexit.Usagef("a command is required (scan, snmp-walk, enroll, run, version); see --help")
 		},
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cliexit.Usage(err) })
 	root.AddCommand(newScanCmd(), newEnrollCmd(), newRunCmd(), newVersionCmd(), newSnmpWalkCmd(), newServiceCmd())
 	return root
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/egovnet/egovnet/agent/update"
 	"github.com/egovnet/egovnet/agent/uplink"
 	"github.com/egovnet/egovnet/agent/winsvc"
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"github.com/egovnet/egovnet/internal/config"
 	"github.com/egovnet/egovnet/internal/release"
 	"github.com/egovnet/egovnet/internal/version"
@@ -42,11 +43,11 @@ func newRunCmd() *cobra.Command {
 			}
 			cfg, err := agentconfig.Load(config.New(), cfgFile)
 			if err != nil {
-				return usageError{err}
+				return cliexit.Usage(err)
 			}
 			explicit, err := agentconfig.Explicit(cfgFile)
 			if err != nil {
-				return usageError{err}
+				return cliexit.Usage(err)
 			}
 			log := newLogger(cmd.ErrOrStderr(), cfg.Log.Level)
 			exe, _ := os.Executable()
@@ -86,7 +87,7 @@ func newRunCmd() *cobra.Command {
 			if collectorURL != "" {
 				cyc.Client, err = uplink.New(collectorURL, uplink.Options{CAFile: caFile, UserAgent: "egovnet-agent/" + version.Version})
 				if err != nil {
-					return usageError{err}
+					return cliexit.Usage(err)
 				}
 			}
 			d := &daemon.Daemon{Local: cfg, Explicit: explicit, Agent: agent, Cycle: cyc, Log: log}

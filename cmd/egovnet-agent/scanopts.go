@@ -11,6 +11,7 @@ import (
 	agentconfig "github.com/egovnet/egovnet/agent/config"
 	"github.com/egovnet/egovnet/agent/discover"
 	"github.com/egovnet/egovnet/agent/uplink"
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"github.com/egovnet/egovnet/internal/config"
 	"github.com/egovnet/egovnet/internal/version"
 	"github.com/egovnet/egovnet/internal/wire"
@@ -98,34 +99,29 @@ func (f *scanFlags) resolve(cmd *cobra.Command) (*agentconfig.Config, map[string
 	if f.format != "json" && f.format != "table" {
 		problems = append(problems, fmt.Errorf("--format %q: want json or table", f.format))
 	}
-	if len(problems) == 0 && len(c.Scope.Targets) == 0 && discover.NeedsScope(methods, &c) {
-		problems = append(problems, errors.New("no targets: give --targets CIDR[,CIDR...] or set scope.targets in the config "+
-			"(egovnet-agent never sweeps a network it was not told to; --methods host,path need no targets)"))
+	if len(problems) == 0 {
+		if err := discover.CheckScope(methods, &c); err != nil {
+			problems = append(problems, err)
+		}
 	}
 	if len(problems) > 0 {
-		return nil, nil, usageError{errors.Join(problems...)}
+		return nil, nil, cliexit.Usage(errors.Join(problems...))
 	}
 	return &c, methods, nil
 }
 
-// agentIdentity names the agent in reports: the enrolled identity when
-// there is one, else a local name so offline reports still validate.
-// The error is nil when enrolled or simply not enrolled (ErrNotEnrolled is
-// not reported); anything else (an unreadable identity file) is returned.
+// agentIdentity reads the enrolment identity, if any, and names the agent
+// in reports (discover.ReportAgent). The error is nil when enrolled or
+// simply not enrolled; anything else (an unreadable identity file) is
+// returned with the unenrolled name.
 func agentIdentity(c *agentconfig.Config) (wire.Agent, *uplink.Identity, error) {
 	host, _ := os.Hostname()
-	a := wire.Agent{Hostname: host, Version: version.Version, Department: c.Department}
 	id, err := uplink.LoadIdentity(c.DataDir)
 	if err != nil {
-		a.ID = "unenrolled-" + host
 		if errors.Is(err, uplink.ErrNotEnrolled) {
 			err = nil
 		}
-		return a, nil, err
+		return discover.ReportAgent(c, host, version.Version, nil), nil, err
 	}
-	a.ID = id.AgentID
-	if a.Department == "" {
-		a.Department = id.Department
-	}
-	return a, &id, nil
+	return discover.ReportAgent(c, host, version.Version, &id), &id, nil
 }

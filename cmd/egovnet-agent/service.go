@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/egovnet/egovnet/agent/winsvc"
+	"github.com/egovnet/egovnet/internal/cliexit"
 )
 
 // newServiceCmd is `service install|uninstall|start|stop` (Windows).
@@ -27,7 +28,7 @@ func newServiceCmd() *cobra.Command {
 			if cfgFile != "" {
 				abs, err := filepath.Abs(cfgFile)
 				if err != nil {
-					return usageError{err}
+					return cliexit.Usage(err)
 				}
 				args = append(args, "--config", abs)
 			}

@@ -16,16 +16,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/egovnet/egovnet/agent/probe/snmp"
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"github.com/egovnet/egovnet/internal/wire"
 )
-
-// snmpWalkUsageError marks bad flags (exit status 2 in the CONTRACT).
-type snmpWalkUsageError struct{ msg string }
-
-func (e snmpWalkUsageError) Error() string { return e.msg }
-
-// ExitCode lets the root command map bad usage to exit status 2.
-func (e snmpWalkUsageError) ExitCode() int { return 2 }
 
 // newSnmpWalkCmd is `egovnet-agent snmp-walk`: walk one device (or, with
 // several --target values or --targets-file, many with bounded concurrency)
@@ -74,9 +67,10 @@ func newSnmpWalkCmd() *cobra.Command {
 			if v3User == "" && (v3AuthProto != "" || v3Auth != "" || v3PrivProto != "" || v3Priv != "" || v3Ctx != "") {
 				problems = append(problems, "--v3-* options need --v3-user")
 			}
+			var v3 *snmp.V3User
 			if v3User != "" {
-				u := snmp.V3User{User: v3User, AuthProto: v3AuthProto, AuthPass: v3Auth, PrivProto: v3PrivProto, PrivPass: v3Priv, Context: v3Ctx}
-				if err := u.Validate(); err != nil {
+				v3 = &snmp.V3User{User: v3User, AuthProto: v3AuthProto, AuthPass: v3Auth, PrivProto: v3PrivProto, PrivPass: v3Priv, Context: v3Ctx}
+				if err := v3.Validate(); err != nil {
 					problems = append(problems, err.Error())
 				}
 			}
@@ -86,40 +80,19 @@ func newSnmpWalkCmd() *cobra.Command {
 			if concurrency < 1 {
 				problems = append(problems, "--concurrency must be at least 1")
 			}
-			if maxRep < 1 || maxRep > 200 {
-				problems = append(problems, "--max-repetitions must be 1..200")
+			if maxRep < 1 || maxRep > snmp.MaxRepetitionsCap {
+				problems = append(problems, fmt.Sprintf("--max-repetitions must be 1..%d", snmp.MaxRepetitionsCap))
 			}
-			var tableList []string
-			if tables != "" && tables != "all" {
-				tableList = []string{}
-				for _, t := range strings.Split(tables, ",") {
-					t = strings.TrimSpace(t)
-					if t == "system" || t == "" {
-						continue
-					}
-					if !validTable(t) {
-						problems = append(problems, fmt.Sprintf("--tables: unknown table %q (system, %s)", t, strings.Join(snmp.AllTables, ", ")))
-					}
-					tableList = append(tableList, t)
-				}
+			tableList, err := snmp.ParseTables(tables)
+			if err != nil {
+				problems = append(problems, "--tables: "+err.Error())
 			}
 			if len(problems) > 0 {
-				return snmpWalkUsageError{strings.Join(problems, "; ")}
+				return cliexit.Usage(errors.New(strings.Join(problems, "; ")))
 			}
-			opts := snmp.Options{Port: port, Timeout: timeout, Retries: retries, Concurrency: concurrency,
+			opts := snmp.Options{Port: port, Timeout: timeout, Retries: snmp.RetriesOption(retries), Concurrency: concurrency,
 				MaxRepetitions: uint32(maxRep), Tables: tableList, WholeTables: wholeTables}
-			if retries == 0 {
-				opts.Retries = -1 // explicit zero: no retries
-			}
-			creds := snmp.Credentials{}
-			if v3User != "" {
-				creds.V3 = []snmp.V3User{{User: v3User, AuthProto: v3AuthProto, AuthPass: v3Auth, PrivProto: v3PrivProto, PrivPass: v3Priv, Context: v3Ctx}}
-			} else {
-				if community == "" {
-					community = "public"
-				}
-				creds.Communities = []string{community}
-			}
+			creds := snmp.OneOffCredentials(community, v3)
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			// out is taken before the guard: it stays the real stdout, for
@@ -134,7 +107,7 @@ func newSnmpWalkCmd() *cobra.Command {
 			elapsed := time.Since(start)
 			ok := 0
 			for _, inv := range invs {
-				if inv.System.ObjectID != "" {
+				if snmp.Answered(inv) {
 					ok++
 				}
 			}
@@ -210,15 +183,6 @@ func printInventory(out io.Writer, inv wire.DeviceInventory, format string) erro
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")
 	return enc.Encode(inv)
-}
-
-func validTable(t string) bool {
-	for _, a := range snmp.AllTables {
-		if a == t {
-			return true
-		}
-	}
-	return false
 }
 
 func readTargets(path string) ([]string, error) {

@@ -16,25 +16,30 @@ import (
 
 	"github.com/egovnet/egovnet/collector/config"
 	"github.com/egovnet/egovnet/collector/server"
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"github.com/egovnet/egovnet/internal/version"
 	"github.com/spf13/cobra"
 )
 
-// Exit codes (CONTRACT): 0 success, 1 runtime failure, 2 bad usage or
-// invalid configuration.
+// Exit codes (CONTRACT), named here for the commands and tests of this
+// package; internal/cliexit holds the mapping every binary shares.
 const (
-	exitOK      = 0
-	exitFailure = 1
-	exitUsage   = 2
+	exitOK      = cliexit.OK
+	exitFailure = cliexit.Failure
+	exitUsage   = cliexit.BadUsage
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
 
-// usageError marks bad usage or invalid configuration (exit 2).
+// usageError marks bad usage or invalid configuration; as a cliexit.Coder
+// it exits with cliexit.BadUsage. It stays a local type (not an alias of
+// cliexit.UsageError, whose unkeyed literals vet rejects) while this
+// package's commands, audit.go and export.go among them, build it literally.
 type usageError struct{ err error }
 
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
+func (e usageError) ExitCode() int { return cliexit.BadUsage }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
@@ -60,12 +65,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	fmt.Fprintln(stderr, "egovnet-collector:", err)
-	var ue usageError
+	// A missing or invalid plan is invalid configuration.
 	var pe *server.PlanError
-	if errors.As(err, &ue) || errors.As(err, &pe) || errors.Is(err, server.ErrNoPlan) || strings.HasPrefix(err.Error(), "unknown command") {
+	if errors.As(err, &pe) || errors.Is(err, server.ErrNoPlan) {
 		return exitUsage
 	}
-	return exitFailure
+	return cliexit.Code(err)
 }
 
 func newRootCmd(g *globals) *cobra.Command {

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
 
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"github.com/egovnet/egovnet/internal/lab"
 )
 
@@ -25,16 +25,16 @@ func newUpCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sc, err := lab.Load(args[0])
 			if err != nil {
-				return usageError{err}
+				return cliexit.Usage(err)
 			}
 			if runID != "" && !lab.ValidRun(runID) {
-				return usagef("--run %q: want 4 characters a-z0-9", runID)
+				return cliexit.Usagef("--run %q: want 4 characters a-z0-9", runID)
 			}
 			if os.Geteuid() != 0 {
 				return lab.ErrNotRoot
 			}
 			if snmpData == "" {
-				snmpData = findSNMPData(sc.Path)
+				snmpData = lab.FindSNMPData(sc.Path)
 			}
 			st, err := lab.Up(cmd.Context(), sc, lab.Options{StateDir: g.stateDir, Run: runID, SNMPData: snmpData, Log: g.log})
 			if err != nil {
@@ -54,32 +54,6 @@ func newUpCmd(g *globals) *cobra.Command {
 	return c
 }
 
-// findSNMPData locates ../shared/testdata/snmp: from EGOVNET_TESTDATA, the
-// working directory, or any folder above the scenario file.
-func findSNMPData(scenario string) string {
-	if td := os.Getenv("EGOVNET_TESTDATA"); td != "" {
-		return filepath.Join(td, "snmp")
-	}
-	var starts []string
-	if wd, err := os.Getwd(); err == nil {
-		starts = append(starts, wd)
-	}
-	starts = append(starts, filepath.Dir(scenario))
-	for _, d := range starts {
-		for dir := d; ; dir = filepath.Dir(dir) {
-			cand := filepath.Join(dir, "..", "shared", "testdata", "snmp")
-			if fi, err := os.Stat(cand); err == nil && fi.IsDir() {
-				abs, _ := filepath.Abs(cand)
-				return abs
-			}
-			if dir == filepath.Dir(dir) {
-				break
-			}
-		}
-	}
-	return ""
-}
-
 func newDownCmd(g *globals) *cobra.Command {
 	var runID string
 	c := &cobra.Command{
@@ -91,8 +65,7 @@ func newDownCmd(g *globals) *cobra.Command {
 				return lab.ErrNotRoot
 			}
 			var targets []*lab.State
-			switch {
-			case runID != "":
+			if runID != "" {
 				st, err := lab.LoadState(g.stateDir, runID)
 				if errors.Is(err, lab.ErrNoRun) {
 					fmt.Fprintf(os.Stderr, "run %s: nothing to remove\n", runID)
@@ -102,23 +75,14 @@ func newDownCmd(g *globals) *cobra.Command {
 					return err
 				}
 				targets = append(targets, st)
-			default:
-				all, err := lab.ListStates(g.stateDir)
-				if err != nil {
-					return err
-				}
-				want := ""
+			} else {
+				scenario := ""
 				if len(args) == 1 {
-					abs, err := filepath.Abs(args[0])
-					if err != nil {
-						return usageError{err}
-					}
-					want = abs
+					scenario = args[0]
 				}
-				for _, st := range all {
-					if want == "" || st.Scenario == want {
-						targets = append(targets, st)
-					}
+				var err error
+				if targets, err = lab.RunsOf(g.stateDir, scenario); err != nil {
+					return err
 				}
 			}
 			var errs []error
@@ -139,29 +103,14 @@ func newDownCmd(g *globals) *cobra.Command {
 	return c
 }
 
-// pickRun resolves --run, then EGOVNET_LAB_RUN, then the only run there is.
+// pickRun is lab.PickRun with an unnamed choice among several runs as bad
+// usage.
 func pickRun(g *globals, runID string) (*lab.State, error) {
-	if runID == "" {
-		runID = os.Getenv("EGOVNET_LAB_RUN")
+	st, err := lab.PickRun(g.stateDir, runID)
+	if errors.Is(err, lab.ErrAmbiguousRun) {
+		return nil, cliexit.Usage(err)
 	}
-	if runID != "" {
-		return lab.LoadState(g.stateDir, runID)
-	}
-	all, err := lab.ListStates(g.stateDir)
-	if err != nil {
-		return nil, err
-	}
-	switch len(all) {
-	case 0:
-		return nil, errors.New("no lab is up (egovnet-lab up SCENARIO.yaml)")
-	case 1:
-		return all[0], nil
-	}
-	var ids []string
-	for _, st := range all {
-		ids = append(ids, st.Run+" ("+st.Name+")")
-	}
-	return nil, usagef("several runs are up, choose one with --run: %s", strings.Join(ids, ", "))
+	return st, err
 }
 
 func newExecCmd(g *globals) *cobra.Command {
@@ -179,14 +128,14 @@ func newExecCmd(g *globals) *cobra.Command {
 				argv = argv[1:]
 			}
 			if len(argv) == 0 {
-				return usagef("no command given after NODE --")
+				return cliexit.Usagef("no command given after NODE --")
 			}
 			st, err := pickRun(g, runID)
 			if err != nil {
 				return err
 			}
 			if _, ok := st.Node(node); !ok {
-				return usagef("run %s has no node %q", st.Run, node)
+				return cliexit.Usagef("run %s has no node %q", st.Run, node)
 			}
 			x, err := st.Command(cmd.Context(), node, argv...)
 			if err != nil {
@@ -239,7 +188,7 @@ func newStatusCmd(g *globals) *cobra.Command {
 				printStatus(states)
 				return nil
 			}
-			return usagef("--format %q: want table or json", format)
+			return cliexit.Usagef("--format %q: want table or json", format)
 		},
 	}
 	c.Flags().StringVar(&runID, "run", "", "only this run")
@@ -286,7 +235,7 @@ func newValidateCmd() *cobra.Command {
 				fmt.Fprintf(os.Stderr, "%s: ok\n", a)
 			}
 			if len(errs) > 0 {
-				return usageError{errors.Join(errs...)}
+				return cliexit.Usage(errors.Join(errs...))
 			}
 			return nil
 		},
@@ -301,7 +250,7 @@ func newAgentConfigCmd(g *globals) *cobra.Command {
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if collector == "" {
-				return usagef("--collector is required")
+				return cliexit.Usagef("--collector is required")
 			}
 			st, err := pickRun(g, runID)
 			if err != nil {
@@ -316,7 +265,7 @@ func newAgentConfigCmd(g *globals) *cobra.Command {
 			}
 			cfg, err := lab.BuildAgentConfig(st, p, args[0], collector, dataDir, interval)
 			if err != nil {
-				return usageError{err}
+				return cliexit.Usage(err)
 			}
 			out, err := yaml.Marshal(cfg)
 			if err != nil {
@@ -336,7 +285,7 @@ func newAgentConfigCmd(g *globals) *cobra.Command {
 func exactArgs(n int) cobra.PositionalArgs {
 	return func(_ *cobra.Command, args []string) error {
 		if len(args) != n {
-			return usagef("want %d argument(s), got %d", n, len(args))
+			return cliexit.Usagef("want %d argument(s), got %d", n, len(args))
 		}
 		return nil
 	}
@@ -345,7 +294,7 @@ func exactArgs(n int) cobra.PositionalArgs {
 func maxArgs(n int) cobra.PositionalArgs {
 	return func(_ *cobra.Command, args []string) error {
 		if len(args) > n {
-			return usagef("want at most %d argument(s), got %d", n, len(args))
+			return cliexit.Usagef("want at most %d argument(s), got %d", n, len(args))
 		}
 		return nil
 	}
@@ -354,7 +303,7 @@ func maxArgs(n int) cobra.PositionalArgs {
 func minArgs(n int) cobra.PositionalArgs {
 	return func(_ *cobra.Command, args []string) error {
 		if len(args) < n {
-			return usagef("want at least %d argument(s), got %d", n, len(args))
+			return cliexit.Usagef("want at least %d argument(s), got %d", n, len(args))
 		}
 		return nil
 	}
@@ -373,7 +322,7 @@ func newSoftwareCmd(g *globals) *cobra.Command {
 			}
 			n, ok := st.Node(args[0])
 			if !ok {
-				return usagef("run %s has no node %q", st.Run, args[0])
+				return cliexit.Usagef("run %s has no node %q", st.Run, args[0])
 			}
 			fmt.Print(lab.SoftwareLines(n.Software))
 			return nil

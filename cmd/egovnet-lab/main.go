@@ -10,19 +10,12 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/egovnet/egovnet/internal/cliexit"
 )
-
-// usageError marks errors that exit with status 2.
-type usageError struct{ err error }
-
-func (u usageError) Error() string { return u.err.Error() }
-func (u usageError) Unwrap() error { return u.err }
-
-func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
 // exitError carries a child's exit status through cobra (exec).
 type exitError struct{ code int }
@@ -51,12 +44,7 @@ func run() int {
 		return ee.code
 	}
 	fmt.Fprintln(os.Stderr, "egovnet-lab:", err)
-	var ue usageError
-	// Cobra reports an unknown subcommand as a plain error; it is bad usage.
-	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") {
-		return 2
-	}
-	return 1
+	return cliexit.Code(err)
 }
 
 func newRoot() *cobra.Command {
@@ -80,7 +68,7 @@ func newRoot() *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&g.stateDir, "state-dir", def, "where runs are recorded (env EGOVNET_LAB_STATE_DIR)")
 	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "log every step")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cliexit.Usage(err) })
 	root.AddCommand(newUpCmd(g), newDownCmd(g), newExecCmd(g), newStatusCmd(g), newValidateCmd(),
 		newAgentConfigCmd(g), newServeTCPCmd(), newServeHTTPCmd(), newServeRelayCmd(), newServeDNSCmd(), newSoftwareCmd(g))
 	return root

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"github.com/egovnet/egovnet/internal/lab/labsvc"
 )
 
@@ -94,7 +95,7 @@ func newServeDNSCmd() *cobra.Command {
 			}
 			z, err := labsvc.NewZone(records, skip)
 			if err != nil {
-				return usageError{err}
+				return cliexit.Usage(err)
 			}
 			var lc net.ListenConfig
 			pc, err := lc.ListenPacket(cmd.Context(), "udp4", addr)

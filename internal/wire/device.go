@@ -66,7 +66,7 @@ type Route struct {
 	NextHop     string `json:"next_hop"`
 	IfIndex     int    `json:"if_index"`
 	Protocol    int    `json:"protocol"`
-	SourceTable string `json:"source_table"` // inetCidrRouteTable, ipCidrRouteTable, ipRouteTable
+	SourceTable string `json:"source_table"` // inetCidrRouteTable, ipCidrRouteTable, ipRouteTable, ipv6RouteTable
 	VRF         string `json:"vrf"`          // "" = the global table
 }
 

@@ -461,7 +461,7 @@ func (v *validator) device(p string, d *DeviceInventory) {
 			v.ip(field(q, "next_hop"), r.NextHop, true)
 			v.nonNegative(field(q, "if_index"), int64(r.IfIndex))
 			v.nonNegative(field(q, "protocol"), int64(r.Protocol))
-			v.oneOf(field(q, "source_table"), r.SourceTable, "", "inetCidrRouteTable", "ipCidrRouteTable", "ipRouteTable")
+			v.oneOf(field(q, "source_table"), r.SourceTable, "", "inetCidrRouteTable", "ipCidrRouteTable", "ipRouteTable", "ipv6RouteTable")
 			v.str(field(q, "vrf"), r.VRF, MaxShortString)
 		}
 	}

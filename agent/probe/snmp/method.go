@@ -31,11 +31,8 @@ func Method(c *config.Config) method.Method {
 		Port:         uint16(c.SNMP.Port),
 		Timeout:      2 * c.Probe.Timeout,
 		ProbeTimeout: c.Probe.Timeout,
-		Retries:      c.Probe.Retries,
+		Retries:      RetriesOption(c.Probe.Retries),
 		Concurrency:  min(c.Probe.Workers, 64),
-	}
-	if opts.Retries == 0 {
-		opts.Retries = -1 // Options treats 0 as "default 1"; the agent's 0 means none
 	}
 	port := strconv.Itoa(c.SNMP.Port)
 	m.Run = func(ctx context.Context, in method.Input) (method.Batch, error) {
@@ -45,7 +42,7 @@ func Method(c *config.Config) method.Method {
 		}
 		var b method.Batch
 		for _, inv := range WalkMany(ctx, targets, creds, opts) {
-			if inv.System.ObjectID != "" || inv.System.Descr != "" || inv.System.Name != "" {
+			if Answered(inv) {
 				b.Devices = append(b.Devices, inv)
 			}
 		}

@@ -68,6 +68,9 @@ var tableOIDs = map[string]string{
 	tVrfIfConfTable:        "1.3.6.1.2.1.10.166.11.1.2.1",
 	tVtpVlanTable:          "1.3.6.1.4.1.9.9.46.1.3.1",
 	tHwRUModuleInfoTable:   "1.3.6.1.4.1.2011.5.25.31.1.1.2",
+
+	tIPv6NetToMedia: "1.3.6.1.2.1.55.1.12",
+	tIPv6RouteTable: "1.3.6.1.2.1.55.1.11",
 }
 
 // table is one walked table, rows keyed by their OID index.
@@ -174,12 +177,16 @@ var allGroups = []group{
 			tIPNetToPhysical:   {ipNetToPhysicalPhysAddress, 6, 7, 8},
 			tIPNetToMediaTable: {ipNetToMediaPhysAddress, 4},
 		}},
+	// IPv6 neighbours of devices whose IP-MIB has none (ipv6mib.go).
+	{name: TableARP, tables: []string{tIPv6NetToMedia}, needs: needsIPv6NetToMedia, decode: decodeIPv6NetToMedia},
 	{name: TableRoutes, tables: []string{tInetCidrRouteTable, tIPCidrRouteTable, tIPRouteTable}, firstNonEmpty: true, decode: decodeRoutes,
 		columns: map[string][]int{
 			tInetCidrRouteTable: {inetCidrRouteIfIndex, 8, inetCidrRouteProto, 17},
 			tIPCidrRouteTable:   {1, ipCidrRouteIfIndex, 6, ipCidrRouteProto},
 			tIPRouteTable:       {1, ipRouteIfIndex, ipRouteNextHop, 8, ipRouteProto, ipRouteMask},
 		}},
+	// IPv6 routes of devices whose inetCidrRouteTable has none (ipv6mib.go).
+	{name: TableRoutes, tables: []string{tIPv6RouteTable}, needs: needsIPv6Routes, decode: decodeIPv6Routes},
 	{name: TableNeighbors, tables: []string{tLldpRemTable, tLldpRemManAddrTable, tLldpLocPortTable, tCdpCacheTable},
 		needs: func(name string, got map[string]*table) bool {
 			if name == tLldpRemManAddrTable || name == tLldpLocPortTable {

@@ -2,7 +2,9 @@
 // wire.DeviceInventory: system group, interfaces, addresses, ARP, routes,
 // LLDP/CDP neighbours, installed software, VLANs, the bridge forwarding
 // table (FDB, bridge ports mapped to ifIndexes), ENTITY-MIB hardware and
-// MPLS-L3VPN VRFs with each VRF's routes and ARP (context walks).
+// MPLS-L3VPN VRFs with each VRF's routes and ARP (context walks). Devices
+// whose IP-MIB has no IPv6 rows give their IPv6 neighbours and routes from
+// IPV6-MIB instead (ipv6mib.go).
 //
 // Devices lie, choke and hang: every table is walked and decoded on its own
 // behind a panic guard, a failed table is recorded in Errors and the walk goes
@@ -152,8 +154,8 @@ func (o Options) withDefaults() Options {
 	if o.MaxRepetitions == 0 {
 		o.MaxRepetitions = 25
 	}
-	if o.MaxRepetitions > 200 {
-		o.MaxRepetitions = 200
+	if o.MaxRepetitions > MaxRepetitionsCap {
+		o.MaxRepetitions = MaxRepetitionsCap
 	}
 	if o.ProbeTimeout <= 0 {
 		o.ProbeTimeout = o.Timeout
