@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"log/slog"
 	"path/filepath"
 
@@ -20,18 +21,18 @@ func startRelay(ctx context.Context, cfg *agentconfig.Config, collectorURL, caFi
 		return func() {}, nil
 	}
 	if collectorURL == "" {
-		return nil, usageError{errors.New("relay.listen: the relay needs the collector (enrol this agent or set collector.url)")}
+		return nil, cliexit.Usage(errors.New("relay.listen: the relay needs the collector (enrol this agent or set collector.url)"))
 	}
 	// Its own client: no retries inside one send (the relay's forwarder
 	// backs off itself) and the collector's body limit.
 	up, err := uplink.New(collectorURL, uplink.Options{CAFile: caFile, UserAgent: "egovnet-agent-relay/" + version.Version,
 		Retries: -1, MaxReportBytes: rc.MaxReportBytes, Logger: log})
 	if err != nil {
-		return nil, usageError{err}
+		return nil, cliexit.Usage(err)
 	}
 	allow, err := rc.AllowPrefixes()
 	if err != nil {
-		return nil, usageError{err}
+		return nil, cliexit.Usage(err)
 	}
 	st, err := relay.OpenStore(filepath.Join(cfg.DataDir, "relay-spool"), rc.SpoolMaxReports, rc.SpoolMaxBytes)
 	if err != nil {
