@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/egovnet/egovnet/collector/auth"
-	"github.com/egovnet/egovnet/collector/rules"
+	"github.com/egovnet/egovnet/collector/lifecycle"
 	"github.com/egovnet/egovnet/collector/store"
 	"github.com/egovnet/egovnet/collector/store/storetest"
 	"github.com/egovnet/egovnet/internal/plan"
@@ -40,7 +40,7 @@ func TestViolationListPages(t *testing.T) {
 	}
 	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		st := rules.NewStore(db)
+		st := lifecycle.NewStore(db)
 		at := time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)
 		sevs := []string{wire.SeverityLow, wire.SeverityCritical, wire.SeverityHigh, wire.SeverityMedium}
 		ruleIDs := []string{wire.RuleInternetEgress, wire.RuleLocalServer, wire.RuleDepartmentWebsite}
@@ -53,7 +53,7 @@ func TestViolationListPages(t *testing.T) {
 					Severity: sevs[i%len(sevs)], Status: wire.StatusOpen, FirstSeen: at, LastSeen: at,
 					Evidence: []wire.Evidence{{Agent: "a", Method: "route", ObservedAt: at}}})
 			}
-			if err := st.Apply(ctx, dept, rules.Scan{ReportID: "r-" + dept, Agent: "a", FinishedAt: at}, vs, 3); err != nil {
+			if err := st.Apply(ctx, dept, lifecycle.Scan{ReportID: "r-" + dept, Agent: "a", FinishedAt: at}, vs, 3); err != nil {
 				t.Fatal(err)
 			}
 		}
