@@ -253,7 +253,14 @@ func streamList[T any](d *reportDecoder, name string, max int, list *[]T, check 
 		return fmt.Errorf("decode report: %s: %w", name, err)
 	}
 	if len(chunks) == 1 {
-		*list = chunks[0]
+		// A short list is copied out of its chunk: the decoded report may
+		// be kept (the rules' latest-report cache), and a 10-endpoint list
+		// must not pin a 4,096-element array (about 1 MiB of endpoints).
+		if c := chunks[0]; cap(c) > 2*len(c) {
+			*list = append(make([]T, 0, len(c)), c...)
+		} else {
+			*list = c
+		}
 		return nil
 	}
 	out := make([]T, 0, n)
