@@ -110,3 +110,54 @@ func TestOpenCountsKept(t *testing.T) {
 		}
 	})
 }
+
+// TestApplyWritesOnlyChangedRows (issue 16): a scan that changes one
+// finding's evidence writes that row; the department's unchanged findings
+// cost no write (their updated_at stays).
+func TestApplyWritesOnlyChangedRows(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		st := NewStore(db)
+		now := day(0)
+		st.SetClock(func() time.Time { return now })
+		var vs []wire.Violation
+		for i := 0; i < 20; i++ {
+			vs = append(vs, finding("RSJ", wire.RuleLocalServer, fmt.Sprintf("10.3.0.%d", 100+i), day(0)))
+		}
+		if err := st.Apply(ctx, "RSJ", scan(0), vs, 3); err != nil {
+			t.Fatal(err)
+		}
+		updated := func() map[string]string {
+			rows, err := db.Query(ctx, `SELECT subject, updated_at FROM rules_violations WHERE department = ?`, "RSJ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			out := map[string]string{}
+			for rows.Next() {
+				var s, u string
+				if err := rows.Scan(&s, &u); err != nil {
+					t.Fatal(err)
+				}
+				out[s] = u
+			}
+			return out
+		}
+		before := updated()
+		now = day(1)
+		vs[3].Evidence = append(vs[3].Evidence, wire.Evidence{Agent: "b", Method: "tcp", ObservedAt: day(1), Detail: map[string]any{"port": 22}})
+		vs[3].LastSeen = day(1)
+		if err := st.Apply(ctx, "RSJ", scan(1), vs, 3); err != nil {
+			t.Fatal(err)
+		}
+		var written []string
+		for s, u := range updated() {
+			if u != before[s] {
+				written = append(written, s)
+			}
+		}
+		if len(written) != 1 || written[0] != vs[3].Subject {
+			t.Errorf("rows written by the second scan %v, want only %s", written, vs[3].Subject)
+		}
+	})
+}

@@ -82,6 +82,13 @@ func newView(x *index, c *compiled, in Input) *view {
 	reps := append([]*wire.ScanReport(nil), in.Reports...)
 	sort.SliceStable(reps, func(i, j int) bool { return reps[i].FinishedAt.Before(reps[j].FinishedAt) })
 	v.devs = dedupeDevices(reps, c.p.TrustForeignDevices)
+	n := 0
+	for _, rep := range reps {
+		if rep != nil {
+			n += len(rep.Endpoints)
+		}
+	}
+	v.endpoints = make([]epObs, 0, n) // sized once: a department may hold 10k endpoints
 	for _, rep := range reps {
 		if rep == nil {
 			continue
