@@ -234,7 +234,19 @@ func TestSoftwareAPI(t *testing.T) {
 		if code != http.StatusOK || len(comp.Departments) != 1 || comp.Departments[0].Installs != 3 || comp.Departments[0].Unlicensed != 2 {
 			t.Errorf("compliance: %d %s", code, body)
 		}
-		for _, table := range []string{"summary", "details", "maintenance"} {
+		if comp.Departments[0].Devices < 1 || comp.Departments[0].Devices != comp.Departments[0].CompliantDevices+1 {
+			t.Errorf("compliance device counts: %s", body)
+		}
+		var devs []Device
+		code, body = czj.do("GET", "/api/v1/software/devices", "", nil)
+		_ = json.Unmarshal(body, &devs)
+		if code != http.StatusOK || len(devs) < 1 || devs[0].Department != "CZJ" || devs[0].Installs < 1 {
+			t.Errorf("devices: %d %s", code, body)
+		}
+		if _, body := xxj.do("GET", "/api/v1/software/devices", "", nil); string(bytes.TrimSpace(body)) != "[]" {
+			t.Errorf("XXJ sees CZJ's devices: %s", body)
+		}
+		for _, table := range []string{"summary", "details", "maintenance", "devices"} {
 			code, body := auditor.do("GET", "/api/v1/software/export?format=xlsx&table="+table, "", nil)
 			if code != http.StatusOK {
 				t.Errorf("export %s: %d", table, code)

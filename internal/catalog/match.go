@@ -69,8 +69,12 @@ func (c *Catalog) Match(in Input) Result {
 		return r.(Result)
 	}
 	res := c.match(in)
-	if c.memoN.Add(1) <= maxMemo {
-		c.memo.Store(in, res)
+	// count stored entries, not misses: goroutines racing on one new name
+	// store it once, and the bound is about memory, not traffic
+	if c.memoN.Load() < maxMemo {
+		if _, loaded := c.memo.LoadOrStore(in, res); !loaded {
+			c.memoN.Add(1)
+		}
 	}
 	return res
 }
