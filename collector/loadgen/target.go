@@ -125,8 +125,11 @@ func Start(ctx context.Context, o StartOptions) (_ *Target, err error) {
 		return nil, fmt.Errorf("open collector log: %w", err)
 	}
 	defer logf.Close() // the child holds its own descriptor
+	// Not CommandContext: Close stops it with SIGTERM, so it shuts down as
+	// an operator's service manager would stop it.
 	t.cmd = exec.Command(o.Binary, "--config", t.configFile, "serve")
 	t.cmd.Stdout, t.cmd.Stderr = logf, logf
+	detach(t.cmd)
 	if err := t.cmd.Start(); err != nil {
 		t.cmd = nil
 		return nil, fmt.Errorf("start collector: %w", err)
