@@ -172,12 +172,15 @@ func Attach(ctx context.Context, o AttachOptions) (*Target, error) {
 	return t, nil
 }
 
+// ErrNotLoopback refuses a collector URL that is not on loopback.
+var ErrNotLoopback = errors.New("only loopback collectors (127.0.0.0/8, ::1, localhost) may be loaded")
+
 // loopbackURL refuses any collector address but loopback: the load tool
 // never sends traffic anywhere else.
 func loopbackURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
-		return fmt.Errorf("collector url %q: not an http(s) URL", raw)
+		return fmt.Errorf("collector url %q: not an http(s) URL: %w", raw, ErrNotLoopback)
 	}
 	host := u.Hostname()
 	if host == "localhost" {
@@ -185,7 +188,7 @@ func loopbackURL(raw string) error {
 	}
 	ip := net.ParseIP(host)
 	if ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("collector url %q: only loopback addresses (127.0.0.0/8, ::1, localhost) may be loaded", raw)
+		return fmt.Errorf("collector url %q: %w", raw, ErrNotLoopback)
 	}
 	return nil
 }
