@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"time"
 
@@ -31,12 +32,18 @@ func newLoadgenCmd(g *globals) *cobra.Command {
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			ctx := c.Context()
+			o.Progress = g.stderr
+			if err := o.Defaults().Validate(); err != nil {
+				return usageError{err}
+			}
 			var t *loadgen.Target
 			var err error
 			if ao.URL != "" {
 				ao.ConfigFile = g.configFile
 				ao.Password = os.Getenv("EGOVNET_LOADGEN_PASSWORD")
-				t, err = loadgen.Attach(ctx, ao)
+				if t, err = loadgen.Attach(ctx, ao); errors.Is(err, loadgen.ErrNotLoopback) {
+					return usageError{err}
+				}
 			} else {
 				if g.configFile != "" {
 					return usagef("--config names an existing collector's configuration: use it with --url")
@@ -47,10 +54,6 @@ func newLoadgenCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer t.Close()
-			o.Progress = g.stderr
-			if err := o.Defaults().Validate(); err != nil {
-				return usageError{err}
-			}
 			res, err := loadgen.Run(ctx, t, o)
 			if err != nil {
 				return err

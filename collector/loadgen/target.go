@@ -125,8 +125,11 @@ func Start(ctx context.Context, o StartOptions) (_ *Target, err error) {
 		return nil, fmt.Errorf("open collector log: %w", err)
 	}
 	defer logf.Close() // the child holds its own descriptor
+	// Not CommandContext: Close stops it with SIGTERM, so it shuts down as
+	// an operator's service manager would stop it.
 	t.cmd = exec.Command(o.Binary, "--config", t.configFile, "serve")
 	t.cmd.Stdout, t.cmd.Stderr = logf, logf
+	detach(t.cmd)
 	if err := t.cmd.Start(); err != nil {
 		t.cmd = nil
 		return nil, fmt.Errorf("start collector: %w", err)
@@ -169,12 +172,15 @@ func Attach(ctx context.Context, o AttachOptions) (*Target, error) {
 	return t, nil
 }
 
+// ErrNotLoopback refuses a collector URL that is not on loopback.
+var ErrNotLoopback = errors.New("only loopback collectors (127.0.0.0/8, ::1, localhost) may be loaded")
+
 // loopbackURL refuses any collector address but loopback: the load tool
 // never sends traffic anywhere else.
 func loopbackURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
-		return fmt.Errorf("collector url %q: not an http(s) URL", raw)
+		return fmt.Errorf("collector url %q: not an http(s) URL: %w", raw, ErrNotLoopback)
 	}
 	host := u.Hostname()
 	if host == "localhost" {
@@ -182,7 +188,7 @@ func loopbackURL(raw string) error {
 	}
 	ip := net.ParseIP(host)
 	if ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("collector url %q: only loopback addresses (127.0.0.0/8, ::1, localhost) may be loaded", raw)
+		return fmt.Errorf("collector url %q: %w", raw, ErrNotLoopback)
 	}
 	return nil
 }
