@@ -102,9 +102,25 @@ func BenchmarkWorkplaceFirstRender(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			// Where the last load's time went: each request's duration and
+			// size, and when the page marked itself ready (ms since start).
+			var res string
+			if err := chromedp.Run(ctx, chromedp.Evaluate(resourceTimings, &res)); err == nil {
+				b.Logf("%s: %s", p.name, res)
+			}
 		})
 	}
 }
+
+// resourceTimings lists the page's requests as "path ms bytes" and the
+// moment of evaluation (just after body[data-ready]) since navigation.
+const resourceTimings = `(function () {
+  var out = performance.getEntriesByType("resource").map(function (e) {
+    return e.name.replace(location.origin, "") + " " + Math.round(e.responseEnd - e.startTime) + "ms " + e.encodedBodySize + "B";
+  });
+  out.push("ready@" + Math.round(performance.now()) + "ms");
+  return out.join("; ");
+})()`
 
 // newBenchCollector is newCollector on SQLite with another plan file.
 func newBenchCollector(b *testing.B, bin, planFile string) *collector {
