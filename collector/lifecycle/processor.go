@@ -59,8 +59,9 @@ type ProcessorOptions struct {
 // the lifecycle transitions (ingest.Processor). It keeps which report is
 // each agent's latest per department, so an evaluation always sees the
 // department's whole current picture, not only the report that arrived.
-// Decoded reports are cached by report id, so a report is decoded once,
-// not once per later report of its department.
+// Each agent's latest decoded report is cached, so a report is decoded
+// once, not once per later report of its department; only the latest is
+// kept, so the cache holds what the next evaluation reads and no more.
 type Processor struct {
 	eng *rules.Engine
 	st  *Store
@@ -71,11 +72,17 @@ type Processor struct {
 	newInfra bool // an enabled pack cites new-infrastructure
 
 	mu    sync.Mutex
-	cache map[string]*wire.ScanReport // report id -> decoded report (read only)
+	cache map[string]cachedReport // department + agent key -> latest decoded report
 }
 
-// maxCached bounds the decoded-report cache (about one report per agent of
-// a city); beyond it the cache starts over.
+// cachedReport is an agent's latest report, decoded (read only).
+type cachedReport struct {
+	id  string
+	rep *wire.ScanReport
+}
+
+// maxCached bounds the decoded-report cache (one report per agent of a
+// city); beyond it the cache starts over.
 const maxCached = 4096
 
 // NewProcessor returns the rules processor with default options and the
@@ -92,7 +99,7 @@ func NewProcessorWith(eng *rules.Engine, st *Store, opt ProcessorOptions) *Proce
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	return &Processor{eng: eng, st: st, db: st.db, opt: opt, log: opt.Logger, cache: map[string]*wire.ScanReport{},
+	return &Processor{eng: eng, st: st, db: st.db, opt: opt, log: opt.Logger, cache: map[string]cachedReport{},
 		newInfra: slices.Contains(eng.EnabledRules(), wire.RuleNewInfrastructure)}
 }
 
@@ -139,7 +146,9 @@ WHERE rules_reports.finished_at <= excluded.finished_at`, department, rules.Agen
 	if err != nil {
 		return fmt.Errorf("rules: %w", err)
 	}
-	p.remember(rep)
+	if !backfill {
+		p.remember(department, rules.AgentKey(rep), rep)
+	}
 	reps := []*wire.ScanReport{rep}
 	if !backfill {
 		// An offline import of an older scan is judged alone, so its
@@ -235,19 +244,26 @@ func (p *Processor) retraction(dept string, first map[string]time.Time, baseline
 	}
 }
 
-func (p *Processor) remember(rep *wire.ScanReport) {
+// remember keeps rep as its agent's latest report in dept, replacing the
+// one before it.
+func (p *Processor) remember(dept, agentKey string, rep *wire.ScanReport) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if len(p.cache) >= maxCached {
+	k := dept + "\x00" + agentKey
+	if _, ok := p.cache[k]; !ok && len(p.cache) >= maxCached {
 		clear(p.cache)
 	}
-	p.cache[rep.ReportID] = rep
+	p.cache[k] = cachedReport{id: rep.ReportID, rep: rep}
 }
 
-func (p *Processor) cached(id string) *wire.ScanReport {
+// cached returns the agent's cached report if it is report id.
+func (p *Processor) cached(dept, agentKey, id string) *wire.ScanReport {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.cache[id]
+	if c, ok := p.cache[dept+"\x00"+agentKey]; ok && c.id == id {
+		return c.rep
+	}
+	return nil
 }
 
 type keptReport struct {
@@ -306,7 +322,7 @@ func (p *Processor) currentFacts(ctx context.Context, dept string, fin time.Time
 		if agent, _, _ := strings.Cut(k.agentKey, "|"); revoked[agent] {
 			continue
 		}
-		r, err := p.load(ctx, k)
+		r, err := p.load(ctx, dept, k)
 		if err != nil {
 			return nil, err
 		}
@@ -315,8 +331,8 @@ func (p *Processor) currentFacts(ctx context.Context, dept string, fin time.Time
 	return out, nil
 }
 
-func (p *Processor) load(ctx context.Context, k keptReport) (*wire.ScanReport, error) {
-	if r := p.cached(k.reportID); r != nil {
+func (p *Processor) load(ctx context.Context, dept string, k keptReport) (*wire.ScanReport, error) {
+	if r := p.cached(dept, k.agentKey, k.reportID); r != nil {
 		return r, nil
 	}
 	raw := []byte(k.body)
@@ -336,7 +352,7 @@ func (p *Processor) load(ctx context.Context, k keptReport) (*wire.ScanReport, e
 	if err := json.Unmarshal(raw, &r); err != nil {
 		return nil, fmt.Errorf("decode kept report %s: %w", k.reportID, err)
 	}
-	p.remember(&r)
+	p.remember(dept, k.agentKey, &r)
 	return &r, nil
 }
 

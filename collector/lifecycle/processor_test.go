@@ -90,3 +90,34 @@ func TestProcessorLifecycle(t *testing.T) {
 		}
 	})
 }
+
+// TestProcessorCachesOnlyLatest: the decoded-report cache holds one report
+// per agent, the latest, and an older scan imported late does not evict it
+// (by report id it grew by one report per upload: 0.5 MiB per report).
+func TestProcessorCachesOnlyLatest(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		p := NewProcessor(districtEngine(t), NewStore(db), 3, nil)
+		base := loadReports(t, "rsj")[0]
+		start := time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)
+		var last string
+		for i := 1; i <= 4; i++ {
+			last = fmt.Sprintf("6f1c2a10-0003-4c00-8000-0000000000c%d", i)
+			if err := file(ctx, p, cloneReport(t, base, last, start.Add(time.Duration(i)*time.Hour)), "RSJ"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		old := cloneReport(t, base, "6f1c2a10-0003-4c00-8000-0000000000d1", start)
+		if err := file(ctx, p, old, "RSJ"); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(p.cache); n != 1 {
+			t.Fatalf("cache holds %d reports, want 1 (the agent's latest)", n)
+		}
+		for _, c := range p.cache {
+			if c.id != last {
+				t.Fatalf("cached %s, want the latest %s", c.id, last)
+			}
+		}
+	})
+}
