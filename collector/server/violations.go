@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/egovnet/egovnet/collector/auth"
+	"github.com/egovnet/egovnet/collector/lifecycle"
 	"github.com/egovnet/egovnet/collector/paging"
 	"github.com/egovnet/egovnet/collector/respond"
-	"github.com/egovnet/egovnet/collector/lifecycle"
 	"github.com/egovnet/egovnet/internal/plan"
 	"github.com/egovnet/egovnet/internal/wire"
 )
