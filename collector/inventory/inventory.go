@@ -208,10 +208,12 @@ func UpsertEndpoints(ctx context.Context, tx *store.Tx, dept, reportID, agentID 
 	// below is the previous newest sighting.
 	const cols = 14
 	const chunk = 500 // 7,000 parameters: under SQLite's 32,766 and PostgreSQL's 65,535
-	// A large report runs the same full-chunk statement many times: it is
-	// prepared once (SQLite otherwise parses the 500-row text per chunk).
+	// A large report runs the same full-chunk statement many times: on
+	// SQLite it is prepared once (the driver otherwise parses the 500-row
+	// text per chunk). pgx already keeps it prepared across reports;
+	// preparing it here would only add a parse and a deallocate per report.
 	var full *sql.Stmt
-	if len(items) >= 2*chunk {
+	if len(items) >= 2*chunk && tx.Dialect() == store.SQLite {
 		stmt, err := tx.PrepareContext(ctx, tx.Rebind(upsertSQL(chunk)))
 		if err != nil {
 			return fmt.Errorf("prepare endpoint upsert: %w", err)

@@ -42,6 +42,10 @@ type DB struct {
 	Dialect Dialect
 
 	read *sql.DB // SQLite's read-only pool; nil means the writer serves reads
+
+	// Prepared statements of the writer and of the read pool (SQLite
+	// only; nil caches nothing).
+	wstmts, rstmts *stmtCache
 }
 
 // sqliteReaders is the size of SQLite's read pool. WAL readers do not block
@@ -94,11 +98,13 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		sdb.Close()
 		return nil, fmt.Errorf("open sqlite readers %s: %w", path, err)
 	}
-	return &DB{DB: sdb, Dialect: SQLite, read: rdb}, nil
+	return &DB{DB: sdb, Dialect: SQLite, read: rdb, wstmts: newStmtCache(sdb), rstmts: newStmtCache(rdb)}, nil
 }
 
 // Close closes the read pool and the writer.
 func (db *DB) Close() error {
+	db.wstmts.close()
+	db.rstmts.close()
 	var rerr error
 	if db.read != nil {
 		rerr = db.read.Close()
@@ -186,6 +192,9 @@ func (db *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 	if tx := db.ambient(ctx); tx != nil {
 		return tx.Exec(ctx, q, args...)
 	}
+	if s := db.wstmts.get(q); s != nil {
+		return s.ExecContext(ctx, args...)
+	}
 	return db.DB.ExecContext(ctx, db.Rebind(q), args...)
 }
 
@@ -195,6 +204,9 @@ func (db *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 	if tx := db.ambient(ctx); tx != nil {
 		return tx.Query(ctx, q, args...)
 	}
+	if s := db.rstmts.get(q); s != nil {
+		return s.QueryContext(ctx, args...)
+	}
 	return db.reader().QueryContext(ctx, db.Rebind(q), args...)
 }
 
@@ -202,6 +214,9 @@ func (db *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 func (db *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	if tx := db.ambient(ctx); tx != nil {
 		return tx.QueryRow(ctx, q, args...)
+	}
+	if s := db.rstmts.get(q); s != nil {
+		return s.QueryRowContext(ctx, args...)
 	}
 	return db.reader().QueryRowContext(ctx, db.Rebind(q), args...)
 }
@@ -216,16 +231,28 @@ type Tx struct {
 
 // Exec runs a statement with '?' placeholders inside the transaction.
 func (tx *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if s := tx.db.wstmts.get(q); s != nil {
+		ts := tx.Tx.StmtContext(ctx, s)
+		defer ts.Close() // the copy on this connection stays with s
+		return ts.ExecContext(ctx, args...)
+	}
 	return tx.Tx.ExecContext(ctx, tx.db.Rebind(q), args...)
 }
 
 // Query runs a query with '?' placeholders inside the transaction.
 func (tx *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if s := tx.db.wstmts.get(q); s != nil {
+		// closed with the transaction: the rows still need it
+		return tx.Tx.StmtContext(ctx, s).QueryContext(ctx, args...)
+	}
 	return tx.Tx.QueryContext(ctx, tx.db.Rebind(q), args...)
 }
 
 // QueryRow runs a single-row query inside the transaction.
 func (tx *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if s := tx.db.wstmts.get(q); s != nil {
+		return tx.Tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
+	}
 	return tx.Tx.QueryRowContext(ctx, tx.db.Rebind(q), args...)
 }
 

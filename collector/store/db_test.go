@@ -253,3 +253,49 @@ func TestAmbientTxSavepoints(t *testing.T) {
 		})
 	}
 }
+
+// TestCachedStatementsFollowSchema: statements run often enough to be
+// served prepared (SQLite's cache) give the same results as before, inside
+// and outside transactions, and keep working after the table they use
+// changes shape.
+func TestCachedStatementsFollowSchema(t *testing.T) {
+	steps := []store.Migration{{ID: "storetest/0004", SQLite: "CREATE TABLE sc (k INTEGER PRIMARY KEY, v TEXT NOT NULL);\n"}}
+	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if err := db.MigrateSteps(ctx, steps); err != nil {
+			t.Fatal(err)
+		}
+		count := func() int {
+			var n int
+			if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM sc").Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		for round := 0; round < 3; round++ {
+			if round == 2 {
+				if _, err := db.Exec(ctx, "ALTER TABLE sc ADD COLUMN extra TEXT NOT NULL DEFAULT ''"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			err := db.InTx(ctx, func(tx *store.Tx) error {
+				for i := 0; i < 50; i++ {
+					if _, err := tx.Exec(ctx, "INSERT INTO sc (k, v) VALUES (?, ?)", round*100+i, "x"); err != nil {
+						return err
+					}
+				}
+				var n int
+				if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM sc WHERE k >= ?", round*100).Scan(&n); err != nil || n != 50 {
+					t.Errorf("round %d: inside the transaction %d rows (%v), want 50", round, n, err)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+			if got := count(); got != (round+1)*50 {
+				t.Fatalf("round %d: %d rows, want %d", round, got, (round+1)*50)
+			}
+		}
+	})
+}

@@ -1,0 +1,85 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"sync"
+)
+
+// stmtCache keeps prepared statements of one SQLite pool by query text.
+// SQLite (the modernc driver) otherwise parses every statement on every
+// call, a tenth of an ingest's CPU. PostgreSQL needs none: pgx keeps its
+// own per-connection cache.
+//
+// A statement is prepared in the background the first time its text is
+// seen, not on the caller's path: the writer pool is one connection, which
+// the caller's own transaction may hold, and preparing on the pool would
+// wait for it forever. Transactions use a cached statement through
+// Tx.StmtContext, which reuses the copy prepared on their connection.
+type stmtCache struct {
+	pool    *sql.DB
+	mu      sync.Mutex
+	stmts   map[string]*sql.Stmt
+	warming map[string]bool
+	closed  bool
+}
+
+// Bounds of a cache: distinct texts kept, and the longest text kept (long
+// texts are the multi-row statements whose size varies with the data).
+const (
+	stmtCacheMax    = 256
+	stmtCacheMaxLen = 2048
+)
+
+func newStmtCache(pool *sql.DB) *stmtCache {
+	return &stmtCache{pool: pool, stmts: map[string]*sql.Stmt{}, warming: map[string]bool{}}
+}
+
+// get returns the prepared statement of q, or nil (and starts preparing
+// it) when there is none yet. A nil cache caches nothing.
+func (c *stmtCache) get(q string) *sql.Stmt {
+	if c == nil || len(q) > stmtCacheMaxLen || strings.Contains(q, ";") {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.stmts[q]; ok {
+		return s
+	}
+	if c.closed || c.warming[q] || len(c.stmts)+len(c.warming) >= stmtCacheMax {
+		return nil
+	}
+	c.warming[q] = true
+	go c.prepare(q)
+	return nil
+}
+
+func (c *stmtCache) prepare(q string) {
+	s, err := c.pool.PrepareContext(context.Background(), q)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.warming, q)
+	if err != nil {
+		return // not cached: the callers keep running it unprepared
+	}
+	if c.closed {
+		s.Close()
+		return
+	}
+	c.stmts[q] = s
+}
+
+// close closes the cached statements; later gets cache nothing.
+func (c *stmtCache) close() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	for _, s := range c.stmts {
+		s.Close()
+	}
+	clear(c.stmts)
+}
