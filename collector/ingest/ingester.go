@@ -202,7 +202,15 @@ func (in *Ingester) store(ctx context.Context, tx *store.Tx, rep *wire.ScanRepor
 		_, err = in.audit.AppendTx(ctx, tx, entry)
 		return false, err
 	}
-	if err := inventory.UpsertEndpoints(ctx, tx, dept, rep.ReportID, src.AgentID, rep.FinishedAt, rep.Endpoints); err != nil {
+	// A report may be dated up to wire.MaxClockSkew ahead (an agent's
+	// clock runs fast); its sightings count at most as of its receipt, or
+	// one fast clock would pin last_seen in the future and keep endpoints
+	// alive after they went away.
+	seenAt := rep.FinishedAt
+	if seenAt.After(meta.ReceivedAt) {
+		seenAt = meta.ReceivedAt
+	}
+	if err := inventory.UpsertEndpoints(ctx, tx, dept, rep.ReportID, src.AgentID, seenAt, rep.Endpoints); err != nil {
 		return false, err
 	}
 	return true, nil

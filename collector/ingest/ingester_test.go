@@ -150,3 +150,38 @@ func TestIngestConformance(t *testing.T) {
 		}
 	})
 }
+
+// TestFastClockDoesNotPinLastSeen: a report dated in the future (inside
+// wire.MaxClockSkew) counts its sightings as of its receipt, so a later
+// report from a correct clock moves last_seen on.
+func TestFastClockDoesNotPinLastSeen(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		inv := inventory.New(db)
+		if err := inv.SyncDepartments(ctx, []inventory.Department{{Code: "CZJ", Name: "区财政局"}}, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		in := New(db, auditlog.New(db), slog.New(slog.NewTextHandler(io.Discard, nil)))
+		received := time.Now().UTC().Truncate(time.Second)
+		in.SetClock(func() time.Time { return received })
+		src := Source{Kind: inventory.SourceUpload, AgentID: "agent-1", Actor: auditlog.Entry{ActorKind: auditlog.KindAgent, Actor: "agent-1"}}
+		if _, err := in.Ingest(ctx, report(id1, received.Add(20*time.Hour)), "CZJ", src); err != nil {
+			t.Fatal(err)
+		}
+		eps, err := inv.Endpoints(ctx, "CZJ", 10)
+		if err != nil || len(eps) != 1 {
+			t.Fatalf("endpoints: %v %v", eps, err)
+		}
+		if eps[0].LastSeen.After(received) {
+			t.Fatalf("last_seen %s is after the report's receipt %s", eps[0].LastSeen, received)
+		}
+		later := received.Add(time.Hour)
+		in.SetClock(func() time.Time { return later })
+		if _, err := in.Ingest(ctx, report(id2, later), "CZJ", src); err != nil {
+			t.Fatal(err)
+		}
+		if eps, err = inv.Endpoints(ctx, "CZJ", 10); err != nil || !eps[0].LastSeen.Equal(later) {
+			t.Fatalf("a later report did not move last_seen to %s: %+v %v", later, eps, err)
+		}
+	})
+}
