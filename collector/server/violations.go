@@ -1,8 +1,6 @@
 package server
 
 import (
-	"cmp"
-	"errors"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -10,20 +8,19 @@ import (
 	"time"
 
 	"github.com/egovnet/egovnet/collector/auth"
+	"github.com/egovnet/egovnet/collector/lifecycle"
 	"github.com/egovnet/egovnet/collector/paging"
 	"github.com/egovnet/egovnet/collector/respond"
-	"github.com/egovnet/egovnet/collector/lifecycle"
 	"github.com/egovnet/egovnet/internal/plan"
 	"github.com/egovnet/egovnet/internal/wire"
 )
 
 // violationList serves GET /api/v1/violations with the CONTRACT's paging in
 // the store: the rules handlers answer the rest of the violations API. The
-// current state without ?q= is counted in SQL and streamed in reading order
-// (most severe first, then rule, department, subject), stopping after the
-// page, so a dashboard asking for a total or a list asking for 50 rows never
-// reads the whole table; ?q= and ?as_of= go through ListPage, sorted the
-// same way.
+// matches (?q= included) are counted in SQL and streamed in reading order
+// (most severe first, then rule, department, subject), paged in SQL, so a
+// dashboard asking for a total or a list asking for 50 rows never reads the
+// whole table; ?as_of= walks the rows once to count and once to page.
 type violationList struct {
 	st   *lifecycle.Store
 	plan *plan.Plan
@@ -31,9 +28,6 @@ type violationList struct {
 }
 
 var violationStatuses = []string{wire.StatusOpen, wire.StatusAcknowledged, wire.StatusResolved, wire.StatusExempted}
-
-// errPageFull stops the walk once the page is filled.
-var errPageFull = errors.New("page full")
 
 func (h violationList) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	u, ok := auth.UserFrom(r.Context())
@@ -96,55 +90,18 @@ func (h violationList) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (h violationList) page(r *http.Request, f lifecycle.Filter, pg paging.Page) ([]wire.Violation, int, error) {
 	ctx := r.Context()
-	if f.Q == "" && f.AsOf.IsZero() {
-		total, err := h.st.Count(ctx, f)
-		if err != nil {
-			return nil, 0, err
-		}
-		out := []wire.Violation{}
-		if pg.Offset >= total {
-			return out, total, nil
-		}
-		i := 0
-		err = h.st.Each(ctx, f, func(v wire.Violation) error {
-			i++
-			if i <= pg.Offset {
-				return nil
-			}
-			out = append(out, v)
-			if len(out) >= pg.Limit {
-				return errPageFull
-			}
-			return nil
-		})
-		if err != nil && !errors.Is(err, errPageFull) {
-			return nil, 0, err
-		}
-		return out, total, nil
-	}
-	vs, err := h.st.List(ctx, f)
+	total, err := h.st.Count(ctx, f)
 	if err != nil {
 		return nil, 0, err
 	}
-	sortReading(vs)
-	return paging.Slice(vs, pg), len(vs), nil
-}
-
-// sortReading sorts as Each reads: severity, rule, department, subject, id.
-func sortReading(vs []wire.Violation) {
-	sev := []string{wire.SeverityCritical, wire.SeverityHigh, wire.SeverityMedium, wire.SeverityLow}
-	rank := func(list []string, s string, none int) int {
-		if i := slices.Index(list, s); i >= 0 {
-			return i
-		}
-		return none
+	out := []wire.Violation{}
+	if pg.Offset >= total {
+		return out, total, nil
 	}
-	slices.SortStableFunc(vs, func(a, b wire.Violation) int {
-		return cmp.Or(
-			cmp.Compare(rank(sev, a.Severity, 9), rank(sev, b.Severity, 9)),
-			cmp.Compare(rank(wire.RuleIDs, a.Rule, 99), rank(wire.RuleIDs, b.Rule, 99)),
-			strings.Compare(a.Department, b.Department),
-			strings.Compare(a.Subject, b.Subject),
-			strings.Compare(a.ID, b.ID))
+	f.Offset, f.Limit = pg.Offset, pg.Limit
+	err = h.st.Each(ctx, f, func(v wire.Violation) error {
+		out = append(out, v)
+		return nil
 	})
+	return out, total, err
 }
