@@ -1,4 +1,4 @@
-package server
+package lifecycle
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
@@ -13,7 +14,6 @@ import (
 	"time"
 
 	"github.com/egovnet/egovnet/collector/auth"
-	"github.com/egovnet/egovnet/collector/lifecycle"
 	"github.com/egovnet/egovnet/collector/rules"
 	"github.com/egovnet/egovnet/collector/store"
 	"github.com/egovnet/egovnet/collector/store/storetest"
@@ -41,7 +41,7 @@ func TestViolationListPages(t *testing.T) {
 	}
 	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		st := lifecycle.NewStore(db)
+		st := NewStore(db)
 		at := time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)
 		sevs := []string{wire.SeverityLow, wire.SeverityCritical, wire.SeverityHigh, wire.SeverityMedium}
 		ruleIDs := []string{wire.RuleInternetEgress, wire.RuleLocalServer, wire.RuleDepartmentWebsite}
@@ -55,14 +55,14 @@ func TestViolationListPages(t *testing.T) {
 					Evidence: []wire.Evidence{{Agent: "a", Method: "route", ObservedAt: at, Detail: map[string]any{
 						"mac": fmt.Sprintf("AA:BB:CC:%s:00:%02X", dept[:2], i), "hostname": fmt.Sprintf("PC-%s-%d", dept, i)}}}})
 			}
-			if err := st.Apply(ctx, dept, lifecycle.Scan{ReportID: "r-" + dept, Agent: "a", FinishedAt: at}, vs, 3); err != nil {
+			if err := st.Apply(ctx, dept, Scan{ReportID: "r-" + dept, Agent: "a", FinishedAt: at}, vs, 3); err != nil {
 				t.Fatal(err)
 			}
 		}
 		if _, err := st.Acknowledge(ctx, rules.ViolationID("CZJ", wire.RuleInternetEgress, "10.1.0.100"), "sec", "noted"); err != nil {
 			t.Fatal(err)
 		}
-		h := violationList{st: st, plan: p, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		h := http.HandlerFunc(NewHandlers(st, p, slog.New(slog.NewTextHandler(io.Discard, nil))).list)
 		get := func(u auth.User, query string) (int, []wire.Violation, string) {
 			t.Helper()
 			r := httptest.NewRequest("GET", "/api/v1/violations?"+query, nil)
