@@ -7,8 +7,8 @@
   function licenceForm(l, reload) {
     l = l || {};
     var fields = [
-      { name: "product", label: t("s.product"), value: l.product_name || l.product || "", required: true },
-      { name: "department", label: t("common.department") + " (" + t("s.pool") + ": –)", value: l.department || "" },
+      { name: "product", label: t("col.product"), value: l.product_name || l.product || "", required: true },
+      { name: "department", label: t("col.department") + " (" + t("s.pool") + ": –)", value: l.department || "" },
       { name: "seats", label: t("s.seats"), type: "number", value: l.seats || 1, required: true },
       { name: "cost", label: t("s.cost"), type: "number", value: l.cost || 0 },
       { name: "edition", label: t("s.edition"), value: l.edition || "" },
@@ -48,10 +48,10 @@
     lv = E.listView({ path: "/api/v1/licenses", params: { department: dept }, filters: tools,
       exports: function (p) { return ["xlsx", "csv"].map(function (f) { return { label: t("common.export") + " " + f.toUpperCase(), href: "/api/v1/licenses/export?" + E.qs({ department: p.department, format: f }) }; }); },
       columns: [
-        { label: t("common.department"), cell: function (l) { return l.department || t("s.pool"); } },
-        { label: t("s.product"), cell: function (l) { return l.product_name || l.product; } },
-        { label: t("s.category"), cell: function (l) { return t("cat." + (l.category || "other")); } },
-        { label: t("s.domestic"), cell: function (l) { return l.domestic ? t("yes") : t("no"); } },
+        { label: t("col.department"), cell: function (l) { return l.department || t("s.pool"); } },
+        { label: t("col.product"), cell: function (l) { return l.product_name || l.product; } },
+        { label: t("col.category"), cell: function (l) { return t("cat." + (l.category || "other")); } },
+        { label: t("col.domestic"), cell: function (l) { return l.domestic ? t("yes") : t("no"); } },
         { label: t("s.seats"), cell: function (l) { return l.seats; } },
         { label: t("s.cost"), cell: function (l) { return l.cost; } },
         { label: t("s.contract"), cell: function (l) { return l.contract_no || ""; } },
@@ -65,13 +65,13 @@
     return E.listView({ path: "/api/v1/software", params: { department: dept },
       exports: function (p) { return [{ label: t("common.export") + " XLSX", href: "/api/v1/software/export?" + E.qs({ department: p.department, table: "details", format: "xlsx" }) }]; },
       columns: [
-        { label: t("common.department"), cell: function (s) { return s.department || ""; } },
-        { label: t("s.host"), cell: function (s) { return s.device_name || s.device || ""; } },
+        { label: t("col.department"), cell: function (s) { return s.department || ""; } },
+        { label: t("col.host"), cell: function (s) { return s.device_name || s.device || ""; } },
         { label: t("s.name"), cell: function (s) { return s.name || ""; } },
-        { label: t("s.version"), cell: function (s) { return s.version || ""; } },
-        { label: t("s.product"), cell: function (s) { return s.product_name || s.product || ""; } },
-        { label: t("s.category"), cell: function (s) { return t("cat." + (s.category || "other")); } },
-        { label: t("s.domestic"), cell: function (s) { return s.domestic ? t("yes") : t("no"); } }
+        { label: t("col.version"), cell: function (s) { return s.version || ""; } },
+        { label: t("col.product"), cell: function (s) { return s.product_name || s.product || ""; } },
+        { label: t("col.category"), cell: function (s) { return t("cat." + (s.category || "other")); } },
+        { label: t("col.domestic"), cell: function (s) { return s.domestic ? t("yes") : t("no"); } }
       ] });
   };
   E.pages.software = function (args, q) {
