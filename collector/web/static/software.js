@@ -74,10 +74,51 @@
         { label: t("col.domestic"), cell: function (s) { return s.domestic ? t("yes") : t("no"); } }
       ] });
   };
+  // devicesList is the 明细表's device part: who uses each machine, its OS
+  // (and whether it is activated) and hardware, and how its installs stand.
+  E.ledgerDevicesList = function (dept) {
+    var os = function (d, k) { return (d.os_info && d.os_info[k]) || ""; };
+    var hw = function (d, k) { return (d.hardware && d.hardware[k]) || ""; };
+    return E.listView({ path: "/api/v1/software/devices", params: { department: dept }, cls: "ledger-devices",
+      exports: function (p) { return [{ label: t("common.export") + " XLSX", href: "/api/v1/software/export?" + E.qs({ department: p.department, table: "devices", format: "xlsx" }) }]; },
+      columns: [
+        { label: t("col.department"), cell: function (d) { return d.department || ""; } },
+        { label: t("col.host"), cell: function (d) { return d.device_name && d.device_name !== d.device ? d.device_name + " (" + d.device + ")" : d.device; } },
+        { label: t("col.device_source"), cell: function (d) { return t("devsrc." + (d.source || "")); } },
+        { label: t("col.user"), cell: function (d) { return d.user || ""; } },
+        { label: t("col.os_name"), cell: function (d) { return os(d, "name"); } },
+        { label: t("col.os_edition"), cell: function (d) { return os(d, "edition"); } },
+        { label: t("col.os_version"), cell: function (d) { return os(d, "version"); } },
+        { label: t("col.os_arch"), cell: function (d) { return os(d, "arch"); } },
+        { label: t("col.os_activated"), cell: function (d) {
+          if (!d.os_info) return ""; // no OS facts (an SNMP device): nothing to say
+          var a = d.os_info.activated;
+          return E.badge(a === false ? "sev-high" : "", t("act." + (a === true ? "yes" : a === false ? "no" : "")));
+        } },
+        { label: t("col.hw_vendor"), cell: function (d) { return hw(d, "vendor"); } },
+        { label: t("col.hw_model"), cell: function (d) { return hw(d, "model"); } },
+        { label: t("col.hw_serial"), cell: function (d) { return hw(d, "serial"); } },
+        { label: t("col.installs"), cell: function (d) { return d.installs || 0; } },
+        { label: t("col.unlicensed"), cell: function (d) { return d.unlicensed || 0; } },
+        { label: t("col.compliant"), cell: function (d) { return d.compliant ? t("yes") : E.badge("sev-high", t("no")); } },
+        { label: t("col.last_seen"), cell: function (d) { return E.fmtTime(d.last_seen); } }
+      ] });
+  };
+
+  // The software page is three tabs (licences, installs, devices) in the
+  // hash, so each has its own address and the browser's back button.
+  var TABS = [["licences", "s.licenses"], ["installs", "s.title"], ["devices", "s.devices"]];
   E.pages.software = function (args, q) {
     return E.loadDepartments().then(function () {
       var d = q.department || "";
-      return [E.card(t("s.licenses"), [E.licencesList(d)]), E.card(t("s.title"), [E.softwareList(d)])];
+      var tab = TABS.some(function (x) { return x[0] === q.tab; }) ? q.tab : "licences";
+      var nav = el("nav", { class: "tabs", role: "tablist" }, TABS.map(function (x) {
+        return el("a", { href: "#software?" + E.qs({ department: d, tab: x[0] }), role: "tab", class: "tab tab-" + x[0] + (x[0] === tab ? " active" : ""),
+          "aria-selected": String(x[0] === tab), text: t(x[1]) });
+      }));
+      var body = tab === "devices" ? E.card(t("s.devices"), [el("p", { class: "muted", text: t("s.devices.hint") }), E.ledgerDevicesList(d)])
+        : tab === "installs" ? E.card(t("s.title"), [E.softwareList(d)]) : E.card(t("s.licenses"), [E.licencesList(d)]);
+      return [nav, body];
     });
   };
 })();
