@@ -106,10 +106,16 @@ func seedReport(d seedDept, day, days, nEps, nSwitches int, at time.Time) *wire.
 	}
 	rep.Paths = []wire.Path{{Target: "203.0.113.10", Kind: "internet", Reachable: true,
 		Hops: []wire.Hop{{TTL: 1, Address: d.addr(1), RTTMs: 0.4}, {TTL: 2, Address: "10.255.0.1", RTTMs: 1.1}, {TTL: 3, Address: "198.51.100.1", RTTMs: 2.3}}}}
-	rep.Host = &wire.Host{Hostname: "probe-" + d.Code, Interfaces: []wire.HostInterface{}, Routes: []wire.HostRoute{}, Software: []wire.Software{
-		{Name: "WPS Office", Version: "11.1.0", Vendor: "Kingsoft", Source: "registry"},
-		{Name: "Microsoft Office Professional Plus 2016", Version: "16.0", Vendor: "Microsoft", Source: "registry"},
-		{Name: "奇安信天擎", Version: "10.0", Vendor: "奇安信", Source: "registry"}}}
+	activated := true
+	rep.Host = &wire.Host{Hostname: "probe-" + d.Code, Interfaces: []wire.HostInterface{}, Routes: []wire.HostRoute{},
+		// the 明细表's device facts (user, OS, hardware) as an agent host reports them
+		User:     "王" + d.Code,
+		OSInfo:   &wire.OSInfo{Name: "Microsoft Windows 10 专业版", Edition: "Professional", Version: "10.0.19045", Arch: "amd64", Activated: &activated},
+		Hardware: &wire.Hardware{Vendor: "LENOVO", Model: "ThinkCentre M720t", Serial: fmt.Sprintf("PC0%s%03d", d.Code, d.Index)},
+		Software: []wire.Software{
+			{Name: "WPS Office", Version: "11.1.0", Vendor: "Kingsoft", Source: "registry"},
+			{Name: "Microsoft Office Professional Plus 2016", Version: "16.0", Vendor: "Microsoft", Source: "registry"},
+			{Name: "奇安信天擎", Version: "10.0", Vendor: "奇安信", Source: "registry"}}}
 	return rep
 }
 

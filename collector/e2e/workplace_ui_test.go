@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -91,6 +92,7 @@ func TestWorkplaceInChromium(t *testing.T) {
 		{"endpoints", "#endpoints", []string{"10.1.0.10", "sw1-CZJ", "CZJ-pc004"}},
 		{"topology", "#topology/CZJ", []string{"网络拓扑", "违规出口", "203.0.113.1"}},
 		{"software", "#software", []string{"许可台账", "软件安装"}},
+		{"software-devices", "#software?tab=devices", []string{"设备明细", "使用人", "系统激活", "已激活", "probe-CZJ", "Microsoft Windows 10 专业版", "ThinkCentre M720t", "PC0CZJ001"}},
 		{"agents", "#agents", []string{"探针"}},
 		{"reports", "#reports", []string{"扫描报告", "seed-CZJ"}},
 		{"dept", "#dept/CZJ", []string{"部门：CZJ 区财政局", "整改历史", "r1-CZJ"}},
@@ -107,6 +109,7 @@ func TestWorkplaceInChromium(t *testing.T) {
 			{"violations-acknowledged", "#violations?status=acknowledged", []string{"203.0.113.1", "已确认"}}}, common...)},
 		{"czj", []page{{"dashboard", "#dashboard", []string{"部门：CZJ 区财政局"}}, {"devices", "#devices", []string{"r1-CZJ"}}, {"device", router, []string{"GE0/0/3"}},
 			{"topology", "#topology", []string{"违规出口"}}, {"endpoints", "#endpoints", []string{"10.1.0.10"}}, {"software", "#software", []string{"许可台账"}},
+			{"software-devices", "#software?tab=devices", []string{"王CZJ", "PC0CZJ001"}},
 			{"agentconfig", "#agentconfig/CZJ", []string{"只读：仅系统管理员可修改", "已设置 × 1"}}}},
 		{"view", []page{{"dashboard", "#dashboard", []string{"上云率"}}, {"violations", "#violations", []string{"自建互联网出口"}}, {"topology", "#topology/GAJ", []string{"公安网"}}}},
 	}
@@ -129,7 +132,7 @@ func TestWorkplaceInChromium(t *testing.T) {
 						t.Errorf("%s as %s lacks %q", p.hash, role.user, w)
 					}
 				}
-				if role.user == "czj" && strings.Contains(text, "GAJ-pc") {
+				if role.user == "czj" && (strings.Contains(text, "GAJ-pc") || strings.Contains(text, "PC0GAJ")) {
 					t.Errorf("%s: a CZJ administrator sees GAJ's endpoints", p.hash)
 				}
 			}
@@ -145,6 +148,7 @@ func TestWorkplaceInChromium(t *testing.T) {
 				editAgentConfig(t, ctx, c, out)
 				createLicence(t, ctx, c, out)
 				english(t, ctx, c, out)
+				ledgerDevicesEnglish(t, ctx, c, out)
 			}
 			if len(jsErrors) > 0 {
 				t.Errorf("script errors: %v", jsErrors)
@@ -286,5 +290,38 @@ func createLicence(t *testing.T, ctx context.Context, c *collector, out string) 
 	_ = os.WriteFile(filepath.Join(out, "admin-licence-created.png"), png, 0o644)
 	if !strings.Contains(text, "CZJ-2026-007") {
 		t.Errorf("the new licence is not listed:\n%s", text)
+	}
+}
+
+// ledgerDevicesEnglish opens the software page's devices tab in English:
+// every header and word of the 明细表's device part has its English.
+func ledgerDevicesEnglish(t *testing.T, ctx context.Context, c *collector, out string) {
+	var text string
+	var png []byte
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(c.url+"/#software?tab=devices"),
+		chromedp.Reload(),
+		chromedp.WaitVisible(`body[data-ready]`, chromedp.ByQuery),
+		chromedp.Click(`#lang`, chromedp.ByQuery),
+		chromedp.Sleep(300*time.Millisecond),
+		chromedp.WaitVisible(`body[data-ready]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`table.ledger-devices`, chromedp.ByQuery),
+		chromedp.Sleep(700*time.Millisecond),
+		chromedp.Text(`#view`, &text, chromedp.ByQuery),
+		chromedp.FullScreenshot(&png, 100),
+		chromedp.Click(`#lang`, chromedp.ByQuery),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = os.WriteFile(filepath.Join(out, "admin-software-devices-en.png"), png, 0o644)
+	for _, w := range []string{"Devices", "User", "Operating system", "OS edition", "OS activated", "activated", "Hardware vendor",
+		"Serial number", "agent host", "ThinkCentre M720t"} {
+		if !strings.Contains(text, w) {
+			t.Errorf("English devices tab lacks %q:\n%s", w, text)
+		}
+	}
+	if regexp.MustCompile(`\p{Han}`).MatchString(strings.NewReplacer("王CZJ", "", "王GAJ", "", "专业版", "").Replace(text)) {
+		t.Errorf("English devices tab shows Chinese beyond the data:\n%s", text)
 	}
 }

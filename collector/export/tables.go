@@ -3,26 +3,26 @@ package export
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/egovnet/egovnet/collector/terms"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/egovnet/egovnet/collector/progress"
+	"github.com/egovnet/egovnet/collector/terms"
 	"github.com/egovnet/egovnet/internal/wire"
 )
 
 // ViolationColumns are the violation export's columns (zh-CN first).
 var ViolationColumns = []Column{
-	{"rule", "规则", "Rule", 1.4},
-	{"department", "部门", "Department", 1.1},
-	{"subject", "对象", "Subject", 1.3},
-	{"severity", "严重程度", "Severity", 0.7},
-	{"status", "状态", "Status", 0.7},
-	{"citations", "条款", "Citations", 3},
-	{"evidence", "证据", "Evidence", 3},
-	{"first_seen", "首次发现", "First seen", 1.2},
-	{"last_seen", "最近发现", "Last seen", 1.2},
+	column("rule", 1.4),
+	column("department", 1.1),
+	column("subject", 1.3),
+	column("severity", 0.7),
+	column("status", 0.7),
+	column("citations", 3),
+	column("evidence", 3),
+	column("first_seen", 1.2),
+	column("last_seen", 1.2),
 }
 
 // SortViolations orders violations for reading: most severe first, then by
@@ -243,33 +243,33 @@ type LedgerDetailRow struct {
 
 // LedgerSummaryColumns are the 汇总表 columns.
 var LedgerSummaryColumns = []Column{
-	{"department", "部门", "Department", 1.4},
-	{"category", "软件类别", "Category", 1},
-	{"product", "软件名称", "Product", 1.8},
-	{"vendor", "厂商", "Vendor", 1.2},
-	{"domestic", "国产", "Domestic", 0.6},
-	{"installs", "安装数", "Installs", 0.7},
-	{"licenses", "授权数", "Licences", 0.7},
-	{"licensed", "已授权安装", "Licensed installs", 0.8},
-	{"unlicensed", "未授权安装", "Unlicensed installs", 0.8},
-	{"compliance", "正版化率", "Compliance", 0.8},
+	column("department", 1.4),
+	column("category", 1),
+	column("product", 1.8),
+	column("vendor", 1.2),
+	column("domestic", 0.6),
+	column("installs", 0.7),
+	column("licenses", 0.7),
+	termColumn("licensed", "licensed_installs", 0.8),
+	column("unlicensed", 0.8),
+	column("compliance", 0.8),
 }
 
 // LedgerDetailColumns are the 明细表 columns.
 var LedgerDetailColumns = []Column{
-	{"department", "部门", "Department", 1.2},
-	{"host", "设备", "Device", 1.2},
-	{"user", "使用人", "User", 0.8},
-	{"category", "软件类别", "Category", 0.8},
-	{"product", "软件名称", "Product", 1.6},
-	{"version", "版本", "Version", 0.8},
-	{"vendor", "厂商", "Vendor", 1},
-	{"domestic", "国产", "Domestic", 0.5},
-	{"licensed", "已授权", "Licensed", 0.5},
-	{"license", "授权记录", "Licence", 1},
-	{"source", "来源", "Source", 0.6},
-	{"first_seen", "首次发现", "First seen", 1.2},
-	{"last_seen", "最近发现", "Last seen", 1.2},
+	column("department", 1.2),
+	column("host", 1.2),
+	column("user", 0.8),
+	column("category", 0.8),
+	column("product", 1.6),
+	column("version", 0.8),
+	column("vendor", 1),
+	column("domestic", 0.5),
+	column("licensed", 0.5),
+	column("license", 1),
+	column("source", 0.6),
+	column("first_seen", 1.2),
+	column("last_seen", 1.2),
 	// appended: the device's OS and hardware and the licence status
 	ledgerColumn("os_name", 1.2), ledgerColumn("os_edition", 0.8), ledgerColumn("os_version", 0.8), ledgerColumn("os_arch", 0.6),
 	ledgerColumn("os_activated", 0.6), ledgerColumn("hw_vendor", 1), ledgerColumn("hw_model", 1), ledgerColumn("hw_serial", 1),
@@ -279,6 +279,15 @@ var LedgerDetailColumns = []Column{
 // ledgerColumn names a 明细表 device column from the terms package.
 func ledgerColumn(key string, width float64) Column {
 	return Column{key, terms.LedgerField(key, terms.ZH), terms.LedgerField(key, terms.EN), width}
+}
+
+// column is a column headed by its key's words in collector/terms, the
+// table the web UI's lists read too (GET /api/v1/terms, "col.<key>").
+func column(key string, width float64) Column { return termColumn(key, key, width) }
+
+// termColumn is column where the terms key differs from the column key.
+func termColumn(key, term string, width float64) Column {
+	return Column{key, terms.ColumnName(term, terms.ZH), terms.ColumnName(term, terms.EN), width}
 }
 
 // LedgerTables returns the 汇总表 and the 明细表.
@@ -326,20 +335,20 @@ func deviceCells(r LedgerDetailRow, lang Lang) []any {
 // ProgressColumns are the progress series columns: the CONTRACT's
 // egovnet_progress fields per department and day.
 var ProgressColumns = []Column{
-	{"date", "日期", "Date", 1.1},
-	{"department", "部门", "Department", 1.3},
-	{"internet_egress", "互联网出口", "Internet egress", 0.8},
-	{"private_links", "业务专网", "Private links", 0.8},
-	{"isolation_breaches", "隔离破坏", "Isolation breaches", 0.8},
-	{"local_servers", "本地服务器", "Local servers", 0.8},
-	{"websites", "部门网站", "Websites", 0.7},
-	{"endpoints", "终端数", "Endpoints", 0.7},
-	{"open_violations", "未整改违规", "Open violations", 0.8},
-	{"software_installs", "软件安装数", "Software installs", 0.8},
-	{"unlicensed_installs", "未授权安装", "Unlicensed installs", 0.8},
-	{"license_compliance", "正版化率", "Licence compliance", 0.8},
-	{"domestic_share", "国产化率", "Domestic share", 0.8},
-	{"cloud_ratio", "上云率", "Cloud ratio", 0.7},
+	column("date", 1.1),
+	column("department", 1.3),
+	column("internet_egress", 0.8),
+	column("private_links", 0.8),
+	column("isolation_breaches", 0.8),
+	column("local_servers", 0.8),
+	column("websites", 0.7),
+	column("endpoints", 0.7),
+	column("open_violations", 0.8),
+	column("software_installs", 0.8),
+	termColumn("unlicensed_installs", "unlicensed", 0.8),
+	column("license_compliance", 0.8),
+	column("domestic_share", 0.8),
+	column("cloud_ratio", 0.7),
 }
 
 // ProgressTable is the series as one sheet; a snapshot with an empty

@@ -62,7 +62,7 @@ var (
 //	GET    /api/v1/software/compliance?department=  {"departments":[...],"summary":[...]}
 //	GET    /api/v1/software/details?department=
 //	GET    /api/v1/software/maintenance?department=
-//	GET    /api/v1/software/devices?department=     the 明细表's devices: user, OS, hardware, install counts
+//	GET    /api/v1/software/devices?department=     the 明细表's devices: user, OS, hardware, install counts (paged, ?q=)
 //	GET    /api/v1/software/export?table=summary|details|maintenance|devices&format=csv|xlsx&department=
 func (h *Handlers) Mount(route func(pattern string, roles []string, h http.Handler)) {
 	route("GET /api/v1/licenses", ReadRoles, http.HandlerFunc(h.listLicenses))
@@ -452,8 +452,35 @@ func (h *Handlers) details(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// devices pages the 明细表's devices (CONTRACT lists): ?q= matches the
+// device, its name, user, OS, hardware and serial. The install counts come
+// from the department's evaluation, so the window is cut in memory after it.
 func (h *Handlers) devices(w http.ResponseWriter, r *http.Request) {
-	serveDepartment(h, w, r, "ledger devices", h.s.Devices)
+	_, dept, ok := h.department(w, r)
+	if !ok {
+		return
+	}
+	pg, ok := paging.FromRequest(w, r)
+	if !ok {
+		return
+	}
+	devs, err := h.s.Devices(r.Context(), dept)
+	if err != nil {
+		h.internal(w, "ledger devices", err)
+		return
+	}
+	devs = paging.Filter(devs, pg, func(d Device) []string {
+		f := []string{d.Device, d.DeviceName, d.User}
+		if o := d.OSInfo; o != nil {
+			f = append(f, o.Name, o.Edition, o.Version)
+		}
+		if hw := d.Hardware; hw != nil {
+			f = append(f, hw.Vendor, hw.Model, hw.Serial)
+		}
+		return f
+	})
+	paging.SetTotal(w, len(devs))
+	respond.JSON(w, http.StatusOK, paging.Slice(devs, pg))
 }
 
 func (h *Handlers) maintenance(w http.ResponseWriter, r *http.Request) {

@@ -7,7 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -242,6 +244,36 @@ func TestSoftwareAPI(t *testing.T) {
 		_ = json.Unmarshal(body, &devs)
 		if code != http.StatusOK || len(devs) < 1 || devs[0].Department != "CZJ" || devs[0].Installs < 1 {
 			t.Errorf("devices: %d %s", code, body)
+		}
+		// paged and searched (CONTRACT lists): the total counts the matches
+		named := 0
+		for _, d := range devs {
+			if strings.Contains(d.Device, devs[0].Device) || strings.Contains(d.DeviceName, devs[0].Device) {
+				named++
+			}
+		}
+		for _, tc := range []struct {
+			name, query string
+			rows, total int
+		}{
+			{"first row", "limit=1", 1, len(devs)},
+			{"past the end", "offset=" + strconv.Itoa(len(devs)), 0, len(devs)},
+			{"q on the device, case aside", "q=" + url.QueryEscape(strings.ToUpper(devs[0].Device)), named, named},
+			{"q matching nothing", "q=no-such-device", 0, 0},
+		} {
+			req, _ := http.NewRequest("GET", czj.base+"/api/v1/software/devices?"+tc.query, nil)
+			req.Header.Set("X-Test-User", czj.user)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var page []Device
+			_ = json.NewDecoder(resp.Body).Decode(&page)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || len(page) != tc.rows || resp.Header.Get("X-Total-Count") != strconv.Itoa(tc.total) {
+				t.Errorf("devices %s: %d, %d rows, total %s; want %d rows, total %d", tc.name, resp.StatusCode, len(page),
+					resp.Header.Get("X-Total-Count"), tc.rows, tc.total)
+			}
 		}
 		if _, body := xxj.do("GET", "/api/v1/software/devices", "", nil); string(bytes.TrimSpace(body)) != "[]" {
 			t.Errorf("XXJ sees CZJ's devices: %s", body)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/egovnet/egovnet/collector/auth"
+	"github.com/egovnet/egovnet/collector/paging"
 	"github.com/egovnet/egovnet/collector/respond"
 	"github.com/egovnet/egovnet/internal/plan"
 	"github.com/egovnet/egovnet/internal/wire"
@@ -61,13 +62,23 @@ func (h *Handlers) user(w http.ResponseWriter, r *http.Request) (auth.User, bool
 
 var statuses = []string{wire.StatusOpen, wire.StatusAcknowledged, wire.StatusResolved, wire.StatusExempted}
 
+// list serves GET /api/v1/violations with the CONTRACT's paging in the
+// store: the matches (?q= included) are counted in SQL and streamed in
+// reading order (most severe first, then rule, department, subject), paged
+// in SQL, so a dashboard asking for a total or a list asking for 50 rows
+// never reads the whole table; ?as_of= walks the rows once to count and
+// once to page.
 func (h *Handlers) list(w http.ResponseWriter, r *http.Request) {
 	u, ok := h.user(w, r)
 	if !ok {
 		return
 	}
+	pg, ok := paging.FromRequest(w, r)
+	if !ok {
+		return
+	}
 	q := r.URL.Query()
-	f := Filter{Department: q.Get("department"), Status: q.Get("status"), Rule: q.Get("rule")}
+	f := Filter{Department: q.Get("department"), Status: q.Get("status"), Rule: q.Get("rule"), Q: pg.Q}
 	var problems []string
 	if f.Status != "" && !slices.Contains(statuses, f.Status) {
 		problems = append(problems, "status: want one of "+strings.Join(statuses, ", "))
@@ -105,12 +116,31 @@ func (h *Handlers) list(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	vs, err := h.st.List(r.Context(), f)
+	vs, total, err := h.page(r.Context(), f, pg)
 	if err != nil {
 		h.internal(w, "list violations", err)
 		return
 	}
+	paging.SetTotal(w, total)
 	respond.JSON(w, http.StatusOK, vs)
+}
+
+// page is one window of the matches of f and their number.
+func (h *Handlers) page(ctx context.Context, f Filter, pg paging.Page) ([]wire.Violation, int, error) {
+	total, err := h.st.Count(ctx, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := []wire.Violation{}
+	if pg.Offset >= total {
+		return out, total, nil
+	}
+	f.Offset, f.Limit = pg.Offset, pg.Limit
+	err = h.st.Each(ctx, f, func(v wire.Violation) error {
+		out = append(out, v)
+		return nil
+	})
+	return out, total, err
 }
 
 // detail is one violation with its history.

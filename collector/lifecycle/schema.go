@@ -15,7 +15,9 @@ import "github.com/egovnet/egovnet/collector/store"
 //     from the inventory and the device inventory (Sightings);
 //   - rules_scans: reports already applied, so re-processing is a no-op;
 //   - rules_open_counts (rules/0003): present findings per department and
-//     rule, kept by every status change.
+//     rule, kept by every status change;
+//   - rules_violations.search_text (rules/0004): what ?q= matches, lower
+//     case, one value a line (searchText).
 func init() {
 	store.Register(store.Migration{
 		ID: "rules/0001_init",
@@ -99,4 +101,45 @@ INSERT INTO rules_open_counts (department, rule, n)
   SELECT department, rule, COUNT(*) FROM rules_violations WHERE status <> 'resolved' GROUP BY department, rule;
 `,
 	})
+	// What ?q= matches, kept beside the body so a search runs in SQL
+	// (CONTRACT lists: address, MAC, names and subject); the rows already
+	// stored are filled from their bodies with each backend's JSON
+	// functions, as searchText computes it for new rows.
+	store.Register(store.Migration{
+		ID:       "rules/0004_search_text",
+		SQLite:   searchTextAdd + searchTextSQLite,
+		Postgres: searchTextAdd + searchTextPostgres,
+	})
 }
+
+const searchTextAdd = `ALTER TABLE rules_violations ADD COLUMN search_text TEXT NOT NULL DEFAULT '';
+`
+
+// The key list is written out (not built from searchKeys) so the migration
+// stays the text it was when applied; TestSearchTextBackfill checks that it
+// agrees with searchText. Only ASCII is lowered (SQLite's LOWER; translate
+// on PostgreSQL, whose LOWER follows the locale), as searchText does.
+const searchTextSQLite = `UPDATE rules_violations SET search_text = LOWER(subject || char(10) || id || COALESCE((
+ SELECT char(10) || group_concat(x, char(10)) FROM (
+  SELECT d.value AS x FROM json_each(rules_violations.body, '$.evidence') e, json_each(e.value, '$.detail') d
+   WHERE d.type = 'text' AND d.key IN ('address','addresses','chassis_id','device','device_name','exit_hop','gateway','hostname','ip','mac','name','names','next_hop','server','sys_name','target')
+  UNION ALL
+  SELECT a.value FROM json_each(rules_violations.body, '$.evidence') e, json_each(e.value, '$.detail') d, json_each(d.value) a
+   WHERE d.type = 'array' AND a.type = 'text' AND d.key IN ('address','addresses','chassis_id','device','device_name','exit_hop','gateway','hostname','ip','mac','name','names','next_hop','server','sys_name','target')
+ )), ''));
+`
+
+const searchTextPostgres = `UPDATE rules_violations SET search_text = translate(subject || E'\n' || id || COALESCE((
+ SELECT E'\n' || string_agg(x, E'\n') FROM (
+  SELECT d.value #>> '{}' AS x
+   FROM jsonb_array_elements(CASE WHEN jsonb_typeof(body::jsonb->'evidence') = 'array' THEN body::jsonb->'evidence' ELSE '[]'::jsonb END) e,
+    jsonb_each(CASE WHEN jsonb_typeof(e->'detail') = 'object' THEN e->'detail' ELSE '{}'::jsonb END) d
+   WHERE jsonb_typeof(d.value) = 'string' AND d.key IN ('address','addresses','chassis_id','device','device_name','exit_hop','gateway','hostname','ip','mac','name','names','next_hop','server','sys_name','target')
+  UNION ALL
+  SELECT a #>> '{}'
+   FROM jsonb_array_elements(CASE WHEN jsonb_typeof(body::jsonb->'evidence') = 'array' THEN body::jsonb->'evidence' ELSE '[]'::jsonb END) e,
+    jsonb_each(CASE WHEN jsonb_typeof(e->'detail') = 'object' THEN e->'detail' ELSE '{}'::jsonb END) d,
+    jsonb_array_elements(CASE WHEN jsonb_typeof(d.value) = 'array' THEN d.value ELSE '[]'::jsonb END) a
+   WHERE jsonb_typeof(a) = 'string' AND d.key IN ('address','addresses','chassis_id','device','device_name','exit_hop','gateway','hostname','ip','mac','name','names','next_hop','server','sys_name','target')
+ ) s), ''), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz');
+`

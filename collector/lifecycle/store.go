@@ -70,10 +70,11 @@ type Filter struct {
 	Status     string
 	Rule       string
 	AsOf       time.Time
-	// Q matches the subject or id case-insensitively (CONTRACT lists).
+	// Q matches case-insensitively the subject, the id and the evidence's
+	// addresses, MACs and names (CONTRACT lists; searchText).
 	Q string
 	// Limit (0 = all) and Offset page the sorted result; ListPage also
-	// returns the number of matches before paging.
+	// returns the number of matches before paging, Each pages its walk.
 	Limit, Offset int
 }
 
@@ -100,7 +101,7 @@ func parseTS(s string) time.Time {
 type row struct {
 	id, dept, rule, subject, status, severity string
 	registered                                bool
-	body                                      string
+	body, search                              string
 	firstSeen, lastSeen                       time.Time
 	missed                                    int
 	exSource, exBasis, exApprover             string
@@ -109,7 +110,7 @@ type row struct {
 }
 
 const rowCols = `id, department, rule, subject, status, severity, registered, body, first_seen, last_seen, missed,
- exemption_source, exemption_basis, exemption_approver, exemption_expires, seq`
+ exemption_source, exemption_basis, exemption_approver, exemption_expires, seq, search_text`
 
 type scanner interface{ Scan(...any) error }
 
@@ -119,7 +120,7 @@ func scanRow(sc scanner) (*row, error) {
 	var seq int64
 	var fs, ls, exp string
 	if err := sc.Scan(&r.id, &r.dept, &r.rule, &r.subject, &r.status, &r.severity, &reg, &r.body, &fs, &ls, &missed,
-		&r.exSource, &r.exBasis, &r.exApprover, &exp, &seq); err != nil {
+		&r.exSource, &r.exBasis, &r.exApprover, &exp, &seq, &r.search); err != nil {
 		return nil, err
 	}
 	r.registered, r.missed, r.seq = reg != 0, missed, seq
@@ -179,11 +180,11 @@ ON CONFLICT (department, rule) DO UPDATE SET n = rules_open_counts.n + excluded.
 }
 
 const saveSQL = `UPDATE rules_violations SET status = ?, severity = ?, registered = ?, body = ?, first_seen = ?, last_seen = ?,
- missed = ?, exemption_source = ?, exemption_basis = ?, exemption_approver = ?, exemption_expires = ?, seq = ?, updated_at = ? WHERE id = ?`
+ missed = ?, exemption_source = ?, exemption_basis = ?, exemption_approver = ?, exemption_expires = ?, seq = ?, search_text = ?, updated_at = ? WHERE id = ?`
 
 func (s *Store) saveArgs(r *row) []any {
 	return []any{r.status, r.severity, boolInt(r.registered), r.body, ts(r.firstSeen), ts(r.lastSeen), r.missed, r.exSource, r.exBasis, r.exApprover,
-		tsOrEmpty(r.exExpires), r.seq, ts(s.now()), r.id}
+		tsOrEmpty(r.exExpires), r.seq, r.search, ts(s.now()), r.id}
 }
 
 func (s *Store) save(ctx context.Context, tx *store.Tx, r *row) error {
@@ -315,8 +316,8 @@ func (s *Store) Apply(ctx context.Context, dept string, scan Scan, current []wir
 			orig[id] = *r
 		}
 		ins, err := tx.PrepareContext(ctx, tx.Rebind(`INSERT INTO rules_violations (id, department, rule, subject, status, severity, registered, body,
- first_seen, last_seen, missed, exemption_source, exemption_basis, exemption_approver, exemption_expires, seq, updated_at)
- VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)`))
+ first_seen, last_seen, missed, exemption_source, exemption_basis, exemption_approver, exemption_expires, seq, search_text, updated_at)
+ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)`))
 		if err != nil {
 			return fmt.Errorf("prepare violation insert: %w", err)
 		}
@@ -328,7 +329,7 @@ func (s *Store) Apply(ctx context.Context, dept string, scan Scan, current []wir
 				v.ID = rules.ViolationID(dept, v.Rule, v.Subject)
 			}
 			seen[v.ID] = true
-			body := bodyOf(v)
+			body, search := bodyOf(v), searchText(v)
 			// last_seen is when something last saw it: the newest evidence,
 			// not the scan that happened to trigger this evaluation.
 			saw := v.LastSeen
@@ -338,7 +339,7 @@ func (s *Store) Apply(ctx context.Context, dept string, scan Scan, current []wir
 			r, ok := existing[v.ID]
 			if !ok {
 				r = &row{id: v.ID, dept: dept, rule: v.Rule, subject: v.Subject, severity: v.Severity, registered: v.Registered,
-					body: body, firstSeen: minTime(v.FirstSeen, at), lastSeen: saw}
+					body: body, search: search, firstSeen: minTime(v.FirstSeen, at), lastSeen: saw}
 				to := wire.StatusOpen
 				if v.Status == wire.StatusExempted && v.Exemption != nil {
 					to = wire.StatusExempted
@@ -348,7 +349,7 @@ func (s *Store) Apply(ctx context.Context, dept string, scan Scan, current []wir
 					return err
 				}
 				if _, err := ins.ExecContext(ctx, r.id, dept, r.rule, r.subject, r.status, r.severity, boolInt(r.registered), body,
-					ts(r.firstSeen), ts(r.lastSeen), r.exSource, r.exBasis, r.exApprover, tsOrEmpty(r.exExpires), r.seq, ts(s.now())); err != nil {
+					ts(r.firstSeen), ts(r.lastSeen), r.exSource, r.exBasis, r.exApprover, tsOrEmpty(r.exExpires), r.seq, search, ts(s.now())); err != nil {
 					return fmt.Errorf("insert violation %s: %w", r.id, err)
 				}
 				continue
@@ -371,7 +372,7 @@ func (s *Store) Apply(ctx context.Context, dept string, scan Scan, current []wir
 				}
 			}
 			r.lastSeen = maxTime(r.lastSeen, saw)
-			r.body, r.severity, r.registered, r.missed = body, v.Severity, v.Registered, 0
+			r.body, r.search, r.severity, r.registered, r.missed = body, search, v.Severity, v.Registered, 0
 			switch {
 			case r.status == wire.StatusResolved && planExempt:
 				r.setExemption("plan", v.Exemption)
@@ -623,9 +624,8 @@ func (s *Store) list(ctx context.Context, f Filter, id string) ([]wire.Violation
 		args = append(args, id)
 	}
 	if f.Q != "" {
-		q += ` AND (LOWER(subject) LIKE ? OR LOWER(id) LIKE ?)`
-		like := "%" + strings.ToLower(f.Q) + "%"
-		args = append(args, like, like)
+		q += ` AND search_text LIKE ? ESCAPE '\'`
+		args = append(args, likePattern(f.Q))
 	}
 	if f.AsOf.IsZero() && f.Status != "" {
 		// the stored status, widened by exemptions that may have lapsed;

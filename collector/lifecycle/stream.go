@@ -17,6 +17,11 @@ import (
 //
 // It reads without writing, as List does: an exemption past its expiry
 // whose expiry ExpireDue has not recorded yet is shown open.
+//
+// f.Offset and f.Limit (non-zero) page the walk: in SQL when the stored
+// rows are exactly the answer (the current state, filtered by any status
+// but open or exempted, whose lapsed exemptions move between them), else by
+// skipping rows as they stream.
 func (s *Store) Each(ctx context.Context, f Filter, fn func(wire.Violation) error) error {
 	now := s.now()
 	var asOf map[string]Event
@@ -32,7 +37,23 @@ func (s *Store) Each(ctx context.Context, f Filter, fn func(wire.Violation) erro
 		// byte order, as Go compares strings, not the database's locale
 		order = strings.ReplaceAll(order, "department, subject", `department COLLATE "C", subject COLLATE "C"`)
 	}
-	rows, err := s.db.Query(ctx, `SELECT `+rowCols+` FROM rules_violations WHERE `+where+` ORDER BY `+order+`, id`, args...)
+	q := `SELECT ` + rowCols + ` FROM rules_violations WHERE ` + where + ` ORDER BY ` + order + `, id`
+	skip, left := f.Offset, f.Limit
+	if asOf == nil && f.Status != wire.StatusOpen && f.Status != wire.StatusExempted {
+		switch {
+		case f.Limit > 0:
+			q += ` LIMIT ?`
+			args = append(args, f.Limit)
+		case f.Offset > 0 && s.db.Dialect == store.SQLite:
+			q += ` LIMIT -1` // SQLite takes no OFFSET without a LIMIT
+		}
+		if f.Offset > 0 {
+			q += ` OFFSET ?`
+			args = append(args, f.Offset)
+		}
+		skip = 0
+	}
+	rows, err := s.db.Query(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("list violations: %w", err)
 	}
@@ -79,8 +100,15 @@ func (s *Store) Each(ctx context.Context, f Filter, fn func(wire.Violation) erro
 				continue
 			}
 		}
+		if skip > 0 {
+			skip--
+			continue
+		}
 		if err := fn(v); err != nil {
 			return err
+		}
+		if left--; left == 0 {
+			break
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -108,7 +136,7 @@ func (s *Store) Count(ctx context.Context, f Filter) (int, error) {
 	if f.Status != wire.StatusOpen && f.Status != wire.StatusExempted {
 		return n, nil
 	}
-	lapsed, err := s.lapsed(ctx, Filter{Department: f.Department, Rule: f.Rule})
+	lapsed, err := s.lapsed(ctx, Filter{Department: f.Department, Rule: f.Rule, Q: f.Q})
 	if err != nil {
 		return 0, err
 	}
@@ -158,6 +186,10 @@ func streamWhere(f Filter, withStatus bool) (string, []any) {
 		where += " AND status = ?"
 		args = append(args, f.Status)
 	}
+	if f.Q != "" {
+		where += ` AND search_text LIKE ? ESCAPE '\'`
+		args = append(args, likePattern(f.Q))
+	}
 	return where, args
 }
 
@@ -165,7 +197,7 @@ func streamWhere(f Filter, withStatus bool) (string, []any) {
 // may have lapsed (Each settles the exact status row by row).
 func eachWhere(f Filter, withStatus bool) (string, []any) {
 	if withStatus && f.Status == wire.StatusOpen {
-		where, args := streamWhere(Filter{Department: f.Department, Rule: f.Rule}, false)
+		where, args := streamWhere(Filter{Department: f.Department, Rule: f.Rule, Q: f.Q}, false)
 		where += " AND (status = ? OR (status = ? AND exemption_expires <> ''))"
 		return where, append(args, wire.StatusOpen, wire.StatusExempted)
 	}

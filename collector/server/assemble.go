@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"net/netip"
 	"os"
 	"time"
@@ -91,15 +90,7 @@ func (a *App) assemble() error {
 			// findings about a host name its switch port
 			Locator: hostLocator{devs.S},
 		}))
-		// The list is served by violationList (paged in the store); the
-		// rules handlers keep its roles and serve the rest.
-		list := violationList{st: a.Violations, plan: a.Plan, log: a.Logger}
-		lifecycle.NewHandlers(a.Violations, a.Plan, a.Logger).Mount(func(pattern string, roles []string, h http.Handler) {
-			if pattern == "GET /api/v1/violations" {
-				h = list
-			}
-			a.API().UserRoute(pattern, roles, h)
-		})
+		lifecycle.NewHandlers(a.Violations, a.Plan, a.Logger).Mount(a.API().UserRoute)
 	}
 	use(ledger.NewProcessor(a.Ledger))
 	lh := ledger.NewHandlers(a.Ledger)

@@ -9,7 +9,9 @@ import (
 // strings: "rule.<id>", "rule.<id>.registered", "st.<status>",
 // "sev.<severity>", "role.<role>", "cat.<category>", "lic.<licence status>",
 // "ur.<user role>", "filing.<filing status>", "as.<agent status>", "reason.<code>" (a
-// template) and "<vocab>.<word>".
+// template), "col.<column>" (column headers, ColumnName; the 明细表's
+// licence "status" as "col.licence_status"), "act.<activation>",
+// "devsrc.<device source>" and "<vocab>.<word>".
 func Dictionary(lang Lang) map[string]string {
 	m := map[string]string{}
 	add := func(prefix string, src map[string]Text) {
@@ -29,6 +31,12 @@ func Dictionary(lang Lang) map[string]string {
 	add("ur.", userRoles)
 	add("filing.", filings)
 	add("as.", agentStatuses)
+	for _, k := range ColumnKeys() {
+		m["col."+k] = ColumnName(k, lang)
+	}
+	m["col.licence_status"] = ledgerFields["status"].In(lang)
+	add("act.", activation)
+	add("devsrc.", deviceSources)
 	for c, t := range reasons {
 		m["reason."+string(c)] = t.In(lang)
 	}

@@ -169,3 +169,14 @@ func TestHandler(t *testing.T) {
 		t.Errorf("content type %q", ct)
 	}
 }
+
+// TestColumnsBothLanguages: every column header the exports and the web UI
+// share has its Chinese and its English, and reaches the UI as "col.<key>".
+func TestColumnsBothLanguages(t *testing.T) {
+	zh, en := Dictionary(ZH), Dictionary(EN)
+	for _, k := range append(ColumnKeys(), "licence_status") {
+		if !hasHan(zh["col."+k]) || en["col."+k] == "" || en["col."+k] == k || hasHan(en["col."+k]) {
+			t.Errorf("col.%s: zh %q en %q", k, zh["col."+k], en["col."+k])
+		}
+	}
+}

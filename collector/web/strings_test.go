@@ -56,6 +56,26 @@ func TestStringsComplete(t *testing.T) {
 			t.Errorf("i18n.js repeats %q, which GET /api/v1/terms serves", k)
 		}
 	}
+	// A column header is a terms word ("col.<key>", shared with the
+	// exports): a string carrying the same words in both languages is a
+	// second copy of it.
+	pair := regexp.MustCompile(`"([a-z][a-zA-Z0-9.\-]*)": "((?:[^"\\]|\\.)*)"`)
+	values := func(s string) map[string]string {
+		out := map[string]string{}
+		for _, m := range pair.FindAllStringSubmatch(s, -1) {
+			out[m[1]] = m[2]
+		}
+		return out
+	}
+	zhVals, enVals := values(text[:en]), values(text[en:])
+	dictEN := terms.Dictionary(terms.EN)
+	for _, k := range terms.ColumnKeys() {
+		for ui, v := range zhVals {
+			if v == dict["col."+k] && enVals[ui] == dictEN["col."+k] {
+				t.Errorf("i18n.js %q repeats the column header col.%s (%s / %s) of collector/terms", ui, k, v, enVals[ui])
+			}
+		}
+	}
 	used := regexp.MustCompile(`\bt\("([a-z][a-zA-Z0-9.\-]*[a-zA-Z0-9])"\s*[,)]`)
 	for _, f := range []string{"app.js", "core.js", "findings.js", "inventory.js", "software.js", "progress.js", "map.js", "admin.js"} {
 		b, err := fs.ReadFile(web.Assets(), f)

@@ -43,7 +43,7 @@
       lv = E.listView({ path: "/api/v1/users", cls: "users", filters: [el("button", { type: "button", class: "primary add-user", text: t("u.add"), onclick: add })], columns: [
         { label: t("u.name"), cell: function (u) { return u.name; } },
         { label: t("u.role"), cell: function (u) { return t("ur." + u.role); } },
-        { label: t("common.department"), cell: function (u) { return u.department ? u.department + " " + E.deptName(u.department) : ""; } },
+        { label: t("col.department"), cell: function (u) { return u.department ? u.department + " " + E.deptName(u.department) : ""; } },
         { label: t("u.state"), cell: function (u) { return u.disabled ? E.badge("agent-revoked", t("u.disabled")) : E.badge("agent-ok", t("u.enabled")); } },
         { label: t("u.created"), cell: function (u) { return E.fmtTime(u.created_at); } },
         { label: t("v.actions"), cell: function (u) {

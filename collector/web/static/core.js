@@ -120,7 +120,7 @@
     E.departments.forEach(function (d) { opts.push(el("option", { value: d.code, text: d.code + " " + (d.name || "") })); });
     var s = el("select", { class: "dept", onchange: function () { onchange(s.value); } }, opts);
     s.value = value || (opts[0] && opts[0].value) || "";
-    return el("label", null, [t("common.department") + " ", s]);
+    return el("label", null, [t("col.department") + " ", s]);
   };
   E.card = function (title, children, cls) {
     return el("section", { class: "card " + (cls || "") }, [title ? el("h2", { text: title }) : null].concat(children || []));

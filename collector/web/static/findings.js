@@ -76,7 +76,7 @@
     function rebuild() {
       var filters = [];
       if (withDeptFilter) filters.push(E.deptSelect(q.department, function (d) { q.department = d; rebuild(); }));
-      filters.push(el("label", null, [t("v.status") + " ", status]), el("label", null, [t("v.rule") + " ", rule]));
+      filters.push(el("label", null, [t("col.status") + " ", status]), el("label", null, [t("col.rule") + " ", rule]));
       lv = E.listView({
         path: "/api/v1/violations", params: { department: q.department, status: q.status, rule: q.rule }, filters: filters, cls: "violations",
         exports: function (p) {
@@ -85,15 +85,15 @@
           });
         },
         columns: [
-          { label: t("v.rule"), cell: function (v) { return t("rule." + v.rule); } },
-          { label: t("common.department"), cell: function (v) { return E.link("#dept/" + encodeURIComponent(v.department), v.department); } },
-          { label: t("v.subject"), cell: function (v) { return v.subject; } },
-          { label: t("v.severity"), cell: function (v) { return E.badge("sev-" + v.severity, t("sev." + v.severity)); } },
-          { label: t("v.status"), cell: function (v) { return t("st." + v.status) + (v.exemption ? " (" + v.exemption.basis + ")" : ""); } },
-          { label: t("v.citation"), cell: citations },
-          { label: t("v.evidence"), cell: evidence },
-          { label: t("v.first"), cell: function (v) { return E.fmtTime(v.first_seen); } },
-          { label: t("v.last"), cell: function (v) { return E.fmtTime(v.last_seen); } },
+          { label: t("col.rule"), cell: function (v) { return t("rule." + v.rule); } },
+          { label: t("col.department"), cell: function (v) { return E.link("#dept/" + encodeURIComponent(v.department), v.department); } },
+          { label: t("col.subject"), cell: function (v) { return v.subject; } },
+          { label: t("col.severity"), cell: function (v) { return E.badge("sev-" + v.severity, t("sev." + v.severity)); } },
+          { label: t("col.status"), cell: function (v) { return t("st." + v.status) + (v.exemption ? " (" + v.exemption.basis + ")" : ""); } },
+          { label: t("col.citations"), cell: citations },
+          { label: t("col.evidence"), cell: evidence },
+          { label: t("col.first_seen"), cell: function (v) { return E.fmtTime(v.first_seen); } },
+          { label: t("col.last_seen"), cell: function (v) { return E.fmtTime(v.last_seen); } },
           { label: t("v.actions"), cell: function (v) { return actions(v, reload); } }
         ]
       });

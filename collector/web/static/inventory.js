@@ -14,7 +14,7 @@
       var rows = (h.addresses || []).map(function (a) { return [a.ip, E.fmtTime(a.first_seen), E.fmtTime(a.last_seen)]; });
       E.dialog(t("e.moves") + " · " + e.mac, rows.length > 1 ? "" : t("e.moves.none"), [], function () { return null; }, t("common.close"));
       var body = document.querySelector(".modal .result");
-      body.appendChild(E.table([t("e.ip"), t("e.first"), t("e.last")], rows));
+      body.appendChild(E.table([t("e.ip"), t("col.first_seen"), t("col.last_seen")], rows));
     });
   }
   E.endpointsList = function (dept, withDeptFilter) {
@@ -28,14 +28,14 @@
           { label: t("e.ip"), sort: "ip", cell: function (e) { return e.mac ? el("a", { href: "#", class: "moves", text: e.ip, onclick: function (ev) { ev.preventDefault(); moves(e); } }) : e.ip; } },
           { label: t("e.mac"), sort: "mac", cell: function (e) { return e.mac || ""; } },
           { label: t("e.hostname"), sort: "hostname", cell: function (e) { return e.hostname || ""; } },
-          { label: t("e.vendor"), sort: "vendor", cell: function (e) { return e.vendor || ""; } },
+          { label: t("col.vendor"), sort: "vendor", cell: function (e) { return e.vendor || ""; } },
           { label: t("e.role"), sort: "role", cell: function (e) { return t("role." + (e.role || "unknown")); } },
           { label: t("e.location"), cell: function (e) { return loc(e.location); } },
           { label: t("e.ports"), cell: function (e) { return (e.open_ports || []).join(", "); } },
           { label: t("e.seen"), cell: function (e) { return (e.seen_by || []).join(", "); } },
           { label: t("e.http"), cell: function (e) { return (e.http || []).map(function (h) { return h.title; }).join(" | "); } },
-          { label: t("e.first"), sort: "first_seen", cell: function (e) { return E.fmtTime(e.first_seen); } },
-          { label: t("e.last"), sort: "last_seen", cell: function (e) { return E.fmtTime(e.last_seen); } }
+          { label: t("col.first_seen"), sort: "first_seen", cell: function (e) { return E.fmtTime(e.first_seen); } },
+          { label: t("col.last_seen"), sort: "last_seen", cell: function (e) { return E.fmtTime(e.last_seen); } }
         ]
       }));
     }
@@ -58,16 +58,16 @@
         filters: withDeptFilter ? [E.deptSelect(d, build)] : [],
         columns: [
           { label: t("d.name"), sort: "name", cell: function (x) { return E.link("#device/" + encodeURIComponent(x.id), x.name || x.target); } },
-          { label: t("common.department"), sort: "department", cell: function (x) { return x.department; } },
+          { label: t("col.department"), sort: "department", cell: function (x) { return x.department; } },
           { label: t("d.target"), sort: "target", cell: function (x) { return x.target; } },
-          { label: t("d.vendor"), sort: "vendor", cell: function (x) { return x.vendor; } },
+          { label: t("col.vendor"), sort: "vendor", cell: function (x) { return x.vendor; } },
           { label: t("d.model"), sort: "model", cell: function (x) { return x.model; } },
           { label: t("d.serial"), sort: "serial", cell: function (x) { return x.serial; } },
           { label: t("d.interfaces"), sort: "interfaces", cell: function (x) { return x.interfaces; } },
           { label: t("d.routes"), sort: "routes", cell: function (x) { return x.routes; } },
           { label: t("d.neighbors"), sort: "neighbors", cell: function (x) { return x.neighbors; } },
           { label: t("d.fdb"), sort: "fdb", cell: function (x) { return x.fdb; } },
-          { label: t("d.last"), sort: "last_seen", cell: function (x) { return E.fmtTime(x.last_seen); } }
+          { label: t("col.last_seen"), sort: "last_seen", cell: function (x) { return E.fmtTime(x.last_seen); } }
         ]
       }));
     }
@@ -95,9 +95,9 @@
       var ifn = {};
       (d.interfaces || []).forEach(function (i) { ifn[i.index] = i.name || i.descr || String(i.index); });
       function port(i) { return i ? (ifn[i] || "ifIndex " + i) : ""; }
-      var facts = [[t("d.name"), s.name], [t("common.department"), d.department + " " + E.deptName(d.department)], [t("d.target"), d.target],
-        [t("d.vendor"), d.vendor], [t("d.model"), d.model], [t("d.serial"), d.serial], [t("d.descr"), s.descr], [t("d.oid"), s.object_id],
-        [t("d.location"), s.location], [t("d.contact"), s.contact], [t("d.first"), E.fmtTime(d.first_seen)], [t("d.last"), E.fmtTime(d.last_seen)]];
+      var facts = [[t("d.name"), s.name], [t("col.department"), d.department + " " + E.deptName(d.department)], [t("d.target"), d.target],
+        [t("col.vendor"), d.vendor], [t("d.model"), d.model], [t("d.serial"), d.serial], [t("d.descr"), s.descr], [t("d.oid"), s.object_id],
+        [t("d.location"), s.location], [t("d.contact"), s.contact], [t("col.first_seen"), E.fmtTime(d.first_seen)], [t("col.last_seen"), E.fmtTime(d.last_seen)]];
       return [
         E.card(t("d.title") + " · " + (s.name || d.target), [el("dl", { class: "facts" }, facts.reduce(function (acc, f) {
           return acc.concat([el("dt", { text: f[0] }), el("dd", { text: f[1] || "–" })]);
@@ -113,7 +113,7 @@
           col(t("n.remote"), function (n) { return n.sys_name; }, "r"), col(t("n.port"), function (n) { return n.port_id; }), col(t("n.addr"), function (n) { return n.address; }),
           col(t("n.chassis"), function (n) { return n.chassis_id; })]),
         local(t("d.fdb"), d.fdb || [], [col(t("e.mac"), function (f) { return f.mac; }, "mac"), col(t("f.vlan"), function (f) { return f.vlan; }, "vlan"),
-          col(t("f.port"), function (f) { return port(f.if_index); }, "port"), col(t("f.bridge"), function (f) { return f.bridge_port; }), col(t("f.status"), function (f) { return f.status; })]),
+          col(t("f.port"), function (f) { return port(f.if_index); }, "port"), col(t("f.bridge"), function (f) { return f.bridge_port; }), col(t("col.status"), function (f) { return f.status; })]),
         local(t("d.vlans"), d.vlans || [], [col("ID", function (v) { return v.id; }, "id"), col(t("s.name"), function (v) { return v.name; }, "name"),
           col(t("d.interfaces"), function (v) { return (v.ports || []).map(port).join(", "); })]),
         local(t("d.entities"), d.entities || [], [col(t("if.index"), function (x) { return x.index; }, "i"), col(t("en.class"), function (x) { return CLASS[x.class] || String(x.class); }),
@@ -136,9 +136,9 @@
         holder.textContent = "";
         holder.appendChild(E.listView({ path: "/api/v1/reports", params: { department: d }, filters: [E.deptSelect(d, build)], columns: [
           { label: t("r.id"), cell: function (r) { return r.report_id; } },
-          { label: t("common.department"), sort: "department", cell: function (r) { return r.department; } },
+          { label: t("col.department"), sort: "department", cell: function (r) { return r.department; } },
           { label: t("r.agent"), sort: "agent_id", cell: function (r) { return r.agent_id; } },
-          { label: t("r.endpoints"), sort: "endpoints", cell: function (r) { return r.endpoints; } },
+          { label: t("col.endpoints"), sort: "endpoints", cell: function (r) { return r.endpoints; } },
           { label: t("r.finished"), sort: "finished_at", cell: function (r) { return E.fmtTime(r.finished_at); } },
           { label: t("r.received"), sort: "received_at", cell: function (r) { return E.fmtTime(r.received_at); } }] }));
       }
@@ -167,9 +167,9 @@
       holder.textContent = "";
       lv = E.listView({ path: "/api/v1/agents", params: { department: d }, filters: withDeptFilter ? [E.deptSelect(d, build)] : [], columns: [
         { label: t("a.hostname"), cell: function (a) { return a.hostname; } },
-        { label: t("common.department"), cell: function (a) { return a.department; } },
-        { label: t("a.version"), cell: function (a) { return a.version; } },
-        { label: t("a.status"), cell: function (a) { return a.status ? E.badge("agent-" + a.status, t("as." + a.status)) : ""; } },
+        { label: t("col.department"), cell: function (a) { return a.department; } },
+        { label: t("col.version"), cell: function (a) { return a.version; } },
+        { label: t("col.status"), cell: function (a) { return a.status ? E.badge("agent-" + a.status, t("as." + a.status)) : ""; } },
         { label: t("a.last"), cell: function (a) { return E.fmtTime(a.last_seen); } },
         { label: t("a.enrolled"), cell: function (a) { return E.fmtTime(a.enrolled_at); } },
         { label: t("a.id"), cell: function (a) { return a.id; } },

@@ -4,9 +4,9 @@
 (function () {
   "use strict";
   var E = window.EGOV, t = E.t, el = E.el;
-  var COUNTS = [["open_violations", "overview.open"], ["internet_egress", "overview.egress"], ["private_links", "overview.private"],
-    ["isolation_breaches", "overview.isolation"], ["local_servers", "overview.servers"], ["websites", "overview.websites"]];
-  var RATIOS = [["license_compliance", "kpi.license"], ["domestic_share", "kpi.domestic"], ["cloud_ratio", "kpi.cloud"]];
+  var COUNTS = [["open_violations", "col.open_violations"], ["internet_egress", "overview.egress"], ["private_links", "col.private_links"],
+    ["isolation_breaches", "overview.isolation"], ["local_servers", "col.local_servers"], ["websites", "overview.websites"]];
+  var RATIOS = [["license_compliance", "kpi.license"], ["domestic_share", "col.domestic_share"], ["cloud_ratio", "col.cloud_ratio"]];
   var RULE_FIELD = { "internet-egress": "internet_egress", "private-link": "private_links", "isolation-breach": "isolation_breaches",
     "local-server": "local_servers", "department-website": "websites" };
   var COLORS = ["#b3261e", "#e8710a", "#7b1fa2", "#6d4c41", "#1a73e8", "#188038", "#5f6368", "#00838f", "#c2185b", "#827717"];
@@ -42,7 +42,7 @@
       var d = deadlines[Number(sel.value)];
       var field = (d && RULE_FIELD[d.rule]) || "open_violations";
       var data = pts(series, field);
-      var s = [{ name: t("overview.open") + (field !== "open_violations" ? " · " + t("rule." + d.rule) : ""), data: data }];
+      var s = [{ name: t("col.open_violations") + (field !== "open_violations" ? " · " + t("rule." + d.rule) : ""), data: data }];
       var note = "";
       if (d && data.length) {
         var first = data[0], last = data[data.length - 1];
@@ -98,8 +98,8 @@
       var kpis = el("div", { class: "kpis" }, [
         kpi(t("kpi.clean"), clean + " / " + deps.length, null, clean === deps.length ? "good" : "bad"),
         kpi(t("kpi.open"), String(open), null, open ? "bad" : "good"),
-        kpi(t("kpi.cloud"), E.pct(ratio("cloud_ratio"))), kpi(t("kpi.license"), E.pct(ratio("license_compliance"))),
-        kpi(t("kpi.domestic"), E.pct(ratio("domestic_share"))), kpi(t("kpi.agents"), nCovered + " / " + deps.length, null, nCovered === deps.length ? "good" : "")]);
+        kpi(t("col.cloud_ratio"), E.pct(ratio("cloud_ratio"))), kpi(t("kpi.license"), E.pct(ratio("license_compliance"))),
+        kpi(t("col.domestic_share"), E.pct(ratio("domestic_share"))), kpi(t("kpi.agents"), nCovered + " / " + deps.length, null, nCovered === deps.length ? "good" : "")]);
       var ruleChart = base(t("kpi.byrule"));
       ruleChart.tooltip = { trigger: "axis", axisPointer: { type: "shadow" } };
       ruleChart.grid.left = 8;
@@ -128,8 +128,8 @@
         el("div", { class: "grid2" }, [E.card("", [E.chart("rules", ruleChart)]), E.card("", [bd])]),
         el("div", { class: "grid2" }, [E.card("", [E.chart("district", districtChart)]), E.card("", [E.chart("ratios", ratioChart)])]),
         E.card("", [E.chart("departments", deptChart)]),
-        E.card(t("overview.title"), [E.table([t("overview.code"), t("overview.name"), t("overview.open"), t("overview.egress"), t("overview.private"),
-          t("overview.servers"), t("overview.websites"), t("overview.endpoints"), t("kpi.cloud"), t("common.date")], rows, { rowClass: function (i) { return i === rows.length - 1 ? "total" : ""; }, cls: "overview" })])
+        E.card(t("overview.title"), [E.table([t("overview.code"), t("overview.name"), t("col.open_violations"), t("overview.egress"), t("col.private_links"),
+          t("col.local_servers"), t("overview.websites"), t("col.endpoints"), t("col.cloud_ratio"), t("col.date")], rows, { rowClass: function (i) { return i === rows.length - 1 ? "total" : ""; }, cls: "overview" })])
       ];
     });
   };
@@ -139,9 +139,9 @@
     return Promise.all([E.loadDepartments(), E.get("/api/v1/progress?" + E.qs({ department: code })), E.needCharts()]).then(function (res) {
       var p = res[1] || {}, series = p.series || [];
       var s = (p.latest || [])[0] || {};
-      var kpis = el("div", { class: "kpis" }, [kpi(t("overview.open"), String(s.open_violations || 0), null, s.open_violations ? "bad" : "good"),
-        kpi(t("overview.egress"), String(s.internet_egress || 0)), kpi(t("overview.private"), String(s.private_links || 0)),
-        kpi(t("overview.servers"), String(s.local_servers || 0)), kpi(t("kpi.cloud"), E.pct(s.cloud_ratio)), kpi(t("kpi.license"), E.pct(s.license_compliance))]);
+      var kpis = el("div", { class: "kpis" }, [kpi(t("col.open_violations"), String(s.open_violations || 0), null, s.open_violations ? "bad" : "good"),
+        kpi(t("overview.egress"), String(s.internet_egress || 0)), kpi(t("col.private_links"), String(s.private_links || 0)),
+        kpi(t("col.local_servers"), String(s.local_servers || 0)), kpi(t("col.cloud_ratio"), E.pct(s.cloud_ratio)), kpi(t("kpi.license"), E.pct(s.license_compliance))]);
       return [
         E.card(t("dept.title", { name: code + " " + E.deptName(code) }), [kpis, el("p", { class: "links" }, [E.link("#topology/" + encodeURIComponent(code), t("dept.map")),
           E.can("agentconfig") ? " · " : null, E.can("agentconfig") ? E.link("#agentconfig/" + encodeURIComponent(code), t("nav.agentconfig")) : null])]),

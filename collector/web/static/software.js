@@ -7,8 +7,8 @@
   function licenceForm(l, reload) {
     l = l || {};
     var fields = [
-      { name: "product", label: t("s.product"), value: l.product_name || l.product || "", required: true },
-      { name: "department", label: t("common.department") + " (" + t("s.pool") + ": –)", value: l.department || "" },
+      { name: "product", label: t("col.product"), value: l.product_name || l.product || "", required: true },
+      { name: "department", label: t("col.department") + " (" + t("s.pool") + ": –)", value: l.department || "" },
       { name: "seats", label: t("s.seats"), type: "number", value: l.seats || 1, required: true },
       { name: "cost", label: t("s.cost"), type: "number", value: l.cost || 0 },
       { name: "edition", label: t("s.edition"), value: l.edition || "" },
@@ -48,10 +48,10 @@
     lv = E.listView({ path: "/api/v1/licenses", params: { department: dept }, filters: tools,
       exports: function (p) { return ["xlsx", "csv"].map(function (f) { return { label: t("common.export") + " " + f.toUpperCase(), href: "/api/v1/licenses/export?" + E.qs({ department: p.department, format: f }) }; }); },
       columns: [
-        { label: t("common.department"), cell: function (l) { return l.department || t("s.pool"); } },
-        { label: t("s.product"), cell: function (l) { return l.product_name || l.product; } },
-        { label: t("s.category"), cell: function (l) { return t("cat." + (l.category || "other")); } },
-        { label: t("s.domestic"), cell: function (l) { return l.domestic ? t("yes") : t("no"); } },
+        { label: t("col.department"), cell: function (l) { return l.department || t("s.pool"); } },
+        { label: t("col.product"), cell: function (l) { return l.product_name || l.product; } },
+        { label: t("col.category"), cell: function (l) { return t("cat." + (l.category || "other")); } },
+        { label: t("col.domestic"), cell: function (l) { return l.domestic ? t("yes") : t("no"); } },
         { label: t("s.seats"), cell: function (l) { return l.seats; } },
         { label: t("s.cost"), cell: function (l) { return l.cost; } },
         { label: t("s.contract"), cell: function (l) { return l.contract_no || ""; } },
@@ -65,19 +65,60 @@
     return E.listView({ path: "/api/v1/software", params: { department: dept },
       exports: function (p) { return [{ label: t("common.export") + " XLSX", href: "/api/v1/software/export?" + E.qs({ department: p.department, table: "details", format: "xlsx" }) }]; },
       columns: [
-        { label: t("common.department"), cell: function (s) { return s.department || ""; } },
-        { label: t("s.host"), cell: function (s) { return s.device_name || s.device || ""; } },
+        { label: t("col.department"), cell: function (s) { return s.department || ""; } },
+        { label: t("col.host"), cell: function (s) { return s.device_name || s.device || ""; } },
         { label: t("s.name"), cell: function (s) { return s.name || ""; } },
-        { label: t("s.version"), cell: function (s) { return s.version || ""; } },
-        { label: t("s.product"), cell: function (s) { return s.product_name || s.product || ""; } },
-        { label: t("s.category"), cell: function (s) { return t("cat." + (s.category || "other")); } },
-        { label: t("s.domestic"), cell: function (s) { return s.domestic ? t("yes") : t("no"); } }
+        { label: t("col.version"), cell: function (s) { return s.version || ""; } },
+        { label: t("col.product"), cell: function (s) { return s.product_name || s.product || ""; } },
+        { label: t("col.category"), cell: function (s) { return t("cat." + (s.category || "other")); } },
+        { label: t("col.domestic"), cell: function (s) { return s.domestic ? t("yes") : t("no"); } }
       ] });
   };
+  // devicesList is the 明细表's device part: who uses each machine, its OS
+  // (and whether it is activated) and hardware, and how its installs stand.
+  E.ledgerDevicesList = function (dept) {
+    var os = function (d, k) { return (d.os_info && d.os_info[k]) || ""; };
+    var hw = function (d, k) { return (d.hardware && d.hardware[k]) || ""; };
+    return E.listView({ path: "/api/v1/software/devices", params: { department: dept }, cls: "ledger-devices",
+      exports: function (p) { return [{ label: t("common.export") + " XLSX", href: "/api/v1/software/export?" + E.qs({ department: p.department, table: "devices", format: "xlsx" }) }]; },
+      columns: [
+        { label: t("col.department"), cell: function (d) { return d.department || ""; } },
+        { label: t("col.host"), cell: function (d) { return d.device_name && d.device_name !== d.device ? d.device_name + " (" + d.device + ")" : d.device; } },
+        { label: t("col.device_source"), cell: function (d) { return t("devsrc." + (d.source || "")); } },
+        { label: t("col.user"), cell: function (d) { return d.user || ""; } },
+        { label: t("col.os_name"), cell: function (d) { return os(d, "name"); } },
+        { label: t("col.os_edition"), cell: function (d) { return os(d, "edition"); } },
+        { label: t("col.os_version"), cell: function (d) { return os(d, "version"); } },
+        { label: t("col.os_arch"), cell: function (d) { return os(d, "arch"); } },
+        { label: t("col.os_activated"), cell: function (d) {
+          if (!d.os_info) return ""; // no OS facts (an SNMP device): nothing to say
+          var a = d.os_info.activated;
+          return E.badge(a === false ? "sev-high" : "", t("act." + (a === true ? "yes" : a === false ? "no" : "")));
+        } },
+        { label: t("col.hw_vendor"), cell: function (d) { return hw(d, "vendor"); } },
+        { label: t("col.hw_model"), cell: function (d) { return hw(d, "model"); } },
+        { label: t("col.hw_serial"), cell: function (d) { return hw(d, "serial"); } },
+        { label: t("col.installs"), cell: function (d) { return d.installs || 0; } },
+        { label: t("col.unlicensed"), cell: function (d) { return d.unlicensed || 0; } },
+        { label: t("col.compliant"), cell: function (d) { return d.compliant ? t("yes") : E.badge("sev-high", t("no")); } },
+        { label: t("col.last_seen"), cell: function (d) { return E.fmtTime(d.last_seen); } }
+      ] });
+  };
+
+  // The software page is three tabs (licences, installs, devices) in the
+  // hash, so each has its own address and the browser's back button.
+  var TABS = [["licences", "s.licenses"], ["installs", "s.title"], ["devices", "s.devices"]];
   E.pages.software = function (args, q) {
     return E.loadDepartments().then(function () {
       var d = q.department || "";
-      return [E.card(t("s.licenses"), [E.licencesList(d)]), E.card(t("s.title"), [E.softwareList(d)])];
+      var tab = TABS.some(function (x) { return x[0] === q.tab; }) ? q.tab : "licences";
+      var nav = el("nav", { class: "tabs", role: "tablist" }, TABS.map(function (x) {
+        return el("a", { href: "#software?" + E.qs({ department: d, tab: x[0] }), role: "tab", class: "tab tab-" + x[0] + (x[0] === tab ? " active" : ""),
+          "aria-selected": String(x[0] === tab), text: t(x[1]) });
+      }));
+      var body = tab === "devices" ? E.card(t("s.devices"), [el("p", { class: "muted", text: t("s.devices.hint") }), E.ledgerDevicesList(d)])
+        : tab === "installs" ? E.card(t("s.title"), [E.softwareList(d)]) : E.card(t("s.licenses"), [E.licencesList(d)]);
+      return [nav, body];
     });
   };
 })();

@@ -1,4 +1,4 @@
-package server
+package lifecycle
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
@@ -13,7 +14,6 @@ import (
 	"time"
 
 	"github.com/egovnet/egovnet/collector/auth"
-	"github.com/egovnet/egovnet/collector/lifecycle"
 	"github.com/egovnet/egovnet/collector/rules"
 	"github.com/egovnet/egovnet/collector/store"
 	"github.com/egovnet/egovnet/collector/store/storetest"
@@ -31,8 +31,8 @@ departments:
 `
 
 // TestViolationListPages checks the paged list against the whole list:
-// pages in SQL (no ?q) and in memory (?q, ?as_of) give the same rows in the
-// same order, totals count the matches before the window, and a department
+// pages in SQL (with or without ?q) and walked (?as_of) give the same rows
+// in the same order, ?q= matches the evidence's MAC and host name, totals count the matches before the window, and a department
 // administrator sees only their own department.
 func TestViolationListPages(t *testing.T) {
 	p, err := plan.Parse([]byte(listPlan), "plan.yaml")
@@ -41,7 +41,7 @@ func TestViolationListPages(t *testing.T) {
 	}
 	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		st := lifecycle.NewStore(db)
+		st := NewStore(db)
 		at := time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)
 		sevs := []string{wire.SeverityLow, wire.SeverityCritical, wire.SeverityHigh, wire.SeverityMedium}
 		ruleIDs := []string{wire.RuleInternetEgress, wire.RuleLocalServer, wire.RuleDepartmentWebsite}
@@ -52,16 +52,17 @@ func TestViolationListPages(t *testing.T) {
 				subject := fmt.Sprintf("10.%d.0.%d", map[string]int{"CZJ": 1, "GAJ": 2}[dept], 100-i)
 				vs = append(vs, wire.Violation{ID: rules.ViolationID(dept, rule, subject), Rule: rule, Department: dept, Subject: subject,
 					Severity: sevs[i%len(sevs)], Status: wire.StatusOpen, FirstSeen: at, LastSeen: at,
-					Evidence: []wire.Evidence{{Agent: "a", Method: "route", ObservedAt: at}}})
+					Evidence: []wire.Evidence{{Agent: "a", Method: "route", ObservedAt: at, Detail: map[string]any{
+						"mac": fmt.Sprintf("AA:BB:CC:%s:00:%02X", dept[:2], i), "hostname": fmt.Sprintf("PC-%s-%d", dept, i)}}}})
 			}
-			if err := st.Apply(ctx, dept, lifecycle.Scan{ReportID: "r-" + dept, Agent: "a", FinishedAt: at}, vs, 3); err != nil {
+			if err := st.Apply(ctx, dept, Scan{ReportID: "r-" + dept, Agent: "a", FinishedAt: at}, vs, 3); err != nil {
 				t.Fatal(err)
 			}
 		}
 		if _, err := st.Acknowledge(ctx, rules.ViolationID("CZJ", wire.RuleInternetEgress, "10.1.0.100"), "sec", "noted"); err != nil {
 			t.Fatal(err)
 		}
-		h := violationList{st: st, plan: p, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		h := http.HandlerFunc(NewHandlers(st, p, slog.New(slog.NewTextHandler(io.Discard, nil))).list)
 		get := func(u auth.User, query string) (int, []wire.Violation, string) {
 			t.Helper()
 			r := httptest.NewRequest("GET", "/api/v1/violations?"+query, nil)
@@ -116,7 +117,12 @@ func TestViolationListPages(t *testing.T) {
 			{"status filter counts", admin, "status=acknowledged&limit=5", 200, 1, nil},
 			{"open excludes acknowledged", admin, "status=open&limit=1", 200, 45, nil},
 			{"rule filter", admin, "rule=local-server&limit=1", 200, 16, nil},
-			{"q in memory, same order", admin, "q=10.2.0.9&limit=100", 200, 10, func() []wire.Violation { return filter(all, "10.2.0.9") }},
+			{"q, same order", admin, "q=10.2.0.9&limit=100", 200, 10, func() []wire.Violation { return filter(all, "10.2.0.9") }},
+			{"q on the evidence's MAC", admin, "q=aa:bb:cc:cz&limit=100", 200, 23, func() []wire.Violation { return filter(all, "10.1.") }},
+			{"q on a host name", admin, "q=pc-gaj-1&limit=100", 200, 11, nil},
+			{"q with status", admin, "q=aa:bb:cc:cz&status=open", 200, 22, nil},
+			{"q with as_of", admin, "q=pc-gaj-1&as_of=" + at.Add(time.Hour).Format(time.RFC3339), 200, 11, nil},
+			{"dept-admin q cannot reach another", czj, "q=pc-gaj", 200, 0, nil},
 			{"q paged", admin, "q=10.2.0.9&limit=3&offset=3", 200, 10, func() []wire.Violation { return filter(all, "10.2.0.9")[3:6] }},
 			{"dept-admin defaults to own", czj, "limit=100", 200, 23, func() []wire.Violation { return filter(all, "10.1.") }},
 			{"dept-admin asking for another", czj, "department=GAJ", 403, -1, nil},
