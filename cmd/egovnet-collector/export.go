@@ -1,11 +1,9 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -75,47 +73,13 @@ CSV is UTF-8 with BOM so Excel shows Chinese; PDF embeds a CJK TrueType font
 
 func runExport(c *cobra.Command, kind string, fl exportFlags) error {
 	// Validate every flag before touching the store; name every problem.
-	var problems []string
-	format, err := export.ParseFormat(fl.format)
-	if fl.format == "" {
-		err = errors.New("--format is required (csv, xlsx, pdf or json)")
-	}
+	req := export.Request{Kind: kind, Format: fl.format, Out: fl.out, Department: fl.dept, AsOf: fl.asOf, Lang: fl.lang,
+		Table: fl.table, From: fl.from, To: fl.to, Status: fl.status, Rule: fl.rule, FontFile: fl.fontFile}
+	chk, err := req.Check(time.Now())
 	if err != nil {
-		problems = append(problems, err.Error())
+		return usageError{err}
 	}
-	if fl.out == "" {
-		problems = append(problems, "--out is required (a file, or - for stdout)")
-	}
-	lang, err := export.ParseLang(fl.lang)
-	if err != nil {
-		problems = append(problems, err.Error())
-	}
-	asOf, err := export.ParseAsOf(fl.asOf, progress.ChinaStandardTime)
-	if err != nil {
-		problems = append(problems, "--"+strings.Replace(err.Error(), "as_of", "as-of", 1))
-	}
-	if kind == "ledger" && fl.table != string(export.LedgerSummary) && fl.table != string(export.LedgerDetail) {
-		problems = append(problems, fmt.Sprintf("--table %q: want summary or detail", fl.table))
-	}
-	if fl.status != "" && fl.status != wire.StatusOpen && fl.status != wire.StatusAcknowledged && fl.status != wire.StatusResolved && fl.status != wire.StatusExempted {
-		problems = append(problems, fmt.Sprintf("--status %q: want open, acknowledged, resolved or exempted", fl.status))
-	}
-	if fl.rule != "" && !knownRule(fl.rule) {
-		problems = append(problems, fmt.Sprintf("--rule %q: unknown rule id (want one of %s)", fl.rule, strings.Join(wire.RuleIDs, ", ")))
-	}
-	var from, to time.Time
-	if kind == "progress" {
-		end := asOf
-		if end.IsZero() {
-			end = time.Now()
-		}
-		if from, to, err = progress.ParseRange(fl.from, fl.to, end, progress.ChinaStandardTime); err != nil {
-			problems = append(problems, err.Error())
-		}
-	}
-	if len(problems) > 0 {
-		return usagef("export %s:\n  %s", kind, strings.Join(problems, "\n  "))
-	}
+	format, asOf := chk.Format, chk.AsOf
 
 	cfgFile := ""
 	if cf := c.Flag("config"); cf != nil { // the root's persistent --config
@@ -132,28 +96,13 @@ func runExport(c *cobra.Command, kind string, fl exportFlags) error {
 	}
 	defer app.Close()
 
-	meta := export.Meta{AsOf: asOf, Lang: lang, Location: progress.ChinaStandardTime, DepartmentNames: map[string]string{}}
-	if app.Plan != nil {
-		meta.District = app.Plan.District.Name
-		if meta.District == "" {
-			meta.District = app.Plan.District.Code
-		}
-		for _, d := range app.Plan.Departments {
-			meta.DepartmentNames[d.Code] = d.Name
-		}
-		if _, ok := app.Plan.Department(fl.dept); fl.dept != "" && !ok {
-			return usagef("export: --department %q is not a department of the plan", fl.dept)
-		}
+	meta := export.PlanMeta(app.Plan, export.Meta{AsOf: asOf, Lang: chk.Lang, Location: progress.ChinaStandardTime})
+	if err := export.CheckDepartment(app.Plan, fl.dept); err != nil {
+		return usageError{err}
 	}
-	fontFile := fl.fontFile
-	if fontFile == "" {
-		fontFile = os.Getenv("EGOVNET_EXPORT_FONT_FILE")
-	}
-	ex := &export.Exporter{FontFile: fontFile, MaxPDFRows: cfg.Export.MaxPDFRows}
-	if format == export.PDF {
-		if _, err := ex.Font(); err != nil {
-			return err
-		}
+	ex := &export.Exporter{FontFile: req.FontFileOr(), MaxPDFRows: cfg.Export.MaxPDFRows}
+	if err := ex.Ready(format); err != nil {
+		return err
 	}
 
 	var render func(w io.Writer) error
@@ -190,7 +139,7 @@ func runExport(c *cobra.Command, kind string, fl exportFlags) error {
 		}
 		render = func(w io.Writer) error { return ex.Ledger(w, format, l, export.LedgerTable(fl.table), meta) }
 	case "progress":
-		snaps, err := progress.NewStore(app.DB, progress.ChinaStandardTime).Series(ctx, fl.dept, from, to)
+		snaps, err := progress.NewStore(app.DB, progress.ChinaStandardTime).Series(ctx, fl.dept, chk.From, chk.To)
 		if err != nil {
 			return err
 		}
@@ -290,13 +239,4 @@ func newExportPubkeyCmd() *cobra.Command {
 			return err
 		},
 	}
-}
-
-func knownRule(id string) bool {
-	for _, r := range wire.RuleIDs {
-		if r == id {
-			return true
-		}
-	}
-	return false
 }
