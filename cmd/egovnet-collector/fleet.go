@@ -4,30 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/egovnet/egovnet/collector/auditlog"
 	"github.com/egovnet/egovnet/collector/fleet"
 	"github.com/egovnet/egovnet/collector/server"
 	"github.com/spf13/cobra"
 )
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-func operatorAudit(c *cobra.Command, app *server.App, action, target, outcome, detail string) {
-	op := server.Operator()
-	_, _ = app.Audit.Append(c.Context(), auditlog.Entry{ActorKind: op.Kind, Actor: op.Name, Action: action, Target: target, Outcome: outcome, Detail: detail})
-}
 
 // newAgentConfigCmd is `agent config set|show`: the department's central
 // agent configuration (CONTRACT "Agents managed from the collector").
@@ -53,57 +36,28 @@ func newAgentConfigCmd(g *globals) *cobra.Command {
 					return err
 				}
 				f := c.Flags()
-				if f.Changed("targets") {
-					cur.Scope.Targets = splitList(targets)
-				}
-				if f.Changed("ports") {
-					cur.Scope.Ports = nil
-					for _, p := range splitList(ports) {
-						n, err := strconv.Atoi(p)
-						if err != nil {
-							return usagef("--ports: %q is not a port number", p)
-						}
-						cur.Scope.Ports = append(cur.Scope.Ports, n)
+				given := func(name string, v *string) *string {
+					if f.Changed(name) {
+						return v
 					}
+					return nil
 				}
-				if f.Changed("interval") {
-					cur.Schedule.Interval = interval
-				}
-				if f.Changed("snmp-community") && f.Changed("snmp-community-file") {
-					return usagef("--snmp-community and --snmp-community-file: give one")
-				}
-				if f.Changed("snmp-community") {
-					cur.SNMP.Communities = splitList(communities)
-				}
-				if f.Changed("snmp-community-file") {
-					// Keeps the secret out of the process list and shell history.
-					b, err := os.ReadFile(communityFile)
-					if err != nil {
-						return usagef("--snmp-community-file: %v", err)
-					}
-					cur.SNMP.Communities = nil
-					for _, l := range strings.Split(string(b), "\n") {
-						if l = strings.TrimSpace(l); l != "" {
-							cur.SNMP.Communities = append(cur.SNMP.Communities, l)
-						}
-					}
-				}
-				if f.Changed("path-targets") {
-					cur.Paths.Targets = splitList(paths)
-				}
-				if f.Changed("profile") {
-					cur.Profile = profile
+				cur, err = fleet.Change{Targets: given("targets", &targets), Ports: given("ports", &ports), Interval: given("interval", &interval),
+					Communities: given("snmp-community", &communities), CommunityFile: given("snmp-community-file", &communityFile),
+					Paths: given("path-targets", &paths), Profile: given("profile", &profile)}.Apply(cur)
+				if err != nil {
+					return usageError{err}
 				}
 				out, err := app.Fleet.SetConfig(c.Context(), dept, cur, server.Operator().Name)
 				var inv *fleet.InvalidError
 				if errors.As(err, &inv) {
-					operatorAudit(c, app, "agent.config.set", dept, "refused", "")
+					app.AuditOperator(c.Context(), "agent.config.set", dept, "refused", "")
 					return usageError{inv}
 				}
 				if err != nil {
 					return err
 				}
-				operatorAudit(c, app, "agent.config.set", dept, "ok", fmt.Sprintf("version %d", out.Version))
+				app.AuditOperator(c.Context(), "agent.config.set", dept, "ok", fmt.Sprintf("version %d", out.Version))
 				return writeJSON(g.stdout, out)
 			})
 		},
@@ -158,7 +112,7 @@ func newAgentScanCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				operatorAudit(c, app, "agent.scan", id, "ok", dept)
+				app.AuditOperator(c.Context(), "agent.scan", id, "ok", dept)
 				fmt.Fprintf(g.stdout, "scan requested for agent %s (%s) at %s\n", id, dept, at.Format(time.RFC3339))
 				return nil
 			})
@@ -201,7 +155,7 @@ func newReleaseCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				operatorAudit(c, app, "release.add", info.OS+"/"+info.Arch+" "+info.Version, "ok", info.SHA256)
+				app.AuditOperator(c.Context(), "release.add", info.OS+"/"+info.Arch+" "+info.Version, "ok", info.SHA256)
 				return writeJSON(g.stdout, info)
 			})
 		},

@@ -39,7 +39,7 @@ func newUserTOTPCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				operatorAudit(c, app, "user.totp", name, "ok", "second factor enrolled; previous one replaced")
+				app.AuditOperator(c.Context(), "user.totp", name, "ok", "second factor enrolled; previous one replaced")
 				fmt.Fprintln(g.stdout, uri)
 				fmt.Fprintln(g.stderr, "扫描上面的 otpauth:// 链接（或生成二维码）加入身份验证器；恢复码每个只能用一次，请离线保存：")
 				fmt.Fprintln(g.stderr, "Add the otpauth:// URI above to an authenticator app. Recovery codes, each usable once — keep them offline:")
