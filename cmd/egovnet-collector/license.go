@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/egovnet/egovnet/collector/auditlog"
 	"github.com/egovnet/egovnet/collector/config"
@@ -45,10 +42,6 @@ func newLicenseCmd() *cobra.Command {
 		}
 		return app, ledger.New(app.DB, cat), nil
 	}
-	audit := func(ctx context.Context, app *server.App, action, target, outcome, detail string) {
-		op := server.Operator()
-		_, _ = app.Audit.Append(ctx, auditlog.Entry{ActorKind: op.Kind, Actor: op.Name, Action: action, Target: target, Outcome: outcome, Detail: detail})
-	}
 
 	var inFile string
 	imp := &cobra.Command{
@@ -59,20 +52,16 @@ func newLicenseCmd() *cobra.Command {
 			if inFile == "" {
 				return usagef("--file is required")
 			}
-			var ls []ledger.License
 			f, err := os.Open(inFile)
 			if err != nil {
 				return usagef("--file: %v", err)
 			}
 			defer f.Close()
-			switch strings.ToLower(filepath.Ext(inFile)) {
-			case ".xlsx":
-				ls, err = ledger.ReadLicensesXLSX(f)
-			case ".csv", ".txt":
-				ls, err = ledger.ReadLicensesCSV(f)
-			default:
+			read, ok := ledger.LicenseReader(inFile)
+			if !ok {
 				return usagef("--file: want a .csv or .xlsx file")
 			}
+			ls, err := read(f)
 			if err != nil {
 				return usageError{fmt.Errorf("%s: %w", inFile, err)}
 			}
@@ -84,13 +73,13 @@ func newLicenseCmd() *cobra.Command {
 			created, updated, err := st.ImportLicenses(c.Context(), ls)
 			var ve *ledger.ValidationError
 			if errors.As(err, &ve) {
-				audit(c.Context(), app, "license.import", inFile, auditlog.OutcomeError, err.Error())
+				app.AuditOperator(c.Context(), "license.import", inFile, auditlog.OutcomeError, err.Error())
 				return usageError{fmt.Errorf("%s: %w", inFile, err)}
 			}
 			if err != nil {
 				return err
 			}
-			audit(c.Context(), app, "license.import", inFile, auditlog.OutcomeOK, fmt.Sprintf("created %d, updated %d", created, updated))
+			app.AuditOperator(c.Context(), "license.import", inFile, auditlog.OutcomeOK, fmt.Sprintf("created %d, updated %d", created, updated))
 			fmt.Fprintf(c.OutOrStdout(), "imported %s: %d created, %d updated\n", inFile, created, updated)
 			return nil
 		},
@@ -131,7 +120,7 @@ func newLicenseCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			audit(c.Context(), app, "license.export", outFile, auditlog.OutcomeOK, fmt.Sprintf("%d licences", len(ls)))
+			app.AuditOperator(c.Context(), "license.export", outFile, auditlog.OutcomeOK, fmt.Sprintf("%d licences", len(ls)))
 			fmt.Fprintf(c.OutOrStdout(), "wrote %d licences to %s\n", len(ls), outFile)
 			return nil
 		},
