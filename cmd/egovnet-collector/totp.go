@@ -31,11 +31,7 @@ func newUserTOTPCmd(g *globals) *cobra.Command {
 				if !found {
 					return usagef("--name %s: no such user", name)
 				}
-				issuer := app.Config.Auth.TOTP.Issuer
-				if app.Plan != nil && app.Plan.District.Name != "" {
-					issuer += " " + app.Plan.District.Name
-				}
-				uri, codes, err := app.MFA.Enroll(c.Context(), name, issuer)
+				uri, codes, err := app.MFA.Enroll(c.Context(), name, app.TOTPIssuer())
 				if err != nil {
 					return err
 				}

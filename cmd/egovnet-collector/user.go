@@ -28,14 +28,10 @@ func newUserCmd(g *globals) *cobra.Command {
 				return usageError{err}
 			}
 			return g.withApp(c.Context(), true, func(app *server.App) error {
-				if dept != "" {
-					p, err := app.RequirePlan()
-					if err != nil {
-						return err
-					}
-					if _, ok := p.Department(dept); !ok {
-						return usagef("department %q is not in the plan %s", dept, app.Config.PlanFile)
-					}
+				if ok, err := app.UserDepartmentKnown(dept); err != nil {
+					return err
+				} else if !ok {
+					return usagef("department %q is not in the plan %s", dept, app.Config.PlanFile)
 				}
 				pw, err := readPasswordTwice(g.stdin, g.stderr)
 				if err != nil {
