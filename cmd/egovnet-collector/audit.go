@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"os"
 	"strings"
 
@@ -47,7 +48,7 @@ Exit status: 0 when the audit ran, even with findings (findings are the output, 
 				problems = append(problems, fmt.Errorf("--format %q: want json, table or csv", format))
 			}
 			if len(problems) > 0 {
-				return usageError{errors.Join(problems...)}
+				return cliexit.Usage(errors.Join(problems...))
 			}
 			p, err := plan.Load(planFile)
 			if err != nil {
@@ -76,7 +77,7 @@ Exit status: 0 when the audit ran, even with findings (findings are the output, 
 				}
 			}
 			if len(problems) > 0 {
-				return usageError{errors.Join(problems...)}
+				return cliexit.Usage(errors.Join(problems...))
 			}
 			eng, err := server.NewRulesEngine(p, "", ledgerDet)
 			if err != nil {

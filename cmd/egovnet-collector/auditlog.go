@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"strings"
 	"time"
 
@@ -21,10 +22,10 @@ func newAuditlogCmd(g *globals) *cobra.Command {
 		RunE: func(c *cobra.Command, _ []string) error {
 			from, err := auditlog.ParseSince(since, time.Now())
 			if err != nil {
-				return usageError{err}
+				return cliexit.Usage(err)
 			}
 			if format != "table" && format != "json" {
-				return usagef("--format must be json or table (got %q)", format)
+				return cliexit.Usagef("--format must be json or table (got %q)", format)
 			}
 			return g.withApp(c.Context(), false, func(app *server.App) error {
 				entries, err := app.Audit.List(c.Context(), from, 0)

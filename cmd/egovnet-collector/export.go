@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"io"
 	"os"
 	"time"
@@ -43,13 +44,13 @@ CSV is UTF-8 with BOM so Excel shows Chinese; PDF embeds a CJK TrueType font
 		ValidArgs: []string{"violations", "ledger", "progress"},
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usagef("export: name exactly one of violations, ledger, progress")
+				return cliexit.Usagef("export: name exactly one of violations, ledger, progress")
 			}
 			switch args[0] {
 			case "violations", "ledger", "progress":
 				return nil
 			}
-			return usagef("export: unknown export %q (want violations, ledger or progress)", args[0])
+			return cliexit.Usagef("export: unknown export %q (want violations, ledger or progress)", args[0])
 		},
 		RunE: func(c *cobra.Command, args []string) error {
 			return runExport(c, args[0], fl)
@@ -77,7 +78,7 @@ func runExport(c *cobra.Command, kind string, fl exportFlags) error {
 		Table: fl.table, From: fl.from, To: fl.to, Status: fl.status, Rule: fl.rule, FontFile: fl.fontFile}
 	chk, err := req.Check(time.Now())
 	if err != nil {
-		return usageError{err}
+		return cliexit.Usage(err)
 	}
 	format, asOf := chk.Format, chk.AsOf
 
@@ -87,7 +88,7 @@ func runExport(c *cobra.Command, kind string, fl exportFlags) error {
 	}
 	cfg, err := config.Load(cfgFile)
 	if err != nil {
-		return usageError{fmt.Errorf("invalid configuration:\n%w", err)}
+		return cliexit.Usage(fmt.Errorf("invalid configuration:\n%w", err))
 	}
 	ctx := c.Context()
 	app, err := server.Open(ctx, cfg, nil)
@@ -98,7 +99,7 @@ func runExport(c *cobra.Command, kind string, fl exportFlags) error {
 
 	meta := export.PlanMeta(app.Plan, export.Meta{AsOf: asOf, Lang: chk.Lang, Location: progress.ChinaStandardTime})
 	if err := export.CheckDepartment(app.Plan, fl.dept); err != nil {
-		return usageError{err}
+		return cliexit.Usage(err)
 	}
 	ex := &export.Exporter{FontFile: req.FontFileOr(), MaxPDFRows: cfg.Export.MaxPDFRows}
 	if err := ex.Ready(format); err != nil {
@@ -181,7 +182,7 @@ the data directory (export.signing_key_file), or --pubkey F (a PEM public key
 printed by "export pubkey"), offline.`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usagef("export verify: name exactly one exported file")
+				return cliexit.Usagef("export verify: name exactly one exported file")
 			}
 			return nil
 		},
@@ -190,16 +191,16 @@ printed by "export pubkey"), offline.`,
 			if path == "" {
 				cfg, err := config.Load(configFile(c))
 				if err != nil {
-					return usageError{fmt.Errorf("invalid configuration:\n%w", err)}
+					return cliexit.Usage(fmt.Errorf("invalid configuration:\n%w", err))
 				}
 				path = cfg.SigningKeyPath()
 				if _, err := os.Stat(path); err != nil {
-					return usagef("export verify: no signing key at %s (give --pubkey F): %v", path, err)
+					return cliexit.Usagef("export verify: no signing key at %s (give --pubkey F): %v", path, err)
 				}
 			}
 			pub, err := export.LoadPublicKey(path)
 			if err != nil {
-				return usageError{err}
+				return cliexit.Usage(err)
 			}
 			if err := export.VerifyFile(args[0], pub); err != nil {
 				return err
@@ -218,14 +219,14 @@ func newExportPubkeyCmd() *cobra.Command {
 		Short: "Print the SM2 public key exports are signed with (PEM), for export verify --pubkey",
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 0 {
-				return usagef("export pubkey takes no arguments")
+				return cliexit.Usagef("export pubkey takes no arguments")
 			}
 			return nil
 		},
 		RunE: func(c *cobra.Command, _ []string) error {
 			cfg, err := config.Load(configFile(c))
 			if err != nil {
-				return usageError{fmt.Errorf("invalid configuration:\n%w", err)}
+				return cliexit.Usage(fmt.Errorf("invalid configuration:\n%w", err))
 			}
 			signer, err := export.LoadOrCreateSigner(cfg.SigningKeyPath())
 			if err != nil {

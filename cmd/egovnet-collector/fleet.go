@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"os"
 	"strings"
 	"time"
@@ -23,13 +24,13 @@ func newAgentConfigCmd(g *globals) *cobra.Command {
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if dept == "" {
-				return usagef("--department is required")
+				return cliexit.Usagef("--department is required")
 			}
 			return g.withApp(c.Context(), true, func(app *server.App) error {
 				if ok, err := app.Inventory.DepartmentExists(c.Context(), dept); err != nil {
 					return err
 				} else if !ok {
-					return usagef("--department %s: not a department of the plan", dept)
+					return cliexit.Usagef("--department %s: not a department of the plan", dept)
 				}
 				cur, err := app.Fleet.Config(c.Context(), dept)
 				if err != nil {
@@ -46,13 +47,13 @@ func newAgentConfigCmd(g *globals) *cobra.Command {
 					Communities: given("snmp-community", &communities), CommunityFile: given("snmp-community-file", &communityFile),
 					Paths: given("path-targets", &paths), Profile: given("profile", &profile)}.Apply(cur)
 				if err != nil {
-					return usageError{err}
+					return cliexit.Usage(err)
 				}
 				out, err := app.Fleet.SetConfig(c.Context(), dept, cur, server.Operator().Name)
 				var inv *fleet.InvalidError
 				if errors.As(err, &inv) {
 					app.AuditOperator(c.Context(), "agent.config.set", dept, "refused", "")
-					return usageError{inv}
+					return cliexit.Usage(inv)
 				}
 				if err != nil {
 					return err
@@ -77,7 +78,7 @@ func newAgentConfigCmd(g *globals) *cobra.Command {
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if dept == "" {
-				return usagef("--department is required")
+				return cliexit.Usagef("--department is required")
 			}
 			return g.withApp(c.Context(), true, func(app *server.App) error {
 				cur, err := app.Fleet.Config(c.Context(), dept)
@@ -102,12 +103,12 @@ func newAgentScanCmd(g *globals) *cobra.Command {
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if id == "" {
-				return usagef("--id is required")
+				return cliexit.Usagef("--id is required")
 			}
 			return g.withApp(c.Context(), false, func(app *server.App) error {
 				dept, at, err := app.Fleet.RequestScan(c.Context(), id)
 				if errors.Is(err, fleet.ErrUnknownAgent) {
-					return usagef("--id %s: no such agent, or revoked", id)
+					return cliexit.Usagef("--id %s: no such agent, or revoked", id)
 				}
 				if err != nil {
 					return err
@@ -139,18 +140,18 @@ func newReleaseCmd(g *globals) *cobra.Command {
 				}
 			}
 			if len(missing) > 0 {
-				return usagef("required: %s", strings.Join(missing, ", "))
+				return cliexit.Usagef("required: %s", strings.Join(missing, ", "))
 			}
 			fh, err := os.Open(file)
 			if err != nil {
-				return usagef("--file: %v", err)
+				return cliexit.Usagef("--file: %v", err)
 			}
 			defer fh.Close()
 			return g.withApp(c.Context(), false, func(app *server.App) error {
 				info, err := app.Fleet.AddRelease(c.Context(), fh, version, goos, goarch, server.Operator().Name)
 				var inv *fleet.InvalidError
 				if errors.As(err, &inv) {
-					return usageError{inv}
+					return cliexit.Usage(inv)
 				}
 				if err != nil {
 					return err

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"io"
 	"log/slog"
 	"os"
@@ -28,7 +29,7 @@ func newLicenseCmd() *cobra.Command {
 		}
 		cfg, err := config.Load(file)
 		if err != nil {
-			return nil, nil, usageError{fmt.Errorf("invalid configuration:\n%w", err)}
+			return nil, nil, cliexit.Usage(fmt.Errorf("invalid configuration:\n%w", err))
 		}
 		cfg.PlanFile = "" // licences do not need the plan
 		app, err := server.Open(c.Context(), cfg, slog.New(slog.NewTextHandler(c.ErrOrStderr(), nil)))
@@ -50,20 +51,20 @@ func newLicenseCmd() *cobra.Command {
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if inFile == "" {
-				return usagef("--file is required")
+				return cliexit.Usagef("--file is required")
 			}
 			f, err := os.Open(inFile)
 			if err != nil {
-				return usagef("--file: %v", err)
+				return cliexit.Usagef("--file: %v", err)
 			}
 			defer f.Close()
 			read, ok := ledger.LicenseReader(inFile)
 			if !ok {
-				return usagef("--file: want a .csv or .xlsx file")
+				return cliexit.Usagef("--file: want a .csv or .xlsx file")
 			}
 			ls, err := read(f)
 			if err != nil {
-				return usageError{fmt.Errorf("%s: %w", inFile, err)}
+				return cliexit.Usage(fmt.Errorf("%s: %w", inFile, err))
 			}
 			app, st, err := open(c)
 			if err != nil {
@@ -74,7 +75,7 @@ func newLicenseCmd() *cobra.Command {
 			var ve *ledger.ValidationError
 			if errors.As(err, &ve) {
 				app.AuditOperator(c.Context(), "license.import", inFile, auditlog.OutcomeError, err.Error())
-				return usageError{fmt.Errorf("%s: %w", inFile, err)}
+				return cliexit.Usage(fmt.Errorf("%s: %w", inFile, err))
 			}
 			if err != nil {
 				return err
@@ -93,10 +94,10 @@ func newLicenseCmd() *cobra.Command {
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if outFile == "" {
-				return usagef("--out is required")
+				return cliexit.Usagef("--out is required")
 			}
 			if expFormat != "csv" && expFormat != "xlsx" {
-				return usagef("--format: %q is not one of csv, xlsx", expFormat)
+				return cliexit.Usagef("--format: %q is not one of csv, xlsx", expFormat)
 			}
 			app, st, err := open(c)
 			if err != nil {
@@ -136,7 +137,7 @@ func newLicenseCmd() *cobra.Command {
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if listFormat != "json" && listFormat != "table" {
-				return usagef("--format: %q is not one of json, table", listFormat)
+				return cliexit.Usagef("--format: %q is not one of json, table", listFormat)
 			}
 			app, st, err := open(c)
 			if err != nil {

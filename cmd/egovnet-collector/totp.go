@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/egovnet/egovnet/internal/cliexit"
 
 	"github.com/egovnet/egovnet/collector/server"
 	"github.com/spf13/cobra"
@@ -17,7 +18,7 @@ func newUserTOTPCmd(g *globals) *cobra.Command {
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if name == "" {
-				return usagef("--name is required")
+				return cliexit.Usagef("--name is required")
 			}
 			return g.withApp(c.Context(), false, func(app *server.App) error {
 				users, err := app.Auth.Users(c.Context())
@@ -29,7 +30,7 @@ func newUserTOTPCmd(g *globals) *cobra.Command {
 					found = found || u.Name == name
 				}
 				if !found {
-					return usagef("--name %s: no such user", name)
+					return cliexit.Usagef("--name %s: no such user", name)
 				}
 				uri, codes, err := app.MFA.Enroll(c.Context(), name, app.TOTPIssuer())
 				if err != nil {

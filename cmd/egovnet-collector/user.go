@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"io"
 	"os"
 	"strings"
@@ -25,24 +26,24 @@ func newUserCmd(g *globals) *cobra.Command {
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if err := auth.CheckUser(name, role, dept); err != nil {
-				return usageError{err}
+				return cliexit.Usage(err)
 			}
 			return g.withApp(c.Context(), true, func(app *server.App) error {
 				if ok, err := app.UserDepartmentKnown(dept); err != nil {
 					return err
 				} else if !ok {
-					return usagef("department %q is not in the plan %s", dept, app.Config.PlanFile)
+					return cliexit.Usagef("department %q is not in the plan %s", dept, app.Config.PlanFile)
 				}
 				pw, err := readPasswordTwice(g.stdin, g.stderr)
 				if err != nil {
-					return usageError{err}
+					return cliexit.Usage(err)
 				}
 				if err := auth.CheckPassword(name, pw); err != nil {
-					return usageError{fmt.Errorf("password refused by the password policy:\n%w", err)}
+					return cliexit.Usage(fmt.Errorf("password refused by the password policy:\n%w", err))
 				}
 				err = app.Auth.AddUser(c.Context(), auth.User{Name: name, Role: role, Department: dept}, pw, server.Operator())
 				if errors.Is(err, auth.ErrUserExists) {
-					return usageError{err}
+					return cliexit.Usage(err)
 				}
 				if err != nil {
 					return err
