@@ -16,7 +16,6 @@ import (
 	"github.com/egovnet/egovnet/collector/progress"
 	"github.com/egovnet/egovnet/collector/server"
 	"github.com/egovnet/egovnet/internal/catalog"
-	"github.com/egovnet/egovnet/internal/wire"
 )
 
 // ledgerSource wires the software ledger into `export ledger`.
@@ -111,24 +110,9 @@ func runExport(c *cobra.Command, kind string, fl exportFlags) error {
 	case "violations":
 		src := server.ViolationsExport{S: lifecycle.NewStore(app.DB)}
 		f := export.ViolationFilter{Department: fl.dept, Status: fl.status, Rule: fl.rule, AsOf: asOf}
-		n, err := src.Count(ctx, f)
-		if err != nil {
-			return fmt.Errorf("count violations: %w", err)
-		}
-		if err := ex.CheckPDFRows(format, n); err != nil {
+		if render, err = ex.ViolationsRenderer(ctx, src, f, format, meta); err != nil {
 			return err
 		}
-		if format != export.PDF {
-			render = func(w io.Writer) error {
-				return ex.ViolationsStream(w, format, n, func(fn func(wire.Violation) error) error { return src.Each(ctx, f, fn) }, meta)
-			}
-			break
-		}
-		vs, err := src.List(ctx, f)
-		if err != nil {
-			return fmt.Errorf("list violations: %w", err)
-		}
-		render = func(w io.Writer) error { return ex.Violations(w, format, vs, meta) }
 	case "ledger":
 		src, err := ledgerSource(app)
 		if err != nil {

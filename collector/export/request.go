@@ -1,14 +1,17 @@
 package export
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/egovnet/egovnet/collector/progress"
 	"github.com/egovnet/egovnet/internal/plan"
+	"github.com/egovnet/egovnet/internal/wire"
 )
 
 // Kinds of export the command line offers.
@@ -137,4 +140,28 @@ func (e *Exporter) Ready(f Format) error {
 	}
 	_, err := e.Font()
 	return err
+}
+
+// ViolationsRenderer prepares a violations export from src: formats that
+// stream read the violations while writing (memory stays flat however many
+// there are); a PDF lays pages out from the whole list, so it is read first.
+// Either way the row count is checked against MaxPDFRows before any output.
+func (e *Exporter) ViolationsRenderer(ctx context.Context, src ViolationStreamer, f ViolationFilter, format Format, meta Meta) (func(io.Writer) error, error) {
+	n, err := src.Count(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("count violations: %w", err)
+	}
+	if err := e.CheckPDFRows(format, n); err != nil {
+		return nil, err
+	}
+	if format != PDF {
+		return func(w io.Writer) error {
+			return e.ViolationsStream(w, format, n, func(fn func(wire.Violation) error) error { return src.Each(ctx, f, fn) }, meta)
+		}, nil
+	}
+	vs, err := src.List(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("list violations: %w", err)
+	}
+	return func(w io.Writer) error { return e.Violations(w, format, vs, meta) }, nil
 }

@@ -1,12 +1,15 @@
 package export
 
 import (
+	"bytes"
+	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/egovnet/egovnet/collector/progress"
 	"github.com/egovnet/egovnet/internal/plan"
+	"github.com/egovnet/egovnet/internal/wire"
 )
 
 func TestRequestCheck(t *testing.T) {
@@ -97,5 +100,70 @@ func TestFontFileOr(t *testing.T) {
 	}
 	if got := (Request{}).FontFileOr(); got != "/env.ttf" {
 		t.Errorf("env: %q", got)
+	}
+}
+
+// sliceViolations is a ViolationStreamer over a slice that records which
+// read path the renderer took.
+type sliceViolations struct {
+	vs           []wire.Violation
+	listed, each int
+}
+
+func (s *sliceViolations) List(context.Context, ViolationFilter) ([]wire.Violation, error) {
+	s.listed++
+	return s.vs, nil
+}
+func (s *sliceViolations) Count(context.Context, ViolationFilter) (int, error) { return len(s.vs), nil }
+func (s *sliceViolations) Each(_ context.Context, _ ViolationFilter, fn func(wire.Violation) error) error {
+	s.each++
+	for _, v := range s.vs {
+		if err := fn(v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func TestViolationsRenderer(t *testing.T) {
+	tests := []struct {
+		name       string
+		format     Format
+		maxRows    int
+		n          int
+		streamed   bool
+		wantRowErr bool
+	}{
+		{"csv streams", CSV, 0, len(testViolations()), true, false},
+		{"json streams", JSON, 0, len(testViolations()), true, false},
+		{"csv ignores the PDF row limit", CSV, 5, 51, true, false},
+		{"pdf over the row limit refused before reading", PDF, 50, 51, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vs := testViolations()
+			if tt.n != len(vs) {
+				vs = manyViolations(tt.n)
+			}
+			src := &sliceViolations{vs: vs}
+			e := &Exporter{MaxPDFRows: tt.maxRows}
+			render, err := e.ViolationsRenderer(context.Background(), src, ViolationFilter{}, tt.format, Meta{Lang: "en"})
+			if tt.wantRowErr {
+				if err == nil || src.listed+src.each != 0 {
+					t.Fatalf("err %v, listed %d each %d: want refusal without reading", err, src.listed, src.each)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			if err := render(&buf); err != nil || buf.Len() == 0 {
+				t.Fatalf("render: %v (%d bytes)", err, buf.Len())
+			}
+			if tt.streamed != (src.each == 1 && src.listed == 0) {
+				t.Errorf("listed %d each %d, want streamed %v", src.listed, src.each, tt.streamed)
+			}
+		})
 	}
 }
