@@ -27,11 +27,9 @@ func newTokenCmd(g *globals) *cobra.Command {
 				return cliexit.Usagef("--uses must be at least 1 (got %d)", uses)
 			}
 			return g.withApp(ctx, true, func(app *server.App) error {
-				p, err := app.RequirePlan()
-				if err != nil {
+				if ok, err := app.DepartmentKnown(dept); err != nil {
 					return err
-				}
-				if _, ok := p.Department(dept); !ok {
+				} else if !ok {
 					return cliexit.Usagef("department %q is not in the plan %s", dept, app.Config.PlanFile)
 				}
 				if !c.Flags().Changed("ttl") {

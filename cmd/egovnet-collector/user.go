@@ -29,7 +29,7 @@ func newUserCmd(g *globals) *cobra.Command {
 				return cliexit.Usage(err)
 			}
 			return g.withApp(c.Context(), true, func(app *server.App) error {
-				if ok, err := app.UserDepartmentKnown(dept); err != nil {
+				if ok, err := app.DepartmentKnown(dept); err != nil {
 					return err
 				} else if !ok {
 					return cliexit.Usagef("department %q is not in the plan %s", dept, app.Config.PlanFile)

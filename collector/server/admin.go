@@ -12,11 +12,11 @@ func (a *App) TOTPIssuer() string {
 	return issuer
 }
 
-// UserDepartmentKnown tells whether a user's department may be given: no
-// department always may; a department needs the plan (ErrNoPlan without
-// one) and must be one of its departments, since a dept-admin of an
-// unknown department would see nothing.
-func (a *App) UserDepartmentKnown(dept string) (bool, error) {
+// DepartmentKnown tells whether an operator may name dept for a user or an
+// enrolment token: no department always may; a department needs the plan
+// (ErrNoPlan without one) and must be one of its departments, since a
+// dept-admin or an agent of an unknown department would see nothing.
+func (a *App) DepartmentKnown(dept string) (bool, error) {
 	if dept == "" {
 		return true, nil
 	}

@@ -33,7 +33,7 @@ func TestTOTPIssuer(t *testing.T) {
 	}
 }
 
-func TestUserDepartmentKnown(t *testing.T) {
+func TestDepartmentKnown(t *testing.T) {
 	p := &plan.Plan{Departments: []plan.Department{{Code: "CZJ", Name: "区财政局"}}}
 	tests := []struct {
 		name, dept string
@@ -48,9 +48,9 @@ func TestUserDepartmentKnown(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := (&App{Config: &config.Config{}, Plan: tt.p}).UserDepartmentKnown(tt.dept)
+			got, err := (&App{Config: &config.Config{}, Plan: tt.p}).DepartmentKnown(tt.dept)
 			if got != tt.want || !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
-				t.Errorf("UserDepartmentKnown(%q) = %v, %v; want %v, %v", tt.dept, got, err, tt.want, tt.wantErr)
+				t.Errorf("DepartmentKnown(%q) = %v, %v; want %v, %v", tt.dept, got, err, tt.want, tt.wantErr)
 			}
 		})
 	}
