@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"github.com/egovnet/egovnet/internal/cliexit"
 
@@ -21,22 +22,13 @@ func newUserTOTPCmd(g *globals) *cobra.Command {
 				return cliexit.Usagef("--name is required")
 			}
 			return g.withApp(c.Context(), false, func(app *server.App) error {
-				users, err := app.Auth.Users(c.Context())
-				if err != nil {
-					return err
-				}
-				found := false
-				for _, u := range users {
-					found = found || u.Name == name
-				}
-				if !found {
+				uri, codes, err := app.EnrollTOTP(c.Context(), name)
+				if errors.Is(err, server.ErrUnknownUser) {
 					return cliexit.Usagef("--name %s: no such user", name)
 				}
-				uri, codes, err := app.MFA.Enroll(c.Context(), name, app.TOTPIssuer())
 				if err != nil {
 					return err
 				}
-				app.AuditOperator(c.Context(), "user.totp", name, "ok", "second factor enrolled; previous one replaced")
 				fmt.Fprintln(g.stdout, uri)
 				fmt.Fprintln(g.stderr, "扫描上面的 otpauth:// 链接（或生成二维码）加入身份验证器；恢复码每个只能用一次，请离线保存：")
 				fmt.Fprintln(g.stderr, "Add the otpauth:// URI above to an authenticator app. Recovery codes, each usable once — keep them offline:")

@@ -1,5 +1,14 @@
 package server
 
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/egovnet/egovnet/collector/auth"
+)
+
 // TOTPIssuer is the issuer an authenticator app shows for this collector's
 // second factors: auth.totp.issuer, followed by the plan's district name
 // when there is one, so an official with accounts at several districts can
@@ -26,4 +35,28 @@ func (a *App) DepartmentKnown(dept string) (bool, error) {
 	}
 	_, ok := p.Department(dept)
 	return ok, nil
+}
+
+// ErrUnknownUser: the named user does not exist.
+var ErrUnknownUser = errors.New("no such user")
+
+// EnrollTOTP gives an existing user a new second factor as an operator on
+// this host (`user totp`): the previous one is replaced, the audit log
+// records it, and the otpauth:// URI and one-time recovery codes are
+// returned for the operator to hand over. ErrUnknownUser for a name that is
+// not a user: enrolling it would leave a factor no one can log in with.
+func (a *App) EnrollTOTP(ctx context.Context, name string) (uri string, codes []string, err error) {
+	users, err := a.Auth.Users(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	if !slices.ContainsFunc(users, func(u auth.User) bool { return u.Name == name }) {
+		return "", nil, fmt.Errorf("%s: %w", name, ErrUnknownUser)
+	}
+	uri, codes, err = a.MFA.Enroll(ctx, name, a.TOTPIssuer())
+	if err != nil {
+		return "", nil, err
+	}
+	a.AuditOperator(ctx, "user.totp", name, "ok", "second factor enrolled; previous one replaced")
+	return uri, codes, nil
 }

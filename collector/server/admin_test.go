@@ -1,9 +1,16 @@
 package server
 
 import (
+	"context"
 	"errors"
+	"io"
+	"log/slog"
+	"net/url"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/egovnet/egovnet/collector/auth"
 	"github.com/egovnet/egovnet/collector/config"
 	"github.com/egovnet/egovnet/internal/plan"
 )
@@ -53,5 +60,45 @@ func TestDepartmentKnown(t *testing.T) {
 				t.Errorf("DepartmentKnown(%q) = %v, %v; want %v, %v", tt.dept, got, err, tt.want, tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestEnrollTOTP: an existing user gets a factor named by TOTPIssuer and the
+// operator's enrolment is audited; an unknown name is refused untouched.
+func TestEnrollTOTP(t *testing.T) {
+	ctx := context.Background()
+	app, err := Open(ctx, loadConfig(t, ""), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	if err := app.Auth.AddUser(ctx, auth.User{Name: "alice", Role: "viewer"}, "Zq7!mcWx", Operator()); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := app.EnrollTOTP(ctx, "mallory"); !errors.Is(err, ErrUnknownUser) {
+		t.Fatalf("unknown user: err = %v, want ErrUnknownUser", err)
+	}
+	uri, codes, err := app.EnrollTOTP(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(uri, "otpauth://") || !strings.Contains(uri, url.QueryEscape(app.TOTPIssuer())) && !strings.Contains(uri, url.PathEscape(app.TOTPIssuer())) || len(codes) == 0 {
+		t.Errorf("uri %q (issuer %q), %d codes", uri, app.TOTPIssuer(), len(codes))
+	}
+	entries, err := app.Audit.List(ctx, time.Time{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range entries {
+		if e.Action == "user.totp" {
+			n++
+			if e.Target != "alice" || e.ActorKind != Operator().Kind {
+				t.Errorf("audit entry %+v", e)
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d user.totp audit entries, want 1 (the refused one is not an enrolment)", n)
 	}
 }
