@@ -27,15 +27,6 @@ func newAgentConfigCmd(g *globals) *cobra.Command {
 				return cliexit.Usagef("--department is required")
 			}
 			return g.withApp(c.Context(), true, func(app *server.App) error {
-				if ok, err := app.Inventory.DepartmentExists(c.Context(), dept); err != nil {
-					return err
-				} else if !ok {
-					return cliexit.Usagef("--department %s: not a department of the plan", dept)
-				}
-				cur, err := app.Fleet.Config(c.Context(), dept)
-				if err != nil {
-					return err
-				}
 				f := c.Flags()
 				given := func(name string, v *string) *string {
 					if f.Changed(name) {
@@ -43,22 +34,16 @@ func newAgentConfigCmd(g *globals) *cobra.Command {
 					}
 					return nil
 				}
-				cur, err = fleet.Change{Targets: given("targets", &targets), Ports: given("ports", &ports), Interval: given("interval", &interval),
-					Communities: given("snmp-community", &communities), CommunityFile: given("snmp-community-file", &communityFile),
-					Paths: given("path-targets", &paths), Profile: given("profile", &profile)}.Apply(cur)
-				if err != nil {
+				out, err := app.SetAgentConfig(c.Context(), dept, fleet.Change{Targets: given("targets", &targets), Ports: given("ports", &ports),
+					Interval: given("interval", &interval), Communities: given("snmp-community", &communities),
+					CommunityFile: given("snmp-community-file", &communityFile), Paths: given("path-targets", &paths), Profile: given("profile", &profile)})
+				var ue *server.UsageError
+				if errors.As(err, &ue) {
 					return cliexit.Usage(err)
-				}
-				out, err := app.Fleet.SetConfig(c.Context(), dept, cur, server.Operator().Name)
-				var inv *fleet.InvalidError
-				if errors.As(err, &inv) {
-					app.AuditOperator(c.Context(), "agent.config.set", dept, "refused", "")
-					return cliexit.Usage(inv)
 				}
 				if err != nil {
 					return err
 				}
-				app.AuditOperator(c.Context(), "agent.config.set", dept, "ok", fmt.Sprintf("version %d", out.Version))
 				return writeJSON(g.stdout, out)
 			})
 		},
