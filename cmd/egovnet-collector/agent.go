@@ -2,10 +2,10 @@ package main
 
 import (
 	"fmt"
-	"github.com/egovnet/egovnet/internal/cliexit"
 	"time"
 
 	"github.com/egovnet/egovnet/collector/server"
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"github.com/spf13/cobra"
 )
 

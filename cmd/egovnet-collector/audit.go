@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"github.com/egovnet/egovnet/internal/cliexit"
 	"os"
 	"strings"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/egovnet/egovnet/collector/rules"
 	"github.com/egovnet/egovnet/collector/safetext"
 	"github.com/egovnet/egovnet/collector/server"
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"github.com/egovnet/egovnet/internal/plan"
 	"github.com/egovnet/egovnet/internal/wire"
 	"github.com/spf13/cobra"

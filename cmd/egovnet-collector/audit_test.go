@@ -3,13 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/egovnet/egovnet/internal/cliexit"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"github.com/egovnet/egovnet/internal/testenv"
 	"github.com/egovnet/egovnet/internal/wire"
 )

@@ -2,13 +2,13 @@ package main
 
 import (
 	"fmt"
-	"github.com/egovnet/egovnet/internal/cliexit"
 	"strings"
 	"time"
 
 	"github.com/egovnet/egovnet/collector/auditlog"
 	"github.com/egovnet/egovnet/collector/safetext"
 	"github.com/egovnet/egovnet/collector/server"
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"github.com/spf13/cobra"
 )
 

@@ -3,9 +3,10 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/egovnet/egovnet/internal/cliexit"
 	"strings"
 	"testing"
+
+	"github.com/egovnet/egovnet/internal/cliexit"
 )
 
 func TestCatalogMatchCommand(t *testing.T) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"github.com/egovnet/egovnet/internal/cliexit"
 	"io"
 	"os"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/egovnet/egovnet/collector/progress"
 	"github.com/egovnet/egovnet/collector/server"
 	"github.com/egovnet/egovnet/internal/catalog"
+	"github.com/egovnet/egovnet/internal/cliexit"
 )
 
 // ledgerSource wires the software ledger into `export ledger`.

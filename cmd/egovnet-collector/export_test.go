@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/egovnet/egovnet/internal/cliexit"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"github.com/egovnet/egovnet/collector/lifecycle"
 	"github.com/egovnet/egovnet/collector/progress"
 	"github.com/egovnet/egovnet/collector/store"
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"github.com/egovnet/egovnet/internal/testenv"
 	"github.com/egovnet/egovnet/internal/wire"
 )

@@ -3,13 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
-	"github.com/egovnet/egovnet/internal/cliexit"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/egovnet/egovnet/collector/fleet"
 	"github.com/egovnet/egovnet/collector/server"
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"github.com/spf13/cobra"
 )
 

@@ -3,10 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
-	"github.com/egovnet/egovnet/internal/cliexit"
 
 	"github.com/egovnet/egovnet/collector/auditlog"
 	"github.com/egovnet/egovnet/collector/server"
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"github.com/spf13/cobra"
 )
 

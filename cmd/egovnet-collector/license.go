@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"github.com/egovnet/egovnet/internal/cliexit"
 	"io"
 	"log/slog"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"github.com/egovnet/egovnet/collector/ledger"
 	"github.com/egovnet/egovnet/collector/server"
 	"github.com/egovnet/egovnet/internal/catalog"
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"github.com/spf13/cobra"
 )
 

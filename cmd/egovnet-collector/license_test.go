@@ -3,13 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/egovnet/egovnet/internal/cliexit"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
+
+	"github.com/egovnet/egovnet/internal/cliexit"
 )
 
 func TestLicenseCommand(t *testing.T) {

@@ -3,11 +3,11 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"github.com/egovnet/egovnet/internal/cliexit"
 	"os"
 	"time"
 
 	"github.com/egovnet/egovnet/collector/loadgen"
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"github.com/spf13/cobra"
 )
 

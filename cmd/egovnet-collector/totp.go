@@ -3,9 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
-	"github.com/egovnet/egovnet/internal/cliexit"
 
 	"github.com/egovnet/egovnet/collector/server"
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"github.com/spf13/cobra"
 )
 

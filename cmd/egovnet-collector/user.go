@@ -4,13 +4,13 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"github.com/egovnet/egovnet/internal/cliexit"
 	"io"
 	"os"
 	"strings"
 
 	"github.com/egovnet/egovnet/collector/auth"
 	"github.com/egovnet/egovnet/collector/server"
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"github.com/spf13/cobra"
 )
 
