@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,7 +9,9 @@ import (
 
 	"github.com/egovnet/egovnet/agent/config"
 	"github.com/egovnet/egovnet/agent/fleet"
+	"github.com/egovnet/egovnet/agent/render"
 	"github.com/egovnet/egovnet/agent/scheduler"
+	"github.com/egovnet/egovnet/agent/spool"
 	"github.com/egovnet/egovnet/agent/update"
 	"github.com/egovnet/egovnet/agent/uplink"
 	"github.com/egovnet/egovnet/internal/release"
@@ -121,4 +124,25 @@ func OnceOutcome(res scheduler.Result, spoolDir string) (kept bool, err error) {
 		return false, fmt.Errorf("collector refused %d report(s); see %s", res.Flush.Rejected, filepath.Join(spoolDir, "rejected"))
 	}
 	return res.FlushErr != nil && !errors.Is(res.FlushErr, uplink.ErrNotEnrolled), nil
+}
+
+// WriteOnce is `run --once --out F`: the same report the daemon would send
+// (for an endpoint agent: OS, hardware, user, software), written to path
+// for `egovnet-collector import` where no network reaches the collector. A
+// report that fails validation is still written, with a warning: the
+// operator carries it by hand and import names what is wrong.
+func (d *Daemon) WriteOnce(ctx context.Context, path string) error {
+	rep := d.ScanWith(ctx, d.Local)
+	if err := rep.Validate(); err != nil {
+		d.Log.Warn("report fails validation; import will likely refuse it", "report", rep.ReportID, "err", err)
+	}
+	var buf bytes.Buffer
+	if err := render.JSON(&buf, rep); err != nil {
+		return err
+	}
+	if err := spool.WriteFileAtomic(path, buf.Bytes(), 0o600); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	d.Log.Info("report written for import", "report", rep.ReportID, "file", path)
+	return nil
 }

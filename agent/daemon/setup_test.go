@@ -1,10 +1,12 @@
 package daemon
 
 import (
+	"context"
 	"crypto/ed25519"
 	"errors"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,7 +14,9 @@ import (
 	"github.com/egovnet/egovnet/agent/config"
 	"github.com/egovnet/egovnet/agent/scheduler"
 	"github.com/egovnet/egovnet/agent/uplink"
+	iconfig "github.com/egovnet/egovnet/internal/config"
 	"github.com/egovnet/egovnet/internal/release"
+	"github.com/egovnet/egovnet/internal/wire"
 )
 
 func TestResolveEndpoint(t *testing.T) {
@@ -106,5 +110,37 @@ func TestOnceOutcome(t *testing.T) {
 				t.Errorf("err %v does not name the rejected folder", err)
 			}
 		})
+	}
+}
+
+// TestWriteOnce: `run --once --out F` writes a decodable report of this
+// machine (no scope: host facts only), with mode 0600, and sends nothing.
+func TestWriteOnce(t *testing.T) {
+	t.Setenv("EGOVNET_DATA_DIR", t.TempDir())
+	local, err := config.Load(iconfig.New(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &Daemon{Local: local, Cycle: &scheduler.Cycle{}, Agent: wire.Agent{ID: "unenrolled"},
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	out := filepath.Join(t.TempDir(), "report.json")
+	if err := d.WriteOnce(context.Background(), out); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(out)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("report file %v, %v: want mode 0600", st, err)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rep, err := wire.DecodeReport(f, 64<<20)
+	if err != nil || rep.Host == nil || rep.Agent.ID != "unenrolled" {
+		t.Fatalf("decoded %+v, %v", rep, err)
+	}
+	if err := d.WriteOnce(context.Background(), filepath.Join(t.TempDir(), "missing", "dir", "r.json")); err == nil {
+		t.Error("an unwritable path must be an error")
 	}
 }

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 
@@ -11,7 +9,6 @@ import (
 
 	agentconfig "github.com/egovnet/egovnet/agent/config"
 	"github.com/egovnet/egovnet/agent/daemon"
-	"github.com/egovnet/egovnet/agent/render"
 	"github.com/egovnet/egovnet/agent/scheduler"
 	"github.com/egovnet/egovnet/agent/spool"
 	"github.com/egovnet/egovnet/agent/update"
@@ -79,7 +76,7 @@ func newRunCmd() *cobra.Command {
 			if once {
 				d.ApplyCentralOnce(cmd.Context())
 				if out != "" {
-					return writeOnce(cmd, d, out)
+					return d.WriteOnce(cmd.Context(), out)
 				}
 				return d.RunOnce(cmd.Context())
 			}
@@ -106,23 +103,4 @@ func newRunCmd() *cobra.Command {
 	cmd.Flags().StringVar(&out, "out", "", "with --once: write the report to this file for `egovnet-collector import` instead of uploading (isolated networks)")
 	cmd.Flags().StringVar(&profile, "profile", "", "network (discover the scope) or endpoint (this PC's own facts only); overrides the file")
 	return cmd
-}
-
-// writeOnce is `run --once --out F`: the same report the daemon would send
-// (for an endpoint agent: OS, hardware, user, software), written to F for
-// `egovnet-collector import` where no network reaches the collector.
-func writeOnce(cmd *cobra.Command, d *daemon.Daemon, out string) error {
-	rep := d.ScanWith(cmd.Context(), d.Local)
-	if err := rep.Validate(); err != nil {
-		d.Log.Warn("report fails validation; import will likely refuse it", "report", rep.ReportID, "err", err)
-	}
-	var buf bytes.Buffer
-	if err := render.JSON(&buf, rep); err != nil {
-		return err
-	}
-	if err := spool.WriteFileAtomic(out, buf.Bytes(), 0o600); err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	d.Log.Info("report written for import", "report", rep.ReportID, "file", out)
-	return nil
 }
