@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 
@@ -12,8 +9,6 @@ import (
 
 	agentconfig "github.com/egovnet/egovnet/agent/config"
 	"github.com/egovnet/egovnet/agent/daemon"
-	"github.com/egovnet/egovnet/agent/fleet"
-	"github.com/egovnet/egovnet/agent/render"
 	"github.com/egovnet/egovnet/agent/scheduler"
 	"github.com/egovnet/egovnet/agent/spool"
 	"github.com/egovnet/egovnet/agent/update"
@@ -21,9 +16,7 @@ import (
 	"github.com/egovnet/egovnet/agent/winsvc"
 	"github.com/egovnet/egovnet/internal/cliexit"
 	"github.com/egovnet/egovnet/internal/config"
-	"github.com/egovnet/egovnet/internal/release"
 	"github.com/egovnet/egovnet/internal/version"
-	"github.com/egovnet/egovnet/internal/wire"
 )
 
 func newRunCmd() *cobra.Command {
@@ -68,56 +61,27 @@ func newRunCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cyc := &scheduler.Cycle{Spool: sp, MaxReports: cfg.Spool.MaxReports, Log: log}
-			collectorURL, caFile := cfg.Collector.URL, cfg.Collector.CAFile
-			cyc.Credential = cfg.Collector.Credential.Reveal()
-			releaseKey := ""
-			if id != nil {
-				if collectorURL == "" {
-					collectorURL = id.Collector
-				}
-				if caFile == "" {
-					caFile = id.CAFile
-				}
-				if cyc.Credential == "" {
-					cyc.Credential = id.Credential.Reveal()
-				}
-				releaseKey = id.ReleaseKey
-			}
-			if collectorURL != "" {
-				cyc.Client, err = uplink.New(collectorURL, uplink.Options{CAFile: caFile, UserAgent: "egovnet-agent/" + version.Version})
+			ep := daemon.ResolveEndpoint(cfg.Collector, id)
+			cyc := &scheduler.Cycle{Spool: sp, MaxReports: cfg.Spool.MaxReports, Credential: ep.Credential, Log: log}
+			if ep.URL != "" {
+				cyc.Client, err = uplink.New(ep.URL, uplink.Options{CAFile: ep.CAFile, UserAgent: "egovnet-agent/" + version.Version})
 				if err != nil {
 					return cliexit.Usage(err)
 				}
 			}
 			d := &daemon.Daemon{Local: cfg, Explicit: explicit, Agent: agent, Cycle: cyc, Log: log}
-			if cyc.Client != nil && cyc.Credential != "" {
-				d.Poller = &fleet.Poller{Client: cyc.Client, Credential: cyc.Credential, Version: version.Version, Profile: cfg.Profile,
-					Stats:     func() (int64, int64) { return int64(sp.Depth()), sp.Dropped() },
-					CacheFile: fleet.DefaultCacheFile(cfg.DataDir), Log: log}
-				if cfg.Update.Auto && !once {
-					if key, err := release.DecodeKey(releaseKey); err == nil {
-						d.Updater = &update.Updater{Client: cyc.Client, Credential: cyc.Credential, Key: key, Current: version.Version,
-							Exe: exe, DataDir: cfg.DataDir, Log: log}
-					} else {
-						log.Warn("self-update off: no release key pinned at enrolment (enrol again with this collector)")
-					}
-				}
-			}
+			d.EnableManagement(daemon.Management{ReleaseKey: ep.ReleaseKey, Once: once, Version: version.Version, Exe: exe,
+				Stats: func() (int64, int64) { return int64(sp.Depth()), sp.Dropped() }})
 			log.Info("agent starting", "agent", agent.ID, "department", agent.Department, "profile", cfg.Profile, "once", once)
 			if once {
-				if d.Poller != nil {
-					if c, err := d.Poller.Poll(cmd.Context()); err == nil && c.Config != nil {
-						d.Local = cfg.WithCentral(*c.Config, explicit)
-					}
-				}
+				d.ApplyCentralOnce(cmd.Context())
 				if out != "" {
-					return writeOnce(cmd, d, out)
+					return d.WriteOnce(cmd.Context(), out)
 				}
-				return runOnce(cmd, d, sp)
+				return d.RunOnce(cmd.Context())
 			}
 			run := func(ctx context.Context) error {
-				stopRelay, err := startRelay(ctx, cfg, collectorURL, caFile, log)
+				stopRelay, err := startRelay(ctx, cfg, ep.URL, ep.CAFile, log)
 				if err != nil {
 					return err
 				}
@@ -139,38 +103,4 @@ func newRunCmd() *cobra.Command {
 	cmd.Flags().StringVar(&out, "out", "", "with --once: write the report to this file for `egovnet-collector import` instead of uploading (isolated networks)")
 	cmd.Flags().StringVar(&profile, "profile", "", "network (discover the scope) or endpoint (this PC's own facts only); overrides the file")
 	return cmd
-}
-
-func runOnce(cmd *cobra.Command, d *daemon.Daemon, sp *spool.Spool) error {
-	d.Cycle.Scan = func(ctx context.Context) *wire.ScanReport { return d.ScanWith(ctx, d.Local) }
-	res, err := d.Cycle.Run(cmd.Context())
-	if err != nil {
-		return err
-	}
-	if res.Flush.Rejected > 0 {
-		return fmt.Errorf("collector refused %d report(s); see %s", res.Flush.Rejected, filepath.Join(sp.Dir(), "rejected"))
-	}
-	if res.FlushErr != nil && !errors.Is(res.FlushErr, uplink.ErrNotEnrolled) {
-		d.Log.Warn("report kept in the spool for the next run", "report", res.ReportID)
-	}
-	return nil
-}
-
-// writeOnce is `run --once --out F`: the same report the daemon would send
-// (for an endpoint agent: OS, hardware, user, software), written to F for
-// `egovnet-collector import` where no network reaches the collector.
-func writeOnce(cmd *cobra.Command, d *daemon.Daemon, out string) error {
-	rep := d.ScanWith(cmd.Context(), d.Local)
-	if err := rep.Validate(); err != nil {
-		d.Log.Warn("report fails validation; import will likely refuse it", "report", rep.ReportID, "err", err)
-	}
-	var buf bytes.Buffer
-	if err := render.JSON(&buf, rep); err != nil {
-		return err
-	}
-	if err := spool.WriteFileAtomic(out, buf.Bytes(), 0o600); err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	d.Log.Info("report written for import", "report", rep.ReportID, "file", out)
-	return nil
 }

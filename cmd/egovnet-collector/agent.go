@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/egovnet/egovnet/collector/server"
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"github.com/spf13/cobra"
 )
 
@@ -44,7 +45,7 @@ func newAgentCmd(g *globals) *cobra.Command {
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if id == "" {
-				return usagef("--id is required")
+				return cliexit.Usagef("--id is required")
 			}
 			return g.withApp(c.Context(), false, func(app *server.App) error {
 				if err := app.Auth.RevokeAgent(c.Context(), id, server.Operator()); err != nil {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/egovnet/egovnet/collector/export"
@@ -12,7 +11,7 @@ import (
 	"github.com/egovnet/egovnet/collector/rules"
 	"github.com/egovnet/egovnet/collector/safetext"
 	"github.com/egovnet/egovnet/collector/server"
-	"github.com/egovnet/egovnet/internal/catalog"
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"github.com/egovnet/egovnet/internal/plan"
 	"github.com/egovnet/egovnet/internal/wire"
 	"github.com/spf13/cobra"
@@ -49,7 +48,7 @@ Exit status: 0 when the audit ran, even with findings (findings are the output, 
 				problems = append(problems, fmt.Errorf("--format %q: want json, table or csv", format))
 			}
 			if len(problems) > 0 {
-				return usageError{errors.Join(problems...)}
+				return cliexit.Usage(errors.Join(problems...))
 			}
 			p, err := plan.Load(planFile)
 			if err != nil {
@@ -68,22 +67,17 @@ Exit status: 0 when the audit ran, even with findings (findings are the output, 
 				}
 				reps = append(reps, r)
 			}
-			if p != nil {
-				for _, r := range reps {
-					if _, err := rules.DepartmentOf(p, r); err != nil {
-						problems = append(problems, err)
-					}
-				}
-			}
 			var ledgerDet *ledger.Detector
 			if p != nil {
-				ledgerDet, err = offlineLedger(p, planFile)
-				if err != nil {
+				if err := rules.CheckDepartments(p, reps); err != nil {
+					problems = append(problems, err)
+				}
+				if ledgerDet, err = ledger.OfflineDetectorForPlan(p, planFile); err != nil {
 					problems = append(problems, err)
 				}
 			}
 			if len(problems) > 0 {
-				return usageError{errors.Join(problems...)}
+				return cliexit.Usage(errors.Join(problems...))
 			}
 			eng, err := server.NewRulesEngine(p, "", ledgerDet)
 			if err != nil {
@@ -111,27 +105,6 @@ Exit status: 0 when the audit ran, even with findings (findings are the output, 
 	cmd.Flags().StringSliceVar(&reports, "report", nil, "scan report JSON file(s), comma-separated or repeated (required)")
 	cmd.Flags().StringVar(&format, "format", "table", "output: json (wire.Violation list), table (zh-CN) or csv")
 	return cmd
-}
-
-// offlineLedger is the software ledger's detector for the offline audit:
-// licences from the plan's software.licenses_file (relative to the plan),
-// none when the plan names no file (every commercial install is then
-// unlicensed, which is what an audit without purchase records must say).
-func offlineLedger(p *plan.Plan, planFile string) (*ledger.Detector, error) {
-	cat, err := catalog.Default()
-	if err != nil {
-		return nil, fmt.Errorf("software catalog: %w", err)
-	}
-	var ls []ledger.License
-	if f := p.Software.LicensesFile; f != "" {
-		if !filepath.IsAbs(f) {
-			f = filepath.Join(filepath.Dir(planFile), f)
-		}
-		if ls, err = ledger.ReadLicensesFile(f, cat); err != nil {
-			return nil, fmt.Errorf("plan software.licenses_file: %w", err)
-		}
-	}
-	return ledger.NewOfflineDetector(cat, ls), nil
 }
 
 func readAuditReport(path string) (*wire.ScanReport, error) {

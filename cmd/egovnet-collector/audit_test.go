@@ -3,13 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"github.com/egovnet/egovnet/internal/testenv"
 	"github.com/egovnet/egovnet/internal/wire"
 )
@@ -92,8 +92,7 @@ func TestAuditBadInputIsUsageError(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := runAudit(t, tc.args...)
-			var ue usageError
-			if !errors.As(err, &ue) {
+			if !cliexit.IsUsage(err) {
 				t.Fatalf("error %v is not a usage error (exit 2)", err)
 			}
 			for _, w := range tc.want {

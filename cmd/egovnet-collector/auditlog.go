@@ -2,12 +2,13 @@ package main
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/egovnet/egovnet/collector/auditlog"
 	"github.com/egovnet/egovnet/collector/safetext"
 	"github.com/egovnet/egovnet/collector/server"
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"github.com/spf13/cobra"
 )
 
@@ -19,12 +20,12 @@ func newAuditlogCmd(g *globals) *cobra.Command {
 		Short: "Print audit entries, oldest first",
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			from, err := parseSince(since, time.Now())
+			from, err := auditlog.ParseSince(since, time.Now())
 			if err != nil {
-				return usageError{err}
+				return cliexit.Usage(err)
 			}
 			if format != "table" && format != "json" {
-				return usagef("--format must be json or table (got %q)", format)
+				return cliexit.Usagef("--format must be json or table (got %q)", format)
 			}
 			return g.withApp(c.Context(), false, func(app *server.App) error {
 				entries, err := app.Audit.List(c.Context(), from, 0)
@@ -69,28 +70,4 @@ func newAuditlogCmd(g *globals) *cobra.Command {
 	}
 	cmd.AddCommand(list, verify)
 	return cmd
-}
-
-// parseSince accepts "", a Go duration, a number of days ("7d"), a date
-// (YYYY-MM-DD, UTC) or an RFC3339 time.
-func parseSince(s string, now time.Time) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if strings.HasSuffix(s, "d") {
-		if n, err := strconv.Atoi(strings.TrimSuffix(s, "d")); err == nil && n >= 0 {
-			return now.Add(-time.Duration(n) * 24 * time.Hour), nil
-		}
-	}
-	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
-		return now.Add(-d), nil
-	}
-	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return t, nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	return time.Time{}, fmt.Errorf("--since %q: want a duration (24h, 7d), a date (2026-01-31) or an RFC3339 time", s)
 }

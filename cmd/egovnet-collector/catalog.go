@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/egovnet/egovnet/internal/catalog"
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"github.com/spf13/cobra"
 )
 
@@ -21,7 +22,7 @@ func newCatalogCmd() *cobra.Command {
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "json" && format != "table" {
-				return usagef("--format: %q is not one of json, table", format)
+				return cliexit.Usagef("--format: %q is not one of json, table", format)
 			}
 			cat, err := catalog.Default()
 			if err != nil {
@@ -29,7 +30,7 @@ func newCatalogCmd() *cobra.Command {
 			}
 			ins, err := catalog.ReadInputs(cmd.InOrStdin())
 			if err != nil {
-				return usagef("stdin: %v", err)
+				return cliexit.Usagef("stdin: %v", err)
 			}
 			rs := cat.MatchAll(ins)
 			if format == "table" {

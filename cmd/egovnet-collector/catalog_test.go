@@ -3,9 +3,10 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"strings"
 	"testing"
+
+	"github.com/egovnet/egovnet/internal/cliexit"
 )
 
 func TestCatalogMatchCommand(t *testing.T) {
@@ -38,8 +39,7 @@ func TestCatalogMatchCommand(t *testing.T) {
 		t.Errorf("table: %v\n%s", err, out)
 	}
 	_, err = run([]string{"match", "--format", "xml"}, "x\n")
-	var ue usageError
-	if !errors.As(err, &ue) {
+	if !cliexit.IsUsage(err) {
 		t.Errorf("--format xml: err = %v, want a usage error (exit 2)", err)
 	}
 }

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,7 +15,7 @@ import (
 	"github.com/egovnet/egovnet/collector/progress"
 	"github.com/egovnet/egovnet/collector/server"
 	"github.com/egovnet/egovnet/internal/catalog"
-	"github.com/egovnet/egovnet/internal/wire"
+	"github.com/egovnet/egovnet/internal/cliexit"
 )
 
 // ledgerSource wires the software ledger into `export ledger`.
@@ -45,13 +43,13 @@ CSV is UTF-8 with BOM so Excel shows Chinese; PDF embeds a CJK TrueType font
 		ValidArgs: []string{"violations", "ledger", "progress"},
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usagef("export: name exactly one of violations, ledger, progress")
+				return cliexit.Usagef("export: name exactly one of violations, ledger, progress")
 			}
 			switch args[0] {
 			case "violations", "ledger", "progress":
 				return nil
 			}
-			return usagef("export: unknown export %q (want violations, ledger or progress)", args[0])
+			return cliexit.Usagef("export: unknown export %q (want violations, ledger or progress)", args[0])
 		},
 		RunE: func(c *cobra.Command, args []string) error {
 			return runExport(c, args[0], fl)
@@ -75,47 +73,13 @@ CSV is UTF-8 with BOM so Excel shows Chinese; PDF embeds a CJK TrueType font
 
 func runExport(c *cobra.Command, kind string, fl exportFlags) error {
 	// Validate every flag before touching the store; name every problem.
-	var problems []string
-	format, err := export.ParseFormat(fl.format)
-	if fl.format == "" {
-		err = errors.New("--format is required (csv, xlsx, pdf or json)")
-	}
+	req := export.Request{Kind: kind, Format: fl.format, Out: fl.out, Department: fl.dept, AsOf: fl.asOf, Lang: fl.lang,
+		Table: fl.table, From: fl.from, To: fl.to, Status: fl.status, Rule: fl.rule, FontFile: fl.fontFile}
+	chk, err := req.Check(time.Now())
 	if err != nil {
-		problems = append(problems, err.Error())
+		return cliexit.Usage(err)
 	}
-	if fl.out == "" {
-		problems = append(problems, "--out is required (a file, or - for stdout)")
-	}
-	lang, err := export.ParseLang(fl.lang)
-	if err != nil {
-		problems = append(problems, err.Error())
-	}
-	asOf, err := export.ParseAsOf(fl.asOf, progress.ChinaStandardTime)
-	if err != nil {
-		problems = append(problems, "--"+strings.Replace(err.Error(), "as_of", "as-of", 1))
-	}
-	if kind == "ledger" && fl.table != string(export.LedgerSummary) && fl.table != string(export.LedgerDetail) {
-		problems = append(problems, fmt.Sprintf("--table %q: want summary or detail", fl.table))
-	}
-	if fl.status != "" && fl.status != wire.StatusOpen && fl.status != wire.StatusAcknowledged && fl.status != wire.StatusResolved && fl.status != wire.StatusExempted {
-		problems = append(problems, fmt.Sprintf("--status %q: want open, acknowledged, resolved or exempted", fl.status))
-	}
-	if fl.rule != "" && !knownRule(fl.rule) {
-		problems = append(problems, fmt.Sprintf("--rule %q: unknown rule id (want one of %s)", fl.rule, strings.Join(wire.RuleIDs, ", ")))
-	}
-	var from, to time.Time
-	if kind == "progress" {
-		end := asOf
-		if end.IsZero() {
-			end = time.Now()
-		}
-		if from, to, err = progress.ParseRange(fl.from, fl.to, end, progress.ChinaStandardTime); err != nil {
-			problems = append(problems, err.Error())
-		}
-	}
-	if len(problems) > 0 {
-		return usagef("export %s:\n  %s", kind, strings.Join(problems, "\n  "))
-	}
+	format, asOf := chk.Format, chk.AsOf
 
 	cfgFile := ""
 	if cf := c.Flag("config"); cf != nil { // the root's persistent --config
@@ -123,7 +87,7 @@ func runExport(c *cobra.Command, kind string, fl exportFlags) error {
 	}
 	cfg, err := config.Load(cfgFile)
 	if err != nil {
-		return usageError{fmt.Errorf("invalid configuration:\n%w", err)}
+		return cliexit.Usage(fmt.Errorf("invalid configuration:\n%w", err))
 	}
 	ctx := c.Context()
 	app, err := server.Open(ctx, cfg, nil)
@@ -132,28 +96,13 @@ func runExport(c *cobra.Command, kind string, fl exportFlags) error {
 	}
 	defer app.Close()
 
-	meta := export.Meta{AsOf: asOf, Lang: lang, Location: progress.ChinaStandardTime, DepartmentNames: map[string]string{}}
-	if app.Plan != nil {
-		meta.District = app.Plan.District.Name
-		if meta.District == "" {
-			meta.District = app.Plan.District.Code
-		}
-		for _, d := range app.Plan.Departments {
-			meta.DepartmentNames[d.Code] = d.Name
-		}
-		if _, ok := app.Plan.Department(fl.dept); fl.dept != "" && !ok {
-			return usagef("export: --department %q is not a department of the plan", fl.dept)
-		}
+	meta := export.PlanMeta(app.Plan, export.Meta{AsOf: asOf, Lang: chk.Lang, Location: progress.ChinaStandardTime})
+	if err := export.CheckDepartment(app.Plan, fl.dept); err != nil {
+		return cliexit.Usage(err)
 	}
-	fontFile := fl.fontFile
-	if fontFile == "" {
-		fontFile = os.Getenv("EGOVNET_EXPORT_FONT_FILE")
-	}
-	ex := &export.Exporter{FontFile: fontFile, MaxPDFRows: cfg.Export.MaxPDFRows}
-	if format == export.PDF {
-		if _, err := ex.Font(); err != nil {
-			return err
-		}
+	ex := &export.Exporter{FontFile: req.FontFileOr(), MaxPDFRows: cfg.Export.MaxPDFRows}
+	if err := ex.Ready(format); err != nil {
+		return err
 	}
 
 	var render func(w io.Writer) error
@@ -161,24 +110,9 @@ func runExport(c *cobra.Command, kind string, fl exportFlags) error {
 	case "violations":
 		src := server.ViolationsExport{S: lifecycle.NewStore(app.DB)}
 		f := export.ViolationFilter{Department: fl.dept, Status: fl.status, Rule: fl.rule, AsOf: asOf}
-		n, err := src.Count(ctx, f)
-		if err != nil {
-			return fmt.Errorf("count violations: %w", err)
-		}
-		if err := ex.CheckPDFRows(format, n); err != nil {
+		if render, err = ex.ViolationsRenderer(ctx, src, f, format, meta); err != nil {
 			return err
 		}
-		if format != export.PDF {
-			render = func(w io.Writer) error {
-				return ex.ViolationsStream(w, format, n, func(fn func(wire.Violation) error) error { return src.Each(ctx, f, fn) }, meta)
-			}
-			break
-		}
-		vs, err := src.List(ctx, f)
-		if err != nil {
-			return fmt.Errorf("list violations: %w", err)
-		}
-		render = func(w io.Writer) error { return ex.Violations(w, format, vs, meta) }
 	case "ledger":
 		src, err := ledgerSource(app)
 		if err != nil {
@@ -190,7 +124,7 @@ func runExport(c *cobra.Command, kind string, fl exportFlags) error {
 		}
 		render = func(w io.Writer) error { return ex.Ledger(w, format, l, export.LedgerTable(fl.table), meta) }
 	case "progress":
-		snaps, err := progress.NewStore(app.DB, progress.ChinaStandardTime).Series(ctx, fl.dept, from, to)
+		snaps, err := progress.NewStore(app.DB, progress.ChinaStandardTime).Series(ctx, fl.dept, chk.From, chk.To)
 		if err != nil {
 			return err
 		}
@@ -232,7 +166,7 @@ the data directory (export.signing_key_file), or --pubkey F (a PEM public key
 printed by "export pubkey"), offline.`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usagef("export verify: name exactly one exported file")
+				return cliexit.Usagef("export verify: name exactly one exported file")
 			}
 			return nil
 		},
@@ -241,16 +175,16 @@ printed by "export pubkey"), offline.`,
 			if path == "" {
 				cfg, err := config.Load(configFile(c))
 				if err != nil {
-					return usageError{fmt.Errorf("invalid configuration:\n%w", err)}
+					return cliexit.Usage(fmt.Errorf("invalid configuration:\n%w", err))
 				}
 				path = cfg.SigningKeyPath()
 				if _, err := os.Stat(path); err != nil {
-					return usagef("export verify: no signing key at %s (give --pubkey F): %v", path, err)
+					return cliexit.Usagef("export verify: no signing key at %s (give --pubkey F): %v", path, err)
 				}
 			}
 			pub, err := export.LoadPublicKey(path)
 			if err != nil {
-				return usageError{err}
+				return cliexit.Usage(err)
 			}
 			if err := export.VerifyFile(args[0], pub); err != nil {
 				return err
@@ -269,14 +203,14 @@ func newExportPubkeyCmd() *cobra.Command {
 		Short: "Print the SM2 public key exports are signed with (PEM), for export verify --pubkey",
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 0 {
-				return usagef("export pubkey takes no arguments")
+				return cliexit.Usagef("export pubkey takes no arguments")
 			}
 			return nil
 		},
 		RunE: func(c *cobra.Command, _ []string) error {
 			cfg, err := config.Load(configFile(c))
 			if err != nil {
-				return usageError{fmt.Errorf("invalid configuration:\n%w", err)}
+				return cliexit.Usage(fmt.Errorf("invalid configuration:\n%w", err))
 			}
 			signer, err := export.LoadOrCreateSigner(cfg.SigningKeyPath())
 			if err != nil {
@@ -290,13 +224,4 @@ func newExportPubkeyCmd() *cobra.Command {
 			return err
 		},
 	}
-}
-
-func knownRule(id string) bool {
-	for _, r := range wire.RuleIDs {
-		if r == id {
-			return true
-		}
-	}
-	return false
 }

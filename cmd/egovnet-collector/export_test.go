@@ -14,6 +14,7 @@ import (
 	"github.com/egovnet/egovnet/collector/lifecycle"
 	"github.com/egovnet/egovnet/collector/progress"
 	"github.com/egovnet/egovnet/collector/store"
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"github.com/egovnet/egovnet/internal/testenv"
 	"github.com/egovnet/egovnet/internal/wire"
 )
@@ -79,26 +80,10 @@ func runWithExport(args []string, out *bytes.Buffer) int {
 		return exitOK
 	}
 	out.WriteString(err.Error())
-	var ue usageError
-	if asUsage(err, &ue) {
+	if cliexit.IsUsage(err) {
 		return exitUsage
 	}
 	return exitFailure
-}
-
-func asUsage(err error, ue *usageError) bool {
-	for e := err; e != nil; {
-		if u, ok := e.(usageError); ok {
-			*ue = u
-			return true
-		}
-		uw, ok := e.(interface{ Unwrap() error })
-		if !ok {
-			return false
-		}
-		e = uw.Unwrap()
-	}
-	return false
 }
 
 func TestExportCommand(t *testing.T) {

@@ -4,30 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/egovnet/egovnet/collector/auditlog"
 	"github.com/egovnet/egovnet/collector/fleet"
 	"github.com/egovnet/egovnet/collector/server"
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"github.com/spf13/cobra"
 )
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-func operatorAudit(c *cobra.Command, app *server.App, action, target, outcome, detail string) {
-	op := server.Operator()
-	_, _ = app.Audit.Append(c.Context(), auditlog.Entry{ActorKind: op.Kind, Actor: op.Name, Action: action, Target: target, Outcome: outcome, Detail: detail})
-}
 
 // newAgentConfigCmd is `agent config set|show`: the department's central
 // agent configuration (CONTRACT "Agents managed from the collector").
@@ -40,70 +24,26 @@ func newAgentConfigCmd(g *globals) *cobra.Command {
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if dept == "" {
-				return usagef("--department is required")
+				return cliexit.Usagef("--department is required")
 			}
 			return g.withApp(c.Context(), true, func(app *server.App) error {
-				if ok, err := app.Inventory.DepartmentExists(c.Context(), dept); err != nil {
-					return err
-				} else if !ok {
-					return usagef("--department %s: not a department of the plan", dept)
-				}
-				cur, err := app.Fleet.Config(c.Context(), dept)
-				if err != nil {
-					return err
-				}
 				f := c.Flags()
-				if f.Changed("targets") {
-					cur.Scope.Targets = splitList(targets)
-				}
-				if f.Changed("ports") {
-					cur.Scope.Ports = nil
-					for _, p := range splitList(ports) {
-						n, err := strconv.Atoi(p)
-						if err != nil {
-							return usagef("--ports: %q is not a port number", p)
-						}
-						cur.Scope.Ports = append(cur.Scope.Ports, n)
+				given := func(name string, v *string) *string {
+					if f.Changed(name) {
+						return v
 					}
+					return nil
 				}
-				if f.Changed("interval") {
-					cur.Schedule.Interval = interval
-				}
-				if f.Changed("snmp-community") && f.Changed("snmp-community-file") {
-					return usagef("--snmp-community and --snmp-community-file: give one")
-				}
-				if f.Changed("snmp-community") {
-					cur.SNMP.Communities = splitList(communities)
-				}
-				if f.Changed("snmp-community-file") {
-					// Keeps the secret out of the process list and shell history.
-					b, err := os.ReadFile(communityFile)
-					if err != nil {
-						return usagef("--snmp-community-file: %v", err)
-					}
-					cur.SNMP.Communities = nil
-					for _, l := range strings.Split(string(b), "\n") {
-						if l = strings.TrimSpace(l); l != "" {
-							cur.SNMP.Communities = append(cur.SNMP.Communities, l)
-						}
-					}
-				}
-				if f.Changed("path-targets") {
-					cur.Paths.Targets = splitList(paths)
-				}
-				if f.Changed("profile") {
-					cur.Profile = profile
-				}
-				out, err := app.Fleet.SetConfig(c.Context(), dept, cur, server.Operator().Name)
-				var inv *fleet.InvalidError
-				if errors.As(err, &inv) {
-					operatorAudit(c, app, "agent.config.set", dept, "refused", "")
-					return usageError{inv}
+				out, err := app.SetAgentConfig(c.Context(), dept, fleet.Change{Targets: given("targets", &targets), Ports: given("ports", &ports),
+					Interval: given("interval", &interval), Communities: given("snmp-community", &communities),
+					CommunityFile: given("snmp-community-file", &communityFile), Paths: given("path-targets", &paths), Profile: given("profile", &profile)})
+				var ue *server.UsageError
+				if errors.As(err, &ue) {
+					return cliexit.Usage(err)
 				}
 				if err != nil {
 					return err
 				}
-				operatorAudit(c, app, "agent.config.set", dept, "ok", fmt.Sprintf("version %d", out.Version))
 				return writeJSON(g.stdout, out)
 			})
 		},
@@ -123,7 +63,7 @@ func newAgentConfigCmd(g *globals) *cobra.Command {
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if dept == "" {
-				return usagef("--department is required")
+				return cliexit.Usagef("--department is required")
 			}
 			return g.withApp(c.Context(), true, func(app *server.App) error {
 				cur, err := app.Fleet.Config(c.Context(), dept)
@@ -148,17 +88,17 @@ func newAgentScanCmd(g *globals) *cobra.Command {
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if id == "" {
-				return usagef("--id is required")
+				return cliexit.Usagef("--id is required")
 			}
 			return g.withApp(c.Context(), false, func(app *server.App) error {
 				dept, at, err := app.Fleet.RequestScan(c.Context(), id)
 				if errors.Is(err, fleet.ErrUnknownAgent) {
-					return usagef("--id %s: no such agent, or revoked", id)
+					return cliexit.Usagef("--id %s: no such agent, or revoked", id)
 				}
 				if err != nil {
 					return err
 				}
-				operatorAudit(c, app, "agent.scan", id, "ok", dept)
+				app.AuditOperator(c.Context(), "agent.scan", id, "ok", dept)
 				fmt.Fprintf(g.stdout, "scan requested for agent %s (%s) at %s\n", id, dept, at.Format(time.RFC3339))
 				return nil
 			})
@@ -185,23 +125,23 @@ func newReleaseCmd(g *globals) *cobra.Command {
 				}
 			}
 			if len(missing) > 0 {
-				return usagef("required: %s", strings.Join(missing, ", "))
+				return cliexit.Usagef("required: %s", strings.Join(missing, ", "))
 			}
 			fh, err := os.Open(file)
 			if err != nil {
-				return usagef("--file: %v", err)
+				return cliexit.Usagef("--file: %v", err)
 			}
 			defer fh.Close()
 			return g.withApp(c.Context(), false, func(app *server.App) error {
 				info, err := app.Fleet.AddRelease(c.Context(), fh, version, goos, goarch, server.Operator().Name)
 				var inv *fleet.InvalidError
 				if errors.As(err, &inv) {
-					return usageError{inv}
+					return cliexit.Usage(inv)
 				}
 				if err != nil {
 					return err
 				}
-				operatorAudit(c, app, "release.add", info.OS+"/"+info.Arch+" "+info.Version, "ok", info.SHA256)
+				app.AuditOperator(c.Context(), "release.add", info.OS+"/"+info.Arch+" "+info.Version, "ok", info.SHA256)
 				return writeJSON(g.stdout, info)
 			})
 		},

@@ -6,6 +6,7 @@ import (
 
 	"github.com/egovnet/egovnet/collector/auditlog"
 	"github.com/egovnet/egovnet/collector/server"
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"github.com/spf13/cobra"
 )
 
@@ -17,14 +18,14 @@ func newImportCmd(g *globals) *cobra.Command {
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if file == "" {
-				return usagef("--report is required")
+				return cliexit.Usagef("--report is required")
 			}
 			return g.withApp(c.Context(), true, func(app *server.App) error {
 				op := server.Operator()
 				res, err := app.Import(c.Context(), file, dept, auditlog.Entry{ActorKind: op.Kind, Actor: op.Name})
 				var ue *server.UsageError
 				if errors.As(err, &ue) {
-					return usageError{err}
+					return cliexit.Usage(err)
 				}
 				if err != nil {
 					return err

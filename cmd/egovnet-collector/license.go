@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/egovnet/egovnet/collector/auditlog"
 	"github.com/egovnet/egovnet/collector/config"
@@ -16,6 +13,7 @@ import (
 	"github.com/egovnet/egovnet/collector/ledger"
 	"github.com/egovnet/egovnet/collector/server"
 	"github.com/egovnet/egovnet/internal/catalog"
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"github.com/spf13/cobra"
 )
 
@@ -31,7 +29,7 @@ func newLicenseCmd() *cobra.Command {
 		}
 		cfg, err := config.Load(file)
 		if err != nil {
-			return nil, nil, usageError{fmt.Errorf("invalid configuration:\n%w", err)}
+			return nil, nil, cliexit.Usage(fmt.Errorf("invalid configuration:\n%w", err))
 		}
 		cfg.PlanFile = "" // licences do not need the plan
 		app, err := server.Open(c.Context(), cfg, slog.New(slog.NewTextHandler(c.ErrOrStderr(), nil)))
@@ -45,10 +43,6 @@ func newLicenseCmd() *cobra.Command {
 		}
 		return app, ledger.New(app.DB, cat), nil
 	}
-	audit := func(ctx context.Context, app *server.App, action, target, outcome, detail string) {
-		op := server.Operator()
-		_, _ = app.Audit.Append(ctx, auditlog.Entry{ActorKind: op.Kind, Actor: op.Name, Action: action, Target: target, Outcome: outcome, Detail: detail})
-	}
 
 	var inFile string
 	imp := &cobra.Command{
@@ -57,24 +51,20 @@ func newLicenseCmd() *cobra.Command {
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if inFile == "" {
-				return usagef("--file is required")
+				return cliexit.Usagef("--file is required")
 			}
-			var ls []ledger.License
 			f, err := os.Open(inFile)
 			if err != nil {
-				return usagef("--file: %v", err)
+				return cliexit.Usagef("--file: %v", err)
 			}
 			defer f.Close()
-			switch strings.ToLower(filepath.Ext(inFile)) {
-			case ".xlsx":
-				ls, err = ledger.ReadLicensesXLSX(f)
-			case ".csv", ".txt":
-				ls, err = ledger.ReadLicensesCSV(f)
-			default:
-				return usagef("--file: want a .csv or .xlsx file")
+			read, ok := ledger.LicenseReader(inFile)
+			if !ok {
+				return cliexit.Usagef("--file: want a .csv or .xlsx file")
 			}
+			ls, err := read(f)
 			if err != nil {
-				return usageError{fmt.Errorf("%s: %w", inFile, err)}
+				return cliexit.Usage(fmt.Errorf("%s: %w", inFile, err))
 			}
 			app, st, err := open(c)
 			if err != nil {
@@ -84,13 +74,13 @@ func newLicenseCmd() *cobra.Command {
 			created, updated, err := st.ImportLicenses(c.Context(), ls)
 			var ve *ledger.ValidationError
 			if errors.As(err, &ve) {
-				audit(c.Context(), app, "license.import", inFile, auditlog.OutcomeError, err.Error())
-				return usageError{fmt.Errorf("%s: %w", inFile, err)}
+				app.AuditOperator(c.Context(), "license.import", inFile, auditlog.OutcomeError, err.Error())
+				return cliexit.Usage(fmt.Errorf("%s: %w", inFile, err))
 			}
 			if err != nil {
 				return err
 			}
-			audit(c.Context(), app, "license.import", inFile, auditlog.OutcomeOK, fmt.Sprintf("created %d, updated %d", created, updated))
+			app.AuditOperator(c.Context(), "license.import", inFile, auditlog.OutcomeOK, fmt.Sprintf("created %d, updated %d", created, updated))
 			fmt.Fprintf(c.OutOrStdout(), "imported %s: %d created, %d updated\n", inFile, created, updated)
 			return nil
 		},
@@ -104,10 +94,10 @@ func newLicenseCmd() *cobra.Command {
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if outFile == "" {
-				return usagef("--out is required")
+				return cliexit.Usagef("--out is required")
 			}
 			if expFormat != "csv" && expFormat != "xlsx" {
-				return usagef("--format: %q is not one of csv, xlsx", expFormat)
+				return cliexit.Usagef("--format: %q is not one of csv, xlsx", expFormat)
 			}
 			app, st, err := open(c)
 			if err != nil {
@@ -131,7 +121,7 @@ func newLicenseCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			audit(c.Context(), app, "license.export", outFile, auditlog.OutcomeOK, fmt.Sprintf("%d licences", len(ls)))
+			app.AuditOperator(c.Context(), "license.export", outFile, auditlog.OutcomeOK, fmt.Sprintf("%d licences", len(ls)))
 			fmt.Fprintf(c.OutOrStdout(), "wrote %d licences to %s\n", len(ls), outFile)
 			return nil
 		},
@@ -147,7 +137,7 @@ func newLicenseCmd() *cobra.Command {
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if listFormat != "json" && listFormat != "table" {
-				return usagef("--format: %q is not one of json, table", listFormat)
+				return cliexit.Usagef("--format: %q is not one of json, table", listFormat)
 			}
 			app, st, err := open(c)
 			if err != nil {

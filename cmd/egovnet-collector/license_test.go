@@ -3,13 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
+
+	"github.com/egovnet/egovnet/internal/cliexit"
 )
 
 func TestLicenseCommand(t *testing.T) {
@@ -38,8 +39,7 @@ func TestLicenseCommand(t *testing.T) {
 	bad := filepath.Join(dir, "bad.csv")
 	os.WriteFile(bad, []byte("软件名称,授权数量\nno such product,1\n"), 0o600)
 	_, err = run("license", "import", "--file", bad)
-	var ue usageError
-	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "row 1") {
+	if !cliexit.IsUsage(err) || !strings.Contains(err.Error(), "row 1") {
 		t.Errorf("bad import: %v", err)
 	}
 	out, err = run("license", "list", "--format", "json")
@@ -58,7 +58,7 @@ func TestLicenseCommand(t *testing.T) {
 	if out, err := run("license", "import", "--file", xlsx); err != nil || !strings.Contains(out, "0 created, 3 updated") {
 		t.Errorf("re-import: %v %s", err, out)
 	}
-	if _, err := run("license", "export", "--format", "pdf", "--out", xlsx); !errors.As(err, &ue) {
+	if _, err := run("license", "export", "--format", "pdf", "--out", xlsx); !cliexit.IsUsage(err) {
 		t.Errorf("bad format: %v", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/egovnet/egovnet/collector/loadgen"
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"github.com/spf13/cobra"
 )
 
@@ -34,7 +35,7 @@ func newLoadgenCmd(g *globals) *cobra.Command {
 			ctx := c.Context()
 			o.Progress = g.stderr
 			if err := o.Defaults().Validate(); err != nil {
-				return usageError{err}
+				return cliexit.Usage(err)
 			}
 			var t *loadgen.Target
 			var err error
@@ -42,11 +43,11 @@ func newLoadgenCmd(g *globals) *cobra.Command {
 				ao.ConfigFile = g.configFile
 				ao.Password = os.Getenv("EGOVNET_LOADGEN_PASSWORD")
 				if t, err = loadgen.Attach(ctx, ao); errors.Is(err, loadgen.ErrNotLoopback) {
-					return usageError{err}
+					return cliexit.Usage(err)
 				}
 			} else {
 				if g.configFile != "" {
-					return usagef("--config names an existing collector's configuration: use it with --url")
+					return cliexit.Usagef("--config names an existing collector's configuration: use it with --url")
 				}
 				t, err = loadgen.Start(ctx, so)
 			}

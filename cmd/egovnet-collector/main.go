@@ -31,18 +31,6 @@ const (
 
 func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
 
-// usageError marks bad usage or invalid configuration; as a cliexit.Coder
-// it exits with cliexit.BadUsage. It stays a local type (not an alias of
-// cliexit.UsageError, whose unkeyed literals vet rejects) while this
-// package's commands, audit.go and export.go among them, build it literally.
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-func (e usageError) ExitCode() int { return cliexit.BadUsage }
-
-func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
-
 // globals are the flags every command shares.
 type globals struct {
 	configFile string
@@ -81,7 +69,7 @@ func newRootCmd(g *globals) *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVar(&g.configFile, "config", "", "collector configuration file (YAML); every key can be overridden by EGOVNET_<KEY>")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cliexit.Usage(err) })
 	root.AddCommand(
 		newServeCmd(g),
 		newTokenCmd(g),
@@ -103,7 +91,7 @@ func newRootCmd(g *globals) *cobra.Command {
 // noArgs rejects positional arguments as bad usage.
 func noArgs(_ *cobra.Command, args []string) error {
 	if len(args) > 0 {
-		return usagef("unexpected arguments: %s", strings.Join(args, " "))
+		return cliexit.Usagef("unexpected arguments: %s", strings.Join(args, " "))
 	}
 	return nil
 }
@@ -112,7 +100,7 @@ func noArgs(_ *cobra.Command, args []string) error {
 func (g *globals) loadConfig() (*config.Config, error) {
 	cfg, err := config.Load(g.configFile)
 	if err != nil {
-		return nil, usageError{fmt.Errorf("invalid configuration:\n%w", err)}
+		return nil, cliexit.Usage(fmt.Errorf("invalid configuration:\n%w", err))
 	}
 	return cfg, nil
 }

@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestExitCodes(t *testing.T) {
@@ -43,29 +42,6 @@ func TestServeWithoutPlanIsBadConfig(t *testing.T) {
 	var out, errb bytes.Buffer
 	if code := run([]string{"serve"}, strings.NewReader(""), &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "plan_file: required") {
 		t.Fatalf("exit %d %q", code, errb.String())
-	}
-}
-
-func TestParseSince(t *testing.T) {
-	now := time.Date(2026, 5, 10, 12, 0, 0, 0, time.UTC)
-	tests := []struct {
-		in   string
-		want time.Time
-		bad  bool
-	}{
-		{"", time.Time{}, false},
-		{"24h", now.Add(-24 * time.Hour), false},
-		{"7d", now.Add(-7 * 24 * time.Hour), false},
-		{"2026-01-31", time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC), false},
-		{"2026-01-31T08:00:00+08:00", time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC), false},
-		{"-1h", time.Time{}, true},
-		{"soon", time.Time{}, true},
-	}
-	for _, tc := range tests {
-		got, err := parseSince(tc.in, now)
-		if (err != nil) != tc.bad || !got.Equal(tc.want) {
-			t.Errorf("parseSince(%q) = %v, %v; want %v (error %v)", tc.in, got, err, tc.want, tc.bad)
-		}
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/egovnet/egovnet/collector/config"
 	"github.com/egovnet/egovnet/collector/ingest"
 	"github.com/egovnet/egovnet/collector/inventory"
+	"github.com/egovnet/egovnet/collector/ledger"
 	"github.com/egovnet/egovnet/collector/lifecycle"
 	"github.com/egovnet/egovnet/collector/rules"
 	"github.com/egovnet/egovnet/collector/server"
@@ -130,7 +131,7 @@ func TestScaleTwoCollectorsMatchAudit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	det, err := offlineLedger(p, rulesTestdata("district.yaml"))
+	det, err := ledger.OfflineDetectorForPlan(p, rulesTestdata("district.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/egovnet/egovnet/collector/server"
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"github.com/spf13/cobra"
 )
 
@@ -20,24 +21,22 @@ func newTokenCmd(g *globals) *cobra.Command {
 		RunE: func(c *cobra.Command, _ []string) error {
 			ctx := c.Context()
 			if dept == "" {
-				return usagef("--department is required")
+				return cliexit.Usagef("--department is required")
 			}
 			if uses < 1 {
-				return usagef("--uses must be at least 1 (got %d)", uses)
+				return cliexit.Usagef("--uses must be at least 1 (got %d)", uses)
 			}
 			return g.withApp(ctx, true, func(app *server.App) error {
-				p, err := app.RequirePlan()
-				if err != nil {
+				if ok, err := app.DepartmentKnown(dept); err != nil {
 					return err
-				}
-				if _, ok := p.Department(dept); !ok {
-					return usagef("department %q is not in the plan %s", dept, app.Config.PlanFile)
+				} else if !ok {
+					return cliexit.Usagef("department %q is not in the plan %s", dept, app.Config.PlanFile)
 				}
 				if !c.Flags().Changed("ttl") {
 					ttl = app.Config.Auth.TokenTTL
 				}
 				if ttl <= 0 {
-					return usagef("--ttl must be positive (got %s)", ttl)
+					return cliexit.Usagef("--ttl must be positive (got %s)", ttl)
 				}
 				secret, tok, err := app.Auth.CreateToken(ctx, dept, ttl, uses, server.Operator())
 				if err != nil {
@@ -78,7 +77,7 @@ func newTokenCmd(g *globals) *cobra.Command {
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if id == "" {
-				return usagef("--id is required")
+				return cliexit.Usagef("--id is required")
 			}
 			return g.withApp(c.Context(), false, func(app *server.App) error {
 				if err := app.Auth.RevokeToken(c.Context(), id, server.Operator()); err != nil {

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/egovnet/egovnet/collector/server"
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"github.com/spf13/cobra"
 )
 
@@ -17,29 +19,16 @@ func newUserTOTPCmd(g *globals) *cobra.Command {
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if name == "" {
-				return usagef("--name is required")
+				return cliexit.Usagef("--name is required")
 			}
 			return g.withApp(c.Context(), false, func(app *server.App) error {
-				users, err := app.Auth.Users(c.Context())
+				uri, codes, err := app.EnrollTOTP(c.Context(), name)
+				if errors.Is(err, server.ErrUnknownUser) {
+					return cliexit.Usagef("--name %s: no such user", name)
+				}
 				if err != nil {
 					return err
 				}
-				found := false
-				for _, u := range users {
-					found = found || u.Name == name
-				}
-				if !found {
-					return usagef("--name %s: no such user", name)
-				}
-				issuer := app.Config.Auth.TOTP.Issuer
-				if app.Plan != nil && app.Plan.District.Name != "" {
-					issuer += " " + app.Plan.District.Name
-				}
-				uri, codes, err := app.MFA.Enroll(c.Context(), name, issuer)
-				if err != nil {
-					return err
-				}
-				operatorAudit(c, app, "user.totp", name, "ok", "second factor enrolled; previous one replaced")
 				fmt.Fprintln(g.stdout, uri)
 				fmt.Fprintln(g.stderr, "扫描上面的 otpauth:// 链接（或生成二维码）加入身份验证器；恢复码每个只能用一次，请离线保存：")
 				fmt.Fprintln(g.stderr, "Add the otpauth:// URI above to an authenticator app. Recovery codes, each usable once — keep them offline:")

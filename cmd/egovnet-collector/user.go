@@ -10,6 +10,7 @@ import (
 
 	"github.com/egovnet/egovnet/collector/auth"
 	"github.com/egovnet/egovnet/collector/server"
+	"github.com/egovnet/egovnet/internal/cliexit"
 	"github.com/spf13/cobra"
 )
 
@@ -25,28 +26,24 @@ func newUserCmd(g *globals) *cobra.Command {
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if err := auth.CheckUser(name, role, dept); err != nil {
-				return usageError{err}
+				return cliexit.Usage(err)
 			}
 			return g.withApp(c.Context(), true, func(app *server.App) error {
-				if dept != "" {
-					p, err := app.RequirePlan()
-					if err != nil {
-						return err
-					}
-					if _, ok := p.Department(dept); !ok {
-						return usagef("department %q is not in the plan %s", dept, app.Config.PlanFile)
-					}
+				if ok, err := app.DepartmentKnown(dept); err != nil {
+					return err
+				} else if !ok {
+					return cliexit.Usagef("department %q is not in the plan %s", dept, app.Config.PlanFile)
 				}
 				pw, err := readPasswordTwice(g.stdin, g.stderr)
 				if err != nil {
-					return usageError{err}
+					return cliexit.Usage(err)
 				}
 				if err := auth.CheckPassword(name, pw); err != nil {
-					return usageError{fmt.Errorf("password refused by the password policy:\n%w", err)}
+					return cliexit.Usage(fmt.Errorf("password refused by the password policy:\n%w", err))
 				}
 				err = app.Auth.AddUser(c.Context(), auth.User{Name: name, Role: role, Department: dept}, pw, server.Operator())
 				if errors.Is(err, auth.ErrUserExists) {
-					return usageError{err}
+					return cliexit.Usage(err)
 				}
 				if err != nil {
 					return err

@@ -250,6 +250,19 @@ func ReadLicensesXLSX(r io.Reader) ([]License, error) {
 	}, "row")
 }
 
+// LicenseReader picks the reader of a licence sheet by its file name:
+// .xlsx is a workbook, .csv and .txt are CSV (Excel's "save as text" keeps
+// the columns); ok is false for anything else.
+func LicenseReader(name string) (read func(io.Reader) ([]License, error), ok bool) {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".xlsx":
+		return ReadLicensesXLSX, true
+	case ".csv", ".txt":
+		return ReadLicensesCSV, true
+	}
+	return nil, false
+}
+
 // ReadLicensesFile reads a CSV or XLSX licence file (by extension) and
 // validates every row against the catalog: the plan's
 // software.licenses_file for the offline audit.
@@ -259,15 +272,11 @@ func ReadLicensesFile(path string, cat *catalog.Catalog) ([]License, error) {
 		return nil, fmt.Errorf("open licences file: %w", err)
 	}
 	defer f.Close()
-	var ls []License
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".xlsx":
-		ls, err = ReadLicensesXLSX(f)
-	case ".csv", ".txt":
-		ls, err = ReadLicensesCSV(f)
-	default:
+	read, ok := LicenseReader(path)
+	if !ok {
 		return nil, fmt.Errorf("licences file %s: want a .csv or .xlsx file", path)
 	}
+	ls, err := read(f)
 	if err != nil {
 		return nil, fmt.Errorf("licences file %s: %w", path, err)
 	}

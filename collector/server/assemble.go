@@ -65,10 +65,7 @@ func (a *App) assemble() error {
 		return err
 	}
 	a.API().UserRoute(terms.Route, auth.Roles, terms.Handler())
-	ua := api.UserAdmin{Issuer: cfg.Auth.TOTP.Issuer}
-	if a.Plan != nil && a.Plan.District.Name != "" {
-		ua.Issuer += " " + a.Plan.District.Name // as `user totp` names it
-	}
+	ua := api.UserAdmin{Issuer: a.TOTPIssuer()}
 	if a.MFA != nil {
 		ua.TOTP = a.MFA
 	}
