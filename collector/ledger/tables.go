@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/egovnet/egovnet/collector/terms"
+	"github.com/egovnet/egovnet/internal/chinatime"
 	"github.com/egovnet/egovnet/internal/wire"
 	"github.com/xuri/excelize/v2"
 )
@@ -91,7 +92,7 @@ func DetailsTable(rows []Detail) ([]string, [][]string) {
 	for _, d := range rows {
 		status := licenceZH(d.Status)
 		out = append(out, append([]string{d.Department, d.Device, d.DeviceName, categoryZH(d.Category), d.ProductName, d.Version, d.Edition,
-			d.Vendor, yesNo(d.Domestic), status, d.License, d.Source, d.FirstSeen.UTC().Format("2006-01-02 15:04"), d.LastSeen.UTC().Format("2006-01-02 15:04")},
+			d.Vendor, yesNo(d.Domestic), status, d.License, d.Source, d.FirstSeen.In(chinatime.Location).Format("2006-01-02 15:04"), d.LastSeen.In(chinatime.Location).Format("2006-01-02 15:04")},
 			deviceCells(d.User, d.OSInfo, d.Hardware)...))
 	}
 	return head, out
@@ -107,7 +108,7 @@ func DevicesTable(devs []Device) ([]string, [][]string) {
 	for _, d := range devs {
 		row := append([]string{d.Department, d.Device, d.DeviceName, terms.DeviceSource(d.Source, terms.ZH)}, deviceCells(d.User, d.OSInfo, d.Hardware)...)
 		row = append(row, strconv.Itoa(d.Installs), strconv.Itoa(d.Legal), strconv.Itoa(d.Unlicensed), yesNo(d.Compliant),
-			d.FirstSeen.UTC().Format("2006-01-02 15:04"), d.LastSeen.UTC().Format("2006-01-02 15:04"))
+			d.FirstSeen.In(chinatime.Location).Format("2006-01-02 15:04"), d.LastSeen.In(chinatime.Location).Format("2006-01-02 15:04"))
 		out = append(out, row)
 	}
 	return head, out
@@ -119,7 +120,7 @@ func MaintenanceTable(events []Event) ([]string, [][]string) {
 	actions := map[string]string{"install": "安装", "uninstall": "卸载", "upgrade": "升级"}
 	out := make([][]string, 0, len(events))
 	for _, e := range events {
-		out = append(out, []string{e.At.UTC().Format("2006-01-02 15:04"), e.Department, e.Device, e.DeviceName, categoryZH(e.Category),
+		out = append(out, []string{e.At.In(chinatime.Location).Format("2006-01-02 15:04"), e.Department, e.Device, e.DeviceName, categoryZH(e.Category),
 			e.ProductName, actions[e.Action], e.Version, e.From})
 	}
 	return head, out
