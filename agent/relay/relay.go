@@ -8,11 +8,15 @@
 //     forwards it upstream oldest first, with the endpoint agent's own
 //     credential and the body bytes exactly as received, so the collector
 //     authenticates and attributes the report to that endpoint agent. The
-//     relay never parses or rewrites a report: it cannot change whose report
-//     it is, and a body changed on the way (or on the relay's disk) is
-//     refused by the collector (403 for another agent's name, 409 for a
-//     report id stored with other content, 400 for a broken body) and
-//     moved to the relay spool's rejected/ with the reason;
+//     relay never parses or rewrites a report. It is not a trust boundary:
+//     it holds each waiting report's credential, so whoever controls the
+//     relay host or its disk can alter a waiting report or write one for
+//     those agents (reports carry no signature of their own). The
+//     collector refuses only what it can tell: another agent's name (403),
+//     a report id it holds with other content (409), a broken body (400);
+//     those move to the relay spool's rejected/ with the reason. Uploads
+//     are accepted with any bearer credential and checked at the collector
+//     when forwarded (relay.allow limits who may reach the relay);
 //   - proxies config polls (and enrolment, release metadata and downloads)
 //     live: when the collector cannot be reached it answers 503, so an
 //     endpoint agent keeps its last configuration and retries;
