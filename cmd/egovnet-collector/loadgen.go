@@ -27,6 +27,7 @@ func newLoadgenCmd(g *globals) *cobra.Command {
 			"Without --url, loadgen starts `egovnet-collector serve` itself with the product defaults, a generated plan of\n" +
 			"--departments departments and SQLite (or a fresh schema of --postgres, dropped afterwards).\n" +
 			"With --url, it loads that collector; --config names its configuration (its plan; tokens are minted with it).\n" +
+			"Its synthetic agents are revoked there afterwards, but their reports stay stored: never load a production collector.\n" +
 			"Scenarios: load (N agents at concurrency C), district (every department reports --fill endpoints, then\n" +
 			"--samples single reports of --endpoints are timed), department (one department filled with --fill endpoints,\n" +
 			"then single reports timed).",

@@ -181,6 +181,17 @@ func TestAttach(t *testing.T) {
 	if res.Reports != 12 || res.Stored != 12 || !res.Verified || res.Store != "" || res.Memory.HWMKB <= 0 {
 		t.Errorf("attached run: %d reports, %d stored (verified %v), store %q, memory %+v; want 12, 12, true, \"\", the collector's", res.Reports, res.Stored, res.Verified, res.Store, res.Memory)
 	}
+	// the attached run's agents are revoked there; the own run's are not
+	var revoked map[string]bool
+	if err := own.withApp(ctx, func(app *server.App) (err error) {
+		revoked, err = app.Auth.RevokedAgents(ctx)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(revoked) != 4 {
+		t.Errorf("revoked agents after the attached run: %v, want its 4", revoked)
+	}
 	if err := tg.Close(); err != nil {
 		t.Fatal(err)
 	}

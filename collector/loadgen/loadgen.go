@@ -136,6 +136,15 @@ func Run(ctx context.Context, t *Target, o Options) (*Result, error) {
 	case ScenarioDepartment:
 		err = r.department(ctx)
 	}
+	if t.attached {
+		// Not the load tool's collector: its synthetic agents must not
+		// keep counting in that collector's findings.
+		if rerr := t.Revoke(context.WithoutCancel(ctx), r.enrolled); rerr != nil {
+			err = errors.Join(err, rerr)
+		} else {
+			r.progressf("%d synthetic agents revoked on the attached collector (their %d reports stay stored)", len(r.enrolled), r.stored.Load())
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -155,11 +164,12 @@ func Run(ctx context.Context, t *Target, o Options) (*Result, error) {
 }
 
 type runner struct {
-	t      *Target
-	o      Options
-	c      *client
-	res    *Result
-	stored atomic.Int64 // uploads answered 202 (stored), fill included
+	enrolled []string // agent ids enrolled by this run
+	t        *Target
+	o        Options
+	c        *client
+	res      *Result
+	stored   atomic.Int64 // uploads answered 202 (stored), fill included
 }
 
 func (r *runner) progressf(format string, args ...any) {
@@ -196,6 +206,9 @@ func (r *runner) enrol(ctx context.Context, depts []Department, perDept []int, p
 		return nil, err
 	}
 	r.res.Agents += len(agents)
+	for _, a := range agents {
+		r.enrolled = append(r.enrolled, a.ID)
+	}
 	return agents, nil
 }
 

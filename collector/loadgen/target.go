@@ -37,6 +37,10 @@ type Target struct {
 	configFile     string // the collector's configuration (tokens are minted with it)
 	user, password string // a user that may list reports ("" = no verification)
 
+	// attached: a collector loadgen did not start; its synthetic agents
+	// are revoked after the run so their reports stop counting there.
+	attached bool
+
 	cmd     *exec.Cmd
 	exited  chan struct{}
 	dir     string
@@ -162,7 +166,7 @@ func Attach(ctx context.Context, o AttachOptions) (*Target, error) {
 	if o.ConfigFile == "" {
 		return nil, errors.New("attach: the collector's configuration file is required (to read its plan and mint enrolment tokens)")
 	}
-	t := &Target{URL: strings.TrimRight(o.URL, "/"), PID: o.PID, configFile: o.ConfigFile, user: o.User, password: o.Password, keep: true}
+	t := &Target{URL: strings.TrimRight(o.URL, "/"), PID: o.PID, configFile: o.ConfigFile, user: o.User, password: o.Password, keep: true, attached: true}
 	if err := t.loadPlan(); err != nil {
 		return nil, err
 	}
@@ -233,6 +237,24 @@ func (t *Target) withApp(ctx context.Context, fn func(*server.App) error) error 
 	}
 	defer app.Close()
 	return fn(app)
+}
+
+// Revoke revokes the given agents, as `egovnet-collector agent revoke`
+// does: their credentials stop working and their reports stop counting in
+// findings (they stay stored, like any revoked agent's).
+func (t *Target) Revoke(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return t.withApp(ctx, func(app *server.App) error {
+		var errs []error
+		for _, id := range ids {
+			if err := app.Auth.RevokeAgent(ctx, id, server.Operator()); err != nil {
+				errs = append(errs, fmt.Errorf("revoke agent %s: %w", id, err))
+			}
+		}
+		return errors.Join(errs...)
+	})
 }
 
 // Mint creates one enrolment token per department with the given number
