@@ -145,7 +145,7 @@ func editAgentConfig(t *testing.T, ctx context.Context, c *collector, out string
 		t.Fatalf("save again: %v", err)
 	}
 	a = c.http("GET", "/api/v1/departments/CZJ/agent-config", nil, c.admin())
-	if !strings.Contains(string(a.body), `"communities":["\u003csecret\u003e"]`) && !strings.Contains(string(a.body), `"communities":["<secret>"]`) {
+	if !strings.Contains(string(a.body), `"communities":["\u003csecret:0\u003e"]`) && !strings.Contains(string(a.body), `"communities":["<secret:0>"]`) {
 		t.Errorf("second save lost the community: %s", a.body)
 	}
 	if !strings.Contains(string(a.body), `"auth_pass":"\u003csecret\u003e"`) && !strings.Contains(string(a.body), `"auth_pass":"<secret>"`) {

@@ -80,7 +80,7 @@ func TestConfigSecretsSealedAndRedacted(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if out.Version != 1 || out.SNMP.Communities[0] != fleet.Redacted || out.SNMP.V3[0].AuthPass != fleet.Redacted || out.SNMP.V3[0].AuthProto != "SHA256" {
+		if out.Version != 1 || out.SNMP.Communities[0] != "<secret:0>" || out.SNMP.V3[0].AuthPass != fleet.Redacted || out.SNMP.V3[0].AuthProto != "SHA256" {
 			t.Fatalf("shown back: %+v", out)
 		}
 		// At rest: no secret in the row.
