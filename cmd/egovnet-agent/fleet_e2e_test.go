@@ -119,7 +119,7 @@ func TestFleetEndToEnd(t *testing.T) {
 	// The scope is set centrally: the agent's own file names none.
 	port := testenv.OpenTCPPort(t)
 	collector("", "agent", "config", "set", "--department", "CZJ", "--targets", "127.0.0.1/32", "--ports", fmt.Sprint(port), "--snmp-community", "czj-secret-ro")
-	if shown := collector("", "agent", "config", "show", "--department", "CZJ"); strings.Contains(shown, "czj-secret-ro") || !strings.Contains(shown, "<secret>") {
+	if shown := collector("", "agent", "config", "show", "--department", "CZJ"); strings.Contains(shown, "czj-secret-ro") || !strings.Contains(shown, "<secret:0>") {
 		t.Fatalf("config show reveals the community:\n%s", shown)
 	}
 	agentCfg := coreWriteFile(t, dir, "agent.yaml", "collector: {poll_interval: 1s}\nscope: {udp: false}\nprobe: {timeout: 2s}\nupdate: {check_interval: 1m}\n")

@@ -145,11 +145,44 @@ func editAgentConfig(t *testing.T, ctx context.Context, c *collector, out string
 		t.Fatalf("save again: %v", err)
 	}
 	a = c.http("GET", "/api/v1/departments/CZJ/agent-config", nil, c.admin())
-	if !strings.Contains(string(a.body), `"communities":["\u003csecret\u003e"]`) && !strings.Contains(string(a.body), `"communities":["<secret>"]`) {
+	if !strings.Contains(string(a.body), `"communities":["\u003csecret:0\u003e"]`) && !strings.Contains(string(a.body), `"communities":["<secret:0>"]`) {
 		t.Errorf("second save lost the community: %s", a.body)
 	}
 	if !strings.Contains(string(a.body), `"auth_pass":"\u003csecret\u003e"`) && !strings.Contains(string(a.body), `"auth_pass":"<secret>"`) {
 		t.Errorf("second save lost the v3 passphrase: %s", a.body)
+	}
+}
+
+// removeCommunity clears the first of two stored communities on GAJ's
+// agent configuration page: the agent then gets the second one, not the
+// removed one (placeholders carry the stored index, so removing a row does
+// not shift the others).
+func removeCommunity(t *testing.T, ctx context.Context, c *collector, agent seededAgent, out string) {
+	t.Helper()
+	if a := c.http("PUT", "/api/v1/departments/GAJ/agent-config", []byte(`{"snmp":{"communities":["firstOLD","secondKEEP"]}}`), c.admin()); a.status != 200 {
+		t.Fatalf("seed GAJ's communities: %d %s", a.status, a.body)
+	}
+	var png []byte
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(c.url+"/#agentconfig/GAJ"),
+		chromedp.Reload(),
+		chromedp.WaitVisible(`form.agent-config .secrets .secret-row button.clear`, chromedp.ByQuery),
+		chromedp.Click(`form.agent-config .secrets .secret-row button.clear`, chromedp.ByQuery),
+		chromedp.Click(`form.agent-config button.save`, chromedp.ByQuery),
+		chromedp.WaitVisible(`form.agent-config p.result.ok`, chromedp.ByQuery),
+		// a second save from the same page keeps what the first one kept
+		chromedp.Click(`form.agent-config button.save`, chromedp.ByQuery),
+		chromedp.Sleep(500*time.Millisecond),
+		chromedp.WaitVisible(`form.agent-config p.result.ok`, chromedp.ByQuery),
+		chromedp.FullScreenshot(&png, 100),
+	)
+	if err != nil {
+		t.Fatalf("remove the first community: %v", err)
+	}
+	_ = os.WriteFile(filepath.Join(out, "admin-agent-config-remove.png"), png, 0o644)
+	a := c.http("GET", "/api/v1/agent/config?profile=network", nil, map[string]string{"Authorization": "Bearer " + agent.Credential})
+	if a.status != 200 || !strings.Contains(string(a.body), `"communities":["secondKEEP"]`) {
+		t.Errorf("after removing the first community the agent gets: %d %s", a.status, a.body)
 	}
 }
 

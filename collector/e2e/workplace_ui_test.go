@@ -146,6 +146,7 @@ func TestWorkplaceInChromium(t *testing.T) {
 				scanNow(t, ctx, c, gaj, out)
 				manageUsers(t, ctx, c, out)
 				editAgentConfig(t, ctx, c, out)
+				removeCommunity(t, ctx, c, gaj, out)
 				createLicence(t, ctx, c, out)
 				english(t, ctx, c, out)
 				ledgerDevicesEnglish(t, ctx, c, out)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -12,8 +13,10 @@ import (
 	"github.com/egovnet/egovnet/internal/wire"
 )
 
-// Redacted stands for a stored secret in what the API shows back; a PUT
-// that sends it keeps the stored value.
+// Redacted stands for a stored v3 password in what the API shows back; a
+// PUT that sends it keeps the stored value. Communities show as
+// "<secret:N>" (see placeholder); a bare Redacted community is accepted
+// only where its position is unambiguous.
 const Redacted = "<secret>"
 
 var (
@@ -116,17 +119,56 @@ func validate(c *wire.AgentConfig) error {
 	return errors.Join(errs...)
 }
 
-// mergeSecrets resolves Redacted placeholders against the stored secrets:
-// a community by position, a v3 password by user name.
+// placeholder returns the indexed placeholder GET shows for stored
+// community n ("<secret:n>"): a PUT names the stored item it keeps by
+// index, so removing or reordering rows never shifts which one is kept.
+func placeholder(n int) string { return "<secret:" + strconv.Itoa(n) + ">" }
+
+// placeholderIndex parses "<secret:N>"; ok is false for anything else.
+func placeholderIndex(s string) (n int, ok bool) {
+	rest, found := strings.CutPrefix(s, "<secret:")
+	if !found {
+		return 0, false
+	}
+	num, found := strings.CutSuffix(rest, ">")
+	if !found || num == "" || len(num) > 6 {
+		return 0, false
+	}
+	for _, r := range num {
+		if r < '0' || r > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.Atoi(num)
+	return n, err == nil
+}
+
+// mergeSecrets resolves placeholders against the stored secrets: a
+// community by the index it carries ("<secret:N>"), or a bare Redacted
+// only where position is unambiguous (same position, same list length as
+// stored); a v3 password by user name.
 func mergeSecrets(in secrets, old secrets) (secrets, error) {
 	var errs []error
 	for i, c := range in.Communities {
+		key := fmt.Sprintf("snmp.communities[%d]", i)
+		if n, ok := placeholderIndex(c); ok {
+			if n >= len(old.Communities) {
+				errs = append(errs, fmt.Errorf("%s: %s names stored community %d but %d are stored (reload the configuration)", key, c, n, len(old.Communities)))
+				continue
+			}
+			in.Communities[i] = old.Communities[n]
+			continue
+		}
 		if c == Redacted {
-			if i >= len(old.Communities) {
-				errs = append(errs, fmt.Errorf("snmp.communities[%d]: %s but no community is stored at that position", i, Redacted))
+			if len(in.Communities) != len(old.Communities) {
+				errs = append(errs, fmt.Errorf("%s: %s is ambiguous when the list changes length (%d stored, %d sent): send %s to keep stored community N", key, Redacted, len(old.Communities), len(in.Communities), "<secret:N>"))
 				continue
 			}
 			in.Communities[i] = old.Communities[i]
+			continue
+		}
+		if strings.HasPrefix(c, "<secret") && strings.HasSuffix(c, ">") {
+			errs = append(errs, fmt.Errorf("%s: %q is not a placeholder (<secret:N>) nor a community", key, c))
 		}
 	}
 	for i, u := range in.V3 {
@@ -157,11 +199,12 @@ func mergeSecrets(in secrets, old secrets) (secrets, error) {
 	return in, errors.Join(errs...)
 }
 
-// redact replaces every secret with Redacted.
+// redact replaces every community with its indexed placeholder and every
+// v3 password with Redacted (a v3 password is matched by user name).
 func redact(c wire.AgentConfig) wire.AgentConfig {
 	cm := make([]string, len(c.SNMP.Communities))
 	for i := range cm {
-		cm[i] = Redacted
+		cm[i] = placeholder(i)
 	}
 	v3 := slices.Clone(c.SNMP.V3)
 	for i := range v3 {

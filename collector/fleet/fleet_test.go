@@ -80,7 +80,7 @@ func TestConfigSecretsSealedAndRedacted(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if out.Version != 1 || out.SNMP.Communities[0] != fleet.Redacted || out.SNMP.V3[0].AuthPass != fleet.Redacted || out.SNMP.V3[0].AuthProto != "SHA256" {
+		if out.Version != 1 || out.SNMP.Communities[0] != "<secret:0>" || out.SNMP.V3[0].AuthPass != fleet.Redacted || out.SNMP.V3[0].AuthProto != "SHA256" {
 			t.Fatalf("shown back: %+v", out)
 		}
 		// At rest: no secret in the row.
@@ -262,4 +262,78 @@ func TestCompareVersions(t *testing.T) {
 			t.Errorf("CompareVersions(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.want)
 		}
 	}
+}
+
+// TestEndpointAgentGetsNoSecrets: an agent running the endpoint profile
+// (as its poll says, or as its last poll or report recorded) gets no SNMP
+// credentials and nothing to probe; a network agent of the same
+// department gets them all.
+func TestEndpointAgentGetsNoSecrets(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := setup(t, db)
+		if _, err := e.st.SetConfig(ctx, "CZJ", wire.AgentConfig{
+			Scope: wire.AgentConfigScope{Targets: []string{"10.1.0.0/24"}, Ports: []int{22}},
+			SNMP: wire.AgentConfigSNMP{Communities: []string{"cliSecret1"},
+				V3: []wire.SNMPv3User{{User: "ops", AuthProto: "SHA", AuthPass: "auth-pass-1", PrivProto: "AES", PrivPass: "priv-pass-1"}}},
+			Paths:    wire.AgentConfigPaths{Targets: []string{"10.1.0.1"}},
+			Schedule: wire.AgentSchedule{Interval: "2h"},
+		}, "admin"); err != nil {
+			t.Fatal(err)
+		}
+		stripped := func(t *testing.T, c wire.AgentConfig) {
+			t.Helper()
+			if c.Profile != "endpoint" || len(c.SNMP.Communities) != 0 || len(c.SNMP.V3) != 0 || len(c.Scope.Targets) != 0 ||
+				len(c.Scope.Ports) != 0 || len(c.Paths.Targets) != 0 || c.Schedule.Interval != "2h" {
+				t.Fatalf("endpoint agent got %+v", c)
+			}
+		}
+		tests := []struct {
+			name   string
+			before func(t *testing.T)
+			poll   fleet.Poll
+		}{
+			{"poll says endpoint", nil, fleet.Poll{Profile: "endpoint"}},
+			{"recorded from an earlier poll", func(t *testing.T) {
+				if _, _, err := e.st.ForAgent(ctx, e.agent.ID, "CZJ", fleet.Poll{Profile: "endpoint"}); err != nil {
+					t.Fatal(err)
+				}
+			}, fleet.Poll{}},
+			{"recorded from a report", func(t *testing.T) {
+				rep := &wire.ScanReport{Agent: wire.Agent{ID: e.agent.ID, Profile: "endpoint"}}
+				if err := e.st.Processor().Process(ctx, rep, "CZJ"); err != nil {
+					t.Fatal(err)
+				}
+			}, fleet.Poll{}},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				if _, err := db.Exec(ctx, `DELETE FROM fleet_agents`); err != nil {
+					t.Fatal(err)
+				}
+				if tc.before != nil {
+					tc.before(t)
+				}
+				c, _, err := e.st.ForAgent(ctx, e.agent.ID, "CZJ", tc.poll)
+				if err != nil {
+					t.Fatal(err)
+				}
+				stripped(t, c)
+				list, err := e.st.Agents(ctx, "CZJ")
+				if err != nil || len(list) != 1 || list[0].Profile != "endpoint" {
+					t.Fatalf("agents list: %+v %v", list, err)
+				}
+			})
+		}
+		t.Run("network agent unchanged", func(t *testing.T) {
+			c, _, err := e.st.ForAgent(ctx, e.agent.ID, "CZJ", fleet.Poll{Profile: "network"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Profile != "network" || len(c.SNMP.Communities) != 1 || c.SNMP.Communities[0] != "cliSecret1" || c.SNMP.V3[0].PrivPass != "priv-pass-1" ||
+				len(c.Scope.Targets) != 1 || len(c.Paths.Targets) != 1 {
+				t.Fatalf("network agent got %+v", c)
+			}
+		})
+	})
 }

@@ -159,8 +159,9 @@ type Poll struct {
 }
 
 // ForAgent records an agent's poll (its heartbeat) and returns the
-// configuration it must run, secrets included, with scan_now set once per
-// request. The ETag is a digest of exactly what is returned.
+// configuration it must run, with scan_now set once per request. A network
+// agent gets the secrets; an endpoint agent (by its poll, else as recorded)
+// gets none of them, nor anything to probe. The ETag is a digest of exactly what is returned.
 func (s *Store) ForAgent(ctx context.Context, agentID, dept string, p Poll) (wire.AgentConfig, string, error) {
 	var c wire.AgentConfig
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
@@ -168,20 +169,30 @@ func (s *Store) ForAgent(ctx context.Context, agentID, dept string, p Poll) (wir
 		if c, _, _, err = s.config(ctx, tx, dept); err != nil {
 			return err
 		}
-		if len(c.Scope.Targets) == 0 {
-			c.Scope.Targets = append([]string{}, s.o.Prefixes(dept)...)
+		now := store.Time(s.o.Now())
+		var requested, sent, recorded string
+		err = tx.QueryRow(ctx, `SELECT scan_requested, scan_sent, profile FROM fleet_agents WHERE agent_id = ?`, agentID).Scan(&requested, &sent, &recorded)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("read agent %s: %w", agentID, err)
 		}
-		if c.Profile == "" {
+		// The profile the agent says it runs (this poll, else what its
+		// last poll or report recorded) decides what it may learn: an
+		// endpoint agent probes nothing, so it gets neither the
+		// department's SNMP secrets nor targets to probe.
+		agentProfile := p.Profile
+		if agentProfile == "" {
+			agentProfile = recorded
+		}
+		if agentProfile == "endpoint" || c.Profile == "endpoint" {
+			c = forEndpoint(c)
+		} else {
 			c.Profile = "network"
+			if len(c.Scope.Targets) == 0 {
+				c.Scope.Targets = append([]string{}, s.o.Prefixes(dept)...)
+			}
 		}
 		if c.Schedule.Interval == "" {
 			c.Schedule.Interval = s.o.DefaultInterval.String()
-		}
-		now := store.Time(s.o.Now())
-		var requested, sent string
-		err = tx.QueryRow(ctx, `SELECT scan_requested, scan_sent FROM fleet_agents WHERE agent_id = ?`, agentID).Scan(&requested, &sent)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("read agent %s: %w", agentID, err)
 		}
 		if requested != "" && requested > sent {
 			c.ScanNow = true
@@ -206,6 +217,17 @@ ON CONFLICT (agent_id) DO UPDATE SET last_poll = excluded.last_poll,
 	b, _ := json.Marshal(c)
 	sum := sha256.Sum256(b)
 	return c, `"` + hex.EncodeToString(sum[:16]) + `"`, nil
+}
+
+// forEndpoint trims a department configuration to what an endpoint agent
+// needs: its profile and schedule, with no SNMP credentials, scope or path
+// targets (empty lists, so an agent keeps nothing of a network profile).
+func forEndpoint(c wire.AgentConfig) wire.AgentConfig {
+	c.Profile = "endpoint"
+	c.Scope = wire.AgentConfigScope{Targets: []string{}, Ports: []int{}}
+	c.SNMP = wire.AgentConfigSNMP{Communities: []string{}, V3: []wire.SNMPv3User{}}
+	c.Paths = wire.AgentConfigPaths{Targets: []string{}}
+	return c
 }
 
 // RequestScan asks an agent to scan at its next poll and returns the

@@ -1,12 +1,13 @@
 // Administration: users and roles (sysadmin) and each department's central
 // agent configuration (sysadmin edits; a department administrator reads its
-// own). SNMP secrets are never shown: the API
-// answers "<secret>" for each stored one and keeps it when sent back.
+// own). SNMP secrets are never shown: the API answers "<secret:N>" for
+// stored community N ("<secret>" for a v3 password) and keeps the stored
+// item a placeholder names when it is sent back.
 (function () {
   "use strict";
   var E = window.EGOV, t = E.t, el = E.el;
   var ROLES = ["sysadmin", "secadmin", "auditor", "dept-admin", "viewer"];
-  var SECRET = "<secret>";
+  function isSecret(v) { return typeof v === "string" && /^<secret(:\d+)?>$/.test(v); }
 
   function roleFields(u) {
     var deps = [{ value: "", label: "–" }].concat(E.departments.map(function (d) { return { value: d.code, label: d.code + " " + (d.name || "") }; }));
@@ -60,14 +61,16 @@
   };
 
   // secretRows edits a list of stored secrets: each shows "set" and may be
-  // replaced or removed; new ones are typed in.
+  // replaced or removed; new ones are typed in. A kept row sends back its
+  // own placeholder ("<secret:N>"), so removing another row never shifts
+  // which stored secret it keeps.
   function secretRows(values, label) {
     var box = el("div", { class: "secrets" });
     var rows = [];
     function addRow(v) {
-      var stored = v === SECRET;
+      var stored = isSecret(v);
       var inp = el("input", { type: "password", class: "secret", placeholder: stored ? t("ac.keep") : t("ac.new"), autocomplete: "off" });
-      var row = { stored: stored, input: inp, removed: false };
+      var row = { stored: stored ? v : "", input: inp, removed: false };
       var state = el("span", { class: stored ? "badge-set" : "muted", text: stored ? t("ac.set") : "" });
       var rm = el("button", { type: "button", class: "act clear", text: t("ac.clear"), onclick: function () { row.removed = true; line.remove(); } });
       var line = el("div", { class: "secret-row" }, [el("span", { text: label + " " }), state, inp, rm]);
@@ -81,9 +84,14 @@
       rows.forEach(function (r) {
         if (r.removed) return;
         if (r.input.value) out.push(r.input.value);
-        else if (r.stored) out.push(SECRET);
+        else if (r.stored) out.push(r.stored);
       });
       return out;
+    }, reset: function (vs) {
+      // after a save the placeholders refer to the new stored list
+      rows = [];
+      box.textContent = "";
+      (vs || []).forEach(addRow);
     } };
   }
   // v3Rows edits SNMPv3 users: a stored password shows as "set" and is
@@ -98,7 +106,7 @@
       return s;
     }
     function pass(v, name) {
-      return el("input", { type: "password", name: name, autocomplete: "off", class: "secret", placeholder: v === SECRET ? t("ac.keep") : "" });
+      return el("input", { type: "password", name: name, autocomplete: "off", class: "secret", placeholder: isSecret(v) ? t("ac.keep") : "" });
     }
     function addRow(u) {
       u = u || {};
@@ -120,10 +128,14 @@
         if (r.removed || !name) return;
         var same = r.stored.user === name;
         out.push({ user: name, auth_proto: r.ap.value, priv_proto: r.pp.value, context: r.stored.context || "",
-          auth_pass: r.apw.value || (same && r.stored.auth_pass === SECRET && r.ap.value ? SECRET : ""),
-          priv_pass: r.ppw.value || (same && r.stored.priv_pass === SECRET && r.pp.value ? SECRET : "") });
+          auth_pass: r.apw.value || (same && isSecret(r.stored.auth_pass) && r.ap.value ? r.stored.auth_pass : ""),
+          priv_pass: r.ppw.value || (same && isSecret(r.stored.priv_pass) && r.pp.value ? r.stored.priv_pass : "") });
       });
       return out;
+    }, reset: function (us) {
+      rows = [];
+      box.textContent = "";
+      (us || []).forEach(addRow);
     } };
   }
   function csv(xs) { return (xs || []).join(", "); }
@@ -171,6 +183,8 @@
             schedule: { interval: f.interval.value.trim(), jitter: f.jitter.value === "" ? 0 : Number(f.jitter.value) }, scan_now: false };
           E.api("/api/v1/departments/" + encodeURIComponent(code) + "/agent-config", { method: "PUT", json: body }).then(function (res) {
             c = res.body || c;
+            comm.reset((c.snmp || {}).communities);
+            v3edit.reset((c.snmp || {}).v3);
             msg.className = "result ok";
             msg.textContent = t("ac.saved", { v: c.version });
           }).catch(function (e) {

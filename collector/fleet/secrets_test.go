@@ -1,0 +1,75 @@
+package fleet_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/egovnet/egovnet/collector/fleet"
+	"github.com/egovnet/egovnet/collector/store"
+	"github.com/egovnet/egovnet/collector/store/storetest"
+	"github.com/egovnet/egovnet/internal/wire"
+)
+
+// TestCommunityPlaceholdersByIndex drives PUT /api/v1/departments/{code}/
+// agent-config as the page does: each stored community comes back as
+// "<secret:N>", and a PUT keeps exactly the items it names, whatever rows
+// were removed or moved; an index out of range or an ambiguous bare
+// "<secret>" is refused with nothing changed.
+func TestCommunityPlaceholdersByIndex(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := setup(t, db)
+		mux := http.NewServeMux()
+		(&fleet.Handlers{Store: e.st}).MountUser(func(p string, _ []string, h http.Handler) { mux.Handle(p, h) })
+		put := func(t *testing.T, communities []string) (int, string) {
+			t.Helper()
+			b, _ := json.Marshal(wire.AgentConfig{SNMP: wire.AgentConfigSNMP{Communities: communities}})
+			rec := httptest.NewRecorder()
+			mux.ServeHTTP(rec, httptest.NewRequest("PUT", "/api/v1/departments/GAJ/agent-config", strings.NewReader(string(b))))
+			return rec.Code, rec.Body.String()
+		}
+		stored := func(t *testing.T) []string {
+			t.Helper()
+			c, _, err := e.st.ForAgent(ctx, e.agent.ID, "GAJ", fleet.Poll{Profile: "network"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c.SNMP.Communities
+		}
+		tests := []struct {
+			name string
+			send []string
+			code int
+			want []string // stored afterwards
+			msg  string
+		}{
+			{"remove first", []string{"<secret:1>"}, 200, []string{"secondKEEP"}, ""},
+			{"remove last", []string{"<secret:0>"}, 200, []string{"firstOLD"}, ""},
+			{"reorder", []string{"<secret:1>", "<secret:0>"}, 200, []string{"secondKEEP", "firstOLD"}, ""},
+			{"replace first", []string{"newFIRST", "<secret:1>"}, 200, []string{"newFIRST", "secondKEEP"}, ""},
+			{"bare placeholders same length", []string{"<secret>", "<secret>"}, 200, []string{"firstOLD", "secondKEEP"}, ""},
+			{"out of range", []string{"<secret:2>"}, 400, []string{"firstOLD", "secondKEEP"}, "<secret:2>"},
+			{"bare placeholder after a removal", []string{"<secret>"}, 400, []string{"firstOLD", "secondKEEP"}, "ambiguous"},
+			{"malformed placeholder", []string{"<secret:x>", "<secret:1>"}, 400, []string{"firstOLD", "secondKEEP"}, "placeholder"},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				if code, body := put(t, []string{"firstOLD", "secondKEEP"}); code != 200 || !strings.Contains(body, `"\u003csecret:1\u003e"`) && !strings.Contains(body, `"<secret:1>"`) {
+					t.Fatalf("seed: %d %s", code, body)
+				}
+				code, body := put(t, tc.send)
+				if code != tc.code || !strings.Contains(body, tc.msg) {
+					t.Fatalf("PUT %q: %d %s, want %d mentioning %q", tc.send, code, body, tc.code, tc.msg)
+				}
+				if got := stored(t); !slices.Equal(got, tc.want) {
+					t.Fatalf("PUT %q stored %q, want %q", tc.send, got, tc.want)
+				}
+			})
+		}
+	})
+}
