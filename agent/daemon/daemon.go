@@ -70,7 +70,14 @@ func (d *Daemon) ScanWith(ctx context.Context, c *config.Config) *wire.ScanRepor
 	}
 	agent := d.Agent
 	agent.Profile, agent.OS, agent.Arch = c.Profile, runtime.GOOS, runtime.GOARCH
-	rep := discover.RunList(ctx, discover.Registry(c), discover.Hooks{}, discover.NewRequest(c, enabled, agent))
+	req := discover.NewRequest(c, enabled, agent)
+	if c.Profile == "endpoint" {
+		// The endpoint profile probes no network: a scope left in the
+		// configuration would make the report claim a scan of it (scope
+		// and addresses_probed) that never happened.
+		req.Scope = nil
+	}
+	rep := discover.RunList(ctx, discover.Registry(c), discover.Hooks{}, req)
 	if rep.Host == nil {
 		rep.Host = &wire.Host{Interfaces: []wire.HostInterface{}, Routes: []wire.HostRoute{}, Software: []wire.Software{}}
 	}

@@ -87,8 +87,15 @@ func (s *Server) authenticate(r *http.Request) (auth.User, error) {
 	}
 	if name, pw, ok := r.BasicAuth(); ok {
 		u, err := s.d.Auth.Authenticate(r.Context(), name, pw, r.RemoteAddr)
-		if err == nil && s.d.Auth.RequiresSecondFactor(u.Role) {
-			// A password alone never admits a role that needs two factors;
+		if err != nil {
+			return u, err
+		}
+		needs, err := s.d.Auth.NeedsSecondFactor(r.Context(), u)
+		if err != nil {
+			return auth.User{}, err
+		}
+		if needs {
+			// A password alone never admits a user that needs two factors;
 			// the answer is the generic refusal (a distinct one would confirm
 			// the password) and the audit log says why.
 			_, _ = s.d.Audit.Append(context.WithoutCancel(r.Context()), auditlog.Entry{ActorKind: auditlog.KindUser, Actor: u.Name,
@@ -96,7 +103,7 @@ func (s *Server) authenticate(r *http.Request) (auth.User, error) {
 				Detail: auditlog.Detail(map[string]any{"error": auth.ErrBasicRefused.Error()})})
 			return auth.User{}, auth.ErrBadLogin
 		}
-		return u, err
+		return u, nil
 	}
 	return auth.User{}, errNoCredentials
 }

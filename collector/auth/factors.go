@@ -31,7 +31,7 @@ type Directory interface {
 var (
 	ErrSecondFactor            = errors.New("one-time code (otp) missing or wrong")
 	ErrSecondFactorNotEnrolled = errors.New("this role needs a second factor and none is enrolled: an operator runs `egovnet-collector user totp --name NAME`")
-	ErrBasicRefused            = errors.New("HTTP Basic is refused for roles that need a second factor: log in with POST /api/v1/login and an otp")
+	ErrBasicRefused            = errors.New("HTTP Basic is refused for users that need a second factor: log in with POST /api/v1/login and an otp")
 )
 
 // SetSecondFactor makes roles log in with a one-time code.
@@ -47,12 +47,37 @@ func (s *Service) RequiresSecondFactor(role string) bool {
 	return s.mfa != nil && slices.Contains(s.mfaRoles, role)
 }
 
-// Login is Authenticate plus the second factor for the roles that need it.
-// A wrong or missing code counts as a failed login of (name, source).
+// NeedsSecondFactor reports whether u must present a one-time code: its
+// role requires one, or it has one enrolled. An enrolled factor binds
+// whatever the role, else enrolling it would protect nothing.
+func (s *Service) NeedsSecondFactor(ctx context.Context, u User) (bool, error) {
+	if s.mfa == nil {
+		return false, nil
+	}
+	if s.RequiresSecondFactor(u.Role) {
+		return true, nil
+	}
+	enrolled, err := s.mfa.Enrolled(ctx, u.Name)
+	if err != nil {
+		return false, fmt.Errorf("look up second factor of %s: %w", u.Name, err)
+	}
+	return enrolled, nil
+}
+
+// Login is Authenticate plus the second factor for the users that need it
+// (see NeedsSecondFactor). A wrong or missing code counts as a failed login
+// of (name, source).
 func (s *Service) Login(ctx context.Context, name, password, otp, remote string) (User, error) {
 	u, err := s.Authenticate(ctx, name, password, remote)
-	if err != nil || !s.RequiresSecondFactor(u.Role) {
+	if err != nil {
 		return u, err
+	}
+	needs, err := s.NeedsSecondFactor(ctx, u)
+	if err != nil {
+		return User{}, err
+	}
+	if !needs {
+		return u, nil
 	}
 	enrolled, err := s.mfa.Enrolled(ctx, u.Name)
 	if err != nil {

@@ -30,7 +30,10 @@ type Handler struct {
 	Store  *Store
 	Influx InfluxStatus
 	Log    *slog.Logger
-	now    func() time.Time
+	// DepartmentExists, when set, makes an unknown ?department= a 404 like
+	// the other routes instead of an empty 200 that reads as "no progress".
+	DepartmentExists func(ctx context.Context, code string) (bool, error)
+	now              func() time.Time
 }
 
 // Response is the body of GET /api/v1/progress.
@@ -68,6 +71,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !u.CanSeeDepartment(dept) {
 		respond.Error(w, http.StatusForbidden, "department not visible to this user", map[string]string{"department": dept})
 		return
+	}
+	if dept != "" && h.DepartmentExists != nil {
+		known, err := h.DepartmentExists(r.Context(), dept)
+		if err != nil {
+			h.fail(w, err)
+			return
+		}
+		if !known {
+			respond.Error(w, http.StatusNotFound, "unknown department", map[string]string{"department": dept})
+			return
+		}
 	}
 	now := time.Now
 	if h.now != nil {

@@ -34,7 +34,8 @@ func TestProgressHandler(t *testing.T) {
 	if err := o.Enqueue(ctx, p, p); err != nil {
 		t.Fatal(err)
 	}
-	h := &Handler{Store: st, now: func() time.Time { return time.Date(2026, 5, 10, 0, 0, 0, 0, time.UTC) }}
+	h := &Handler{Store: st, now: func() time.Time { return time.Date(2026, 5, 10, 0, 0, 0, 0, time.UTC) },
+		DepartmentExists: func(_ context.Context, code string) (bool, error) { return code == "CZJ" || code == "JYJ", nil }}
 	var mounted []string
 	h.Mount(func(pattern string, roles []string, _ http.Handler) {
 		mounted = append(mounted, pattern)
@@ -62,6 +63,7 @@ func TestProgressHandler(t *testing.T) {
 		{"admin one department and days", &admin, "?department=JYJ&from=2026-05-02&to=2026-05-02", 200, 1, 0, "JYJ", "JYJ:3"},
 		{"dept-admin defaults to own", &czj, "", 200, 3, 0, "CZJ", "CZJ:1"},
 		{"dept-admin other department", &czj, "?department=JYJ", 403, 0, 0, "", ""},
+		{"admin unknown department", &admin, "?department=NOPE", 404, 0, 0, "", ""},
 		{"anonymous", nil, "", 401, 0, 0, "", ""},
 		{"bad from", &admin, "?from=yesterday", 400, 0, 0, "", ""},
 		{"from after to", &admin, "?from=2026-05-03&to=2026-05-01", 400, 0, 0, "", ""},
@@ -82,6 +84,9 @@ func TestProgressHandler(t *testing.T) {
 				var e struct{ Error string }
 				if json.Unmarshal(rec.Body.Bytes(), &e) != nil || e.Error == "" {
 					t.Fatalf("error body %s not in the CONTRACT shape", rec.Body)
+				}
+				if tc.status == 404 && e.Error != "unknown department" {
+					t.Fatalf("404 error %q, want the other routes' \"unknown department\"", e.Error)
 				}
 				return
 			}

@@ -122,7 +122,7 @@ func (a *App) assemble() error {
 		}
 		use(rec)
 	}
-	ph := &progress.Handler{Store: progress.NewStore(a.DB, nil), Log: a.Logger}
+	ph := &progress.Handler{Store: progress.NewStore(a.DB, nil), Log: a.Logger, DepartmentExists: a.Inventory.DepartmentExists}
 	if a.Writer != nil {
 		ph.Influx = a.Writer
 	}

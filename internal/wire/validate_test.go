@@ -282,3 +282,27 @@ func TestDeviceInventoryValidate(t *testing.T) {
 		t.Fatalf("want both problems, got %v", err)
 	}
 }
+
+// TestEndpointProfileReportPasses: the endpoint profile reports the host's
+// own facts with an empty scope and nothing probed; the collector's decode
+// and validation must take it as it is written.
+func TestEndpointProfileReportPasses(t *testing.T) {
+	r := validReport()
+	r.Agent.Profile = "endpoint"
+	r.Scope, r.Endpoints, r.Devices, r.Paths = []string{}, nil, nil, nil
+	r.Stats = Stats{DurationMs: 20}
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeReport(bytes.NewReader(b), 1<<20)
+	if err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	if err := got.ValidateAt(testNow); err != nil {
+		t.Fatalf("endpoint-profile report rejected:\n%v", err)
+	}
+	if len(got.Scope) != 0 || got.Stats.AddressesProbed != 0 {
+		t.Fatalf("scope %v probed %d after the round trip", got.Scope, got.Stats.AddressesProbed)
+	}
+}
