@@ -169,34 +169,8 @@ const installCols = `id, department, device, device_name, source, name, version,
 // ListSoftware lists stored rows: by default the installs of in-scope
 // products present now (or as of f.AsOf).
 func (s *Store) ListSoftware(ctx context.Context, f SoftwareFilter) ([]Software, error) {
-	q := `SELECT ` + installCols + ` FROM ledger_installs WHERE 1 = 1`
-	var args []any
-	if f.AsOf.IsZero() {
-		q += ` AND removed_at = ''`
-	} else {
-		at := store.Time(f.AsOf.UTC())
-		q += ` AND first_seen <= ? AND (removed_at = '' OR removed_at > ?)`
-		args = append(args, at, at)
-	}
-	if f.Department != "" {
-		q += ` AND department = ?`
-		args = append(args, f.Department)
-	}
-	if f.Device != "" {
-		q += ` AND device = ?`
-		args = append(args, f.Device)
-	}
-	if f.Category != "" {
-		q += ` AND category = ?`
-		args = append(args, f.Category)
-	}
-	if f.Product != "" {
-		q += ` AND product = ?`
-		args = append(args, f.Product)
-	}
-	if !f.All {
-		q += ` AND product <> '' AND kind = 'install' AND category <> 'other'`
-	}
+	where, args := softwareWhere(f)
+	q := `SELECT ` + installCols + ` FROM ledger_installs WHERE ` + where
 	q += ` ORDER BY department, device, category, product, name, version`
 	if f.Limit > 0 {
 		q += fmt.Sprintf(` LIMIT %d`, f.Limit)

@@ -223,20 +223,8 @@ type LicenseFilter struct {
 
 // ListLicenses lists licences by department, product and id.
 func (s *Store) ListLicenses(ctx context.Context, f LicenseFilter) ([]License, error) {
-	q := `SELECT ` + licenseCols + ` FROM ledger_licenses WHERE 1 = 1`
-	var args []any
-	if f.Department != "" {
-		if f.WithPool {
-			q += ` AND (department = ? OR department = '')`
-		} else {
-			q += ` AND department = ?`
-		}
-		args = append(args, f.Department)
-	}
-	if f.Product != "" {
-		q += ` AND product = ?`
-		args = append(args, f.Product)
-	}
+	where, args := licenseWhere(f)
+	q := `SELECT ` + licenseCols + ` FROM ledger_licenses WHERE ` + where
 	q += ` ORDER BY department, product, id`
 	rows, err := s.db.Query(ctx, q, args...)
 	if err != nil {
