@@ -676,22 +676,7 @@ func (s *Store) list(ctx context.Context, f Filter, id string) ([]wire.Violation
 			if !ok {
 				continue // did not exist yet
 			}
-			v.Status, v.Exemption = ev.To, ev.Exemption
-			if v.Status == wire.StatusExempted && v.Exemption != nil && expiredAt(v.Exemption.Expires, f.AsOf) {
-				v.Status, v.Exemption = wire.StatusOpen, nil
-			}
-			if v.LastSeen.After(f.AsOf) {
-				v.LastSeen = f.AsOf.UTC()
-			}
-			var kept []wire.Evidence
-			for _, e := range v.Evidence {
-				if !e.ObservedAt.After(f.AsOf) {
-					kept = append(kept, e)
-				}
-			}
-			if len(kept) > 0 {
-				v.Evidence = kept
-			}
+			asOfState(&v, ev, f.AsOf)
 		}
 		if f.Status != "" && v.Status != f.Status {
 			continue
@@ -703,6 +688,28 @@ func (s *Store) list(ctx context.Context, f Filter, id string) ([]wire.Violation
 }
 
 // statesAt returns each violation's last event at or before t.
+// asOfState turns v (as stored now) into what it was at t, given its last
+// lifecycle event by then: status and exemption (an exemption that had run
+// out by t counts as open), last seen, and the evidence observed by t.
+func asOfState(v *wire.Violation, ev Event, t time.Time) {
+	v.Status, v.Exemption = ev.To, ev.Exemption
+	if v.Status == wire.StatusExempted && v.Exemption != nil && expiredAt(v.Exemption.Expires, t) {
+		v.Status, v.Exemption = wire.StatusOpen, nil
+	}
+	if v.LastSeen.After(t) {
+		v.LastSeen = t.UTC()
+	}
+	var kept []wire.Evidence
+	for _, e := range v.Evidence {
+		if !e.ObservedAt.After(t) {
+			kept = append(kept, e)
+		}
+	}
+	if len(kept) > 0 {
+		v.Evidence = kept
+	}
+}
+
 func (s *Store) statesAt(ctx context.Context, t time.Time) (map[string]Event, error) {
 	rows, err := s.db.Query(ctx, `SELECT violation_id, seq, at, from_status, to_status, actor_kind, actor, note, data, recorded_at
  FROM rules_violation_events WHERE at <= ? ORDER BY violation_id, at, seq`, ts(t))

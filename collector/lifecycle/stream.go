@@ -80,22 +80,7 @@ func (s *Store) Each(ctx context.Context, f Filter, fn func(wire.Violation) erro
 			if !ok {
 				continue
 			}
-			v.Status, v.Exemption = ev.To, ev.Exemption
-			if v.Status == wire.StatusExempted && v.Exemption != nil && expiredAt(v.Exemption.Expires, f.AsOf) {
-				v.Status, v.Exemption = wire.StatusOpen, nil
-			}
-			if v.LastSeen.After(f.AsOf) {
-				v.LastSeen = f.AsOf.UTC()
-			}
-			var kept []wire.Evidence
-			for _, e := range v.Evidence {
-				if !e.ObservedAt.After(f.AsOf) {
-					kept = append(kept, e)
-				}
-			}
-			if len(kept) > 0 {
-				v.Evidence = kept
-			}
+			asOfState(&v, ev, f.AsOf)
 			if f.Status != "" && v.Status != f.Status {
 				continue
 			}
