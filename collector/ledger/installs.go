@@ -175,30 +175,7 @@ func (s *Store) ListSoftware(ctx context.Context, f SoftwareFilter) ([]Software,
 	if f.Limit > 0 {
 		q += fmt.Sprintf(` LIMIT %d`, f.Limit)
 	}
-	rows, err := s.db.Query(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list software: %w", err)
-	}
-	defer rows.Close()
-	out := []Software{}
-	for rows.Next() {
-		var sw Software
-		var dom, com, home int
-		var first, last, removed string
-		if err := rows.Scan(&sw.ID, &sw.Department, &sw.Device, &sw.DeviceName, &sw.Source, &sw.Name, &sw.Version, &sw.Vendor, &sw.Product,
-			&sw.ProductName, &sw.Category, &sw.Kind, &dom, &com, &sw.Edition, &home, &sw.Agent, &sw.ReportID, &first, &last, &removed); err != nil {
-			return nil, fmt.Errorf("list software: %w", err)
-		}
-		sw.Domestic, sw.Commercial, sw.HomeEdition = dom != 0, com != 0, home != 0
-		sw.FirstSeen, _ = store.ParseTime(first)
-		sw.LastSeen, _ = store.ParseTime(last)
-		if removed != "" {
-			t, _ := store.ParseTime(removed)
-			sw.RemovedAt = &t
-		}
-		out = append(out, sw)
-	}
-	return out, rows.Err()
+	return s.querySoftware(ctx, q, args)
 }
 
 // Installs returns the counted installs of a department ("" = all) now
