@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -391,12 +393,7 @@ func (s *Store) Apply(ctx context.Context, dept string, scan Scan, current []wir
 			}
 		}
 		if scan.Retract != nil {
-			ids := make([]string, 0, len(existing))
-			for id := range existing {
-				ids = append(ids, id)
-			}
-			sort.Strings(ids)
-			for _, id := range ids {
+			for _, id := range slices.Sorted(maps.Keys(existing)) {
 				r := existing[id]
 				if seen[id] || r.status == wire.StatusResolved {
 					continue
@@ -413,12 +410,7 @@ func (s *Store) Apply(ctx context.Context, dept string, scan Scan, current []wir
 			}
 		}
 		if !old {
-			ids := make([]string, 0, len(existing))
-			for id := range existing {
-				ids = append(ids, id)
-			}
-			sort.Strings(ids)
-			for _, id := range ids {
+			for _, id := range slices.Sorted(maps.Keys(existing)) {
 				r := existing[id]
 				if seen[id] || r.status == wire.StatusResolved {
 					continue
