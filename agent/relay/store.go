@@ -9,11 +9,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/egovnet/egovnet/agent/spool"
 )
 
 const (
@@ -163,7 +164,7 @@ func (s *Store) Put(credential, remote string, body io.Reader, limit int64) (Ent
 		return Entry{}, fmt.Errorf("rename %s: %w", tmp, err)
 	}
 	done = true
-	if err := syncDir(s.dir); err != nil {
+	if err := spool.SyncDir(s.dir); err != nil {
 		// Not acknowledged: the agent sends it again, and the collector
 		// stores a report id once however often it arrives.
 		_ = os.Remove(path)
@@ -233,7 +234,7 @@ func (s *Store) Ack(e Entry) error {
 	if err := os.Remove(e.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("remove forwarded upload %s: %w", e.Name, err)
 	}
-	return syncDir(s.dir)
+	return spool.SyncDir(s.dir)
 }
 
 // Reject moves an upload the collector refused for good (or that cannot be
@@ -247,7 +248,7 @@ func (s *Store) Reject(e Entry, reason error) error {
 	if reason != nil {
 		msg = reason.Error()
 	}
-	if err := os.WriteFile(filepath.Join(rdir, e.Name+".error"), []byte(msg+"\n"), 0o600); err != nil {
+	if err := spool.WriteFileAtomic(filepath.Join(rdir, e.Name+".error"), []byte(msg+"\n"), 0o600); err != nil {
 		return fmt.Errorf("record rejection of %s: %w", e.Name, err)
 	}
 	if err := os.Rename(e.Path, filepath.Join(rdir, e.Name)); err != nil {
@@ -276,10 +277,10 @@ func (s *Store) Reject(e Entry, reason error) error {
 			ks = ks[1:]
 		}
 	}
-	if err := syncDir(rdir); err != nil {
+	if err := spool.SyncDir(rdir); err != nil {
 		return err
 	}
-	return syncDir(s.dir)
+	return spool.SyncDir(s.dir)
 }
 
 // Rejected lists uploads moved to rejected/, oldest first.
@@ -296,19 +297,4 @@ func (s *Store) Rejected() ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
-}
-
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" { // directories cannot be fsynced there; NTFS journals renames
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("open dir %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return fmt.Errorf("fsync dir %s: %w", dir, err)
-	}
-	return nil
 }

@@ -148,7 +148,7 @@ func (s *Spool) Ack(e Entry) error {
 	if err := os.Remove(e.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("remove acknowledged report %s: %w", e.Name, err)
 	}
-	return syncDir(s.dir)
+	return SyncDir(s.dir)
 }
 
 // Reject moves a report the collector refused for good to spool/rejected,
@@ -175,10 +175,10 @@ func (s *Spool) Reject(e Entry, reason error) error {
 			rej = rej[1:]
 		}
 	}
-	if err := syncDir(rdir); err != nil {
+	if err := SyncDir(rdir); err != nil {
 		return err
 	}
-	return syncDir(s.dir)
+	return SyncDir(s.dir)
 }
 
 // Rejected lists reports moved to spool/rejected, oldest first; at most
@@ -266,7 +266,7 @@ func writeAtomic(dir, name string, body []byte, mode os.FileMode) error {
 		return fmt.Errorf("rename %s: %w", tmp, err)
 	}
 	ok = true
-	return syncDir(dir)
+	return SyncDir(dir)
 }
 
 // WriteFileAtomic is writeAtomic for other agent state (the enrolment
@@ -275,7 +275,9 @@ func WriteFileAtomic(path string, body []byte, mode os.FileMode) error {
 	return writeAtomic(filepath.Dir(path), filepath.Base(path), body, mode)
 }
 
-func syncDir(dir string) error {
+// SyncDir makes a rename or removal in dir durable (fsync of the
+// directory; a no-op on Windows). The relay's spool uses it too.
+func SyncDir(dir string) error {
 	if runtime.GOOS == "windows" { // directories cannot be fsynced there; NTFS journals renames
 		return nil
 	}
