@@ -114,7 +114,7 @@ func Start(ctx context.Context, o StartOptions) (_ *Target, err error) {
 	if err := os.WriteFile(t.configFile, []byte(yaml), 0o600); err != nil {
 		return nil, fmt.Errorf("write collector config: %w", err)
 	}
-	t.user, t.password = "loadgen", "Lg-"+randomHex(12)
+	t.user, t.password = "loadgen", verifierPassword()
 	if err := t.withApp(ctx, func(app *server.App) error {
 		return app.Auth.AddUser(ctx, auth.User{Name: t.user, Role: auth.RoleViewer}, t.password, server.Operator())
 	}); err != nil {
@@ -395,6 +395,21 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// verifierPassword returns a random password that always meets the
+// collector's policy: groups of three hex digits between fixed separators
+// can never repeat one character more than three times in a row, which a
+// plain 24-digit hex string does about once in two hundred draws.
+func verifierPassword() string {
+	h := randomHex(12)
+	var b strings.Builder
+	b.WriteString("Lg")
+	for i := 0; i < len(h); i += 3 {
+		b.WriteString("-")
+		b.WriteString(h[i : i+3])
+	}
+	return b.String()
 }
 
 func randomHex(n int) string {
