@@ -170,6 +170,13 @@ type Rules struct {
 	// keeps findings alive; 0 keeps every agent's latest report however
 	// old (the offline audit's view).
 	FactsHorizon time.Duration `mapstructure:"facts_horizon"`
+	// BatchAbove (issue 16): a department whose judgement reads at least
+	// this many facts (endpoints, ARP entries, routes, FDB entries) is
+	// judged once every BatchInterval for all its scans meanwhile, not on
+	// every report, so a report's cost does not grow with its department;
+	// 0 judges every report inline.
+	BatchAbove    int           `mapstructure:"batch_above"`
+	BatchInterval time.Duration `mapstructure:"batch_interval"`
 }
 
 // Log configures slog.
@@ -278,6 +285,8 @@ func Defaults() map[string]any {
 		"rules.patterns_file":     "",
 		// H-facts: aging of facts
 		"rules.facts_horizon":           72 * time.Hour,
+		"rules.batch_above":             5000,
+		"rules.batch_interval":          2 * time.Second,
 		"log.level":                     "info",
 		"log.format":                    "text",
 		"limits.max_report_bytes":       int64(64 << 20),
@@ -396,6 +405,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Rules.FactsHorizon < 0 {
 		bad("rules.facts_horizon", "must not be negative (got %s)", c.Rules.FactsHorizon)
+	}
+	if c.Rules.BatchAbove < 0 {
+		bad("rules.batch_above", "must be 0 (judge every report inline) or a number of facts (got %d)", c.Rules.BatchAbove)
+	}
+	if c.Rules.BatchInterval < 100*time.Millisecond || c.Rules.BatchInterval > 10*time.Minute {
+		bad("rules.batch_interval", "must be between 100ms and 10m (got %s)", c.Rules.BatchInterval)
 	}
 	if _, err := ParseLevel(c.Log.Level); err != nil {
 		bad("log.level", "%v", err)

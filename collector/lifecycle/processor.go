@@ -52,7 +52,15 @@ type ProcessorOptions struct {
 	// Locator, when set, names the switch port of each host a finding is
 	// about in its evidence (detail.location).
 	Locator Locator
-	Logger  *slog.Logger
+	// BatchAbove: a department whose last judgement read at least this
+	// many facts (endpoints, ARP entries, routes, FDB entries) is judged
+	// in batches (batch.go); 0 judges every report inline
+	// (rules.batch_above).
+	BatchAbove int
+	// BatchInterval is how often queued scans are judged (RunBatches;
+	// rules.batch_interval, default DefaultBatchInterval).
+	BatchInterval time.Duration
+	Logger        *slog.Logger
 }
 
 // Processor evaluates a department after each ingested report and applies
@@ -71,8 +79,11 @@ type Processor struct {
 
 	newInfra bool // an enabled pack cites new-infrastructure
 
-	mu    sync.Mutex
-	cache map[string]cachedReport // department + agent key -> latest decoded report
+	mu       sync.Mutex
+	cache    map[string]cachedReport // department + agent key -> latest decoded report
+	size     map[string]int          // department -> facts its last judgement read
+	queued   map[string]bool         // report ids queued for a batched judgement
+	onJudged func(ctx context.Context, dept string, scan Scan) error
 }
 
 // cachedReport is an agent's latest report, decoded (read only).
@@ -100,6 +111,7 @@ func NewProcessorWith(eng *rules.Engine, st *Store, opt ProcessorOptions) *Proce
 		opt.Logger = slog.Default()
 	}
 	return &Processor{eng: eng, st: st, db: st.db, opt: opt, log: opt.Logger, cache: map[string]cachedReport{},
+		size: map[string]int{}, queued: map[string]bool{},
 		newInfra: slices.Contains(eng.EnabledRules(), wire.RuleNewInfrastructure)}
 }
 
@@ -146,52 +158,47 @@ WHERE rules_reports.finished_at <= excluded.finished_at`, department, rules.Agen
 	if err != nil {
 		return fmt.Errorf("rules: %w", err)
 	}
-	if !backfill {
-		p.remember(department, rules.AgentKey(rep), rep)
-	}
-	reps := []*wire.ScanReport{rep}
-	if !backfill {
-		// An offline import of an older scan is judged alone, so its
-		// findings enter history at its own time; anything else sees the
-		// department's current facts.
-		if reps, err = p.currentFacts(ctx, department, fin); err != nil {
-			return fmt.Errorf("rules: %w", err)
-		}
-	}
-	first, err := p.firstSeen(ctx, department)
-	if err != nil {
-		return fmt.Errorf("rules: %w", err)
-	}
-	// The department's baseline is its first scan: the earliest first
-	// sighting of anything in it (an older scan imported later moves it
-	// back, as it should).
-	baseline := rules.Baseline(first)
-	vs, err := p.eng.Evaluate(ctx, rules.Input{Plan: p.eng.Plan(), Department: department, Reports: reps, FirstSeen: first, Baseline: baseline})
-	if err != nil {
-		return fmt.Errorf("rules: %w", err)
-	}
-	vs = p.locate(ctx, department, reps, vs)
 	agent := rep.Agent.ID
 	if agent == "" {
 		agent = rep.Agent.Hostname
 	}
 	scan := Scan{ReportID: rep.ReportID, Agent: agent, FinishedAt: fin, Backfill: backfill}
 	if !backfill {
-		scan.Retract = p.retraction(department, first, baseline)
+		p.remember(department, rules.AgentKey(rep), rep)
+		if p.batching(department) {
+			return p.enqueue(ctx, department, agent, rep)
+		}
+		start := time.Now()
+		if err := p.judge(ctx, department, scan); err != nil {
+			return fmt.Errorf("rules: %w", err)
+		}
+		p.log.Debug("rules evaluated", "department", department, "report", rep.ReportID, "took", time.Since(start).String())
+		return nil
 	}
+	// An offline import of an older scan is judged alone, so its findings
+	// enter history at its own time.
+	reps := []*wire.ScanReport{rep}
+	first, err := p.firstSeen(ctx, department)
+	if err != nil {
+		return fmt.Errorf("rules: %w", err)
+	}
+	baseline := rules.Baseline(first)
+	vs, err := p.eng.Evaluate(ctx, rules.Input{Plan: p.eng.Plan(), Department: department, Reports: reps, FirstSeen: first, Baseline: baseline})
+	if err != nil {
+		return fmt.Errorf("rules: %w", err)
+	}
+	vs = p.locate(ctx, department, reps, vs)
 	if err := p.st.Apply(ctx, department, scan, vs, p.opt.ResolveAfter); err != nil {
 		return fmt.Errorf("rules: %w", err)
 	}
-	if backfill {
-		// The older scan may have moved the department's history back
-		// (its baseline, first sightings): the current facts are judged
-		// again with that history, so what is new infrastructure does not
-		// depend on which report arrived first.
-		if err := p.revise(ctx, department, rep.ReportID, agent, first, baseline); err != nil {
-			return fmt.Errorf("rules: %w", err)
-		}
+	// The older scan may have moved the department's history back (its
+	// baseline, first sightings): the current facts are judged again with
+	// that history, so what is new infrastructure does not depend on which
+	// report arrived first.
+	if err := p.revise(ctx, department, rep.ReportID, agent, first, baseline); err != nil {
+		return fmt.Errorf("rules: %w", err)
 	}
-	p.log.Debug("rules evaluated", "department", department, "report", rep.ReportID, "violations", len(vs))
+	p.log.Debug("rules evaluated a backfill", "department", department, "report", rep.ReportID, "violations", len(vs))
 	return nil
 }
 

@@ -18,6 +18,9 @@ import "github.com/egovnet/egovnet/collector/store"
 //     rule, kept by every status change;
 //   - rules_violations.search_text (rules/0004): what ?q= matches, lower
 //     case, one value a line (searchText).
+//   - rules_pending (rules/0005): scans of large departments waiting for
+//     their department's next batched judgement (batch.go); a crash
+//     leaves them there for the next start.
 func init() {
 	store.Register(store.Migration{
 		ID: "rules/0001_init",
@@ -109,6 +112,19 @@ INSERT INTO rules_open_counts (department, rule, n)
 		ID:       "rules/0004_search_text",
 		SQLite:   searchTextAdd + searchTextSQLite,
 		Postgres: searchTextAdd + searchTextPostgres,
+	})
+	store.Register(store.Migration{
+		ID: "rules/0005_pending",
+		SQLite: `
+CREATE TABLE rules_pending (
+  report_id TEXT PRIMARY KEY,
+  department TEXT NOT NULL,
+  agent TEXT NOT NULL,
+  finished_at TEXT NOT NULL,
+  queued_at TEXT NOT NULL
+);
+CREATE INDEX rules_pending_dept ON rules_pending (department, finished_at);
+`,
 	})
 }
 

@@ -63,6 +63,10 @@ type Scan struct {
 	// rather than misses (a non-empty note): they resolve at once instead
 	// of after resolveAfter scans.
 	Retract func(rule, subject string) string
+	// Covers are the other scans of the department this judgement stands
+	// for (a batched judgement of a large department, batch.go): they are
+	// recorded as applied and leave the pending queue with ReportID.
+	Covers []string
 }
 
 // Filter selects violations; AsOf (non-zero) reconstructs the state at that
@@ -284,12 +288,25 @@ func (s *Store) Apply(ctx context.Context, dept string, scan Scan, current []wir
 			return fmt.Errorf("check scan %s: %w", scan.ReportID, err)
 		}
 		if n > 0 {
+			// Judged already (by another collector on the same database):
+			// only this id leaves the queue; scans it does not cover stay
+			// for the next judgement.
+			if scan.Covers != nil {
+				return dequeue(ctx, tx, []string{scan.ReportID})
+			}
 			return nil
 		}
+		if scan.Covers != nil {
+			if err := dequeue(ctx, tx, append([]string{scan.ReportID}, scan.Covers...)); err != nil {
+				return err
+			}
+		}
 		old := scan.Backfill || scan.Revision
-		if _, err := tx.Exec(ctx, `INSERT INTO rules_scans (report_id, department, finished_at, applied_at) VALUES (?, ?, ?, ?)`,
-			scan.ReportID, dept, ts(at), ts(s.now())); err != nil {
-			return fmt.Errorf("record scan %s: %w", scan.ReportID, err)
+		for _, id := range append([]string{scan.ReportID}, scan.Covers...) {
+			if _, err := tx.Exec(ctx, `INSERT INTO rules_scans (report_id, department, finished_at, applied_at) VALUES (?, ?, ?, ?)
+ON CONFLICT (report_id) DO NOTHING`, id, dept, ts(at), ts(s.now())); err != nil {
+				return fmt.Errorf("record scan %s: %w", id, err)
+			}
 		}
 		if !old {
 			if err := s.expire(ctx, tx, "department = ?", []any{dept}, at); err != nil {

@@ -96,6 +96,11 @@ type Options struct {
 	Notify func()
 	// Location decides which calendar day a scan belongs to (default UTC+8).
 	Location *time.Location
+	// Deferred says that the rules left a report's judgement to a batched
+	// judgement of its (large) department: its figures would be the
+	// previous judgement's, so they are recorded after the batch
+	// (RecordDepartment), and the report records only its agent's point.
+	Deferred func(reportID string) bool
 	Log      *slog.Logger
 }
 
@@ -144,10 +149,6 @@ func (r *Recorder) Process(ctx context.Context, rep *wire.ScanReport, department
 	if department == "" {
 		return errors.New("record progress: empty department")
 	}
-	f, err := r.Compute(ctx, department)
-	if err != nil {
-		return err
-	}
 	at := rep.FinishedAt
 	if at.IsZero() {
 		at = rep.StartedAt
@@ -155,7 +156,37 @@ func (r *Recorder) Process(ctx context.Context, rep *wire.ScanReport, department
 	if at.IsZero() {
 		return fmt.Errorf("record progress of report %s: no finished_at", rep.ReportID)
 	}
-	snap := Snapshot{Department: department, District: r.opt.District, At: at, ReportID: rep.ReportID, Fields: f}
+	agent := AgentPoint(rep, department)
+	if r.opt.Deferred != nil && r.opt.Deferred(rep.ReportID) {
+		if r.opt.Outbox == nil {
+			return nil
+		}
+		if err := r.store.db.InTx(ctx, func(tx *store.Tx) error { return r.opt.Outbox.EnqueueTx(ctx, tx, agent) }); err != nil {
+			return fmt.Errorf("record agent point of %s: %w", rep.ReportID, err)
+		}
+		if r.opt.Notify != nil {
+			r.opt.Notify()
+		}
+		return nil
+	}
+	return r.record(ctx, department, at, rep.ReportID, agent)
+}
+
+// RecordDepartment records dept's figures as of the scan reportID that
+// finished at at: after a batched judgement of the department.
+func (r *Recorder) RecordDepartment(ctx context.Context, dept string, at time.Time, reportID string) error {
+	return r.record(ctx, dept, at, reportID)
+}
+
+// record computes and stores one snapshot of department, with the points
+// for InfluxDB (the department's, and any extra ones) in the same
+// transaction.
+func (r *Recorder) record(ctx context.Context, department string, at time.Time, reportID string, extra ...tsdb.Point) error {
+	f, err := r.Compute(ctx, department)
+	if err != nil {
+		return err
+	}
+	snap := Snapshot{Department: department, District: r.opt.District, At: at, ReportID: reportID, Fields: f}
 	err = r.store.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := r.store.SaveTx(ctx, tx, snap); err != nil {
 			return err
@@ -163,7 +194,7 @@ func (r *Recorder) Process(ctx context.Context, rep *wire.ScanReport, department
 		if r.opt.Outbox == nil {
 			return nil
 		}
-		return r.opt.Outbox.EnqueueTx(ctx, tx, ProgressPoint(r.opt.District, department, at, f), AgentPoint(rep, department))
+		return r.opt.Outbox.EnqueueTx(ctx, tx, append([]tsdb.Point{ProgressPoint(r.opt.District, department, at, f)}, extra...)...)
 	})
 	if err != nil {
 		return fmt.Errorf("record progress of %s: %w", department, err)

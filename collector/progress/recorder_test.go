@@ -236,3 +236,49 @@ func near(a, b float64) bool { return a-b < 1e-9 && b-a < 1e-9 }
 
 // The recorder is an ingest processor.
 var _ ingest.Processor = (*Recorder)(nil)
+
+// TestDeferredReportRecordsOnlyItsAgent (issue 16): a report whose
+// department the rules judge in a batch records its agent's point only;
+// the department's figures come after the batch (RecordDepartment), so no
+// snapshot shows the figures of the judgement before it.
+func TestDeferredReportRecordsOnlyItsAgent(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		src := newFake()
+		deferred := map[string]bool{"r1": true}
+		rec, err := NewRecorder(db, Sources{src, src, src}, Options{
+			District: "310110", Outbox: tsdb.NewOutbox(db, 0), Deferred: func(id string) bool { return deferred[id] },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t1 := time.Date(2026, 3, 1, 23, 30, 0, 0, time.UTC)
+		if err := rec.Process(ctx, report("r1", "agent-1", t1), "CZJ"); err != nil {
+			t.Fatal(err)
+		}
+		lines := outboxLines(t, db)
+		if len(lines) != 1 || !strings.HasPrefix(lines[0], "egovnet_agent,agent=agent-1,") {
+			t.Fatalf("a deferred report queued %q, want only its agent's point", lines)
+		}
+		st := NewStore(db, nil)
+		span := func() []Snapshot {
+			s, err := st.Series(ctx, "", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+		if s := span(); len(s) != 0 {
+			t.Fatalf("a deferred report stored snapshots %+v", s)
+		}
+		if err := rec.RecordDepartment(ctx, "CZJ", t1, "r1"); err != nil {
+			t.Fatal(err)
+		}
+		if s := span(); len(s) != 1 || s[0].ReportID != "r1" || s[0].OpenViolations != 7 {
+			t.Fatalf("after the batch: snapshots %+v, want r1's with 7 open", s)
+		}
+		if lines := outboxLines(t, db); len(lines) != 2 || !strings.HasPrefix(lines[1], "egovnet_progress,department=CZJ,") {
+			t.Fatalf("after the batch the outbox holds %q, want the department's point too", lines)
+		}
+	})
+}

@@ -52,6 +52,8 @@ type App struct {
 	Ledger     *ledger.Store
 	Writer     *tsdb.Writer // nil without influx.url
 
+	judge *lifecycle.Processor // the rules processor; nil without a plan
+
 	api        *api.Server
 	metricsReg *metrics.Metrics
 }

@@ -78,15 +78,17 @@ func (a *App) assemble() error {
 		if a.Rules, err = NewRulesEngine(a.Plan, cfg.Rules.PatternsFile, ledger.NewDetector(a.Ledger)); err != nil {
 			return err
 		}
-		use(lifecycle.NewProcessorWith(a.Rules, a.Violations, lifecycle.ProcessorOptions{
+		a.judge = lifecycle.NewProcessorWith(a.Rules, a.Violations, lifecycle.ProcessorOptions{
 			ResolveAfter: cfg.Rules.ResolveAfter, Horizon: cfg.Rules.FactsHorizon,
+			BatchAbove: cfg.Rules.BatchAbove, BatchInterval: cfg.Rules.BatchInterval,
 			Revoked: a.Auth.RevokedAgents, Facts: a.Inventory, Logger: a.Logger,
 			// first sightings: endpoints from the inventory, SNMP walk
 			// targets from the device inventory (filed before rules runs)
 			Sightings: []lifecycle.Sightings{a.Inventory, devs.S},
 			// findings about a host name its switch port
 			Locator: hostLocator{devs.S},
-		}))
+		})
+		use(a.judge)
 		lifecycle.NewHandlers(a.Violations, a.Plan, a.Logger).Mount(a.API().UserRoute)
 	}
 	use(ledger.NewProcessor(a.Ledger))
@@ -104,7 +106,7 @@ func (a *App) assemble() error {
 		}
 	}
 	if a.Plan != nil {
-		opt := progress.Options{District: a.Plan.District.Code, Log: a.Logger}
+		opt := progress.Options{District: a.Plan.District.Code, Log: a.Logger, Deferred: a.judge.Queued}
 		if a.Writer != nil {
 			opt.Outbox, opt.Notify = a.Writer.Outbox(), a.Writer.Notify
 		}
@@ -121,6 +123,11 @@ func (a *App) assemble() error {
 			return err
 		}
 		use(rec)
+		// A large department's batched judgement records its figures once
+		// it has committed.
+		a.judge.OnJudged(func(ctx context.Context, dept string, scan lifecycle.Scan) error {
+			return rec.RecordDepartment(ctx, dept, scan.FinishedAt, scan.ReportID)
+		})
 	}
 	ph := &progress.Handler{Store: progress.NewStore(a.DB, nil), Log: a.Logger, DepartmentExists: a.Inventory.DepartmentExists}
 	if a.Writer != nil {

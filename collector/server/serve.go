@@ -74,6 +74,15 @@ func (a *App) Serve(ctx context.Context) error {
 		defer bgDone.Done()
 		a.Audit.RunAnchor(bg, time.Second, func(err error) { log.Error("anchor audit log", "err", err) })
 	}()
+	if a.judge != nil {
+		// Large departments are judged in batches (rules.batch_above);
+		// scans queued before a crash are judged at once.
+		bgDone.Add(1)
+		go func() {
+			defer bgDone.Done()
+			a.judge.RunBatches(bg, func(err error) { log.Error("judge queued scans", "err", err) })
+		}()
+	}
 	defer func() { stopBG(); bgDone.Wait() }()
 
 	errc := make(chan error, 1)

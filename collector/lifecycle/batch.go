@@ -1,0 +1,256 @@
+package lifecycle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/egovnet/egovnet/collector/rules"
+	"github.com/egovnet/egovnet/collector/store"
+	"github.com/egovnet/egovnet/internal/wire"
+)
+
+// Batched judgement (issue 16). Judging a department reads all of its
+// current facts, so its cost grows with the department, while a report's
+// own work (storing it, filing its endpoints) grows only with the report.
+// A department of 50,000 endpoints costs some 100 ms to judge: judged on
+// every report, a 10-endpoint report there costs twenty times what it
+// costs in a department of 1,000. So a department whose last judgement
+// read at least BatchAbove facts (endpoints, ARP entries, routes, FDB
+// entries) is not judged inline: its scans are queued
+// (rules_pending, in the report's own transaction, so a crash loses none)
+// and one judgement every BatchInterval stands for all the scans queued
+// meanwhile. Small departments, the common case, keep being judged inline
+// on every report, exactly as before. The measure is the department's size,
+// not a timing, so the same data is judged the same way on a busy machine
+// and on an idle one.
+//
+// A batched judgement is the judgement of the last of its scans: the
+// department's current facts, with that scan's time and id. It counts as
+// one scan of the department for rules.resolve_after, however many scans
+// it covers: a finding resolves after three judgements that miss it, never
+// sooner than inline judging would resolve it.
+
+// queuedScan is a scan waiting for its department's batched judgement.
+type queuedScan struct {
+	reportID, agent string
+	finishedAt      time.Time
+}
+
+// maxQueuedIDs bounds the ids Queued remembers (progress asks about the
+// report it is processing, right after rules queued it).
+const maxQueuedIDs = 1 << 16
+
+// batching says whether dept's scans are queued rather than judged inline.
+func (p *Processor) batching(dept string) bool {
+	if p.opt.BatchAbove <= 0 {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.size[dept] >= p.opt.BatchAbove
+}
+
+// noteSize records how many facts dept's last judgement read.
+func (p *Processor) noteSize(dept string, n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.size[dept] = n
+}
+
+// factsSize counts the rows a judgement of reps reads: what its cost
+// grows with.
+func factsSize(reps []*wire.ScanReport) int {
+	n := 0
+	for _, r := range reps {
+		n += len(r.Endpoints)
+		for _, d := range r.Devices {
+			n += 1 + len(d.ARP) + len(d.Routes) + len(d.FDB)
+		}
+	}
+	return n
+}
+
+// enqueue files rep for dept's next batched judgement, in the report's
+// transaction when there is one.
+func (p *Processor) enqueue(ctx context.Context, dept, agent string, rep *wire.ScanReport) error {
+	if _, err := p.db.Exec(ctx, `INSERT INTO rules_pending (report_id, department, agent, finished_at, queued_at) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (report_id) DO NOTHING`, rep.ReportID, dept, agent, ts(rep.FinishedAt), ts(time.Now())); err != nil {
+		return fmt.Errorf("queue scan %s for judgement: %w", rep.ReportID, err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.queued) >= maxQueuedIDs {
+		clear(p.queued)
+	}
+	p.queued[rep.ReportID] = true
+	return nil
+}
+
+// Queued reports whether this processor queued the report for a batched
+// judgement instead of judging it: its department's figures (progress)
+// are recorded after that judgement (OnJudged), not now.
+func (p *Processor) Queued(reportID string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.queued[reportID]
+}
+
+// OnJudged sets what runs after each batched judgement has committed
+// (progress records the department's figures). Set it before serving.
+func (p *Processor) OnJudged(fn func(ctx context.Context, dept string, scan Scan) error) {
+	p.onJudged = fn
+}
+
+// RunBatches judges the departments with queued scans at once (what a
+// crash left) and then every BatchInterval, until ctx ends. A failure is
+// reported and tried again next round; one department's failure does not
+// keep the others waiting.
+func (p *Processor) RunBatches(ctx context.Context, onErr func(error)) {
+	every := p.opt.BatchInterval
+	if every <= 0 {
+		every = DefaultBatchInterval
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if err := p.JudgeQueued(ctx); err != nil && ctx.Err() == nil && onErr != nil {
+			onErr(err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// DefaultBatchInterval is how often queued scans are judged when
+// ProcessorOptions.BatchInterval is unset (rules.batch_interval).
+const DefaultBatchInterval = 2 * time.Second
+
+// JudgeQueued judges, once, every department that has queued scans.
+func (p *Processor) JudgeQueued(ctx context.Context) error {
+	rows, err := p.db.Query(ctx, `SELECT DISTINCT department FROM rules_pending ORDER BY department`)
+	if err != nil {
+		return fmt.Errorf("list departments with queued scans: %w", err)
+	}
+	var depts []string
+	for rows.Next() {
+		var d string
+		if err := rows.Scan(&d); err != nil {
+			rows.Close()
+			return fmt.Errorf("list departments with queued scans: %w", err)
+		}
+		depts = append(depts, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list departments with queued scans: %w", err)
+	}
+	var errs []error
+	for _, d := range depts {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := p.judgeQueued(ctx, d); err != nil {
+			errs = append(errs, fmt.Errorf("judge queued scans of %s: %w", d, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// judgeQueued judges dept once for every scan queued for it.
+func (p *Processor) judgeQueued(ctx context.Context, dept string) error {
+	// Scans another judgement (another collector on the same PostgreSQL)
+	// already covered leave the queue first.
+	if _, err := p.db.Exec(ctx, `DELETE FROM rules_pending WHERE department = ? AND report_id IN (SELECT report_id FROM rules_scans)`, dept); err != nil {
+		return fmt.Errorf("drop judged scans: %w", err)
+	}
+	rows, err := p.db.Query(ctx, `SELECT report_id, agent, finished_at FROM rules_pending WHERE department = ? ORDER BY finished_at, report_id`, dept)
+	if err != nil {
+		return fmt.Errorf("read queued scans: %w", err)
+	}
+	var qs []queuedScan
+	for rows.Next() {
+		var q queuedScan
+		var at string
+		if err := rows.Scan(&q.reportID, &q.agent, &at); err != nil {
+			rows.Close()
+			return fmt.Errorf("read queued scans: %w", err)
+		}
+		q.finishedAt = parseTS(at)
+		qs = append(qs, q)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read queued scans: %w", err)
+	}
+	if len(qs) == 0 {
+		return nil
+	}
+	ids := make([]string, len(qs))
+	for i, q := range qs {
+		ids[i] = q.reportID
+	}
+	if _, ok := p.eng.Plan().Department(dept); !ok {
+		// The plan no longer has the department: nothing can judge these
+		// scans; they leave the queue rather than fail every round.
+		p.log.Warn("queued scans of a department the plan no longer has", "department", dept, "scans", len(qs))
+		return p.db.InTx(ctx, func(tx *store.Tx) error { return dequeue(ctx, tx, ids) })
+	}
+	last := qs[len(qs)-1]
+	scan := Scan{ReportID: last.reportID, Agent: last.agent, FinishedAt: last.finishedAt, Covers: ids[:len(ids)-1]}
+	start := time.Now()
+	if err := p.judge(ctx, dept, scan); err != nil {
+		return err
+	}
+	p.log.Debug("rules judged queued scans", "department", dept, "scans", len(qs), "took", time.Since(start).String())
+	if p.onJudged != nil {
+		return p.onJudged(ctx, dept, scan)
+	}
+	return nil
+}
+
+// judge evaluates dept's current facts as of scan and applies the result.
+func (p *Processor) judge(ctx context.Context, dept string, scan Scan) error {
+	reps, err := p.currentFacts(ctx, dept, scan.FinishedAt)
+	if err != nil {
+		return err
+	}
+	p.noteSize(dept, factsSize(reps))
+	first, err := p.firstSeen(ctx, dept)
+	if err != nil {
+		return err
+	}
+	// The department's baseline is its first scan: the earliest first
+	// sighting of anything in it (an older scan imported later moves it
+	// back, as it should).
+	baseline := rules.Baseline(first)
+	vs, err := p.eng.Evaluate(ctx, rules.Input{Plan: p.eng.Plan(), Department: dept, Reports: reps, FirstSeen: first, Baseline: baseline})
+	if err != nil {
+		return err
+	}
+	vs = p.locate(ctx, dept, reps, vs)
+	scan.Retract = p.retraction(dept, first, baseline)
+	return p.st.Apply(ctx, dept, scan, vs, p.opt.ResolveAfter)
+}
+
+// dequeue removes judged scans from the queue.
+func dequeue(ctx context.Context, tx *store.Tx, ids []string) error {
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		q := `DELETE FROM rules_pending WHERE report_id IN (?` + strings.Repeat(`, ?`, n-1) + `)`
+		args := make([]any, n)
+		for i, id := range ids[:n] {
+			args[i] = id
+		}
+		if _, err := tx.Exec(ctx, q, args...); err != nil {
+			return fmt.Errorf("dequeue judged scans: %w", err)
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
