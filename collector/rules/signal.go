@@ -118,6 +118,12 @@ func merge(dept string, sigs []signal) []Finding {
 
 // dedupeEvidence sorts evidence and drops exact repeats.
 func dedupeEvidence(evs []wire.Evidence) []wire.Evidence {
+	if len(evs) < 2 {
+		// Most findings rest on one observation: nothing to sort or drop,
+		// and no detail to encode for a key (a large department has
+		// thousands of such findings per judgement).
+		return append(make([]wire.Evidence, 0, len(evs)), evs...)
+	}
 	type keyed struct {
 		k  string
 		ev wire.Evidence
