@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/egovnet/egovnet/collector/store"
@@ -208,22 +209,11 @@ func UpsertEndpoints(ctx context.Context, tx *store.Tx, dept, reportID, agentID 
 	// below is the previous newest sighting.
 	const cols = 14
 	const chunk = 500 // 7,000 parameters: under SQLite's 32,766 and PostgreSQL's 65,535
-	// A large report runs the same full-chunk statement many times: on
-	// SQLite it is prepared once (the driver otherwise parses the 500-row
-	// text per chunk). pgx already keeps it prepared across reports;
-	// preparing it here would only add a parse and a deallocate per report.
-	var full *sql.Stmt
-	if len(items) >= 2*chunk && tx.Dialect() == store.SQLite {
-		stmt, err := tx.PrepareContext(ctx, tx.Rebind(upsertSQL(chunk)))
-		if err != nil {
-			return fmt.Errorf("prepare endpoint upsert: %w", err)
-		}
-		defer stmt.Close()
-		full = stmt
-	}
+	// Statements come in the sizes store.RowBatches hands out, so their
+	// texts repeat and stay prepared (the store's statement cache on
+	// SQLite, pgx's own on PostgreSQL) instead of being parsed per report.
 	args := make([]any, 0, cols*min(chunk, len(items)))
-	for len(items) > 0 {
-		n := min(chunk, len(items))
+	for _, n := range store.RowBatches(len(items), chunk) {
 		args = args[:0]
 		for _, it := range items[:n] {
 			e := it.e
@@ -240,13 +230,7 @@ func UpsertEndpoints(ctx context.Context, tx *store.Tx, dept, reportID, agentID 
 			}
 			args = append(args, dept, it.addr.String(), at, at, e.MAC, e.Vendor, e.Hostname, role, string(ports), string(titles), string(seenBy), reportID, agentID, IPKey(it.addr))
 		}
-		var err error
-		if n == chunk && full != nil {
-			_, err = full.ExecContext(ctx, args...)
-		} else {
-			_, err = tx.Exec(ctx, upsertSQL(n), args...)
-		}
-		if err != nil {
+		if _, err := tx.Exec(ctx, upsertSQL(n), args...); err != nil {
 			return fmt.Errorf("upsert %d endpoints: %w", n, err)
 		}
 		items = items[n:]
@@ -254,8 +238,14 @@ func UpsertEndpoints(ctx context.Context, tx *store.Tx, dept, reportID, agentID 
 	return nil
 }
 
+// upsertTexts memoises upsertSQL by row count (a few sizes, RowBatches).
+var upsertTexts sync.Map
+
 // upsertSQL is the endpoint upsert of n rows.
 func upsertSQL(n int) string {
+	if q, ok := upsertTexts.Load(n); ok {
+		return q.(string)
+	}
 	var q strings.Builder
 	q.WriteString(`INSERT INTO endpoints (department, ip, first_seen, last_seen, mac, vendor, hostname, role, open_ports, http_titles, seen_by, last_report, last_agent, ip_key) VALUES `)
 	for i := 0; i < n; i++ {
@@ -265,6 +255,7 @@ func upsertSQL(n int) string {
 		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 	}
 	q.WriteString(upsertTail)
+	upsertTexts.Store(n, q.String())
 	return q.String()
 }
 

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/egovnet/egovnet/collector/store"
@@ -84,29 +85,44 @@ func newer(col string) string {
 	return col + ` = CASE WHEN excluded.last_seen >= ledger_installs.last_seen THEN excluded.` + col + ` ELSE ledger_installs.` + col + ` END`
 }
 
+// installTexts memoises upsertInstallsSQL by row count (the few sizes of
+// store.RowBatches, so each text is parsed once and stays prepared).
+var installTexts sync.Map
+
+// upsertInstallsSQL is the install upsert of n rows.
+func upsertInstallsSQL(n int) string {
+	if q, ok := installTexts.Load(n); ok {
+		return q.(string)
+	}
+	var q strings.Builder
+	q.WriteString(insertInstalls)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString(installValues)
+	}
+	q.WriteString(onConflictInstall)
+	installTexts.Store(n, q.String())
+	return q.String()
+}
+
 func recordDevice(ctx context.Context, tx *store.Tx, d DeviceRows, department, reportID, at string) error {
 	// rows in id order: two reports of one device lock its rows in the same
 	// order (no deadlock between concurrent transactions on PostgreSQL)
 	rows := append([]Row(nil), d.Rows...)
 	sort.Slice(rows, func(i, j int) bool { return rows[i].ID() < rows[j].ID() })
-	for len(rows) > 0 {
-		chunk := rows[:min(len(rows), installsPerStatement)]
-		rows = rows[len(chunk):]
-		var q strings.Builder
-		q.WriteString(insertInstalls)
+	for _, n := range store.RowBatches(len(rows), installsPerStatement) {
+		chunk := rows[:n]
+		rows = rows[n:]
 		args := make([]any, 0, 20*len(chunk))
-		for i, r := range chunk {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString(installValues)
+		for _, r := range chunk {
 			res := r.Result
 			args = append(args, r.ID(), department, d.Device, d.DeviceName, r.Source, res.Name, res.Version, res.Vendor,
 				res.ProductKey, displayName(res), res.Category, res.Kind, b2i(res.Domestic), b2i(res.Commercial), res.Edition, b2i(res.HomeEdition),
 				r.Agent, reportID, at, at)
 		}
-		q.WriteString(onConflictInstall)
-		if _, err := tx.Exec(ctx, q.String(), args...); err != nil {
+		if _, err := tx.Exec(ctx, upsertInstallsSQL(n), args...); err != nil {
 			return err
 		}
 	}

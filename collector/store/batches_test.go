@@ -1,0 +1,45 @@
+package store
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestRowBatches(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		n, most int
+		want    []int
+	}{
+		{name: "none", n: 0, most: 500, want: nil},
+		{name: "one", n: 1, most: 500, want: []int{1}},
+		{name: "small report", n: 10, most: 500, want: []int{4, 4, 1, 1}},
+		{name: "exact", n: 1000, most: 500, want: []int{500, 500}},
+		{name: "ladder", n: 625, most: 500, want: []int{500, 100, 20, 4, 1}},
+		{name: "bad bound", n: 3, most: 0, want: []int{1, 1, 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := RowBatches(tc.n, tc.most)
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("RowBatches(%d, %d) = %v, want %v", tc.n, tc.most, got, tc.want)
+			}
+			sum := 0
+			for _, s := range got {
+				sum += s
+			}
+			if sum != tc.n {
+				t.Fatalf("sizes add up to %d, want %d", sum, tc.n)
+			}
+		})
+	}
+	// A district's reports of any size use few distinct statement texts.
+	sizes := map[int]bool{}
+	for n := 0; n <= 5000; n++ {
+		for _, s := range RowBatches(n, 500) {
+			sizes[s] = true
+		}
+	}
+	if len(sizes) > 5 {
+		t.Errorf("reports of 0..5000 rows use %d statement sizes, want at most 5", len(sizes))
+	}
+}
