@@ -77,6 +77,16 @@ func outboxLines(t *testing.T, db *store.DB) []string {
 	return out
 }
 
+// snapshots2026 lists every department's snapshots of 2026.
+func snapshots2026(t *testing.T, st *Store) []Snapshot {
+	t.Helper()
+	s, err := st.Series(context.Background(), "", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func TestRecorderConformance(t *testing.T) {
 	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -106,13 +116,7 @@ func TestRecorderConformance(t *testing.T) {
 		}
 
 		st := NewStore(db, nil)
-		all := func() []Snapshot {
-			s, err := st.Series(ctx, "", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return s
-		}
+		all := func() []Snapshot { return snapshots2026(t, st) }
 		got := all()
 		if len(got) != 1 || got[0].Date != "2026-03-02" || got[0].ReportID != "r1" || got[0].OpenViolations != 7 || !got[0].At.Equal(t1) {
 			t.Fatalf("snapshots = %+v, want one of 2026-03-02 from r1", got)
@@ -261,13 +265,7 @@ func TestDeferredReportRecordsOnlyItsAgent(t *testing.T) {
 			t.Fatalf("a deferred report queued %q, want only its agent's point", lines)
 		}
 		st := NewStore(db, nil)
-		span := func() []Snapshot {
-			s, err := st.Series(ctx, "", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return s
-		}
+		span := func() []Snapshot { return snapshots2026(t, st) }
 		if s := span(); len(s) != 0 {
 			t.Fatalf("a deferred report stored snapshots %+v", s)
 		}
