@@ -108,6 +108,10 @@ func runExport(c *cobra.Command, kind string, fl exportFlags) error {
 	var render func(w io.Writer) error
 	switch kind {
 	case "violations":
+		if n, err := lifecycle.QueuedScans(ctx, app.DB); err == nil && n > 0 {
+			fmt.Fprintf(c.ErrOrStderr(), "注意 / note: %d scans of large departments are queued for judgement (rules.batch_above); "+
+				"the collector judges them while it runs or at its next start, and this export does not include them yet\n", n)
+		}
 		src := server.ViolationsExport{S: lifecycle.NewStore(app.DB)}
 		f := export.ViolationFilter{Department: fl.dept, Status: fl.status, Rule: fl.rule, AsOf: asOf}
 		if render, err = ex.ViolationsRenderer(ctx, src, f, format, meta); err != nil {

@@ -194,3 +194,33 @@ func TestExportCommand(t *testing.T) {
 		t.Fatalf("temporary files left behind: %v", leftovers)
 	}
 }
+
+// TestExportNamesQueuedScans (issue 16, review): an export taken while
+// scans of a large department wait for their batched judgement says so,
+// rather than passing off the previous judgement as complete.
+func TestExportNamesQueuedScans(t *testing.T) {
+	cfg, dir := exportFixture(t)
+	run := func() string {
+		code, output := runExportCmd(t, "--config", cfg, "export", "violations", "--format", "json", "--out", filepath.Join(dir, "v.json"))
+		if code != 0 {
+			t.Fatalf("export: exit %d: %s", code, output)
+		}
+		return output
+	}
+	if out := run(); strings.Contains(out, "queued") {
+		t.Fatalf("nothing is queued, yet the export says: %s", out)
+	}
+	ctx := context.Background()
+	db, err := store.Open(ctx, "sqlite", filepath.Join(dir, "data"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Exec(ctx, `INSERT INTO rules_pending (report_id, department, agent, agent_key, finished_at, queued_at) VALUES ('r9', 'CZJ', 'a1', 'a1|[]', '2026-03-02T03:00:00.000000000Z', '2026-03-02T03:00:01.000000000Z')`)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := run(); !strings.Contains(out, "1 scans of large departments are queued for judgement") {
+		t.Fatalf("the export does not name the queued scan: %s", out)
+	}
+}

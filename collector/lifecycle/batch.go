@@ -27,16 +27,27 @@ import (
 // not a timing, so the same data is judged the same way on a busy machine
 // and on an idle one.
 //
-// A batched judgement is the judgement of the last of its scans: the
-// department's current facts, with that scan's time and id. It counts as
-// one scan of the department for rules.resolve_after, however many scans
-// it covers: a finding resolves after three judgements that miss it, never
-// sooner than inline judging would resolve it.
+// A batch is judged as the department stood when its scans arrived, in
+// segments: a segment never holds two scans of one agent, so a backlog an
+// agent flushes after an outage (many scans at once) is judged scan by
+// scan, and what only an intermediate scan showed is not lost. Each
+// segment sees, for every agent, its latest report up to that segment
+// (the report a queued scan replaced is kept with it for this). A segment
+// counts as one scan of the department for rules.resolve_after, however
+// many agents' scans it holds, so a finding never resolves sooner than
+// inline judging would resolve it; a finding is dated and attributed to
+// the scan in the segment that showed it first (Scan.attribution). The
+// horizon (rules.facts_horizon) is measured back from the segment's last
+// scan, but never from a moment after the judgement itself: an agent with
+// a clock running ahead cannot age the others' facts out.
 
-// queuedScan is a scan waiting for its department's batched judgement.
+// queuedScan is a scan waiting for its department's batched judgement,
+// with the report it replaced as its agent's latest (prev; empty for the
+// agent's first).
 type queuedScan struct {
-	reportID, agent string
-	finishedAt      time.Time
+	reportID, agent, agentKey string
+	finishedAt                time.Time
+	prev                      keptReport
 }
 
 // maxQueuedIDs bounds the ids Queued remembers (progress asks about the
@@ -75,9 +86,14 @@ func factsSize(reps []*wire.ScanReport) int {
 
 // enqueue files rep for dept's next batched judgement, in the report's
 // transaction when there is one.
-func (p *Processor) enqueue(ctx context.Context, dept, agent string, rep *wire.ScanReport) error {
-	if _, err := p.db.Exec(ctx, `INSERT INTO rules_pending (report_id, department, agent, finished_at, queued_at) VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (report_id) DO NOTHING`, rep.ReportID, dept, agent, ts(rep.FinishedAt), ts(time.Now())); err != nil {
+func (p *Processor) enqueue(ctx context.Context, dept, agent string, rep *wire.ScanReport, prev keptReport) error {
+	prevAt := ""
+	if prev.reportID != "" {
+		prevAt = ts(prev.finishedAt)
+	}
+	if _, err := p.db.Exec(ctx, `INSERT INTO rules_pending (report_id, department, agent, agent_key, finished_at, prev_report_id, prev_finished_at, queued_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (report_id) DO NOTHING`,
+		rep.ReportID, dept, agent, rules.AgentKey(rep), ts(rep.FinishedAt), prev.reportID, prevAt, ts(time.Now())); err != nil {
 		return fmt.Errorf("queue scan %s for judgement: %w", rep.ReportID, err)
 	}
 	p.mu.Lock()
@@ -98,29 +114,41 @@ func (p *Processor) Queued(reportID string) bool {
 	return p.queued[reportID]
 }
 
-// OnJudged sets what runs after each batched judgement has committed
-// (progress records the department's figures). Set it before serving.
+// OnJudged sets what runs after each batched judgement (segment) has
+// committed (progress records the department's figures). Set it before
+// serving.
 func (p *Processor) OnJudged(fn func(ctx context.Context, dept string, scan Scan) error) {
 	p.onJudged = fn
 }
 
 // RunBatches judges the departments with queued scans at once (what a
 // crash left) and then every BatchInterval, until ctx ends. A failure is
-// reported and tried again next round; one department's failure does not
-// keep the others waiting.
+// reported and tried again, after a pause that doubles up to a minute
+// while it keeps failing; one department's failure does not keep the
+// others waiting.
 func (p *Processor) RunBatches(ctx context.Context, onErr func(error)) {
 	every := p.opt.BatchInterval
 	if every <= 0 {
 		every = DefaultBatchInterval
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
+	wait := every
 	for {
-		if err := p.JudgeQueued(ctx); err != nil && ctx.Err() == nil && onErr != nil {
-			onErr(err)
+		err := p.JudgeQueued(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			if onErr != nil {
+				onErr(err)
+			}
+			wait = min(2*wait, max(time.Minute, every))
+		default:
+			wait = every
 		}
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return
 		case <-t.C:
 		}
@@ -162,26 +190,27 @@ func (p *Processor) JudgeQueued(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// judgeQueued judges dept once for every scan queued for it.
+// judgeQueued judges the scans queued for dept, segment by segment.
 func (p *Processor) judgeQueued(ctx context.Context, dept string) error {
 	// Scans another judgement (another collector on the same PostgreSQL)
 	// already covered leave the queue first.
 	if _, err := p.db.Exec(ctx, `DELETE FROM rules_pending WHERE department = ? AND report_id IN (SELECT report_id FROM rules_scans)`, dept); err != nil {
 		return fmt.Errorf("drop judged scans: %w", err)
 	}
-	rows, err := p.db.Query(ctx, `SELECT report_id, agent, finished_at FROM rules_pending WHERE department = ? ORDER BY finished_at, report_id`, dept)
+	rows, err := p.db.Query(ctx, `SELECT report_id, agent, agent_key, finished_at, prev_report_id, prev_finished_at FROM rules_pending
+WHERE department = ? ORDER BY finished_at, report_id`, dept)
 	if err != nil {
 		return fmt.Errorf("read queued scans: %w", err)
 	}
 	var qs []queuedScan
 	for rows.Next() {
 		var q queuedScan
-		var at string
-		if err := rows.Scan(&q.reportID, &q.agent, &at); err != nil {
+		var at, prevAt string
+		if err := rows.Scan(&q.reportID, &q.agent, &q.agentKey, &at, &q.prev.reportID, &prevAt); err != nil {
 			rows.Close()
 			return fmt.Errorf("read queued scans: %w", err)
 		}
-		q.finishedAt = parseTS(at)
+		q.finishedAt, q.prev.agentKey, q.prev.finishedAt = parseTS(at), q.agentKey, parseTS(prevAt)
 		qs = append(qs, q)
 	}
 	rows.Close()
@@ -191,32 +220,104 @@ func (p *Processor) judgeQueued(ctx context.Context, dept string) error {
 	if len(qs) == 0 {
 		return nil
 	}
-	ids := make([]string, len(qs))
-	for i, q := range qs {
-		ids[i] = q.reportID
-	}
 	if _, ok := p.eng.Plan().Department(dept); !ok {
 		// The plan no longer has the department: nothing can judge these
 		// scans; they leave the queue rather than fail every round.
 		p.log.Warn("queued scans of a department the plan no longer has", "department", dept, "scans", len(qs))
+		ids := make([]string, len(qs))
+		for i, q := range qs {
+			ids[i] = q.reportID
+		}
 		return p.db.InTx(ctx, func(tx *store.Tx) error { return dequeue(ctx, tx, ids) })
 	}
-	last := qs[len(qs)-1]
-	scan := Scan{ReportID: last.reportID, Agent: last.agent, FinishedAt: last.finishedAt, Covers: ids[:len(ids)-1]}
-	start := time.Now()
-	if err := p.judge(ctx, dept, scan); err != nil {
-		return err
-	}
-	p.log.Debug("rules judged queued scans", "department", dept, "scans", len(qs), "took", time.Since(start).String())
-	if p.onJudged != nil {
-		return p.onJudged(ctx, dept, scan)
+	segs := segments(qs)
+	for i, seg := range segs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		last := seg[len(seg)-1]
+		scan := Scan{ReportID: last.reportID, Agent: last.agent, FinishedAt: last.finishedAt, Covers: []Covered{}}
+		for _, q := range seg {
+			scan.Covers = append(scan.Covers, Covered{ReportID: q.reportID, Agent: q.agent, FinishedAt: q.finishedAt})
+		}
+		scan.Covers = scan.Covers[:len(scan.Covers)-1] // the last is the scan itself
+		start := time.Now()
+		// The horizon's reference: the segment's last scan, but not later
+		// than now (an agent whose clock runs ahead).
+		asOf := last.finishedAt
+		if now := time.Now().UTC(); asOf.After(now) {
+			asOf = now
+		}
+		if err := p.judge(ctx, dept, scan, asOf, factsAt(segs, i)); err != nil {
+			return err
+		}
+		p.log.Debug("rules judged queued scans", "department", dept, "scans", len(seg), "segment", i+1, "segments", len(segs),
+			"took", time.Since(start).String())
+		if p.onJudged != nil {
+			if err := p.onJudged(ctx, dept, scan); err != nil {
+				// The judgement stands; the department's figures are
+				// recorded again by its next judgement.
+				p.log.Error("record figures after a batched judgement", "department", dept, "report", scan.ReportID, "err", err)
+			}
+		}
 	}
 	return nil
 }
 
+// segments cuts scans (in finished_at order) where an agent would appear
+// twice: within a segment every agent has at most one scan.
+func segments(qs []queuedScan) [][]queuedScan {
+	var out [][]queuedScan
+	var cur []queuedScan
+	seen := map[string]bool{}
+	for _, q := range qs {
+		if seen[q.agentKey] {
+			out = append(out, cur)
+			cur, seen = nil, map[string]bool{}
+		}
+		seen[q.agentKey] = true
+		cur = append(cur, q)
+	}
+	return append(out, cur)
+}
+
+// factsAt says which report stands for each agent when segment k is
+// judged, where that differs from the agent's latest kept report: an
+// agent with a scan queued in a later segment is seen with its latest scan
+// up to segment k, else with the report its first queued scan replaced
+// (nil: it had none, so it is left out).
+func factsAt(segs [][]queuedScan, k int) map[string]*keptReport {
+	upTo := map[string]*keptReport{} // latest queued scan per agent in segments <= k
+	for _, seg := range segs[:k+1] {
+		for _, q := range seg {
+			upTo[q.agentKey] = &keptReport{agentKey: q.agentKey, reportID: q.reportID, finishedAt: q.finishedAt, earlier: true}
+		}
+	}
+	over := map[string]*keptReport{}
+	for _, seg := range segs[k+1:] {
+		for _, q := range seg {
+			if _, decided := over[q.agentKey]; decided {
+				continue
+			}
+			if r, ok := upTo[q.agentKey]; ok {
+				over[q.agentKey] = r
+			} else if q.prev.reportID != "" {
+				prev := q.prev
+				prev.earlier = true
+				over[q.agentKey] = &prev
+			} else {
+				over[q.agentKey] = nil
+			}
+		}
+	}
+	return over
+}
+
 // judge evaluates dept's current facts as of scan and applies the result.
-func (p *Processor) judge(ctx context.Context, dept string, scan Scan) error {
-	reps, err := p.currentFacts(ctx, dept, scan.FinishedAt)
+// The horizon is measured back from asOf; over replaces the kept report of
+// some agents (factsAt), nil entries leave an agent out.
+func (p *Processor) judge(ctx context.Context, dept string, scan Scan, asOf time.Time, over map[string]*keptReport) error {
+	reps, err := p.currentFacts(ctx, dept, asOf, over)
 	if err != nil {
 		return err
 	}
@@ -253,4 +354,14 @@ func dequeue(ctx context.Context, tx *store.Tx, ids []string) error {
 		ids = ids[n:]
 	}
 	return nil
+}
+
+// QueuedScans counts the scans waiting for a batched judgement (all
+// departments): what an offline reader of the findings does not see yet.
+func QueuedScans(ctx context.Context, db *store.DB) (int, error) {
+	var n int
+	if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM rules_pending`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count queued scans: %w", err)
+	}
+	return n, nil
 }

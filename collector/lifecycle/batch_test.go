@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/egovnet/egovnet/collector/inventory"
+	"github.com/egovnet/egovnet/collector/rules"
 	"github.com/egovnet/egovnet/collector/store"
 	"github.com/egovnet/egovnet/collector/store/storetest"
 	"github.com/egovnet/egovnet/internal/wire"
@@ -141,7 +143,7 @@ func TestBatchedJudgementMatchesAudit(t *testing.T) {
 	inlineHas := present(t, ref, false)
 	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
 		st := NewStore(db)
-		p := NewProcessorWith(e, st, ProcessorOptions{ResolveAfter: 3, BatchAbove: 1})
+		p := NewProcessorWith(e, st, ProcessorOptions{ResolveAfter: 3, BatchAbove: 1, Facts: inventory.New(db)})
 		queued := 0
 		for _, r := range reps {
 			if err := file(ctx, p, r, deptOf(r)); err != nil {
@@ -157,10 +159,13 @@ func TestBatchedJudgementMatchesAudit(t *testing.T) {
 			t.Fatalf("%d scans queued (Queued says %d), want %d", n, queued, len(reps)-len(depts))
 		}
 		// A new process (nothing in memory) judges what is queued.
-		fresh := NewProcessorWith(e, st, ProcessorOptions{ResolveAfter: 3, BatchAbove: 1})
+		fresh := NewProcessorWith(e, st, ProcessorOptions{ResolveAfter: 3, BatchAbove: 1, Facts: inventory.New(db)})
 		fresh.opt.Sightings = p.opt.Sightings
-		judged := map[string]Scan{}
-		fresh.OnJudged(func(_ context.Context, dept string, scan Scan) error { judged[dept] = scan; return nil })
+		judged := map[string][]Scan{}
+		fresh.OnJudged(func(_ context.Context, dept string, scan Scan) error {
+			judged[dept] = append(judged[dept], scan)
+			return nil
+		})
 		if err := fresh.JudgeQueued(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -171,8 +176,10 @@ func TestBatchedJudgementMatchesAudit(t *testing.T) {
 			t.Errorf("OnJudged ran for %d departments, want %d", len(judged), len(depts))
 		}
 		covered := 0
-		for _, scan := range judged {
-			covered += 1 + len(scan.Covers)
+		for _, scans := range judged {
+			for _, scan := range scans {
+				covered += 1 + len(scan.Covers)
+			}
 		}
 		if covered != len(reps)-len(depts) {
 			t.Errorf("the judgements cover %d scans, want every queued one (%d)", covered, len(reps)-len(depts))
@@ -196,47 +203,126 @@ func TestBatchedJudgementMatchesAudit(t *testing.T) {
 	})
 }
 
-// TestBatchedJudgementCountsOneScan: a judgement covering several scans
-// counts as one scan for rules.resolve_after, so a finding never resolves
-// sooner than inline judging would resolve it.
-func TestBatchedJudgementCountsOneScan(t *testing.T) {
-	base := loadReports(t, "rsj")[0]
-	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		st := NewStore(db)
-		p := NewProcessorWith(districtEngine(t), st, ProcessorOptions{ResolveAfter: 3, BatchAbove: 1})
-		t0 := base.FinishedAt
-		if err := file(ctx, p, cloneReport(t, base, "8b1c2a10-0000-4c00-8000-000000000001", t0), "RSJ"); err != nil {
+// history is every finding with its status, times and transitions, as
+// lines: what an auditor reads.
+func history(t *testing.T, st *Store) []string {
+	t.Helper()
+	ctx := context.Background()
+	vs, err := st.List(ctx, Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, v := range vs {
+		evs, err := st.Events(ctx, v.ID)
+		if err != nil {
 			t.Fatal(err)
 		}
-		before := present(t, st, false)
-		if len(before) == 0 {
-			t.Fatal("RSJ has no findings: nothing to miss")
+		var tr []string
+		for _, e := range evs {
+			tr = append(tr, fmt.Sprintf("%s->%s@%s by %s (%s)", e.From, e.To, e.At.UTC().Format(time.RFC3339), e.Actor, e.Note))
 		}
-		// Four scans without the carrier line, queued, judged once.
-		for i := 2; i <= 5; i++ {
-			r := cloneReport(t, base, fmt.Sprintf("8b1c2a10-0000-4c00-8000-%012d", i), t0.Add(time.Duration(i)*time.Hour))
+		out = append(out, fmt.Sprintf("%s %s first %s last %s: %s", line(v), v.Status, v.FirstSeen.UTC().Format(time.RFC3339),
+			v.LastSeen.UTC().Format(time.RFC3339), strings.Join(tr, "; ")))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestBatchedBacklogJudgedScanByScan (issue 16, review): an agent that
+// flushes a backlog (several scans at once, as after an outage or from a
+// relay's spool) is judged scan by scan: a server only its middle scan
+// showed is found, the carrier line its later scans no longer show
+// resolves after three of them, and the whole history (statuses, times,
+// transitions and who caused them) is the one inline judging writes.
+func TestBatchedBacklogJudgedScanByScan(t *testing.T) {
+	base := loadReports(t, "rsj")[0]
+	t0 := base.FinishedAt
+	var reps []*wire.ScanReport
+	for i := 1; i <= 5; i++ {
+		r := cloneReport(t, base, fmt.Sprintf("8b1c2a10-0000-4c00-8000-%012d", i), t0.Add(time.Duration(i)*time.Hour))
+		if i > 1 {
 			withoutExit(r)
+		}
+		if i == 3 {
+			r.Endpoints = append(r.Endpoints, wire.Endpoint{IP: "10.3.0.77", SeenBy: []string{"tcp"}, OpenPorts: []int{22}, Role: wire.RoleServer})
+		}
+		reps = append(reps, r)
+	}
+	run := func(t *testing.T, db *store.DB, batchAbove int) *Store {
+		ctx := context.Background()
+		st := NewStore(db)
+		p := NewProcessorWith(districtEngine(t), st, ProcessorOptions{ResolveAfter: 3, BatchAbove: batchAbove, Facts: inventory.New(db)})
+		for _, r := range reps {
 			if err := file(ctx, p, r, "RSJ"); err != nil {
 				t.Fatal(err)
+			}
+		}
+		if batchAbove > 0 {
+			if n := pendingCount(t, db); n != len(reps)-1 {
+				t.Fatalf("%d scans queued, want %d", n, len(reps)-1)
 			}
 		}
 		if err := p.JudgeQueued(ctx); err != nil {
 			t.Fatal(err)
 		}
-		vs, err := st.List(ctx, Filter{Department: "RSJ", Rule: wire.RuleInternetEgress})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(vs) == 0 {
-			t.Fatal("no internet-egress finding in RSJ")
-		}
-		for _, v := range vs {
-			if v.Status == wire.StatusResolved {
-				t.Errorf("%s resolved after one batched judgement of four scans; resolve_after is 3 judgements", v.Subject)
-			}
+		return st
+	}
+	want := history(t, run(t, storetest.NewSQLite(t), 0))
+	joined := strings.Join(want, "\n")
+	if !strings.Contains(joined, "local-server 10.3.0.77") || !strings.Contains(joined, "->resolved") {
+		t.Fatalf("inline judging of the backlog finds no middle-scan server or resolves nothing: the comparison proves little:\n%s", joined)
+	}
+	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
+		got := history(t, run(t, db, 1))
+		if !slices.Equal(got, want) {
+			t.Errorf("batched history differs from inline:\n%s", lineDiff(got, want))
 		}
 	})
+}
+
+// TestFactsAtSegments: each segment sees every agent's latest report up
+// to it; an agent whose first queued scan comes later is seen with the
+// report that scan replaced, or not at all when it had none.
+func TestFactsAtSegments(t *testing.T) {
+	q := func(id, key, prev string) queuedScan {
+		return queuedScan{reportID: id, agentKey: key, prev: keptReport{agentKey: key, reportID: prev}}
+	}
+	segs := segments([]queuedScan{q("a1", "A", "a0"), q("b1", "B", ""), q("a2", "A", "a1"), q("c1", "C", "c0"), q("a3", "A", "a2")})
+	var shape []string
+	for _, s := range segs {
+		var ids []string
+		for _, x := range s {
+			ids = append(ids, x.reportID)
+		}
+		shape = append(shape, strings.Join(ids, "+"))
+	}
+	if got := strings.Join(shape, " | "); got != "a1+b1 | a2+c1 | a3" {
+		t.Fatalf("segments = %s, want a1+b1 | a2+c1 | a3", got)
+	}
+	for _, tc := range []struct {
+		name string
+		k    int
+		want map[string]string // agent -> report, "-" left out
+	}{
+		{name: "first", k: 0, want: map[string]string{"A": "a1", "C": "c0"}},
+		{name: "middle", k: 1, want: map[string]string{"A": "a2"}},
+		{name: "last", k: 2, want: map[string]string{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := map[string]string{}
+			for k, r := range factsAt(segs, tc.k) {
+				if r == nil {
+					got[k] = "-"
+				} else {
+					got[k] = r.reportID
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Fatalf("factsAt(%d) = %v, want %v", tc.k, got, tc.want)
+			}
+		})
+	}
 }
 
 // lineDiff lists the lines only one side has.
@@ -253,4 +339,81 @@ func lineDiff(got, want []string) string {
 		}
 	}
 	return b.String()
+}
+
+// TestBatchedFindingDatedByItsScan (issue 16, review): in a segment that
+// holds several agents' scans, a finding opens at the time of the scan
+// that showed it, by that scan, not at the segment's last scan: an
+// as-of query between the two lists it.
+func TestBatchedFindingDatedByItsScan(t *testing.T) {
+	base := loadReports(t, "rsj")[0]
+	t0 := base.FinishedAt
+	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		st := NewStore(db)
+		p := NewProcessorWith(districtEngine(t), st, ProcessorOptions{ResolveAfter: 3, BatchAbove: 1, Facts: inventory.New(db)})
+		a := cloneReport(t, base, "9c1c2a10-0000-4c00-8000-000000000001", t0)
+		b := cloneReport(t, base, "9c1c2a10-0000-4c00-8000-000000000002", t0.Add(time.Hour))
+		b.Agent.ID, b.Agent.Hostname, b.Host = "agent-b", "agent-b", nil
+		b.Endpoints = []wire.Endpoint{{IP: "10.3.0.77", SeenBy: []string{"tcp"}, OpenPorts: []int{22}, Role: wire.RoleServer}}
+		c := cloneReport(t, base, "9c1c2a10-0000-4c00-8000-000000000003", t0.Add(2*time.Hour))
+		for _, r := range []*wire.ScanReport{a, b, c} {
+			if err := file(ctx, p, r, "RSJ"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := p.JudgeQueued(ctx); err != nil {
+			t.Fatal(err)
+		}
+		id := rules.ViolationID("RSJ", wire.RuleLocalServer, "10.3.0.77")
+		evs, err := st.Events(ctx, id)
+		if err != nil || len(evs) == 0 {
+			t.Fatalf("no history for the server agent-b saw: %v", err)
+		}
+		if !evs[0].At.Equal(b.FinishedAt) || evs[0].Actor != "agent-b "+b.ReportID {
+			t.Errorf("the finding opened at %s by %q, want %s by %q", evs[0].At, evs[0].Actor, b.FinishedAt, "agent-b "+b.ReportID)
+		}
+		vs, err := st.List(ctx, Filter{Department: "RSJ", AsOf: t0.Add(90 * time.Minute)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, v := range vs {
+			found = found || v.ID == id
+		}
+		if !found {
+			t.Errorf("as of between agent-b's scan and the segment's last, the finding is not listed")
+		}
+	})
+}
+
+// TestBatchedHorizonNotFromAFastClock (issue 16, review): an agent whose
+// clock runs ahead does not age the other agents' facts out of a batched
+// judgement: the horizon is measured back from the judgement's own time
+// at the latest.
+func TestBatchedHorizonNotFromAFastClock(t *testing.T) {
+	base := loadReports(t, "rsj")[0]
+	now := time.Now().UTC().Truncate(time.Second)
+	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		st := NewStore(db)
+		p := NewProcessorWith(districtEngine(t), st, ProcessorOptions{ResolveAfter: 3, BatchAbove: 1, Horizon: 12 * time.Hour, Facts: inventory.New(db)})
+		honest := cloneReport(t, base, "9d1c2a10-0000-4c00-8000-000000000001", now.Add(-2*time.Hour))
+		again := cloneReport(t, base, "9d1c2a10-0000-4c00-8000-000000000002", now.Add(-time.Hour))
+		fast := cloneReport(t, base, "9d1c2a10-0000-4c00-8000-000000000003", now.Add(20*time.Hour))
+		fast.Agent.ID, fast.Agent.Hostname, fast.Host, fast.Devices, fast.Paths = "agent-fast", "agent-fast", nil, nil, nil
+		fast.Endpoints = fast.Endpoints[:1]
+		for _, r := range []*wire.ScanReport{honest, again, fast} {
+			if err := file(ctx, p, r, "RSJ"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := p.JudgeQueued(ctx); err != nil {
+			t.Fatal(err)
+		}
+		seen := strings.Join(present(t, st, true), "\n")
+		if !strings.Contains(seen, "RSJ "+wire.RuleInternetEgress+" ") {
+			t.Errorf("the honest agent's carrier line was not seen by the batch the fast clock is in:\n%s", seen)
+		}
+	})
 }

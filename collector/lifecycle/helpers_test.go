@@ -67,6 +67,18 @@ func file(ctx context.Context, p *Processor, rep *wire.ScanReport, dept string) 
 		p.opt.Sightings = []Sightings{inventory.New(p.db), devices.NewStore(p.db)}
 	}
 	if err := p.db.InTx(ctx, func(tx *store.Tx) error {
+		if p.opt.Facts != nil {
+			// the raw report, where the processor reads it back
+			raw, err := json.Marshal(rep)
+			if err != nil {
+				return err
+			}
+			if _, _, err := inventory.InsertReport(ctx, tx, inventory.Report{ReportID: rep.ReportID, AgentID: rep.Agent.ID, Department: dept,
+				Source: inventory.SourceUpload, StartedAt: rep.StartedAt, FinishedAt: rep.FinishedAt, ReceivedAt: rep.FinishedAt,
+				Endpoints: len(rep.Endpoints)}, raw); err != nil {
+				return err
+			}
+		}
 		return inventory.UpsertEndpoints(ctx, tx, dept, rep.ReportID, rep.Agent.ID, rep.FinishedAt, rep.Endpoints)
 	}); err != nil {
 		return err

@@ -141,11 +141,14 @@ func (p *Processor) Process(ctx context.Context, rep *wire.ScanReport, departmen
 	}
 	fin := rep.FinishedAt.UTC()
 	backfill := false
+	var prev keptReport // the agent's latest report before this one
 	err := p.db.InTx(ctx, func(tx *store.Tx) error {
 		var kept string
-		err := tx.QueryRow(ctx, `SELECT finished_at FROM rules_reports WHERE department = ? AND agent_key = ?`, department, rules.AgentKey(rep)).Scan(&kept)
-		if err == nil && parseTS(kept).After(fin) {
-			backfill = true
+		err := tx.QueryRow(ctx, `SELECT report_id, finished_at FROM rules_reports WHERE department = ? AND agent_key = ?`,
+			department, rules.AgentKey(rep)).Scan(&prev.reportID, &kept)
+		if err == nil {
+			prev.finishedAt = parseTS(kept)
+			backfill = prev.finishedAt.After(fin)
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO rules_reports (department, agent_key, report_id, finished_at, body) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (department, agent_key) DO UPDATE SET report_id = excluded.report_id, finished_at = excluded.finished_at, body = excluded.body
@@ -166,10 +169,10 @@ WHERE rules_reports.finished_at <= excluded.finished_at`, department, rules.Agen
 	if !backfill {
 		p.remember(department, rules.AgentKey(rep), rep)
 		if p.batching(department) {
-			return p.enqueue(ctx, department, agent, rep)
+			return p.enqueue(ctx, department, agent, rep, prev)
 		}
 		start := time.Now()
-		if err := p.judge(ctx, department, scan); err != nil {
+		if err := p.judge(ctx, department, scan, fin, nil); err != nil {
 			return fmt.Errorf("rules: %w", err)
 		}
 		p.log.Debug("rules evaluated", "department", department, "report", rep.ReportID, "took", time.Since(start).String())
@@ -208,7 +211,7 @@ WHERE rules_reports.finished_at <= excluded.finished_at`, department, rules.Agen
 // counts as no scan of the department (nothing is missed, nothing else
 // changes status).
 func (p *Processor) revise(ctx context.Context, dept, reportID, agent string, first map[string]time.Time, baseline time.Time) error {
-	reps, err := p.currentFacts(ctx, dept, time.Time{})
+	reps, err := p.currentFacts(ctx, dept, time.Time{}, nil)
 	if err != nil || len(reps) == 0 {
 		return err
 	}
@@ -277,13 +280,16 @@ type keptReport struct {
 	agentKey, reportID string
 	finishedAt         time.Time
 	body               string
+	// earlier: not the agent's latest report (a batched judgement sees the
+	// department as it stood before); it is not cached in its place.
+	earlier bool
 }
 
 // currentFacts returns the department's facts as of a scan finished at
 // fin (zero: the newest kept report): each agent's (and scope's) latest
 // report, without the reports of revoked agents and those older than the
 // horizon.
-func (p *Processor) currentFacts(ctx context.Context, dept string, fin time.Time) ([]*wire.ScanReport, error) {
+func (p *Processor) currentFacts(ctx context.Context, dept string, fin time.Time, over map[string]*keptReport) ([]*wire.ScanReport, error) {
 	var revoked map[string]bool
 	if p.opt.Revoked != nil {
 		var err error
@@ -308,6 +314,12 @@ func (p *Processor) currentFacts(ctx context.Context, dept string, fin time.Time
 			return nil, err
 		}
 		k.finishedAt = parseTS(at)
+		if r, ok := over[k.agentKey]; ok {
+			if r == nil {
+				continue // not yet in the department when this is judged
+			}
+			k = *r
+		}
 		kept = append(kept, k)
 	}
 	rows.Close()
@@ -359,7 +371,9 @@ func (p *Processor) load(ctx context.Context, dept string, k keptReport) (*wire.
 	if err := json.Unmarshal(raw, &r); err != nil {
 		return nil, fmt.Errorf("decode kept report %s: %w", k.reportID, err)
 	}
-	p.remember(dept, k.agentKey, &r)
+	if !k.earlier {
+		p.remember(dept, k.agentKey, &r)
+	}
 	return &r, nil
 }
 

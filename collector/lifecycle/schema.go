@@ -19,8 +19,10 @@ import "github.com/egovnet/egovnet/collector/store"
 //   - rules_violations.search_text (rules/0004): what ?q= matches, lower
 //     case, one value a line (searchText).
 //   - rules_pending (rules/0005): scans of large departments waiting for
-//     their department's next batched judgement (batch.go); a crash
-//     leaves them there for the next start.
+//     their department's next batched judgement (batch.go), each with the
+//     report it replaced as its agent's latest, so the judgement can see
+//     the department as it was when the scan arrived; a crash leaves them
+//     there for the next start.
 func init() {
 	store.Register(store.Migration{
 		ID: "rules/0001_init",
@@ -120,7 +122,10 @@ CREATE TABLE rules_pending (
   report_id TEXT PRIMARY KEY,
   department TEXT NOT NULL,
   agent TEXT NOT NULL,
+  agent_key TEXT NOT NULL,
   finished_at TEXT NOT NULL,
+  prev_report_id TEXT NOT NULL DEFAULT '',
+  prev_finished_at TEXT NOT NULL DEFAULT '',
   queued_at TEXT NOT NULL
 );
 CREATE INDEX rules_pending_dept ON rules_pending (department, finished_at);

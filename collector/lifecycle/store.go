@@ -65,8 +65,47 @@ type Scan struct {
 	Retract func(rule, subject string) string
 	// Covers are the other scans of the department this judgement stands
 	// for (a batched judgement of a large department, batch.go): they are
-	// recorded as applied and leave the pending queue with ReportID.
-	Covers []string
+	// recorded as applied and leave the pending queue with ReportID, and a
+	// finding one of them saw first is dated and attributed to it.
+	Covers []Covered
+}
+
+// Covered is one scan a batched judgement stands for.
+type Covered struct {
+	ReportID, Agent string
+	FinishedAt      time.Time
+}
+
+// ids are the report ids the judgement applies: its own and those it covers.
+func (s Scan) ids() []string {
+	out := []string{s.ReportID}
+	for _, c := range s.Covers {
+		out = append(out, c.ReportID)
+	}
+	return out
+}
+
+// attribution is the moment and actor of a transition that v's evidence
+// causes: the scan that saw it first among those this judgement covers
+// (a batch judges many scans at once; the finding's history still starts
+// with the scan that showed it), else the judgement's own scan.
+func (s Scan) attribution(v wire.Violation, at time.Time, actor string) (time.Time, string) {
+	if len(s.Covers) == 0 {
+		return at, actor
+	}
+	var best *Covered
+	for _, e := range v.Evidence {
+		for i := range s.Covers {
+			c := &s.Covers[i]
+			if c.Agent == e.Agent && c.FinishedAt.Equal(e.ObservedAt) && (best == nil || c.FinishedAt.Before(best.FinishedAt)) {
+				best = c
+			}
+		}
+	}
+	if best == nil || !best.FinishedAt.Before(at) {
+		return at, actor
+	}
+	return best.FinishedAt.UTC(), best.Agent + " " + best.ReportID
 }
 
 // Filter selects violations; AsOf (non-zero) reconstructs the state at that
@@ -297,12 +336,12 @@ func (s *Store) Apply(ctx context.Context, dept string, scan Scan, current []wir
 			return nil
 		}
 		if scan.Covers != nil {
-			if err := dequeue(ctx, tx, append([]string{scan.ReportID}, scan.Covers...)); err != nil {
+			if err := dequeue(ctx, tx, scan.ids()); err != nil {
 				return err
 			}
 		}
 		old := scan.Backfill || scan.Revision
-		for _, id := range append([]string{scan.ReportID}, scan.Covers...) {
+		for _, id := range scan.ids() {
 			if _, err := tx.Exec(ctx, `INSERT INTO rules_scans (report_id, department, finished_at, applied_at) VALUES (?, ?, ?, ?)
 ON CONFLICT (report_id) DO NOTHING`, id, dept, ts(at), ts(s.now())); err != nil {
 				return fmt.Errorf("record scan %s: %w", id, err)
@@ -355,6 +394,7 @@ ON CONFLICT (report_id) DO NOTHING`, id, dept, ts(at), ts(s.now())); err != nil 
 			if saw.IsZero() {
 				saw = at
 			}
+			evAt, evActor := scan.attribution(v, at, actor)
 			r, ok := existing[v.ID]
 			if !ok {
 				r = &row{id: v.ID, dept: dept, rule: v.Rule, subject: v.Subject, severity: v.Severity, registered: v.Registered,
@@ -364,7 +404,7 @@ ON CONFLICT (report_id) DO NOTHING`, id, dept, ts(at), ts(s.now())); err != nil 
 					to = wire.StatusExempted
 					r.setExemption("plan", v.Exemption)
 				}
-				if err := s.event(ctx, tx, r, to, at, ActorScan, actor, "observed", v.Exemption); err != nil {
+				if err := s.event(ctx, tx, r, to, evAt, ActorScan, evActor, "observed", v.Exemption); err != nil {
 					return err
 				}
 				if _, err := ins.ExecContext(ctx, r.id, dept, r.rule, r.subject, r.status, r.severity, boolInt(r.registered), body,
@@ -386,8 +426,13 @@ ON CONFLICT (report_id) DO NOTHING`, id, dept, ts(at), ts(s.now())); err != nil 
 				if err != nil {
 					return err
 				}
-				if !last.Before(at) {
-					continue
+				if !last.Before(evAt) {
+					// The batch's first sighting predates the person's
+					// resolution; only a scan after it may reopen.
+					if !last.Before(at) {
+						continue
+					}
+					evAt, evActor = at, actor
 				}
 			}
 			r.lastSeen = maxTime(r.lastSeen, saw)
@@ -395,9 +440,9 @@ ON CONFLICT (report_id) DO NOTHING`, id, dept, ts(at), ts(s.now())); err != nil 
 			switch {
 			case r.status == wire.StatusResolved && planExempt:
 				r.setExemption("plan", v.Exemption)
-				err = s.event(ctx, tx, r, wire.StatusExempted, at, ActorScan, actor, "observed again; exempted by the plan", v.Exemption)
+				err = s.event(ctx, tx, r, wire.StatusExempted, evAt, ActorScan, evActor, "observed again; exempted by the plan", v.Exemption)
 			case r.status == wire.StatusResolved:
-				err = s.event(ctx, tx, r, wire.StatusOpen, at, ActorScan, actor, "observed again", nil)
+				err = s.event(ctx, tx, r, wire.StatusOpen, evAt, ActorScan, evActor, "observed again", nil)
 			case planExempt && r.status != wire.StatusExempted:
 				r.setExemption("plan", v.Exemption)
 				err = s.event(ctx, tx, r, wire.StatusExempted, at, ActorScan, actor, "exempted by the plan", v.Exemption)

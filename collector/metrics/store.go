@@ -13,6 +13,7 @@ var (
 	descViolations = prometheus.NewDesc("egovnet_violations_open", "Findings open or acknowledged, by rule.", []string{"rule"}, nil)
 	descReports    = prometheus.NewDesc("egovnet_reports_stored", "Scan reports stored.", nil, nil)
 	descPending    = prometheus.NewDesc("egovnet_reports_pending", "Stored reports whose processors have not all succeeded yet.", nil, nil)
+	descQueued     = prometheus.NewDesc("egovnet_scans_queued", "Scans of large departments waiting for their batched judgement (rules.batch_above).", nil, nil)
 	descOutbox     = prometheus.NewDesc("egovnet_outbox_depth", "Items waiting in a durable outbox (influx: InfluxDB points; notify: notifications).", []string{"outbox"}, nil)
 	descNotifyDead = prometheus.NewDesc("egovnet_notify_dead", "Notifications given up after the maximum attempts.", nil, nil)
 	descScrapeErr  = prometheus.NewDesc("egovnet_metrics_store_errors", "Store queries that failed during this scrape.", nil, nil)
@@ -26,7 +27,7 @@ type storeCollector struct {
 }
 
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descAgents, descViolations, descReports, descPending, descOutbox, descNotifyDead, descScrapeErr} {
+	for _, d := range []*prometheus.Desc{descAgents, descViolations, descReports, descPending, descQueued, descOutbox, descNotifyDead, descScrapeErr} {
 		ch <- d
 	}
 }
@@ -51,6 +52,9 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if n, ok := one(`SELECT COUNT(*) FROM reports WHERE processed = 0`); ok {
 		gauge(descPending, n)
+	}
+	if n, ok := one(`SELECT COUNT(*) FROM rules_pending`); ok {
+		gauge(descQueued, n)
 	}
 	if n, ok := one(`SELECT COUNT(*) FROM tsdb_outbox`); ok {
 		gauge(descOutbox, n, "influx")

@@ -172,10 +172,42 @@ func (r *Recorder) Process(ctx context.Context, rep *wire.ScanReport, department
 	return r.record(ctx, department, at, rep.ReportID, agent)
 }
 
-// RecordDepartment records dept's figures as of the scan reportID that
-// finished at at: after a batched judgement of the department.
-func (r *Recorder) RecordDepartment(ctx context.Context, dept string, at time.Time, reportID string) error {
-	return r.record(ctx, dept, at, reportID)
+// ScanAt names one scan a batched judgement covered.
+type ScanAt struct {
+	ReportID string
+	At       time.Time
+}
+
+// RecordDepartment records dept's figures after a batched judgement that
+// covered scans: one snapshot for each day among them, as of that day's
+// last scan, so a batch across midnight leaves both days their snapshot.
+// The figures are the judgement's, computed once.
+func (r *Recorder) RecordDepartment(ctx context.Context, dept string, scans []ScanAt) error {
+	last := map[string]ScanAt{}
+	var days []string
+	for _, sc := range scans {
+		d := r.store.day(sc.At)
+		old, ok := last[d]
+		if !ok {
+			days = append(days, d)
+		}
+		if !ok || sc.At.After(old.At) {
+			last[d] = sc
+		}
+	}
+	if len(days) == 0 {
+		return nil
+	}
+	f, err := r.Compute(ctx, dept)
+	if err != nil {
+		return err
+	}
+	for _, d := range days {
+		if err := r.save(ctx, dept, last[d].At, last[d].ReportID, f); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // record computes and stores one snapshot of department, with the points
@@ -186,8 +218,13 @@ func (r *Recorder) record(ctx context.Context, department string, at time.Time, 
 	if err != nil {
 		return err
 	}
+	return r.save(ctx, department, at, reportID, f, extra...)
+}
+
+// save stores figures f as department's snapshot of the scan reportID.
+func (r *Recorder) save(ctx context.Context, department string, at time.Time, reportID string, f Fields, extra ...tsdb.Point) error {
 	snap := Snapshot{Department: department, District: r.opt.District, At: at, ReportID: reportID, Fields: f}
-	err = r.store.db.InTx(ctx, func(tx *store.Tx) error {
+	err := r.store.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := r.store.SaveTx(ctx, tx, snap); err != nil {
 			return err
 		}

@@ -269,14 +269,18 @@ func TestDeferredReportRecordsOnlyItsAgent(t *testing.T) {
 		if s := span(); len(s) != 0 {
 			t.Fatalf("a deferred report stored snapshots %+v", s)
 		}
-		if err := rec.RecordDepartment(ctx, "CZJ", t1, "r1"); err != nil {
+		// The batch covered r1 and two scans of the next day (China time):
+		// each day gets its snapshot, as of its last scan.
+		t2 := t1.Add(20 * time.Hour)
+		if err := rec.RecordDepartment(ctx, "CZJ", []ScanAt{{"r1", t1}, {"r3", t2.Add(time.Minute)}, {"r2", t2}}); err != nil {
 			t.Fatal(err)
 		}
-		if s := span(); len(s) != 1 || s[0].ReportID != "r1" || s[0].OpenViolations != 7 {
-			t.Fatalf("after the batch: snapshots %+v, want r1's with 7 open", s)
+		s := span()
+		if len(s) != 2 || s[0].ReportID != "r1" || s[0].OpenViolations != 7 || s[1].ReportID != "r3" || s[1].Date != "2026-03-03" {
+			t.Fatalf("after the batch: snapshots %+v, want r1's of 2026-03-02 and r3's of 2026-03-03", s)
 		}
-		if lines := outboxLines(t, db); len(lines) != 2 || !strings.HasPrefix(lines[1], "egovnet_progress,department=CZJ,") {
-			t.Fatalf("after the batch the outbox holds %q, want the department's point too", lines)
+		if lines := outboxLines(t, db); len(lines) != 3 || !strings.HasPrefix(lines[1], "egovnet_progress,department=CZJ,") {
+			t.Fatalf("after the batch the outbox holds %q, want one department point a day too", lines)
 		}
 	})
 }

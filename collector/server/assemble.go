@@ -126,7 +126,11 @@ func (a *App) assemble() error {
 		// A large department's batched judgement records its figures once
 		// it has committed.
 		a.judge.OnJudged(func(ctx context.Context, dept string, scan lifecycle.Scan) error {
-			return rec.RecordDepartment(ctx, dept, scan.FinishedAt, scan.ReportID)
+			scans := []progress.ScanAt{{ReportID: scan.ReportID, At: scan.FinishedAt}}
+			for _, c := range scan.Covers {
+				scans = append(scans, progress.ScanAt{ReportID: c.ReportID, At: c.FinishedAt})
+			}
+			return rec.RecordDepartment(ctx, dept, scans)
 		})
 	}
 	ph := &progress.Handler{Store: progress.NewStore(a.DB, nil), Log: a.Logger, DepartmentExists: a.Inventory.DepartmentExists}

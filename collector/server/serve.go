@@ -117,19 +117,32 @@ func (a *App) Serve(ctx context.Context) error {
 			if err := a.API().Close(sctx); err != nil {
 				return fmt.Errorf("shutdown: %w", err)
 			}
+			// Scans of large departments still queued are judged now, so
+			// offline commands (export, audit log) after a stop see them;
+			// what the shutdown timeout cuts short stays queued for the
+			// next start.
+			stopBG()
+			bgDone.Wait()
+			if a.judge != nil {
+				if err := a.judge.JudgeQueued(sctx); err != nil {
+					log.Warn("judge queued scans at shutdown; the rest are judged at the next start", "err", err)
+				}
+			}
 			return nil
 		}
 	}
 }
 
 // compactReports shrinks raw reports past inventory.raw_retention (issue
-// 16); the rules engine's kept reports (each agent's latest facts, read raw)
-// stay whole.
+// 16); the reports the rules engine reads raw stay whole.
 func (a *App) compactReports(ctx context.Context) {
 	if a.Config.Inventory.RawRetention == 0 {
 		return
 	}
-	n, err := a.Inventory.CompactReports(ctx, time.Now().Add(-a.Config.Inventory.RawRetention), `SELECT report_id FROM rules_reports`)
+	// Kept whole: each agent's latest report, scans queued for a batched
+	// judgement and the reports they replaced (the judgement reads both).
+	n, err := a.Inventory.CompactReports(ctx, time.Now().Add(-a.Config.Inventory.RawRetention),
+		`SELECT report_id FROM rules_reports UNION SELECT report_id FROM rules_pending UNION SELECT prev_report_id FROM rules_pending`)
 	if err != nil {
 		a.Logger.Error("compact raw reports", "err", err)
 		return
