@@ -127,6 +127,9 @@ func (db *DB) reader() *sql.DB {
 	return db.DB
 }
 
+// postgresConns bounds the collector's PostgreSQL connections.
+const postgresConns = 16
+
 // OpenPostgres connects to PostgreSQL with a pgx DSN or URL.
 func OpenPostgres(ctx context.Context, dsn string) (*DB, error) {
 	if dsn == "" {
@@ -136,7 +139,12 @@ func OpenPostgres(ctx context.Context, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	sdb.SetMaxOpenConns(16)
+	// Keep as many idle as may be open: database/sql keeps 2 by default,
+	// so under load every burst closed and reopened connections, and a
+	// PostgreSQL connection is a forked backend with a cold catalog cache
+	// (each upload paid for one). Idle ones still go after five minutes.
+	sdb.SetMaxOpenConns(postgresConns)
+	sdb.SetMaxIdleConns(postgresConns)
 	sdb.SetConnMaxIdleTime(5 * time.Minute)
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -298,4 +299,39 @@ func TestCachedStatementsFollowSchema(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestPostgresKeepsItsConnections (issue 16): a burst of concurrent work
+// leaves its connections idle for the next one instead of closing all but
+// two (database/sql's default), which made every upload under load pay
+// for a new PostgreSQL backend and halved throughput.
+func TestPostgresKeepsItsConnections(t *testing.T) {
+	dsn := storetest.NewPostgresEmptySchema(t)
+	ctx := context.Background()
+	db, err := store.OpenPostgres(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	burst := func() {
+		var wg sync.WaitGroup
+		for i := 0; i < 12; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := db.ExecContext(ctx, `SELECT pg_sleep(0.05)`); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	burst()
+	opened := db.Stats().OpenConnections
+	burst()
+	st := db.Stats()
+	if opened < 12 || st.MaxIdleClosed != 0 || st.OpenConnections != opened {
+		t.Errorf("after two bursts of 12: %d open after the first, %d after the second, %d closed for lack of idle room; want 12+, the same, 0",
+			opened, st.OpenConnections, st.MaxIdleClosed)
+	}
 }
