@@ -373,13 +373,6 @@ ON CONFLICT (report_id) DO NOTHING`, id, dept, ts(at), ts(s.now())); err != nil 
 		for id, r := range existing {
 			orig[id] = *r
 		}
-		ins, err := tx.PrepareContext(ctx, tx.Rebind(`INSERT INTO rules_violations (id, department, rule, subject, status, severity, registered, body,
- first_seen, last_seen, missed, exemption_source, exemption_basis, exemption_approver, exemption_expires, seq, search_text, updated_at)
- VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)`))
-		if err != nil {
-			return fmt.Errorf("prepare violation insert: %w", err)
-		}
-		defer ins.Close()
 		seen := map[string]bool{}
 		for _, v := range current {
 			v.Department = dept
@@ -407,7 +400,10 @@ ON CONFLICT (report_id) DO NOTHING`, id, dept, ts(at), ts(s.now())); err != nil 
 				if err := s.event(ctx, tx, r, to, evAt, ActorScan, evActor, "observed", v.Exemption); err != nil {
 					return err
 				}
-				if _, err := ins.ExecContext(ctx, r.id, dept, r.rule, r.subject, r.status, r.severity, boolInt(r.registered), body,
+				// Not prepared here: the store's statement cache (SQLite)
+				// and pgx keep it prepared across reports; preparing per
+				// call cost PostgreSQL two round trips and a deallocate.
+				if _, err := tx.Exec(ctx, insertViolationSQL, r.id, dept, r.rule, r.subject, r.status, r.severity, boolInt(r.registered), body,
 					ts(r.firstSeen), ts(r.lastSeen), r.exSource, r.exBasis, r.exApprover, tsOrEmpty(r.exExpires), r.seq, search, ts(s.now())); err != nil {
 					return fmt.Errorf("insert violation %s: %w", r.id, err)
 				}
@@ -490,11 +486,6 @@ ON CONFLICT (report_id) DO NOTHING`, id, dept, ts(at), ts(s.now())); err != nil 
 		}
 		// Write only the rows this scan changed: a department's unchanged
 		// findings cost no write.
-		upd, err := tx.PrepareContext(ctx, tx.Rebind(saveSQL))
-		if err != nil {
-			return fmt.Errorf("prepare violation update: %w", err)
-		}
-		defer upd.Close()
 		ids := make([]string, 0, len(existing))
 		for id := range existing {
 			ids = append(ids, id)
@@ -505,7 +496,7 @@ ON CONFLICT (report_id) DO NOTHING`, id, dept, ts(at), ts(s.now())); err != nil 
 			if *r == orig[id] {
 				continue
 			}
-			if _, err := upd.ExecContext(ctx, s.saveArgs(r)...); err != nil {
+			if _, err := tx.Exec(ctx, saveSQL, s.saveArgs(r)...); err != nil {
 				return fmt.Errorf("update violation %s: %w", r.id, err)
 			}
 		}
@@ -514,6 +505,10 @@ ON CONFLICT (report_id) DO NOTHING`, id, dept, ts(at), ts(s.now())); err != nil 
 }
 
 // lastTransition is the moment of a violation's latest lifecycle event.
+const insertViolationSQL = `INSERT INTO rules_violations (id, department, rule, subject, status, severity, registered, body,
+ first_seen, last_seen, missed, exemption_source, exemption_basis, exemption_approver, exemption_expires, seq, search_text, updated_at)
+ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)`
+
 func lastTransition(ctx context.Context, tx *store.Tx, id string) (time.Time, error) {
 	var at sql.NullString
 	if err := tx.QueryRow(ctx, `SELECT MAX(at) FROM rules_violation_events WHERE violation_id = ?`, id).Scan(&at); err != nil {
