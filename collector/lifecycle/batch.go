@@ -197,6 +197,14 @@ func (p *Processor) judgeQueued(ctx context.Context, dept string) error {
 	if _, err := p.db.Exec(ctx, `DELETE FROM rules_pending WHERE department = ? AND report_id IN (SELECT report_id FROM rules_scans)`, dept); err != nil {
 		return fmt.Errorf("drop judged scans: %w", err)
 	}
+	// The agents' latest reports are read before the queue: a report that
+	// arrives in between is then in the queue read below (its transaction
+	// files both), never only in this snapshot, so each segment sees the
+	// department exactly as its scans left it.
+	base, err := p.keptReports(ctx, dept)
+	if err != nil {
+		return err
+	}
 	rows, err := p.db.Query(ctx, `SELECT report_id, agent, agent_key, finished_at, prev_report_id, prev_finished_at FROM rules_pending
 WHERE department = ? ORDER BY finished_at, report_id`, dept)
 	if err != nil {
@@ -220,6 +228,9 @@ WHERE department = ? ORDER BY finished_at, report_id`, dept)
 	if len(qs) == 0 {
 		return nil
 	}
+	if p.queueRead != nil {
+		p.queueRead() // tests: a report arriving while the batch is judged
+	}
 	if _, ok := p.eng.Plan().Department(dept); !ok {
 		// The plan no longer has the department: nothing can judge these
 		// scans; they leave the queue rather than fail every round.
@@ -242,13 +253,7 @@ WHERE department = ? ORDER BY finished_at, report_id`, dept)
 		}
 		scan.Covers = scan.Covers[:len(scan.Covers)-1] // the last is the scan itself
 		start := time.Now()
-		// The horizon's reference: the segment's last scan, but not later
-		// than now (an agent whose clock runs ahead).
-		asOf := last.finishedAt
-		if now := time.Now().UTC(); asOf.After(now) {
-			asOf = now
-		}
-		if err := p.judge(ctx, dept, scan, asOf, factsAt(segs, i)); err != nil {
+		if err := p.judge(ctx, dept, scan, last.finishedAt, base, factsAt(segs, i)); err != nil {
 			return err
 		}
 		p.log.Debug("rules judged queued scans", "department", dept, "scans", len(seg), "segment", i+1, "segments", len(segs),
@@ -281,27 +286,24 @@ func segments(qs []queuedScan) [][]queuedScan {
 	return append(out, cur)
 }
 
-// factsAt says which report stands for each agent when segment k is
-// judged, where that differs from the agent's latest kept report: an
-// agent with a scan queued in a later segment is seen with its latest scan
-// up to segment k, else with the report its first queued scan replaced
-// (nil: it had none, so it is left out).
+// factsAt says which report stands, when segment k is judged, for each
+// agent with a queued scan: its latest scan up to segment k, else the
+// report its first queued scan replaced (nil: it had none, so it is left
+// out). Every other agent stands with its latest report as read before
+// the queue.
 func factsAt(segs [][]queuedScan, k int) map[string]*keptReport {
-	upTo := map[string]*keptReport{} // latest queued scan per agent in segments <= k
+	over := map[string]*keptReport{}
 	for _, seg := range segs[:k+1] {
 		for _, q := range seg {
-			upTo[q.agentKey] = &keptReport{agentKey: q.agentKey, reportID: q.reportID, finishedAt: q.finishedAt, earlier: true}
+			over[q.agentKey] = &keptReport{agentKey: q.agentKey, reportID: q.reportID, finishedAt: q.finishedAt, earlier: true}
 		}
 	}
-	over := map[string]*keptReport{}
 	for _, seg := range segs[k+1:] {
 		for _, q := range seg {
 			if _, decided := over[q.agentKey]; decided {
 				continue
 			}
-			if r, ok := upTo[q.agentKey]; ok {
-				over[q.agentKey] = r
-			} else if q.prev.reportID != "" {
+			if q.prev.reportID != "" {
 				prev := q.prev
 				prev.earlier = true
 				over[q.agentKey] = &prev
@@ -313,11 +315,16 @@ func factsAt(segs [][]queuedScan, k int) map[string]*keptReport {
 	return over
 }
 
-// judge evaluates dept's current facts as of scan and applies the result.
-// The horizon is measured back from asOf; over replaces the kept report of
-// some agents (factsAt), nil entries leave an agent out.
-func (p *Processor) judge(ctx context.Context, dept string, scan Scan, asOf time.Time, over map[string]*keptReport) error {
-	reps, err := p.currentFacts(ctx, dept, asOf, over)
+// judge evaluates dept's facts as of scan and applies the result. The
+// horizon is measured back from asOf, never from a moment after now (an
+// agent whose clock runs ahead must not age the others' facts out); base
+// (nil: read now) is each agent's latest report, over replaces some of
+// them (factsAt), nil entries leave an agent out.
+func (p *Processor) judge(ctx context.Context, dept string, scan Scan, asOf time.Time, base []keptReport, over map[string]*keptReport) error {
+	if now := time.Now().UTC(); asOf.After(now) {
+		asOf = now
+	}
+	reps, err := p.currentFacts(ctx, dept, asOf, base, over)
 	if err != nil {
 		return err
 	}

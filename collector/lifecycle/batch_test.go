@@ -281,9 +281,11 @@ func TestBatchedBacklogJudgedScanByScan(t *testing.T) {
 	})
 }
 
-// TestFactsAtSegments: each segment sees every agent's latest report up
-// to it; an agent whose first queued scan comes later is seen with the
-// report that scan replaced, or not at all when it had none.
+// TestFactsAtSegments: each segment sees every queued agent with its
+// latest scan up to it, even when a newer report of that agent arrived
+// after the queue was read; an agent whose first queued scan comes later
+// is seen with the report that scan replaced, or not at all when it had
+// none.
 func TestFactsAtSegments(t *testing.T) {
 	q := func(id, key, prev string) queuedScan {
 		return queuedScan{reportID: id, agentKey: key, prev: keptReport{agentKey: key, reportID: prev}}
@@ -305,9 +307,9 @@ func TestFactsAtSegments(t *testing.T) {
 		k    int
 		want map[string]string // agent -> report, "-" left out
 	}{
-		{name: "first", k: 0, want: map[string]string{"A": "a1", "C": "c0"}},
-		{name: "middle", k: 1, want: map[string]string{"A": "a2"}},
-		{name: "last", k: 2, want: map[string]string{}},
+		{name: "first", k: 0, want: map[string]string{"A": "a1", "B": "b1", "C": "c0"}},
+		{name: "middle", k: 1, want: map[string]string{"A": "a2", "B": "b1", "C": "c1"}},
+		{name: "last", k: 2, want: map[string]string{"A": "a3", "B": "b1", "C": "c1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := map[string]string{}
@@ -387,17 +389,23 @@ func TestBatchedFindingDatedByItsScan(t *testing.T) {
 	})
 }
 
-// TestBatchedHorizonNotFromAFastClock (issue 16, review): an agent whose
-// clock runs ahead does not age the other agents' facts out of a batched
-// judgement: the horizon is measured back from the judgement's own time
-// at the latest.
-func TestBatchedHorizonNotFromAFastClock(t *testing.T) {
+// TestHorizonNotFromAFastClock (issue 16, review): an agent whose
+// clock runs ahead does not age the other agents' facts out, judged in a
+// batch or inline: the horizon is measured back from the judgement's own
+// time at the latest.
+func TestHorizonNotFromAFastClock(t *testing.T) {
 	base := loadReports(t, "rsj")[0]
 	now := time.Now().UTC().Truncate(time.Second)
+	for _, batchAbove := range []int{0, 1} {
+		t.Run(fmt.Sprintf("batch_above=%d", batchAbove), func(t *testing.T) { fastClock(t, base, now, batchAbove) })
+	}
+}
+
+func fastClock(t *testing.T, base *wire.ScanReport, now time.Time, batchAbove int) {
 	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		st := NewStore(db)
-		p := NewProcessorWith(districtEngine(t), st, ProcessorOptions{ResolveAfter: 3, BatchAbove: 1, Horizon: 12 * time.Hour, Facts: inventory.New(db)})
+		p := NewProcessorWith(districtEngine(t), st, ProcessorOptions{ResolveAfter: 3, BatchAbove: batchAbove, Horizon: 12 * time.Hour, Facts: inventory.New(db)})
 		honest := cloneReport(t, base, "9d1c2a10-0000-4c00-8000-000000000001", now.Add(-2*time.Hour))
 		again := cloneReport(t, base, "9d1c2a10-0000-4c00-8000-000000000002", now.Add(-time.Hour))
 		fast := cloneReport(t, base, "9d1c2a10-0000-4c00-8000-000000000003", now.Add(20*time.Hour))
@@ -414,6 +422,66 @@ func TestBatchedHorizonNotFromAFastClock(t *testing.T) {
 		seen := strings.Join(present(t, st, true), "\n")
 		if !strings.Contains(seen, "RSJ "+wire.RuleInternetEgress+" ") {
 			t.Errorf("the honest agent's carrier line was not seen by the batch the fast clock is in:\n%s", seen)
+		}
+	})
+}
+
+// TestBatchedReportArrivingMidJudgement (issue 16, review): a report that
+// arrives while a batch is being judged does not stand in for the queued
+// scan of its agent: the batch judges that scan's own facts (a server only
+// it showed is found, dated by it), and the newcomer waits for the next
+// batch.
+func TestBatchedReportArrivingMidJudgement(t *testing.T) {
+	base := loadReports(t, "rsj")[0]
+	t0 := base.FinishedAt
+	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		st := NewStore(db)
+		p := NewProcessorWith(districtEngine(t), st, ProcessorOptions{ResolveAfter: 3, BatchAbove: 1, Facts: inventory.New(db)})
+		a := cloneReport(t, base, "9e1c2a10-0000-4c00-8000-000000000001", t0)
+		b1 := cloneReport(t, base, "9e1c2a10-0000-4c00-8000-000000000002", t0.Add(time.Hour))
+		b1.Agent.ID, b1.Agent.Hostname, b1.Host, b1.Devices, b1.Paths = "agent-b", "agent-b", nil, nil, nil
+		b1.Endpoints = []wire.Endpoint{{IP: "10.3.0.77", SeenBy: []string{"tcp"}, OpenPorts: []int{22}, Role: wire.RoleServer}}
+		b2 := cloneReport(t, b1, "9e1c2a10-0000-4c00-8000-000000000003", t0.Add(2*time.Hour))
+		b2.Endpoints = []wire.Endpoint{{IP: "10.3.0.78", SeenBy: []string{"tcp"}, Role: wire.RoleWorkstation}}
+		for _, r := range []*wire.ScanReport{a, b1} {
+			if err := file(ctx, p, r, "RSJ"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		arrived := false
+		p.queueRead = func() {
+			if !arrived {
+				arrived = true
+				if err := file(ctx, p, b2, "RSJ"); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+		if err := p.JudgeQueued(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if !arrived || pendingCount(t, db) != 1 {
+			t.Fatalf("the newcomer did not arrive mid-judgement and wait (arrived %v, %d queued)", arrived, pendingCount(t, db))
+		}
+		id := rules.ViolationID("RSJ", wire.RuleLocalServer, "10.3.0.77")
+		evs, err := st.Events(ctx, id)
+		if err != nil || len(evs) == 0 {
+			t.Fatalf("the server only b1 showed was never found: %v", err)
+		}
+		if !evs[0].At.Equal(b1.FinishedAt) {
+			t.Errorf("the server's finding opened at %s, want b1's %s", evs[0].At, b1.FinishedAt)
+		}
+		// The next batch judges the newcomer: the server is missed once.
+		p.queueRead = nil
+		if err := p.JudgeQueued(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := pendingCount(t, db); n != 0 {
+			t.Errorf("%d scans still queued", n)
+		}
+		if seen := strings.Join(present(t, st, true), "\n"); strings.Contains(seen, "local-server 10.3.0.77") {
+			t.Errorf("after the newcomer's judgement the server is still seen:\n%s", seen)
 		}
 	})
 }

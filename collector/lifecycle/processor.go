@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -84,6 +85,9 @@ type Processor struct {
 	size     map[string]int          // department -> facts its last judgement read
 	queued   map[string]bool         // report ids queued for a batched judgement
 	onJudged func(ctx context.Context, dept string, scan Scan) error
+	// queueRead, when set (tests), runs after a batch has read its queue
+	// and before it judges it.
+	queueRead func()
 }
 
 // cachedReport is an agent's latest report, decoded (read only).
@@ -172,7 +176,7 @@ WHERE rules_reports.finished_at <= excluded.finished_at`, department, rules.Agen
 			return p.enqueue(ctx, department, agent, rep, prev)
 		}
 		start := time.Now()
-		if err := p.judge(ctx, department, scan, fin, nil); err != nil {
+		if err := p.judge(ctx, department, scan, fin, nil, nil); err != nil {
 			return fmt.Errorf("rules: %w", err)
 		}
 		p.log.Debug("rules evaluated", "department", department, "report", rep.ReportID, "took", time.Since(start).String())
@@ -211,7 +215,7 @@ WHERE rules_reports.finished_at <= excluded.finished_at`, department, rules.Agen
 // counts as no scan of the department (nothing is missed, nothing else
 // changes status).
 func (p *Processor) revise(ctx context.Context, dept, reportID, agent string, first map[string]time.Time, baseline time.Time) error {
-	reps, err := p.currentFacts(ctx, dept, time.Time{}, nil)
+	reps, err := p.currentFacts(ctx, dept, time.Time{}, nil, nil)
 	if err != nil || len(reps) == 0 {
 		return err
 	}
@@ -276,6 +280,30 @@ func (p *Processor) cached(dept, agentKey, id string) *wire.ScanReport {
 	return nil
 }
 
+// keptReports reads which report is each agent's latest in dept.
+func (p *Processor) keptReports(ctx context.Context, dept string) ([]keptReport, error) {
+	cols := `agent_key, report_id, finished_at, body`
+	if p.opt.Facts != nil {
+		cols = `agent_key, report_id, finished_at, ''` // bodies of old rows are read only when needed
+	}
+	rows, err := p.db.Query(ctx, `SELECT `+cols+` FROM rules_reports WHERE department = ? ORDER BY agent_key`, dept)
+	if err != nil {
+		return nil, fmt.Errorf("load latest reports of %s: %w", dept, err)
+	}
+	defer rows.Close()
+	kept := []keptReport{}
+	for rows.Next() {
+		var k keptReport
+		var at string
+		if err := rows.Scan(&k.agentKey, &k.reportID, &at, &k.body); err != nil {
+			return nil, fmt.Errorf("load latest reports of %s: %w", dept, err)
+		}
+		k.finishedAt = parseTS(at)
+		kept = append(kept, k)
+	}
+	return kept, rows.Err()
+}
+
 type keptReport struct {
 	agentKey, reportID string
 	finishedAt         time.Time
@@ -289,7 +317,7 @@ type keptReport struct {
 // fin (zero: the newest kept report): each agent's (and scope's) latest
 // report, without the reports of revoked agents and those older than the
 // horizon.
-func (p *Processor) currentFacts(ctx context.Context, dept string, fin time.Time, over map[string]*keptReport) ([]*wire.ScanReport, error) {
+func (p *Processor) currentFacts(ctx context.Context, dept string, fin time.Time, base []keptReport, over map[string]*keptReport) ([]*wire.ScanReport, error) {
 	var revoked map[string]bool
 	if p.opt.Revoked != nil {
 		var err error
@@ -297,35 +325,24 @@ func (p *Processor) currentFacts(ctx context.Context, dept string, fin time.Time
 			return nil, fmt.Errorf("list revoked agents: %w", err)
 		}
 	}
-	cols := `agent_key, report_id, finished_at, body`
-	if p.opt.Facts != nil {
-		cols = `agent_key, report_id, finished_at, ''` // bodies of old rows are read only when needed
-	}
-	rows, err := p.db.Query(ctx, `SELECT `+cols+` FROM rules_reports WHERE department = ? ORDER BY agent_key`, dept)
-	if err != nil {
-		return nil, fmt.Errorf("load latest reports of %s: %w", dept, err)
-	}
-	var kept []keptReport
-	for rows.Next() {
-		var k keptReport
-		var at string
-		if err := rows.Scan(&k.agentKey, &k.reportID, &at, &k.body); err != nil {
-			rows.Close()
+	if base == nil {
+		var err error
+		if base, err = p.keptReports(ctx, dept); err != nil {
 			return nil, err
 		}
-		k.finishedAt = parseTS(at)
-		if r, ok := over[k.agentKey]; ok {
-			if r == nil {
-				continue // not yet in the department when this is judged
-			}
-			k = *r
+	}
+	var kept []keptReport
+	for _, k := range base {
+		if _, ok := over[k.agentKey]; !ok {
+			kept = append(kept, k)
 		}
-		kept = append(kept, k)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
+	for _, r := range over {
+		if r != nil { // nil: not yet in the department when this is judged
+			kept = append(kept, *r)
+		}
 	}
+	sort.Slice(kept, func(i, j int) bool { return kept[i].agentKey < kept[j].agentKey })
 	if fin.IsZero() {
 		for _, k := range kept {
 			if k.finishedAt.After(fin) {

@@ -504,11 +504,11 @@ ON CONFLICT (report_id) DO NOTHING`, id, dept, ts(at), ts(s.now())); err != nil 
 	})
 }
 
-// lastTransition is the moment of a violation's latest lifecycle event.
 const insertViolationSQL = `INSERT INTO rules_violations (id, department, rule, subject, status, severity, registered, body,
  first_seen, last_seen, missed, exemption_source, exemption_basis, exemption_approver, exemption_expires, seq, search_text, updated_at)
  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)`
 
+// lastTransition is the moment of a violation's latest lifecycle event.
 func lastTransition(ctx context.Context, tx *store.Tx, id string) (time.Time, error) {
 	var at sql.NullString
 	if err := tx.QueryRow(ctx, `SELECT MAX(at) FROM rules_violation_events WHERE violation_id = ?`, id).Scan(&at); err != nil {
