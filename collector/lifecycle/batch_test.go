@@ -343,6 +343,23 @@ func lineDiff(got, want []string) string {
 	return b.String()
 }
 
+// batched is a processor that queues every scan after a department's
+// first, with the inventory as its facts, on db.
+func batched(t *testing.T, db *store.DB, horizon time.Duration) (*Processor, *Store) {
+	t.Helper()
+	st := NewStore(db)
+	return NewProcessorWith(districtEngine(t), st, ProcessorOptions{ResolveAfter: 3, BatchAbove: 1, Horizon: horizon, Facts: inventory.New(db)}), st
+}
+
+// serverScan is agent-b's scan of RSJ at at, showing one server only.
+func serverScan(t *testing.T, base *wire.ScanReport, id string, at time.Time) *wire.ScanReport {
+	t.Helper()
+	r := cloneReport(t, base, id, at)
+	r.Agent.ID, r.Agent.Hostname, r.Host, r.Devices, r.Paths = "agent-b", "agent-b", nil, nil, nil
+	r.Endpoints = []wire.Endpoint{{IP: "10.3.0.77", SeenBy: []string{"tcp"}, OpenPorts: []int{22}, Role: wire.RoleServer}}
+	return r
+}
+
 // TestBatchedFindingDatedByItsScan (issue 16, review): in a segment that
 // holds several agents' scans, a finding opens at the time of the scan
 // that showed it, by that scan, not at the segment's last scan: an
@@ -352,12 +369,9 @@ func TestBatchedFindingDatedByItsScan(t *testing.T) {
 	t0 := base.FinishedAt
 	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		st := NewStore(db)
-		p := NewProcessorWith(districtEngine(t), st, ProcessorOptions{ResolveAfter: 3, BatchAbove: 1, Facts: inventory.New(db)})
+		p, st := batched(t, db, 0)
 		a := cloneReport(t, base, "9c1c2a10-0000-4c00-8000-000000000001", t0)
-		b := cloneReport(t, base, "9c1c2a10-0000-4c00-8000-000000000002", t0.Add(time.Hour))
-		b.Agent.ID, b.Agent.Hostname, b.Host = "agent-b", "agent-b", nil
-		b.Endpoints = []wire.Endpoint{{IP: "10.3.0.77", SeenBy: []string{"tcp"}, OpenPorts: []int{22}, Role: wire.RoleServer}}
+		b := serverScan(t, base, "9c1c2a10-0000-4c00-8000-000000000002", t0.Add(time.Hour))
 		c := cloneReport(t, base, "9c1c2a10-0000-4c00-8000-000000000003", t0.Add(2*time.Hour))
 		for _, r := range []*wire.ScanReport{a, b, c} {
 			if err := file(ctx, p, r, "RSJ"); err != nil {
@@ -436,12 +450,9 @@ func TestBatchedReportArrivingMidJudgement(t *testing.T) {
 	t0 := base.FinishedAt
 	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		st := NewStore(db)
-		p := NewProcessorWith(districtEngine(t), st, ProcessorOptions{ResolveAfter: 3, BatchAbove: 1, Facts: inventory.New(db)})
+		p, st := batched(t, db, 0)
 		a := cloneReport(t, base, "9e1c2a10-0000-4c00-8000-000000000001", t0)
-		b1 := cloneReport(t, base, "9e1c2a10-0000-4c00-8000-000000000002", t0.Add(time.Hour))
-		b1.Agent.ID, b1.Agent.Hostname, b1.Host, b1.Devices, b1.Paths = "agent-b", "agent-b", nil, nil, nil
-		b1.Endpoints = []wire.Endpoint{{IP: "10.3.0.77", SeenBy: []string{"tcp"}, OpenPorts: []int{22}, Role: wire.RoleServer}}
+		b1 := serverScan(t, base, "9e1c2a10-0000-4c00-8000-000000000002", t0.Add(time.Hour))
 		b2 := cloneReport(t, b1, "9e1c2a10-0000-4c00-8000-000000000003", t0.Add(2*time.Hour))
 		b2.Endpoints = []wire.Endpoint{{IP: "10.3.0.78", SeenBy: []string{"tcp"}, Role: wire.RoleWorkstation}}
 		for _, r := range []*wire.ScanReport{a, b1} {
