@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/egovnet/egovnet/collector/store"
@@ -230,7 +228,7 @@ func UpsertEndpoints(ctx context.Context, tx *store.Tx, dept, reportID, agentID 
 			}
 			args = append(args, dept, it.addr.String(), at, at, e.MAC, e.Vendor, e.Hostname, role, string(ports), string(titles), string(seenBy), reportID, agentID, IPKey(it.addr))
 		}
-		if _, err := tx.Exec(ctx, upsertSQL(n), args...); err != nil {
+		if _, err := tx.Exec(ctx, endpointUpsert.SQL(n), args...); err != nil {
 			return fmt.Errorf("upsert %d endpoints: %w", n, err)
 		}
 		items = items[n:]
@@ -238,25 +236,11 @@ func UpsertEndpoints(ctx context.Context, tx *store.Tx, dept, reportID, agentID 
 	return nil
 }
 
-// upsertTexts memoises upsertSQL by row count (a few sizes, RowBatches).
-var upsertTexts sync.Map
-
-// upsertSQL is the endpoint upsert of n rows.
-func upsertSQL(n int) string {
-	if q, ok := upsertTexts.Load(n); ok {
-		return q.(string)
-	}
-	var q strings.Builder
-	q.WriteString(`INSERT INTO endpoints (department, ip, first_seen, last_seen, mac, vendor, hostname, role, open_ports, http_titles, seen_by, last_report, last_agent, ip_key) VALUES `)
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-	}
-	q.WriteString(upsertTail)
-	upsertTexts.Store(n, q.String())
-	return q.String()
+// endpointUpsert is the endpoint upsert, n rows a statement.
+var endpointUpsert = &store.MultiRow{
+	Head: `INSERT INTO endpoints (department, ip, first_seen, last_seen, mac, vendor, hostname, role, open_ports, http_titles, seen_by, last_report, last_agent, ip_key) VALUES `,
+	Row:  "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	Tail: upsertTail,
 }
 
 const upsertTail = `

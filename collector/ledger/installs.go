@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/egovnet/egovnet/collector/store"
@@ -85,27 +84,8 @@ func newer(col string) string {
 	return col + ` = CASE WHEN excluded.last_seen >= ledger_installs.last_seen THEN excluded.` + col + ` ELSE ledger_installs.` + col + ` END`
 }
 
-// installTexts memoises upsertInstallsSQL by row count (the few sizes of
-// store.RowBatches, so each text is parsed once and stays prepared).
-var installTexts sync.Map
-
-// upsertInstallsSQL is the install upsert of n rows.
-func upsertInstallsSQL(n int) string {
-	if q, ok := installTexts.Load(n); ok {
-		return q.(string)
-	}
-	var q strings.Builder
-	q.WriteString(insertInstalls)
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString(installValues)
-	}
-	q.WriteString(onConflictInstall)
-	installTexts.Store(n, q.String())
-	return q.String()
-}
+// installUpsert is the install upsert, n rows a statement.
+var installUpsert = &store.MultiRow{Head: insertInstalls, Row: installValues, Tail: onConflictInstall}
 
 func recordDevice(ctx context.Context, tx *store.Tx, d DeviceRows, department, reportID, at string) error {
 	// rows in id order: two reports of one device lock its rows in the same
@@ -122,7 +102,7 @@ func recordDevice(ctx context.Context, tx *store.Tx, d DeviceRows, department, r
 				res.ProductKey, displayName(res), res.Category, res.Kind, b2i(res.Domestic), b2i(res.Commercial), res.Edition, b2i(res.HomeEdition),
 				r.Agent, reportID, at, at)
 		}
-		if _, err := tx.Exec(ctx, upsertInstallsSQL(n), args...); err != nil {
+		if _, err := tx.Exec(ctx, installUpsert.SQL(n), args...); err != nil {
 			return err
 		}
 	}

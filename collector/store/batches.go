@@ -1,5 +1,10 @@
 package store
 
+import (
+	"strings"
+	"sync"
+)
+
 // RowBatches splits n rows into the sizes of multi-row statements: as many
 // of most as fit, then of most/5, most/25 and so on down to single rows. A
 // statement of n rows has a text of its own, so sizing each by the data
@@ -16,4 +21,30 @@ func RowBatches(n, most int) []int {
 		}
 	}
 	return out
+}
+
+// MultiRow is a multi-row statement: Head, n copies of Row separated by
+// commas, Tail. Its texts are built once per row count (the few sizes
+// RowBatches hands out) and kept.
+type MultiRow struct {
+	Head, Row, Tail string
+	texts           sync.Map // int -> string
+}
+
+// SQL is the statement of n rows.
+func (m *MultiRow) SQL(n int) string {
+	if q, ok := m.texts.Load(n); ok {
+		return q.(string)
+	}
+	var q strings.Builder
+	q.WriteString(m.Head)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString(m.Row)
+	}
+	q.WriteString(m.Tail)
+	m.texts.Store(n, q.String())
+	return q.String()
 }

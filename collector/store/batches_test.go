@@ -43,3 +43,22 @@ func TestRowBatches(t *testing.T) {
 		t.Errorf("reports of 0..5000 rows use %d statement sizes, want at most 5", len(sizes))
 	}
 }
+
+func TestMultiRowSQL(t *testing.T) {
+	m := &MultiRow{Head: "INSERT INTO t (a, b) VALUES ", Row: "(?, ?)", Tail: " ON CONFLICT DO NOTHING"}
+	for _, tc := range []struct {
+		name string
+		n    int
+		want string
+	}{
+		{name: "one row", n: 1, want: "INSERT INTO t (a, b) VALUES (?, ?) ON CONFLICT DO NOTHING"},
+		{name: "three rows", n: 3, want: "INSERT INTO t (a, b) VALUES (?, ?), (?, ?), (?, ?) ON CONFLICT DO NOTHING"},
+		{name: "again, from the kept texts", n: 3, want: "INSERT INTO t (a, b) VALUES (?, ?), (?, ?), (?, ?) ON CONFLICT DO NOTHING"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := m.SQL(tc.n); got != tc.want {
+				t.Fatalf("SQL(%d) = %q, want %q", tc.n, got, tc.want)
+			}
+		})
+	}
+}
