@@ -247,11 +247,10 @@ WHERE department = ? ORDER BY finished_at, report_id`, dept)
 			return err
 		}
 		last := seg[len(seg)-1]
-		scan := Scan{ReportID: last.reportID, Agent: last.agent, FinishedAt: last.finishedAt, Covers: []Covered{}}
-		for _, q := range seg {
+		scan := Scan{ReportID: last.reportID, Agent: last.agent, FinishedAt: last.finishedAt, Queued: true}
+		for _, q := range seg[:len(seg)-1] { // the last is the scan itself
 			scan.Covers = append(scan.Covers, Covered{ReportID: q.reportID, Agent: q.agent, FinishedAt: q.finishedAt})
 		}
-		scan.Covers = scan.Covers[:len(scan.Covers)-1] // the last is the scan itself
 		start := time.Now()
 		if err := p.judge(ctx, dept, scan, last.finishedAt, base, factsAt(segs, i)); err != nil {
 			return err

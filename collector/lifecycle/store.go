@@ -63,10 +63,12 @@ type Scan struct {
 	// rather than misses (a non-empty note): they resolve at once instead
 	// of after resolveAfter scans.
 	Retract func(rule, subject string) string
+	// Queued marks the judgement of queued scans (a batch of a large
+	// department, batch.go): ReportID and Covers leave the queue with it.
+	Queued bool
 	// Covers are the other scans of the department this judgement stands
-	// for (a batched judgement of a large department, batch.go): they are
-	// recorded as applied and leave the pending queue with ReportID, and a
-	// finding one of them saw first is dated and attributed to it.
+	// for: they are recorded as applied, and a finding one of them saw
+	// first is dated and attributed to it.
 	Covers []Covered
 }
 
@@ -330,12 +332,12 @@ func (s *Store) Apply(ctx context.Context, dept string, scan Scan, current []wir
 			// Judged already (by another collector on the same database):
 			// only this id leaves the queue; scans it does not cover stay
 			// for the next judgement.
-			if scan.Covers != nil {
+			if scan.Queued {
 				return dequeue(ctx, tx, []string{scan.ReportID})
 			}
 			return nil
 		}
-		if scan.Covers != nil {
+		if scan.Queued {
 			if err := dequeue(ctx, tx, scan.ids()); err != nil {
 				return err
 			}
