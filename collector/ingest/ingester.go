@@ -45,8 +45,8 @@ type Result struct {
 	ProcessErrors []string `json:"process_errors,omitempty"`
 }
 
-// Ingester stores reports and runs the processors on them, one transaction
-// per report.
+// Ingester stores reports and runs the processors on them, in one
+// transaction per report (shared with concurrent reports on SQLite).
 type Ingester struct {
 	db    *store.DB
 	inv   *inventory.Store
@@ -92,8 +92,12 @@ func (in *Ingester) Processors() []Processor {
 
 // Ingest validates rep and, in one transaction, stores it for department dept
 // together with its endpoints and an audit entry, runs the processors, each
-// in a savepoint of that transaction, and marks it processed: one commit per
-// report, and nothing is stored unless it commits. A processor that fails
+// in a savepoint of that transaction, and marks it processed: nothing is
+// stored unless it commits, and the caller is answered after the commit.
+// On SQLite the transaction may be shared with concurrent reports, each in
+// its own savepoint (store.DB.InSharedTx: one commit for the reports that
+// waited for the single writer anyway); a report that fails is undone
+// alone, and a shared commit that fails fails every report in it. A processor that fails
 // is undone alone; the others' state commits with the report, which stays
 // pending (ProcessErrors) until RetryPending or ProcessPending makes it
 // good. A lost race (unique violation, serialization failure, deadlock)
@@ -122,7 +126,7 @@ func (in *Ingester) Ingest(ctx context.Context, rep *wire.ScanReport, dept strin
 	procs := in.Processors()
 	err = in.retry(tctx, rep, dept, func(last bool) error {
 		res.Stored, res.ProcessErrors = false, nil
-		return in.db.InNewTx(tctx, func(tx *store.Tx) error {
+		return in.db.InSharedTx(tctx, func(tx *store.Tx) error {
 			stored, err := in.store(tctx, tx, rep, dept, src, meta, raw)
 			if err != nil || !stored {
 				return err

@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"slices"
@@ -27,6 +28,8 @@ type marker struct {
 	failures int
 	err      error
 	calls    int
+	// failOn, when set, fails every report of that agent.
+	failOn string
 }
 
 func (m *marker) Name() string { return m.name }
@@ -38,13 +41,17 @@ func (m *marker) Process(ctx context.Context, rep *wire.ScanReport, _ string) er
 	if fail {
 		m.failures--
 	}
+	err := m.err
+	if m.failOn != "" && rep.Agent.ID == m.failOn {
+		fail, err = true, errors.New("boom")
+	}
 	m.mu.Unlock()
 	return m.db.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO ingest_marks (report_id, processor) VALUES (?, ?)`, rep.ReportID, m.name); err != nil {
 			return err
 		}
 		if fail {
-			return m.err
+			return err
 		}
 		return nil
 	})
@@ -199,6 +206,96 @@ func TestPendingRetriedInBackground(t *testing.T) {
 		}
 		if got := marks(t, db); !slices.Equal(got, []string{"flaky"}) {
 			t.Fatalf("processor state %v", got)
+		}
+	})
+}
+
+// TestConcurrentReportsEachStandAlone: reports uploaded at once (grouped into
+// shared transactions on SQLite) end as if each had its own: every accepted
+// report is stored once with its endpoint, processed and audited; the one
+// refused (unknown department) and the one whose processor fails leave only
+// their own traces; and the audit chain is whole.
+func TestConcurrentReportsEachStandAlone(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		in, inv, audit := newTxIngester(t, db)
+		rec := &marker{name: "m", db: db}
+		in.Use(rec)
+		const n = 48
+		ids := make([]string, n)
+		for i := range ids {
+			ids[i] = fmt.Sprintf("%08x-0000-4000-8000-%012x", i+1, i+1)
+		}
+		const unknown, failing = 7, 30
+		results := make([]Result, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range ids {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				<-start
+				rep := report(ids[i], time.Now().UTC().Add(-time.Hour))
+				rep.Endpoints[0].IP = fmt.Sprintf("10.1.%d.%d", i/200, i%200+1)
+				dept := "CZJ"
+				if i == unknown {
+					dept = "NOPE"
+				}
+				src := agentSrc
+				if i == failing {
+					// the processor fails on this agent's report only
+					src.AgentID, rep.Agent.ID = "agent-failing", "agent-failing"
+				}
+				results[i], errs[i] = in.Ingest(ctx, rep, dept, src)
+			}(i)
+		}
+		rec.failOn = "agent-failing"
+		close(start)
+		wg.Wait()
+		for i := range ids {
+			switch i {
+			case unknown:
+				if !errors.Is(errs[i], ErrUnknownDepartment) {
+					t.Errorf("report %d to an unknown department: %v, want ErrUnknownDepartment", i, errs[i])
+				}
+			case failing:
+				if errs[i] != nil || !results[i].Stored || len(results[i].ProcessErrors) != 1 {
+					t.Errorf("report %d with a failing processor: %+v %v, want stored and pending", i, results[i], errs[i])
+				}
+			default:
+				if errs[i] != nil || !results[i].Stored || len(results[i].ProcessErrors) != 0 {
+					t.Errorf("report %d: %+v %v, want stored and processed", i, results[i], errs[i])
+				}
+			}
+		}
+		if got, err := inv.CountReports(ctx, ""); err != nil || got != n-1 {
+			t.Errorf("%d reports stored (%v), want %d", got, err, n-1)
+		}
+		if eps, err := inv.Endpoints(ctx, "", 1000); err != nil || len(eps) != n-1 {
+			t.Errorf("%d endpoints stored (%v), want %d", len(eps), err, n-1)
+		}
+		if got := marks(t, db); len(got) != n-2 {
+			t.Errorf("%d processor marks, want %d (every stored report but the failing one)", len(got), n-2)
+		}
+		if pend, err := inv.Pending(ctx, 100); err != nil || len(pend) != 1 || pend[0].ReportID != ids[failing] {
+			t.Errorf("pending %+v (%v), want only report %d", pend, err, failing)
+		}
+		entries, err := audit.List(ctx, time.Time{}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		denied := 0
+		for _, e := range entries {
+			if e.Outcome == auditlog.OutcomeDenied {
+				denied++
+			}
+		}
+		if len(entries) != n || denied != 1 {
+			t.Errorf("%d audit entries with %d denied, want %d with 1", len(entries), denied, n)
+		}
+		if v, err := audit.Verify(ctx); err != nil || v.Broken != nil || v.Entries != n {
+			t.Errorf("audit chain after concurrent reports: %+v %v, want %d whole entries", v, err, n)
 		}
 	})
 }

@@ -1,5 +1,6 @@
 // Package ingest accepts scan reports: validates them, deduplicates by
-// report id, and in one transaction per report stores the facts, hands the
+// report id, and in one transaction per report (on SQLite, shared with
+// concurrent reports: one commit for several) stores the facts, hands the
 // report to the processors (rules, ledger, progress, ...) that derive state
 // from it, and commits; the client is acknowledged after that commit.
 package ingest

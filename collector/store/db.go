@@ -46,6 +46,10 @@ type DB struct {
 	// Prepared statements of the writer and of the read pool (SQLite
 	// only; nil caches nothing).
 	wstmts, rstmts *stmtCache
+
+	// group batches InSharedTx callers into shared transactions (SQLite
+	// only; nil runs each in its own).
+	group *committer
 }
 
 // sqliteReaders is the size of SQLite's read pool. WAL readers do not block
@@ -98,7 +102,7 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		sdb.Close()
 		return nil, fmt.Errorf("open sqlite readers %s: %w", path, err)
 	}
-	return &DB{DB: sdb, Dialect: SQLite, read: rdb, wstmts: newStmtCache(sdb), rstmts: newStmtCache(rdb)}, nil
+	return &DB{DB: sdb, Dialect: SQLite, read: rdb, wstmts: newStmtCache(sdb), rstmts: newStmtCache(rdb), group: &committer{}}, nil
 }
 
 // Close closes the read pool and the writer.
