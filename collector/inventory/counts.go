@@ -16,10 +16,7 @@ import (
 func (s *Store) Counts(ctx context.Context, dept string, cloud []netip.Prefix) (endpoints, servers, serversInCloud int, err error) {
 	rows, err := s.db.Query(ctx, `
 SELECT e.ip, e.role FROM endpoints e
-WHERE e.department = ? AND e.last_report IN (
-	SELECT r.report_id FROM reports r
-	WHERE r.department = ? AND r.finished_at = (
-		SELECT MAX(r2.finished_at) FROM reports r2 WHERE r2.department = r.department AND r2.agent_id = r.agent_id))`, dept, dept)
+WHERE e.department = ? AND e.last_report IN (SELECT l.report_id FROM report_latest l WHERE l.department = ?)`, dept, dept)
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("count endpoints of %s: %w", dept, err)
 	}

@@ -3,6 +3,7 @@ package inventory_test
 import (
 	"context"
 	"net/netip"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -53,5 +54,91 @@ func TestCountsUseLatestScanPerAgent(t *testing.T) {
 		if eps != 3 || servers != 2 || inCloud != 1 {
 			t.Fatalf("Counts = %d endpoints, %d servers, %d in cloud; want 3, 2, 1", eps, servers, inCloud)
 		}
+		// An offline import of an older scan of a1 does not make it a1's
+		// latest: its server is not counted.
+		put("r0", "a1", t0.Add(-time.Hour), []wire.Endpoint{srv("10.1.0.99")})
+		if eps, servers, inCloud, err = inv.Counts(ctx, "CZJ", cloud); err != nil || eps != 3 || servers != 2 || inCloud != 1 {
+			t.Fatalf("after an older import Counts = %d, %d, %d (%v); want 3, 2, 1", eps, servers, inCloud, err)
+		}
+		// Another scan of a1 finishing at the same instant as r2: the
+		// greater report id is the latest, whatever the arrival order.
+		put("r2a", "a1", t0.Add(time.Hour), []wire.Endpoint{ws("10.1.0.60")})
+		put("r1z", "a1", t0.Add(time.Hour), []wire.Endpoint{ws("10.1.0.61")})
+		if eps, servers, inCloud, err = inv.Counts(ctx, "CZJ", cloud); err != nil || eps != 2 || servers != 1 || inCloud != 1 {
+			t.Fatalf("after a scan at the same time Counts = %d, %d, %d (%v); want 2, 1, 1 (r2a and a2's)", eps, servers, inCloud, err)
+		}
 	})
+}
+
+// TestLatestReportsBackfilled: a store made before report_latest existed
+// gets it filled from its reports by the migration, with the same answer
+// as a store that kept it from the start.
+func TestLatestReportsBackfilled(t *testing.T) {
+	var before []store.Migration
+	for _, m := range store.Registered() {
+		if m.ID != "inventory/0004_latest" {
+			before = append(before, m)
+		}
+	}
+	if len(before) == len(store.Registered()) {
+		t.Fatal("migration inventory/0004_latest is not registered")
+	}
+	backends := map[string]func(t *testing.T) *store.DB{
+		"sqlite": func(t *testing.T) *store.DB {
+			db, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "egovnet.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return db
+		},
+		"postgres": func(t *testing.T) *store.DB {
+			db, err := store.OpenPostgres(context.Background(), storetest.NewPostgresEmptySchema(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return db
+		},
+	}
+	for _, name := range []string{"sqlite", "postgres"} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			db := backends[name](t)
+			if err := db.MigrateSteps(ctx, before); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Exec(ctx, `INSERT INTO departments (code, name, updated_at) VALUES ('CZJ', 'x', '')`); err != nil {
+				t.Fatal(err)
+			}
+			t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+			for _, r := range []struct {
+				id, agent, ip string
+				at            time.Time
+			}{
+				{"r1", "a1", "10.1.0.1", t0},
+				{"r2", "a1", "10.1.0.2", t0.Add(time.Hour)},
+				{"r3", "a1", "10.1.0.3", t0.Add(time.Hour)}, // same instant, greater id: latest
+				{"r4", "a2", "10.1.0.4", t0.Add(-time.Hour)},
+			} {
+				// rows as an older collector wrote them: no report_latest yet
+				if _, err := db.Exec(ctx, `INSERT INTO reports (report_id, agent_id, department, source, started_at, finished_at, received_at, endpoints, processed, process_error, raw)
+VALUES (?, ?, 'CZJ', 'upload', ?, ?, ?, 1, 1, '', '{}')`, r.id, r.agent, inventory.SortableTime(r.at), inventory.SortableTime(r.at), inventory.SortableTime(r.at)); err != nil {
+					t.Fatal(err)
+				}
+				if err := db.InTx(ctx, func(tx *store.Tx) error {
+					return inventory.UpsertEndpoints(ctx, tx, "CZJ", r.id, r.agent, r.at, []wire.Endpoint{{IP: r.ip, Role: wire.RoleServer, SeenBy: []string{"icmp"}}})
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			eps, servers, _, err := inventory.New(db).Counts(ctx, "CZJ", nil)
+			if err != nil || eps != 2 || servers != 2 {
+				t.Fatalf("Counts after the migration = %d endpoints, %d servers (%v); want 2, 2 (r3's and r4's)", eps, servers, err)
+			}
+		})
+	}
 }

@@ -148,6 +148,9 @@ ON CONFLICT (report_id) DO NOTHING`,
 		return false, Report{}, fmt.Errorf("insert report %s: %w", meta.ReportID, err)
 	}
 	if n == 1 {
+		if _, err := tx.Exec(ctx, upsertLatestSQL, meta.Department, meta.AgentID, meta.ReportID, SortableTime(meta.FinishedAt)); err != nil {
+			return false, Report{}, fmt.Errorf("record latest report of %s: %w", meta.AgentID, err)
+		}
 		return true, meta, nil
 	}
 	existing, err = scanReport(tx.QueryRow(ctx, `SELECT `+reportCols+` FROM reports WHERE report_id = ?`, meta.ReportID))
@@ -156,6 +159,14 @@ ON CONFLICT (report_id) DO NOTHING`,
 	}
 	return false, existing, nil
 }
+
+// upsertLatestSQL makes a report its agent's latest in the department
+// unless a later one (or, at the same finish time, one with a greater id)
+// is: an offline import of an old scan leaves the latest alone.
+const upsertLatestSQL = `INSERT INTO report_latest (department, agent_id, report_id, finished_at) VALUES (?, ?, ?, ?)
+ON CONFLICT (department, agent_id) DO UPDATE SET report_id = excluded.report_id, finished_at = excluded.finished_at
+WHERE report_latest.finished_at < excluded.finished_at
+ OR (report_latest.finished_at = excluded.finished_at AND report_latest.report_id < excluded.report_id)`
 
 // UpsertEndpoints records every endpoint of one report of department dept.
 // first_seen and last_seen are scan times (finished_at), so an offline import
