@@ -220,10 +220,13 @@ func streamList[T any](d *reportDecoder, name string, max int, list *[]T, check 
 	if delim, ok := tok.(json.Delim); !ok || delim != '[' {
 		return fmt.Errorf("decode report: %s: expected an array, got %v", name, tok)
 	}
-	// Fixed-size chunks, joined once at the end: growing one slice by
-	// append would leave a trail of discarded arrays for the collector to
-	// find, several times the list's own size at the peak.
-	const chunk = 4096
+	// Chunks joined once at the end: growing one slice by append would
+	// leave a trail of discarded arrays for the collector to find, several
+	// times the list's own size at the peak. They start small and double
+	// up to chunkMost, so a 10-element list (most uploads) does not clear
+	// and drop a 4,096-element array, and a long one wastes at most one
+	// partly filled chunk.
+	const chunkFirst, chunkMost = 16, 4096
 	var chunks [][]T
 	n := 0
 	for ; d.dec.More(); n++ {
@@ -232,8 +235,12 @@ func streamList[T any](d *reportDecoder, name string, max int, list *[]T, check 
 			d.stop = idx(name, n)
 			return &stopped{at: d.stop}
 		}
-		if n%chunk == 0 {
-			chunks = append(chunks, make([]T, 0, min(chunk, max)))
+		if len(chunks) == 0 || len(chunks[len(chunks)-1]) == cap(chunks[len(chunks)-1]) {
+			size := chunkFirst
+			if len(chunks) > 0 {
+				size = 2 * cap(chunks[len(chunks)-1])
+			}
+			chunks = append(chunks, make([]T, 0, min(size, chunkMost, max)))
 		}
 		c := &chunks[len(chunks)-1]
 		*c = append(*c, *new(T))

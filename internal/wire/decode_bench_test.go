@@ -142,3 +142,17 @@ func TestDecodeReportMemoryBounded(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkDecodeSmallReport: a 10-endpoint upload, most of what a
+// collector receives; its allocation is the report, not the decoder's
+// buffers.
+func BenchmarkDecodeSmallReport(b *testing.B) {
+	body := bigReport(b, 2500, false)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for i := 0; i < b.N; i++ {
+		if _, err := DecodeReport(bytes.NewReader(body), 1<<20); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
