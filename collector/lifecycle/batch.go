@@ -19,7 +19,10 @@ import (
 // every report, a 10-endpoint report there costs twenty times what it
 // costs in a department of 1,000. So a department whose last judgement
 // read at least BatchAbove facts (endpoints, ARP entries, routes, FDB
-// entries) is not judged inline: its scans are queued
+// entries) is not judged inline, nor is a report that alone holds that
+// many (its department is that large at least, known or not: the first
+// upload of a large network, or the first after a restart, which forgets
+// departments' sizes): its scans are queued
 // (rules_pending, in the report's own transaction, so a crash loses none)
 // and one judgement every BatchInterval stands for all the scans queued
 // meanwhile. Small departments, the common case, keep being judged inline
@@ -62,6 +65,11 @@ func (p *Processor) batching(dept string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.size[dept] >= p.opt.BatchAbove
+}
+
+// large says whether rep alone holds enough facts to be judged in batches.
+func (p *Processor) large(rep *wire.ScanReport) bool {
+	return p.opt.BatchAbove > 0 && factsSize([]*wire.ScanReport{rep}) >= p.opt.BatchAbove
 }
 
 // noteSize records how many facts dept's last judgement read.

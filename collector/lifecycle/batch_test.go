@@ -153,10 +153,10 @@ func TestBatchedJudgementMatchesAudit(t *testing.T) {
 				queued++
 			}
 		}
-		// Each department's first scan is judged inline (its size is not
-		// known yet); the others are queued.
-		if n := pendingCount(t, db); n != len(reps)-len(depts) || queued != n {
-			t.Fatalf("%d scans queued (Queued says %d), want %d", n, queued, len(reps)-len(depts))
+		// Every scan holds at least batch_above (1) facts: each is queued,
+		// a department's first one too.
+		if n := pendingCount(t, db); n != len(reps) || queued != n {
+			t.Fatalf("%d scans queued (Queued says %d), want %d", n, queued, len(reps))
 		}
 		// A new process (nothing in memory) judges what is queued.
 		fresh := NewProcessorWith(e, st, ProcessorOptions{ResolveAfter: 3, BatchAbove: 1, Facts: inventory.New(db)})
@@ -181,8 +181,8 @@ func TestBatchedJudgementMatchesAudit(t *testing.T) {
 				covered += 1 + len(scan.Covers)
 			}
 		}
-		if covered != len(reps)-len(depts) {
-			t.Errorf("the judgements cover %d scans, want every queued one (%d)", covered, len(reps)-len(depts))
+		if covered != len(reps) {
+			t.Errorf("the judgements cover %d scans, want every queued one (%d)", covered, len(reps))
 		}
 		got := present(t, st, true)
 		if !slices.Equal(got, want) {
@@ -259,8 +259,8 @@ func TestBatchedBacklogJudgedScanByScan(t *testing.T) {
 			}
 		}
 		if batchAbove > 0 {
-			if n := pendingCount(t, db); n != len(reps)-1 {
-				t.Fatalf("%d scans queued, want %d", n, len(reps)-1)
+			if n := pendingCount(t, db); n != len(reps) {
+				t.Fatalf("%d scans queued, want %d", n, len(reps))
 			}
 		}
 		if err := p.JudgeQueued(ctx); err != nil {
@@ -495,4 +495,61 @@ func TestBatchedReportArrivingMidJudgement(t *testing.T) {
 			t.Errorf("after the newcomer's judgement the server is still seen:\n%s", seen)
 		}
 	})
+}
+
+// TestLargeReportQueuedOnArrival: what decides inline or batched is the
+// size: of the department as its last judgement found it, or of the
+// report itself when that alone reaches batch_above, so a department's
+// first large upload (or its first after a restart, when sizes are
+// forgotten) is queued rather than judged on the request path.
+func TestLargeReportQueuedOnArrival(t *testing.T) {
+	base := loadReports(t, "rsj")[0]
+	facts := factsSize([]*wire.ScanReport{base})
+	if facts < 4 {
+		t.Fatalf("the RSJ report holds %d facts: too few to tell sizes apart", facts)
+	}
+	tests := []struct {
+		name       string
+		batchAbove int
+		earlier    bool // another agent's whole report was judged first, inline: the department's size is known
+		small      bool // the report holds one endpoint
+		wantQueued bool
+	}{
+		{"report below the threshold, department unknown: inline", facts + 1, false, false, false},
+		{"report at the threshold, department unknown: queued", facts, false, false, true},
+		{"report above the threshold: queued", facts - 1, false, false, true},
+		{"small report, department known to be large: queued", facts, true, true, true},
+		{"small report, department known to be small: inline", facts + 1, true, true, false},
+		{"batching off: inline", 0, false, false, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			db := storetest.NewSQLite(t)
+			p := NewProcessorWith(districtEngine(t), NewStore(db), ProcessorOptions{ResolveAfter: 3, Facts: inventory.New(db)})
+			t0 := base.FinishedAt
+			if tc.earlier {
+				// judged inline (batching still off): notes the size
+				first := cloneReport(t, base, "9c1c2a10-0000-4c00-8000-000000000001", t0)
+				first.Agent.ID, first.Agent.Hostname = base.Agent.ID+"-b", base.Agent.Hostname+"-b"
+				if err := file(ctx, p, first, "RSJ"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			p.opt.BatchAbove = tc.batchAbove
+			rep := cloneReport(t, base, "9c1c2a10-0000-4c00-8000-000000000002", t0.Add(time.Hour))
+			if tc.small {
+				rep.Endpoints, rep.Devices = rep.Endpoints[:1], nil
+			}
+			if err := file(ctx, p, rep, "RSJ"); err != nil {
+				t.Fatal(err)
+			}
+			if got := p.Queued(rep.ReportID); got != tc.wantQueued {
+				t.Fatalf("queued = %v, want %v (report of %d facts, batch_above %d)", got, tc.wantQueued, factsSize([]*wire.ScanReport{rep}), tc.batchAbove)
+			}
+			if want := map[bool]int{true: 1}[tc.wantQueued]; pendingCount(t, db) != want {
+				t.Fatalf("%d scans in rules_pending, want %d", pendingCount(t, db), want)
+			}
+		})
+	}
 }

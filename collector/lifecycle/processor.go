@@ -54,9 +54,9 @@ type ProcessorOptions struct {
 	// about in its evidence (detail.location).
 	Locator Locator
 	// BatchAbove: a department whose last judgement read at least this
-	// many facts (endpoints, ARP entries, routes, FDB entries) is judged
-	// in batches (batch.go); 0 judges every report inline
-	// (rules.batch_above).
+	// many facts (endpoints, ARP entries, routes, FDB entries), or a
+	// report that alone holds that many, is judged in batches (batch.go);
+	// 0 judges every report inline (rules.batch_above).
 	BatchAbove int
 	// BatchInterval is how often queued scans are judged (RunBatches;
 	// rules.batch_interval, default DefaultBatchInterval).
@@ -172,7 +172,7 @@ WHERE rules_reports.finished_at <= excluded.finished_at`, department, rules.Agen
 	scan := Scan{ReportID: rep.ReportID, Agent: agent, FinishedAt: fin, Backfill: backfill}
 	if !backfill {
 		p.remember(department, rules.AgentKey(rep), rep)
-		if p.batching(department) {
+		if p.batching(department) || p.large(rep) {
 			return p.enqueue(ctx, department, agent, rep, prev)
 		}
 		start := time.Now()
