@@ -54,8 +54,9 @@ type Ingester struct {
 	log   *slog.Logger
 	now   func() time.Time
 
-	mu    sync.RWMutex
-	procs []Processor
+	mu        sync.RWMutex
+	procs     []Processor
+	committed []func()
 
 	// kick wakes RetryPending when a report was left pending.
 	kick chan struct{}
@@ -81,6 +82,26 @@ func (in *Ingester) Use(ps ...Processor) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	in.procs = append(in.procs, ps...)
+}
+
+// AfterCommit adds fn to what runs after each report's transaction has
+// committed (for example waking the InfluxDB writer, whose outbox rows a
+// processor queued inside that transaction and which it cannot see
+// before). Call it while wiring, before serving.
+func (in *Ingester) AfterCommit(fn func()) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.committed = append(in.committed, fn)
+}
+
+// afterCommit runs the AfterCommit functions.
+func (in *Ingester) afterCommit() {
+	in.mu.RLock()
+	fns := in.committed
+	in.mu.RUnlock()
+	for _, fn := range fns {
+		fn()
+	}
 }
 
 // Processors returns the registered processors in order.
@@ -159,6 +180,9 @@ func (in *Ingester) Ingest(ctx context.Context, rep *wire.ScanReport, dept strin
 		}
 		res.Stored, res.ProcessErrors = false, nil
 		return res, fmt.Errorf("ingest report %s: %w", rep.ReportID, err)
+	}
+	if res.Stored {
+		in.afterCommit()
 	}
 	if len(res.ProcessErrors) > 0 {
 		in.wake()
@@ -306,8 +330,9 @@ func (in *Ingester) process(ctx context.Context, rep *wire.ScanReport, dept stri
 	})
 	if err != nil {
 		in.log.Error("process report", "department", dept, "report", rep.ReportID, "err", err)
-		failed = append(failed, err.Error())
+		return append(failed, err.Error())
 	}
+	in.afterCommit()
 	return failed
 }
 

@@ -299,3 +299,36 @@ func TestConcurrentReportsEachStandAlone(t *testing.T) {
 		}
 	})
 }
+
+// TestAfterCommitSeesTheReport: what runs after a report's commit finds
+// it stored (a reader outside the transaction sees it), runs once per
+// stored report, and does not run for a refused report or a retry.
+func TestAfterCommitSeesTheReport(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		in, inv, _ := newTxIngester(t, db)
+		var calls, visible int
+		in.AfterCommit(func() {
+			calls++
+			if n, err := inv.CountReports(ctx, ""); err == nil {
+				visible = n
+			}
+		})
+		rep := report(id1, time.Now().UTC().Add(-time.Hour))
+		if _, err := in.Ingest(ctx, rep, "CZJ", agentSrc); err != nil {
+			t.Fatal(err)
+		}
+		if calls != 1 || visible != 1 {
+			t.Fatalf("after the commit: %d calls, %d reports visible; want 1 and 1", calls, visible)
+		}
+		if res, err := in.Ingest(ctx, rep, "CZJ", agentSrc); err != nil || res.Stored {
+			t.Fatalf("retry: %+v %v", res, err)
+		}
+		if _, err := in.Ingest(ctx, report(id2, time.Now().UTC()), "NOPE", agentSrc); !errors.Is(err, ErrUnknownDepartment) {
+			t.Fatalf("unknown department: %v", err)
+		}
+		if calls != 1 {
+			t.Fatalf("%d calls after a retry and a refusal, want still 1", calls)
+		}
+	})
+}

@@ -92,7 +92,11 @@ type Options struct {
 	District string
 	// Outbox receives the points; nil when no InfluxDB is configured.
 	Outbox *tsdb.Outbox
-	// Notify is called after points were committed (tsdb.Writer.Notify).
+	// Notify is called after points were committed (tsdb.Writer.Notify)
+	// by a transaction of the recorder's own. Points queued inside a
+	// caller's transaction (a report's, ctx carrying it) are not visible
+	// before that commits: the caller notifies then (the ingester's
+	// AfterCommit).
 	Notify func()
 	// Location decides which calendar day a scan belongs to (default UTC+8).
 	Location *time.Location
@@ -164,9 +168,7 @@ func (r *Recorder) Process(ctx context.Context, rep *wire.ScanReport, department
 		if err := r.store.db.InTx(ctx, func(tx *store.Tx) error { return r.opt.Outbox.EnqueueTx(ctx, tx, agent) }); err != nil {
 			return fmt.Errorf("record agent point of %s: %w", rep.ReportID, err)
 		}
-		if r.opt.Notify != nil {
-			r.opt.Notify()
-		}
+		r.notify(ctx)
 		return nil
 	}
 	return r.record(ctx, department, at, rep.ReportID, agent)
@@ -236,11 +238,20 @@ func (r *Recorder) save(ctx context.Context, department string, at time.Time, re
 	if err != nil {
 		return fmt.Errorf("record progress of %s: %w", department, err)
 	}
-	if r.opt.Outbox != nil && r.opt.Notify != nil {
-		r.opt.Notify()
+	if r.opt.Outbox != nil {
+		r.notify(ctx)
 	}
 	r.opt.Log.Debug("progress recorded", "department", department, "open_violations", f.OpenViolations)
 	return nil
+}
+
+// notify wakes the InfluxDB writer when the points just queued are
+// committed: not inside a caller's transaction, which would leave the
+// writer finding nothing (see Options.Notify).
+func (r *Recorder) notify(ctx context.Context) {
+	if r.opt.Notify != nil && store.TxFrom(ctx) == nil {
+		r.opt.Notify()
+	}
 }
 
 // Compute reads the department's current figures from the sources.

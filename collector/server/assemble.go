@@ -109,6 +109,8 @@ func (a *App) assemble() error {
 		opt := progress.Options{District: a.Plan.District.Code, Log: a.Logger, Deferred: a.judge.Queued}
 		if a.Writer != nil {
 			opt.Outbox, opt.Notify = a.Writer.Outbox(), a.Writer.Notify
+			// points a report's processors queued are sent once it commits
+			a.Ingester.AfterCommit(a.Writer.Notify)
 		}
 		cloud, err := prefixes(a.Plan.Cloud.Prefixes)
 		if err != nil {
