@@ -261,6 +261,17 @@ WHERE department = ? ORDER BY finished_at, report_id`, dept)
 		}
 		start := time.Now()
 		if err := p.judge(ctx, dept, scan, last.finishedAt, base, factsAt(segs, i)); err != nil {
+			// What is left of the queue is judged again next round, less
+			// any scan whose report can never be read (setaside.go).
+			var rest []queuedScan
+			for _, s := range segs[i:] {
+				rest = append(rest, s...)
+			}
+			if n, serr := p.setAsideUnreadable(ctx, dept, rest); serr != nil {
+				return errors.Join(err, serr)
+			} else if n > 0 {
+				return fmt.Errorf("%w (set aside or freed %d unreadable queued scans; the rest is judged next round)", err, n)
+			}
 			return err
 		}
 		p.log.Debug("rules judged queued scans", "department", dept, "scans", len(seg), "segment", i+1, "segments", len(segs),

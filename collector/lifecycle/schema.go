@@ -23,6 +23,9 @@ import "github.com/egovnet/egovnet/collector/store"
 //     report it replaced as its agent's latest, so the judgement can see
 //     the department as it was when the scan arrived; a crash leaves them
 //     there for the next start.
+//   - rules_set_aside (rules/0006): queued scans whose reports could not be
+//     read, with the reason, so they no longer hold their department up
+//     (setaside.go).
 func init() {
 	store.Register(store.Migration{
 		ID: "rules/0001_init",
@@ -129,6 +132,20 @@ CREATE TABLE rules_pending (
   queued_at TEXT NOT NULL
 );
 CREATE INDEX rules_pending_dept ON rules_pending (department, finished_at);
+`,
+	})
+	// Queued scans whose reports cannot be read (setaside.go).
+	store.Register(store.Migration{
+		ID: "rules/0006_set_aside",
+		SQLite: `
+CREATE TABLE rules_set_aside (
+  report_id TEXT PRIMARY KEY,
+  department TEXT NOT NULL,
+  agent TEXT NOT NULL,
+  finished_at TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  set_aside_at TEXT NOT NULL
+);
 `,
 	})
 }

@@ -14,6 +14,7 @@ var (
 	descReports    = prometheus.NewDesc("egovnet_reports_stored", "Scan reports stored.", nil, nil)
 	descPending    = prometheus.NewDesc("egovnet_reports_pending", "Stored reports whose processors have not all succeeded yet.", nil, nil)
 	descQueued     = prometheus.NewDesc("egovnet_scans_queued", "Scans of large departments waiting for their batched judgement (rules.batch_above).", nil, nil)
+	descSetAside   = prometheus.NewDesc("egovnet_scans_set_aside", "Queued scans set aside because their stored reports cannot be read (rules_set_aside names them and why).", nil, nil)
 	descOutbox     = prometheus.NewDesc("egovnet_outbox_depth", "Items waiting in a durable outbox (influx: InfluxDB points; notify: notifications).", []string{"outbox"}, nil)
 	descNotifyDead = prometheus.NewDesc("egovnet_notify_dead", "Notifications given up after the maximum attempts.", nil, nil)
 	descScrapeErr  = prometheus.NewDesc("egovnet_metrics_store_errors", "Store queries that failed during this scrape.", nil, nil)
@@ -27,7 +28,7 @@ type storeCollector struct {
 }
 
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descAgents, descViolations, descReports, descPending, descQueued, descOutbox, descNotifyDead, descScrapeErr} {
+	for _, d := range []*prometheus.Desc{descAgents, descViolations, descReports, descPending, descQueued, descSetAside, descOutbox, descNotifyDead, descScrapeErr} {
 		ch <- d
 	}
 }
@@ -55,6 +56,9 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if n, ok := one(`SELECT COUNT(*) FROM rules_pending`); ok {
 		gauge(descQueued, n)
+	}
+	if n, ok := one(`SELECT COUNT(*) FROM rules_set_aside`); ok {
+		gauge(descSetAside, n)
 	}
 	if n, ok := one(`SELECT COUNT(*) FROM tsdb_outbox`); ok {
 		gauge(descOutbox, n, "influx")
