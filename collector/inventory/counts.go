@@ -16,7 +16,10 @@ import (
 func (s *Store) Counts(ctx context.Context, dept string, cloud []netip.Prefix) (endpoints, servers, serversInCloud int, err error) {
 	rows, err := s.db.Query(ctx, `
 SELECT e.ip, e.role FROM endpoints e
-WHERE e.department = ? AND e.last_report IN (SELECT l.report_id FROM report_latest l WHERE l.department = ?)`, dept, dept)
+WHERE e.department = ? AND e.last_report IN (
+	SELECT r.report_id FROM report_latest l
+	JOIN reports r ON r.department = l.department AND r.agent_id = l.agent_id AND r.finished_at = l.finished_at
+	WHERE l.department = ?)`, dept, dept)
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("count endpoints of %s: %w", dept, err)
 	}

@@ -60,12 +60,16 @@ func TestCountsUseLatestScanPerAgent(t *testing.T) {
 		if eps, servers, inCloud, err = inv.Counts(ctx, "CZJ", cloud); err != nil || eps != 3 || servers != 2 || inCloud != 1 {
 			t.Fatalf("after an older import Counts = %d, %d, %d (%v); want 3, 2, 1", eps, servers, inCloud, err)
 		}
-		// Another scan of a1 finishing at the same instant as r2: the
-		// greater report id is the latest, whatever the arrival order.
+		// Another scan of a1 finishing at the same instant as r2: both are
+		// a1's latest, and what either saw counts.
 		put("r2a", "a1", t0.Add(time.Hour), []wire.Endpoint{ws("10.1.0.60")})
-		put("r1z", "a1", t0.Add(time.Hour), []wire.Endpoint{ws("10.1.0.61")})
+		if eps, servers, inCloud, err = inv.Counts(ctx, "CZJ", cloud); err != nil || eps != 4 || servers != 2 || inCloud != 1 {
+			t.Fatalf("after a scan at the same time Counts = %d, %d, %d (%v); want 4, 2, 1 (r2's, r2a's and a2's)", eps, servers, inCloud, err)
+		}
+		// A later scan of a1 replaces both.
+		put("r4", "a1", t0.Add(2*time.Hour), []wire.Endpoint{ws("10.1.0.70")})
 		if eps, servers, inCloud, err = inv.Counts(ctx, "CZJ", cloud); err != nil || eps != 2 || servers != 1 || inCloud != 1 {
-			t.Fatalf("after a scan at the same time Counts = %d, %d, %d (%v); want 2, 1, 1 (r2a and a2's)", eps, servers, inCloud, err)
+			t.Fatalf("after a later scan Counts = %d, %d, %d (%v); want 2, 1, 1 (r4's and a2's)", eps, servers, inCloud, err)
 		}
 	})
 }
@@ -118,7 +122,7 @@ func TestLatestReportsBackfilled(t *testing.T) {
 			}{
 				{"r1", "a1", "10.1.0.1", t0},
 				{"r2", "a1", "10.1.0.2", t0.Add(time.Hour)},
-				{"r3", "a1", "10.1.0.3", t0.Add(time.Hour)}, // same instant, greater id: latest
+				{"r3", "a1", "10.1.0.3", t0.Add(time.Hour)}, // same instant as r2: both latest
 				{"r4", "a2", "10.1.0.4", t0.Add(-time.Hour)},
 			} {
 				// rows as an older collector wrote them: no report_latest yet
@@ -136,8 +140,8 @@ VALUES (?, ?, 'CZJ', 'upload', ?, ?, ?, 1, 1, '', '{}')`, r.id, r.agent, invento
 				t.Fatal(err)
 			}
 			eps, servers, _, err := inventory.New(db).Counts(ctx, "CZJ", nil)
-			if err != nil || eps != 2 || servers != 2 {
-				t.Fatalf("Counts after the migration = %d endpoints, %d servers (%v); want 2, 2 (r3's and r4's)", eps, servers, err)
+			if err != nil || eps != 3 || servers != 3 {
+				t.Fatalf("Counts after the migration = %d endpoints, %d servers (%v); want 3, 3 (r2's, r3's and r4's)", eps, servers, err)
 			}
 		})
 	}

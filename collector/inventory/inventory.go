@@ -148,7 +148,7 @@ ON CONFLICT (report_id) DO NOTHING`,
 		return false, Report{}, fmt.Errorf("insert report %s: %w", meta.ReportID, err)
 	}
 	if n == 1 {
-		if _, err := tx.Exec(ctx, upsertLatestSQL, meta.Department, meta.AgentID, meta.ReportID, SortableTime(meta.FinishedAt)); err != nil {
+		if _, err := tx.Exec(ctx, upsertLatestSQL, meta.Department, meta.AgentID, SortableTime(meta.FinishedAt)); err != nil {
 			return false, Report{}, fmt.Errorf("record latest report of %s: %w", meta.AgentID, err)
 		}
 		return true, meta, nil
@@ -160,13 +160,11 @@ ON CONFLICT (report_id) DO NOTHING`,
 	return false, existing, nil
 }
 
-// upsertLatestSQL makes a report its agent's latest in the department
-// unless a later one (or, at the same finish time, one with a greater id)
-// is: an offline import of an old scan leaves the latest alone.
-const upsertLatestSQL = `INSERT INTO report_latest (department, agent_id, report_id, finished_at) VALUES (?, ?, ?, ?)
-ON CONFLICT (department, agent_id) DO UPDATE SET report_id = excluded.report_id, finished_at = excluded.finished_at
-WHERE report_latest.finished_at < excluded.finished_at
- OR (report_latest.finished_at = excluded.finished_at AND report_latest.report_id < excluded.report_id)`
+// upsertLatestSQL moves the agent's latest scan time in the department to
+// the report's, if later: an offline import of an old scan leaves it alone.
+const upsertLatestSQL = `INSERT INTO report_latest (department, agent_id, finished_at) VALUES (?, ?, ?)
+ON CONFLICT (department, agent_id) DO UPDATE SET finished_at = excluded.finished_at
+WHERE report_latest.finished_at < excluded.finished_at`
 
 // UpsertEndpoints records every endpoint of one report of department dept.
 // first_seen and last_seen are scan times (finished_at), so an offline import

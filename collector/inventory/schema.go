@@ -63,24 +63,21 @@ CREATE TABLE endpoints (
 CREATE INDEX reports_agent ON reports (department, agent_id, finished_at);
 `,
 	})
-	// Each agent's latest report per department, kept as reports arrive:
-	// the department's current endpoints are those its agents' latest
-	// reports saw, and finding those reports by MAX(finished_at) over the
-	// reports table cost every report the department's whole history.
-	// Equal finish times: the greater report id is the latest.
+	// Each agent's latest scan time per department, kept as reports
+	// arrive: the department's current endpoints are those its agents'
+	// latest reports saw (every report at that time, should two finish at
+	// once), and finding that time by MAX(finished_at) over the reports
+	// table cost every report the department's whole history.
 	store.Register(store.Migration{
 		ID: "inventory/0004_latest",
 		SQLite: `CREATE TABLE report_latest (
 	department TEXT NOT NULL,
 	agent_id TEXT NOT NULL,
-	report_id TEXT NOT NULL,
 	finished_at TEXT NOT NULL,
 	PRIMARY KEY (department, agent_id)
 );
-INSERT INTO report_latest (department, agent_id, report_id, finished_at)
-SELECT r.department, r.agent_id, MAX(r.report_id), r.finished_at FROM reports r
-WHERE r.finished_at = (SELECT MAX(r2.finished_at) FROM reports r2 WHERE r2.department = r.department AND r2.agent_id = r.agent_id)
-GROUP BY r.department, r.agent_id, r.finished_at;
+INSERT INTO report_latest (department, agent_id, finished_at)
+SELECT department, agent_id, MAX(finished_at) FROM reports GROUP BY department, agent_id;
 `,
 	})
 }

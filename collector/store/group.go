@@ -153,12 +153,15 @@ func (db *DB) runGroup(first *groupJob) {
 		switch {
 		case j.panicked != nil:
 			j.done <- nil
-		case errs[j] != nil:
-			j.done <- errs[j]
-		default:
-			// A failed commit fails every caller of the group: nothing
-			// of theirs is stored, so none may be acknowledged.
+		case err != nil:
+			// A failed commit fails every caller of the group: nothing of
+			// theirs is stored, so none may be acknowledged, and a caller's
+			// own answer may rest on another's uncommitted writes (a
+			// report id already taken inside the group) that are gone now:
+			// each must try again.
 			j.done <- err
+		default:
+			j.done <- errs[j]
 		}
 	}
 }

@@ -60,6 +60,9 @@ func (tx *Tx) Savepoint(ctx context.Context, fn func(tx *Tx) error) (err error) 
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name); err != nil {
+		// fn's writes must not stay in tx when fn's caller is told it
+		// failed (a shared transaction would commit them for others)
+		undo()
 		return fmt.Errorf("release savepoint: %w", err)
 	}
 	return nil
