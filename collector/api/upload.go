@@ -50,11 +50,11 @@ func (a *agentSlots) acquire(agentID string) (release func(), ok bool) {
 }
 
 // readUpload reads the whole request body before any decoding slot is
-// taken, refusing more than max bytes and a sender slower than minRate
+// taken, refusing more than limit bytes and a sender slower than minRate
 // bytes/s on average once grace has passed. The connection's read deadline
 // is moved forward as bytes arrive (http.ResponseController), so a stalled
 // sender is cut off by the network layer even while a Read blocks.
-func readUpload(w http.ResponseWriter, r *http.Request, max, minRate int64, grace time.Duration) (_ []byte, err error) {
+func readUpload(w http.ResponseWriter, r *http.Request, limit, minRate int64, grace time.Duration) (_ []byte, err error) {
 	rc := http.NewResponseController(w)
 	start := time.Now()
 	deadline := func(n int64) time.Time {
@@ -76,17 +76,23 @@ func readUpload(w http.ResponseWriter, r *http.Request, max, minRate int64, grac
 		}()
 	}
 	var buf bytes.Buffer
-	if r.ContentLength > 0 && r.ContentLength <= max {
+	if r.ContentLength > 0 && r.ContentLength <= limit {
 		buf.Grow(int(r.ContentLength))
 	}
-	chunk := make([]byte, 32<<10)
+	// A read buffer the size of a small upload (most are a few KiB): 32
+	// KiB for each of them was most of what an upload allocated.
+	size := int64(32 << 10)
+	if r.ContentLength > 0 {
+		size = min(size, max(r.ContentLength+1, int64(4<<10)))
+	}
+	chunk := make([]byte, size)
 	var n int64
 	for {
 		var k int
 		k, err = r.Body.Read(chunk)
 		if k > 0 {
 			n += int64(k)
-			if n > max {
+			if n > limit {
 				return nil, errBodyTooLarge
 			}
 			buf.Write(chunk[:k])
