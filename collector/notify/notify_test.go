@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -324,18 +325,29 @@ func TestRouteMatch(t *testing.T) {
 }
 
 func TestBackoffGrowsAndCaps(t *testing.T) {
-	prev := time.Duration(0)
-	for n := 1; n <= 12; n++ {
-		b := notify.Backoff(n)
-		if b < prev*9/10 {
-			t.Fatalf("backoff(%d) = %s shrank from %s", n, b, prev)
-		}
-		if b > time.Hour*6/5 {
-			t.Fatalf("backoff(%d) = %s above the cap", n, b)
-		}
-		prev = b
+	// Each wait lies between its base (5 s doubling, capped at an hour)
+	// and 20% above it. Comparing one jittered draw with the previous
+	// one would fail by chance at the cap, where the bases are equal.
+	tests := []struct {
+		n    int
+		base time.Duration
+	}{
+		{1, 5 * time.Second}, {2, 10 * time.Second}, {3, 20 * time.Second}, {4, 40 * time.Second},
+		{8, 640 * time.Second}, {10, 2560 * time.Second}, {11, time.Hour}, {12, time.Hour}, {30, time.Hour},
 	}
-	if notify.Backoff(1) < 5*time.Second {
-		t.Fatalf("first retry after %s, want at least 5s", notify.Backoff(1))
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("attempt %d", tc.n), func(t *testing.T) {
+			seen := map[time.Duration]bool{}
+			for i := 0; i < 200; i++ {
+				b := notify.Backoff(tc.n)
+				if b < tc.base || b > tc.base*6/5 {
+					t.Fatalf("backoff(%d) = %s, want within [%s, %s]", tc.n, b, tc.base, tc.base*6/5)
+				}
+				seen[b] = true
+			}
+			if len(seen) < 2 {
+				t.Fatalf("backoff(%d) gave the same wait 200 times: no jitter", tc.n)
+			}
+		})
 	}
 }
