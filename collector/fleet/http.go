@@ -126,6 +126,11 @@ func (h *Handlers) putConfig(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, http.StatusBadRequest, "invalid agent config", problems(inv.Err))
 		return
 	}
+	var conflict *ConflictError
+	if errors.As(err, &conflict) {
+		respond.Error(w, http.StatusConflict, conflict.Error(), map[string]int64{"version": conflict.Have, "sent": conflict.Sent})
+		return
+	}
 	if err != nil {
 		h.internal(w, "save agent config", err)
 		return

@@ -3,6 +3,7 @@ package fleet_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -70,6 +71,59 @@ func TestCommunityPlaceholdersByIndex(t *testing.T) {
 					t.Fatalf("PUT %q stored %q, want %q", tc.send, got, tc.want)
 				}
 			})
+		}
+	})
+}
+
+// TestStaleEditRefused: two people load the configuration at version v;
+// the first saves (v+1); the second's save, made from v, is refused with
+// 409 and the stored version, so "<secret:0>" cannot come to mean another
+// community than the one its author saw. A PUT without a version (0)
+// saves over whatever is stored.
+func TestStaleEditRefused(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := setup(t, db)
+		mux := http.NewServeMux()
+		(&fleet.Handlers{Store: e.st}).MountUser(func(p string, _ []string, h http.Handler) { mux.Handle(p, h) })
+		put := func(t *testing.T, c wire.AgentConfig) (int, string) {
+			t.Helper()
+			b, _ := json.Marshal(c)
+			rec := httptest.NewRecorder()
+			mux.ServeHTTP(rec, httptest.NewRequest("PUT", "/api/v1/departments/GAJ/agent-config", strings.NewReader(string(b))))
+			return rec.Code, rec.Body.String()
+		}
+		if code, body := put(t, wire.AgentConfig{SNMP: wire.AgentConfigSNMP{Communities: []string{"firstOLD", "secondKEEP"}}}); code != 200 {
+			t.Fatalf("seed: %d %s", code, body)
+		}
+		loaded, err := e.st.Config(ctx, "GAJ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// the first person drops the first community
+		first := loaded
+		first.SNMP.Communities = []string{"<secret:1>"}
+		if code, body := put(t, first); code != 200 {
+			t.Fatalf("first save: %d %s", code, body)
+		}
+		// the second, still at the loaded version, drops the second
+		second := loaded
+		second.SNMP.Communities = []string{"<secret:0>"}
+		code, body := put(t, second)
+		want := fmt.Sprintf(`"version":%d`, loaded.Version+1)
+		if code != http.StatusConflict || !strings.Contains(body, want) {
+			t.Fatalf("stale save: %d %s, want 409 naming %s", code, body, want)
+		}
+		c, _, err := e.st.ForAgent(ctx, e.agent.ID, "GAJ", fleet.Poll{Profile: "network"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(c.SNMP.Communities, []string{"secondKEEP"}) || c.Version != loaded.Version+1 {
+			t.Fatalf("after the refused save: version %d communities %q, want %d [secondKEEP]", c.Version, c.SNMP.Communities, loaded.Version+1)
+		}
+		// no version: saved over the stored one
+		if code, body := put(t, wire.AgentConfig{SNMP: wire.AgentConfigSNMP{Communities: []string{"thirdNEW"}}}); code != 200 || !strings.Contains(body, fmt.Sprintf(`"version":%d`, loaded.Version+2)) {
+			t.Fatalf("save without a version: %d %s", code, body)
 		}
 	})
 }

@@ -109,7 +109,11 @@ func (s *Store) Config(ctx context.Context, dept string) (wire.AgentConfig, erro
 
 // SetConfig validates and stores a department's configuration (secrets
 // sealed), bumping its version, and returns it redacted. Placeholders
-// (Redacted) keep the stored secrets.
+// (Redacted) keep the stored secrets. in.Version, when not 0, is the
+// version the change was made from: if another change was saved since, it
+// is refused (*ConflictError), because its secret placeholders
+// (<secret:N>) and every field it left alone describe a configuration that
+// is no longer there. 0 saves over whatever is stored.
 func (s *Store) SetConfig(ctx context.Context, dept string, in wire.AgentConfig, by string) (wire.AgentConfig, error) {
 	normalise(&in)
 	if err := validate(&in); err != nil {
@@ -117,9 +121,12 @@ func (s *Store) SetConfig(ctx context.Context, dept string, in wire.AgentConfig,
 	}
 	var out wire.AgentConfig
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		_, old, _, err := s.config(ctx, tx, dept)
+		cur, old, _, err := s.config(ctx, tx, dept)
 		if err != nil {
 			return err
+		}
+		if in.Version != 0 && in.Version != cur.Version {
+			return &ConflictError{Department: dept, Have: cur.Version, Sent: in.Version}
 		}
 		sec, err := mergeSecrets(secrets{Communities: in.SNMP.Communities, V3: in.SNMP.V3}, old)
 		if err != nil {
@@ -142,6 +149,18 @@ ON CONFLICT (department) DO UPDATE SET version = fleet_configs.version + 1, body
 		return err
 	})
 	return out, err
+}
+
+// ConflictError refuses a change made from a version that is no longer the
+// stored one (HTTP 409): the person reloads and makes it again.
+type ConflictError struct {
+	Department string
+	Have, Sent int64
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("agent config of %s changed since it was read: version %d is stored, the change was made from version %d; reload and make it again",
+		e.Department, e.Have, e.Sent)
 }
 
 // InvalidError marks a configuration a person must fix (HTTP 400, exit 2).

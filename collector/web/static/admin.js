@@ -189,6 +189,10 @@
             msg.textContent = t("ac.saved", { v: c.version });
           }).catch(function (e) {
             msg.className = "result error";
+            if (e.status === 409) {
+              msg.textContent = t("ac.conflict", { v: (e.detail || {}).version });
+              return;
+            }
             msg.textContent = t("common.error") + e.message + (e.detail ? " " + JSON.stringify(e.detail) : "");
           });
         });
