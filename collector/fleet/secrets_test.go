@@ -3,11 +3,13 @@ package fleet_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/egovnet/egovnet/collector/fleet"
@@ -124,6 +126,51 @@ func TestStaleEditRefused(t *testing.T) {
 		// no version: saved over the stored one
 		if code, body := put(t, wire.AgentConfig{SNMP: wire.AgentConfigSNMP{Communities: []string{"thirdNEW"}}}); code != 200 || !strings.Contains(body, fmt.Sprintf(`"version":%d`, loaded.Version+2)) {
 			t.Fatalf("save without a version: %d %s", code, body)
+		}
+	})
+}
+
+// TestConcurrentEditsOneWins: changes made at once from the same version:
+// exactly one is saved, every other gets ConflictError, on both backends
+// (PostgreSQL's read committed would otherwise let several through).
+func TestConcurrentEditsOneWins(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := setup(t, db)
+		base, err := e.st.SetConfig(ctx, "GAJ", wire.AgentConfig{SNMP: wire.AgentConfigSNMP{Communities: []string{"firstOLD"}}}, "seed")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for round := 0; round < 3; round++ {
+			const n = 8
+			var wg sync.WaitGroup
+			errs := make([]error, n)
+			for i := 0; i < n; i++ {
+				wg.Add(1)
+				go func(i int) {
+					defer wg.Done()
+					c := base
+					c.Scope.Ports = []int{100 + i}
+					_, errs[i] = e.st.SetConfig(ctx, "GAJ", c, fmt.Sprintf("editor-%d", i))
+				}(i)
+			}
+			wg.Wait()
+			saved := 0
+			for i, err := range errs {
+				var conflict *fleet.ConflictError
+				switch {
+				case err == nil:
+					saved++
+				case !errors.As(err, &conflict):
+					t.Fatalf("round %d editor %d: %v, want saved or ConflictError", round, i, err)
+				}
+			}
+			if saved != 1 {
+				t.Fatalf("round %d: %d of %d changes from version %d saved, want 1", round, saved, n, base.Version)
+			}
+			if base, err = e.st.Config(ctx, "GAJ"); err != nil {
+				t.Fatal(err)
+			}
 		}
 	})
 }

@@ -121,6 +121,15 @@ func (s *Store) SetConfig(ctx context.Context, dept string, in wire.AgentConfig,
 	}
 	var out wire.AgentConfig
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		if tx.Dialect() == store.Postgres {
+			// Concurrent changes of one department take turns from here
+			// (SQLite's writer lock does this there): the version checked
+			// and the secrets the placeholders name are the ones this
+			// change replaces, not ones another change is replacing too.
+			if _, err := tx.Exec(ctx, `SELECT 1 FROM fleet_configs WHERE department = ? FOR UPDATE`, dept); err != nil {
+				return fmt.Errorf("lock agent config of %s: %w", dept, err)
+			}
+		}
 		cur, old, _, err := s.config(ctx, tx, dept)
 		if err != nil {
 			return err

@@ -33,6 +33,11 @@ func (a *App) SetAgentConfig(ctx context.Context, dept string, ch fleet.Change) 
 		a.AuditOperator(ctx, "agent.config.set", dept, "refused", "")
 		return wire.AgentConfig{}, &UsageError{inv}
 	}
+	var conflict *fleet.ConflictError
+	if errors.As(err, &conflict) {
+		a.AuditOperator(ctx, "agent.config.set", dept, "refused", fmt.Sprintf("version %d changed meanwhile", conflict.Sent))
+		return wire.AgentConfig{}, err
+	}
 	if err != nil {
 		return wire.AgentConfig{}, err
 	}
