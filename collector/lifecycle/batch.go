@@ -267,7 +267,7 @@ WHERE department = ? ORDER BY finished_at, report_id`, dept)
 			for _, s := range segs[i:] {
 				rest = append(rest, s...)
 			}
-			if n, serr := p.setAsideUnreadable(ctx, dept, rest); serr != nil {
+			if n, serr := p.setAsideUnreadable(ctx, dept, rest, base); serr != nil {
 				return errors.Join(err, serr)
 			} else if n > 0 {
 				return fmt.Errorf("%w (set aside or freed %d unreadable queued scans; the rest is judged next round)", err, n)

@@ -108,3 +108,79 @@ func TestUnreadableQueuedScanSetAside(t *testing.T) {
 		}
 	})
 }
+
+// TestUnreadableLatestReportUnblocks: after a restart (nothing cached), an
+// agent's latest report that cannot be read no longer blocks its
+// department, whether it is queued or was judged before: it is set aside,
+// the agent counts as unseen, and the other agents' scans, queued then
+// and later, are judged.
+func TestUnreadableLatestReportUnblocks(t *testing.T) {
+	base := loadReports(t, "rsj")[0]
+	t0 := base.FinishedAt
+	tests := []struct {
+		name   string
+		queued bool // the bad report waits in the queue (else it was judged inline before)
+	}{
+		{"queued latest report", true},
+		{"judged latest report", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
+				ctx := context.Background()
+				opt := ProcessorOptions{ResolveAfter: 3, BatchAbove: 1, Facts: inventory.New(db)}
+				if !tc.queued {
+					opt.BatchAbove = 0
+				}
+				p := NewProcessorWith(districtEngine(t), NewStore(db), opt)
+				id := func(n int) string { return fmt.Sprintf("6e1c2a10-0000-4c00-8000-%012d", n) }
+				a1 := cloneReport(t, base, id(1), t0.Add(time.Hour))
+				if err := file(ctx, p, a1, "RSJ"); err != nil {
+					t.Fatal(err)
+				}
+				p.opt.BatchAbove = 1
+				b := func(n int, at time.Duration) *wire.ScanReport {
+					r := cloneReport(t, base, id(n), t0.Add(at))
+					r.Agent.ID, r.Agent.Hostname = base.Agent.ID+"-b", base.Agent.Hostname+"-b"
+					return r
+				}
+				b1 := b(2, 90*time.Minute)
+				if err := file(ctx, p, b1, "RSJ"); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := db.Exec(ctx, `UPDATE reports SET raw = 'not json' WHERE report_id = ?`, a1.ReportID); err != nil {
+					t.Fatal(err)
+				}
+				// a restart: a fresh processor has nothing cached
+				fresh := NewProcessorWith(districtEngine(t), NewStore(db), ProcessorOptions{ResolveAfter: 3, BatchAbove: 1, Facts: inventory.New(db)})
+				fresh.opt.Sightings = p.opt.Sightings
+				if err := fresh.JudgeQueued(ctx); err == nil || !strings.Contains(err.Error(), "set aside") {
+					t.Fatalf("first judgement: %v, want a failure that set the report aside", err)
+				}
+				if err := fresh.JudgeQueued(ctx); err != nil {
+					t.Fatalf("second judgement: %v, want the rest judged", err)
+				}
+				b2 := b(3, 2*time.Hour)
+				if err := file(ctx, fresh, b2, "RSJ"); err != nil {
+					t.Fatal(err)
+				}
+				if err := fresh.JudgeQueued(ctx); err != nil {
+					t.Fatalf("judging a later scan: %v", err)
+				}
+				if n := pendingCount(t, db); n != 0 {
+					t.Fatalf("%d scans still queued", n)
+				}
+				var aside int
+				if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM rules_set_aside WHERE report_id = ?`, a1.ReportID).Scan(&aside); err != nil || aside != 1 {
+					t.Fatalf("a1 set aside %d times (%v), want 1", aside, err)
+				}
+				for _, r := range []*wire.ScanReport{b1, b2} {
+					var n int
+					if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM rules_scans WHERE report_id = ?`, r.ReportID).Scan(&n); err != nil || n != 1 {
+						t.Errorf("scan %s judged %d times (%v), want 1", r.ReportID, n, err)
+					}
+				}
+			})
+		})
+	}
+}
