@@ -118,8 +118,9 @@ func (in *Ingester) Processors() []Processor {
 // On SQLite the transaction may be shared with concurrent reports, each in
 // its own savepoint (store.DB.InSharedTx: one commit for the reports that
 // waited for the single writer anyway); a report that fails is undone
-// alone, and a shared commit that fails fails every report in it. A processor that fails
-// is undone alone; the others' state commits with the report, which stays
+// alone, and a shared commit that fails fails every report in it. A
+// processor that fails is undone alone; the others' state commits with the
+// report, which stays
 // pending (ProcessErrors) until RetryPending or ProcessPending makes it
 // good. A lost race (unique violation, serialization failure, deadlock)
 // re-runs the whole transaction. A report id seen before from the same

@@ -31,6 +31,7 @@ type groupJob struct {
 	ctx  context.Context
 	fn   func(tx *Tx) error
 	done chan error
+	err  error // fn's own outcome inside the group
 	// panicked carries a panic of fn back to its caller's goroutine,
 	// where it would have happened without grouping.
 	panicked any
@@ -44,8 +45,7 @@ type committer struct {
 	mu      sync.Mutex
 	queue   []*groupJob
 	running bool
-	// groups and grouped count commits and the jobs they carried (tests,
-	// metrics).
+	// groups and grouped count commits and the jobs they carried (tests).
 	groups, grouped int64
 }
 
@@ -62,7 +62,7 @@ func (db *DB) InSharedTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if tx := db.ambient(ctx); tx != nil {
 		return tx.Savepoint(ctx, fn)
 	}
-	if db.Dialect != SQLite || db.group == nil {
+	if db.group == nil { // PostgreSQL
 		return db.InNewTx(ctx, fn)
 	}
 	j := &groupJob{ctx: ctx, fn: fn, done: make(chan error, 1)}
@@ -79,17 +79,6 @@ func (db *DB) InSharedTx(ctx context.Context, fn func(tx *Tx) error) error {
 		panic(fmt.Sprintf("%v\n\nin a grouped transaction:\n%s", j.panicked, j.stack))
 	}
 	return err
-}
-
-// GroupStats returns how many grouped transactions committed or failed and
-// how many callers they carried.
-func (db *DB) GroupStats() (groups, callers int64) {
-	if db.group == nil {
-		return 0, 0
-	}
-	db.group.mu.Lock()
-	defer db.group.mu.Unlock()
-	return db.group.groups, db.group.grouped
 }
 
 // take pops the next queued job, or reports that the queue is empty (and,
@@ -124,7 +113,6 @@ func (db *DB) runGroups() {
 // one transaction and answers every caller once it has committed.
 func (db *DB) runGroup(first *groupJob) {
 	var jobs []*groupJob
-	errs := map[*groupJob]error{}
 	// The transaction itself must not end with a caller's context: each
 	// job's own context reaches its statements through the savepoint.
 	ctx := context.WithoutCancel(first.ctx)
@@ -132,7 +120,7 @@ func (db *DB) runGroup(first *groupJob) {
 		began := time.Now()
 		for j := first; j != nil; {
 			jobs = append(jobs, j)
-			errs[j] = runJob(tx, j)
+			j.err = runJob(tx, j)
 			if len(jobs) >= groupMost || time.Since(began) >= groupFor {
 				break
 			}
@@ -161,7 +149,7 @@ func (db *DB) runGroup(first *groupJob) {
 			// each must try again.
 			j.done <- err
 		default:
-			j.done <- errs[j]
+			j.done <- j.err
 		}
 	}
 }
