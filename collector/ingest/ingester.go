@@ -112,22 +112,20 @@ func (in *Ingester) Processors() []Processor {
 }
 
 // Ingest validates rep and, in one transaction, stores it for department dept
-// together with its endpoints and an audit entry, runs the processors, each
-// in a savepoint of that transaction, and marks it processed: nothing is
-// stored unless it commits, and the caller is answered after the commit.
-// On SQLite the transaction may be shared with concurrent reports, each in
-// its own savepoint (store.DB.InSharedTx: one commit for the reports that
-// waited for the single writer anyway); a report that fails is undone
-// alone, and a shared commit that fails fails every report in it. A
-// processor that fails is undone alone; the others' state commits with the
-// report, which stays
-// pending (ProcessErrors) until RetryPending or ProcessPending makes it
-// good. A lost race (unique violation, serialization failure, deadlock)
-// re-runs the whole transaction. A report id seen before from the same
-// agent and department is not stored again (Stored=false) and not processed
-// again. The report must already carry the department that wins (the
-// agent's enrolment, or the operator's choice on import); the caller
-// settles conflicts with agent.department before calling.
+// together with its endpoints and an audit entry, runs the processors, each in
+// a savepoint of that transaction, and marks it processed: nothing is stored
+// unless it commits, and the caller is answered after the commit. On SQLite the
+// transaction may be shared with concurrent reports, each in its own savepoint
+// (store.DB.InSharedTx: one commit for the reports that waited for the single
+// writer anyway); a report that fails is undone alone, and a shared commit that
+// fails fails every report in it. A processor that fails is undone alone; the
+// others' state commits with the report, which stays pending (ProcessErrors)
+// until RetryPending or ProcessPending makes it good. A lost race (unique
+// violation, serialization failure, deadlock) re-runs the whole transaction. A
+// report id seen before from the same agent and department is not stored again
+// (Stored=false) and not processed again. The report must already carry the
+// department that wins (the agent's enrolment, or the operator's choice on
+// import); the caller settles conflicts with agent.department before calling.
 func (in *Ingester) Ingest(ctx context.Context, rep *wire.ScanReport, dept string, src Source) (Result, error) {
 	res := Result{ReportID: rep.ReportID, Department: dept}
 	if err := rep.Validate(); err != nil {
