@@ -121,14 +121,15 @@ func (s *Server) postReport(w http.ResponseWriter, r *http.Request) {
 		deny(http.StatusBadRequest, "report body unreadable", err.Error())
 		return
 	}
-	select {
-	case s.slots <- struct{}{}:
-		defer func() { <-s.slots }()
-	case <-r.Context().Done():
+	enc := strings.ToLower(r.Header.Get("Content-Encoding"))
+	plain := enc == "" || enc == "identity"
+	free, err := s.budget.acquire(r.Context(), s.budget.weight(int64(len(raw)), !plain))
+	if err != nil {
 		return // the agent gave up; it will retry
 	}
+	defer free()
 	var body io.Reader = bytes.NewReader(raw)
-	switch enc := strings.ToLower(r.Header.Get("Content-Encoding")); enc {
+	switch enc {
 	case "", "identity":
 	case "gzip":
 		zr, err := gzip.NewReader(body)

@@ -34,8 +34,10 @@ type Deps struct {
 	// MaxRequestBytes bounds every other JSON body.
 	MaxReportBytes  int64
 	MaxRequestBytes int64
-	// MaxConcurrentReports bounds uploads decoded at once (memory); the
-	// rest wait for a slot. Default 4.
+	// MaxConcurrentReports bounds the memory of uploads being decoded and
+	// stored: at most this many reports of MaxReportBytes at once, or
+	// more smaller ones in the same budget of body bytes (decodeBudget);
+	// the rest wait their turn. Default 4.
 	MaxConcurrentReports int
 	// MinUploadRate (bytes/s, averaged from the start) and UploadGrace
 	// bound how slowly a report body may arrive (408 below it);
@@ -60,10 +62,10 @@ const SessionCookie = "egovnet_session"
 
 // Server is the API's http.Handler.
 type Server struct {
-	d     Deps
-	mux   *http.ServeMux
-	log   *slog.Logger
-	slots chan struct{} // report decoding slots
+	d      Deps
+	mux    *http.ServeMux
+	log    *slog.Logger
+	budget *decodeBudget // memory of the uploads being decoded and stored
 	// agentSlots bounds each agent's uploads in progress.
 	agentSlots *agentSlots
 
@@ -95,7 +97,7 @@ func New(d Deps) *Server {
 	if d.UploadsPerAgent <= 0 {
 		d.UploadsPerAgent = DefaultUploadsPerAgent
 	}
-	s := &Server{d: d, mux: http.NewServeMux(), log: d.Logger, slots: make(chan struct{}, d.MaxConcurrentReports),
+	s := &Server{d: d, mux: http.NewServeMux(), log: d.Logger, budget: newDecodeBudget(d.MaxConcurrentReports, d.MaxReportBytes),
 		agentSlots: &agentSlots{max: d.UploadsPerAgent, inUse: map[string]int{}}}
 	s.readAudit = d.Audit.NewBatcher(auditlog.BatchOptions{OnError: func(err error) { d.Logger.Error("write read audit records", "err", err) }})
 	s.mux.HandleFunc("GET /healthz", s.healthz)

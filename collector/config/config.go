@@ -177,6 +177,12 @@ type Rules struct {
 	// 0 judges every report inline.
 	BatchAbove    int           `mapstructure:"batch_above"`
 	BatchInterval time.Duration `mapstructure:"batch_interval"`
+	// BatchUnderLoad: a report that arrives while others are being
+	// ingested is judged with its department's next batch too, so
+	// concurrent uploads share one judgement per department per
+	// BatchInterval; an idle collector still judges small departments on
+	// arrival.
+	BatchUnderLoad bool `mapstructure:"batch_under_load"`
 }
 
 // Log configures slog.
@@ -189,8 +195,9 @@ type Log struct {
 type Limits struct {
 	MaxReportBytes  int64 `mapstructure:"max_report_bytes"`
 	MaxRequestBytes int64 `mapstructure:"max_request_bytes"`
-	// MaxConcurrentReports bounds reports decoded at once (each may hold
-	// max_report_bytes in memory); further uploads wait their turn.
+	// MaxConcurrentReports bounds the memory of reports decoded and
+	// stored at once: this many of max_report_bytes, or more smaller ones
+	// in the same budget of body bytes; further uploads wait their turn.
 	MaxConcurrentReports int `mapstructure:"max_concurrent_reports"`
 }
 
@@ -287,6 +294,7 @@ func Defaults() map[string]any {
 		"rules.facts_horizon":           72 * time.Hour,
 		"rules.batch_above":             5000,
 		"rules.batch_interval":          2 * time.Second,
+		"rules.batch_under_load":        true,
 		"log.level":                     "info",
 		"log.format":                    "text",
 		"limits.max_report_bytes":       int64(64 << 20),
