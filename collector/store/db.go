@@ -50,6 +50,9 @@ type DB struct {
 	// group batches InSharedTx callers into shared transactions (SQLite
 	// only; nil runs each in its own).
 	group *committer
+	// ckpt copies the write-ahead log back into the database file off the
+	// writer (SQLite only; checkpoint.go).
+	ckpt *checkpointer
 }
 
 // sqliteReaders is the size of SQLite's read pool. WAL readers do not block
@@ -75,7 +78,8 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	if err := os.Chmod(path, 0o600); err != nil {
 		return nil, fmt.Errorf("restrict sqlite %s: %w", path, err)
 	}
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_pragma=synchronous(FULL)&_txlock=immediate"
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_pragma=synchronous(FULL)" +
+		"&_pragma=wal_autocheckpoint(" + strconv.Itoa(writerCheckpointPages) + ")&_txlock=immediate"
 	sdb, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
@@ -102,10 +106,17 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		sdb.Close()
 		return nil, fmt.Errorf("open sqlite readers %s: %w", path, err)
 	}
-	return &DB{DB: sdb, Dialect: SQLite, read: rdb, wstmts: newStmtCache(sdb), rstmts: newStmtCache(rdb), group: &committer{}}, nil
+	ckpt, err := startCheckpointer(ctx, path)
+	if err != nil {
+		rdb.Close()
+		sdb.Close()
+		return nil, err
+	}
+	return &DB{DB: sdb, Dialect: SQLite, read: rdb, wstmts: newStmtCache(sdb), rstmts: newStmtCache(rdb), group: &committer{}, ckpt: ckpt}, nil
 }
 
-// Close closes the read pool and the writer.
+// Close closes the read pool, the checkpointer and the writer (the last
+// connection to close checkpoints what is left of the log).
 func (db *DB) Close() error {
 	db.wstmts.close()
 	db.rstmts.close()
@@ -113,7 +124,8 @@ func (db *DB) Close() error {
 	if db.read != nil {
 		rerr = db.read.Close()
 	}
-	return errors.Join(rerr, db.DB.Close())
+	cerr := db.ckpt.close()
+	return errors.Join(rerr, cerr, db.DB.Close())
 }
 
 // PingContext checks that the database answers, on the read pool: on
