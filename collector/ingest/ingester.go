@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/egovnet/egovnet/collector/auditlog"
@@ -57,6 +58,9 @@ type Ingester struct {
 	mu        sync.RWMutex
 	procs     []Processor
 	committed []func()
+
+	// inflight counts the Ingest calls in progress (Busy).
+	inflight atomic.Int64
 
 	// kick wakes RetryPending when a report was left pending.
 	kick chan struct{}
@@ -127,6 +131,8 @@ func (in *Ingester) Processors() []Processor {
 // department that wins (the agent's enrolment, or the operator's choice on
 // import); the caller settles conflicts with agent.department before calling.
 func (in *Ingester) Ingest(ctx context.Context, rep *wire.ScanReport, dept string, src Source) (Result, error) {
+	in.inflight.Add(1)
+	defer in.inflight.Add(-1)
 	res := Result{ReportID: rep.ReportID, Department: dept}
 	if err := rep.Validate(); err != nil {
 		return res, err
@@ -188,6 +194,11 @@ func (in *Ingester) Ingest(ctx context.Context, rep *wire.ScanReport, dept strin
 	}
 	return res, nil
 }
+
+// Busy says whether more than one report is being ingested at this
+// moment: a processor may then leave work that several reports share (a
+// department's judgement) to a batch instead of doing it for each.
+func (in *Ingester) Busy() bool { return in.inflight.Load() > 1 }
 
 // entry is the audit entry of storing rep.
 func (in *Ingester) entry(rep *wire.ScanReport, dept string, src Source) auditlog.Entry {

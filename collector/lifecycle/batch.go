@@ -25,10 +25,18 @@ import (
 // departments' sizes): its scans are queued
 // (rules_pending, in the report's own transaction, so a crash loses none)
 // and one judgement every BatchInterval stands for all the scans queued
-// meanwhile. Small departments, the common case, keep being judged inline
-// on every report, exactly as before. The measure is the department's size,
-// not a timing, so the same data is judged the same way on a busy machine
-// and on an idle one.
+// meanwhile. Under load (ProcessorOptions.Busy: other reports are being
+// ingested at the same moment) a small department's scans are queued too:
+// one judgement then serves every report the department sent within the
+// interval, where judging each inline made a department's judgement the
+// largest part of every report's turn in SQLite's single writer. Once a
+// department has queued scans, its later scans queue behind them, so
+// scans are always judged in the order they arrived. An idle collector
+// judges small departments inline on every report, as before. Either way
+// a scan is judged against the department as it stood when the scan
+// arrived (below), so the findings are the same; what load changes is
+// when they appear, and that scans of several agents judged together
+// count as one scan for resolve_after.
 //
 // A batch is judged as the department stood when its scans arrived, in
 // segments: a segment never holds two scans of one agent, so a backlog an
@@ -65,6 +73,27 @@ func (p *Processor) batching(dept string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.size[dept] >= p.opt.BatchAbove
+}
+
+// queues says whether rep is queued for dept's batched judgement rather
+// than judged inline: its department is large, it is large, the collector
+// is busy with other reports (ProcessorOptions.Busy), or scans of the
+// department are already queued. The last keeps a department's scans
+// judged in the order they arrived: judged inline ahead of the queue, a
+// scan would count as seen before the scans queued earlier.
+func (p *Processor) queues(ctx context.Context, dept string, rep *wire.ScanReport) (bool, error) {
+	if p.opt.BatchAbove <= 0 {
+		return false, nil // batching is off, under load too
+	}
+	if p.batching(dept) || p.large(rep) || (p.opt.Busy != nil && p.opt.Busy()) {
+		return true, nil
+	}
+	var n int
+	err := p.db.QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM rules_pending WHERE department = ? LIMIT 1) q`, dept).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("look for queued scans of %s: %w", dept, err)
+	}
+	return n > 0, nil
 }
 
 // large says whether rep alone holds enough facts to be judged in batches.

@@ -61,7 +61,15 @@ type ProcessorOptions struct {
 	// BatchInterval is how often queued scans are judged (RunBatches;
 	// rules.batch_interval, default DefaultBatchInterval).
 	BatchInterval time.Duration
-	Logger        *slog.Logger
+	// Busy, when set, says whether other reports are being ingested at
+	// the same moment (rules.batch_under_load): a report that arrives
+	// then is queued for its department's batched judgement like a large
+	// department's, so concurrent uploads share one judgement per
+	// department per BatchInterval instead of paying one each, in the
+	// store's single writer (SQLite) or its round trips (PostgreSQL).
+	// BatchAbove 0 turns this off too.
+	Busy   func() bool
+	Logger *slog.Logger
 }
 
 // Processor evaluates a department after each ingested report and applies
@@ -172,7 +180,11 @@ WHERE rules_reports.finished_at <= excluded.finished_at`, department, rules.Agen
 	scan := Scan{ReportID: rep.ReportID, Agent: agent, FinishedAt: fin, Backfill: backfill}
 	if !backfill {
 		p.remember(department, rules.AgentKey(rep), rep)
-		if p.batching(department) || p.large(rep) {
+		queue, err := p.queues(ctx, department, rep)
+		if err != nil {
+			return fmt.Errorf("rules: %w", err)
+		}
+		if queue {
 			return p.enqueue(ctx, department, agent, rep, prev)
 		}
 		start := time.Now()

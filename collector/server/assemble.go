@@ -74,13 +74,17 @@ func (a *App) assemble() error {
 	use(devs)
 	a.Ledger = ledger.New(a.DB, cat)
 	a.Violations = lifecycle.NewStore(a.DB)
+	var busy func() bool
+	if cfg.Rules.BatchUnderLoad {
+		busy = a.Ingester.Busy
+	}
 	if a.Plan != nil {
 		if a.Rules, err = NewRulesEngine(a.Plan, cfg.Rules.PatternsFile, ledger.NewDetector(a.Ledger)); err != nil {
 			return err
 		}
 		a.judge = lifecycle.NewProcessorWith(a.Rules, a.Violations, lifecycle.ProcessorOptions{
 			ResolveAfter: cfg.Rules.ResolveAfter, Horizon: cfg.Rules.FactsHorizon,
-			BatchAbove: cfg.Rules.BatchAbove, BatchInterval: cfg.Rules.BatchInterval,
+			BatchAbove: cfg.Rules.BatchAbove, BatchInterval: cfg.Rules.BatchInterval, Busy: busy,
 			Revoked: a.Auth.RevokedAgents, Facts: a.Inventory, Logger: a.Logger,
 			// first sightings: endpoints from the inventory, SNMP walk
 			// targets from the device inventory (filed before rules runs)
