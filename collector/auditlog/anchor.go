@@ -32,10 +32,16 @@ type anchor struct {
 	Hash string
 }
 
-// WriteAnchor records the committed head in the anchor file when it moved
-// forward. A head behind the anchor is never written: that is exactly the
+// WriteAnchor chains the queued entries (ChainQueued) and records the
+// committed head in the anchor file when it moved forward. A head behind the anchor is never written: that is exactly the
 // truncation the anchor exists to reveal.
 func (l *Log) WriteAnchor(ctx context.Context) error {
+	// Entries queued by reports (PostgreSQL) join the chain here at the
+	// latest, about once a second (RunAnchor), whether or not an anchor
+	// file is kept.
+	if _, err := l.ChainQueued(ctx); err != nil {
+		return err
+	}
 	if l.anchorPath == "" {
 		return nil
 	}

@@ -120,6 +120,35 @@ func (l *Log) Append(ctx context.Context, e Entry) (Entry, error) {
 // the action it describes. e.Seq, PrevHash and Hash are assigned; a zero At
 // is set to now.
 func (l *Log) AppendTx(ctx context.Context, tx *store.Tx, e Entry) (Entry, error) {
+	e, err := l.prepare(e)
+	if err != nil {
+		return Entry{}, err
+	}
+	// Bumping head_seq first takes the row lock on PostgreSQL, serialising
+	// concurrent appenders (also across collectors sharing one database);
+	// SQLite serialises writers already.
+	if _, err := tx.Exec(ctx, `UPDATE audit_state SET head_seq = head_seq + 1 WHERE id = 1`); err != nil {
+		return Entry{}, fmt.Errorf("lock audit head: %w", err)
+	}
+	if err := tx.QueryRow(ctx, `SELECT head_seq, head_hash FROM audit_state WHERE id = 1`).Scan(&e.Seq, &e.PrevHash); err != nil {
+		return Entry{}, fmt.Errorf("read audit head: %w", err)
+	}
+	e.Hash = hashEntry(e)
+	_, err = tx.Exec(ctx, `INSERT INTO audit_log (seq, at, actor_kind, actor, action, department, target, outcome, remote, detail, prev_hash, hash)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.Seq, e.At.Format(timeFormat), e.ActorKind, e.Actor, e.Action, e.Department, e.Target, e.Outcome, e.Remote, e.Detail, e.PrevHash, e.Hash)
+	if err != nil {
+		return Entry{}, fmt.Errorf("insert audit entry: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE audit_state SET head_hash = ? WHERE id = 1`, e.Hash); err != nil {
+		return Entry{}, fmt.Errorf("update audit head: %w", err)
+	}
+	return e, nil
+}
+
+// prepare checks e and makes it storable: the outcome and time default,
+// the time is UTC, and every field is valid, bounded text.
+func (l *Log) prepare(e Entry) (Entry, error) {
 	if e.Action == "" || e.ActorKind == "" {
 		return Entry{}, errors.New("append audit entry: action and actor kind are required")
 	}
@@ -136,25 +165,6 @@ func (l *Log) AppendTx(ctx context.Context, tx *store.Tx, e Entry) (Entry, error
 	e.Department, e.Target, e.Outcome = clean(e.Department, 64), clean(e.Target, 512), clean(e.Outcome, 32)
 	e.Remote, e.Detail = clean(e.Remote, 128), clean(e.Detail, 4096)
 	e.At = e.At.UTC()
-	// Bumping head_seq first takes the row lock on PostgreSQL, serialising
-	// concurrent appenders (also across collectors sharing one database);
-	// SQLite serialises writers already.
-	if _, err := tx.Exec(ctx, `UPDATE audit_state SET head_seq = head_seq + 1 WHERE id = 1`); err != nil {
-		return Entry{}, fmt.Errorf("lock audit head: %w", err)
-	}
-	if err := tx.QueryRow(ctx, `SELECT head_seq, head_hash FROM audit_state WHERE id = 1`).Scan(&e.Seq, &e.PrevHash); err != nil {
-		return Entry{}, fmt.Errorf("read audit head: %w", err)
-	}
-	e.Hash = hashEntry(e)
-	_, err := tx.Exec(ctx, `INSERT INTO audit_log (seq, at, actor_kind, actor, action, department, target, outcome, remote, detail, prev_hash, hash)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.Seq, e.At.Format(timeFormat), e.ActorKind, e.Actor, e.Action, e.Department, e.Target, e.Outcome, e.Remote, e.Detail, e.PrevHash, e.Hash)
-	if err != nil {
-		return Entry{}, fmt.Errorf("insert audit entry: %w", err)
-	}
-	if _, err := tx.Exec(ctx, `UPDATE audit_state SET head_hash = ? WHERE id = 1`, e.Hash); err != nil {
-		return Entry{}, fmt.Errorf("update audit head: %w", err)
-	}
 	return e, nil
 }
 
@@ -221,6 +231,9 @@ func scanEntry(rows *sql.Rows) (Entry, error) {
 // List returns entries at or after since (zero: all), oldest first, at most
 // limit (<= 0: no limit).
 func (l *Log) List(ctx context.Context, since time.Time, limit int) ([]Entry, error) {
+	if _, err := l.ChainQueued(ctx); err != nil {
+		return nil, err
+	}
 	q := `SELECT ` + cols + ` FROM audit_log`
 	var args []any
 	if !since.IsZero() {
@@ -270,6 +283,9 @@ type VerifyResult struct {
 // first entry that was altered, removed or is missing at the end. A database
 // error is returned as error; a broken chain is reported in the result.
 func (l *Log) Verify(ctx context.Context) (VerifyResult, error) {
+	if _, err := l.ChainQueued(ctx); err != nil {
+		return VerifyResult{}, err
+	}
 	var res VerifyResult
 	var headSeq, baseSeq int64
 	var headHash, baseHash string
@@ -381,6 +397,9 @@ type Query struct {
 // Page returns the entries matching q, oldest first, and how many match in
 // all (before limit and offset).
 func (l *Log) Page(ctx context.Context, q Query) ([]Entry, int, error) {
+	if _, err := l.ChainQueued(ctx); err != nil {
+		return nil, 0, err
+	}
 	where, args := []string{}, []any{}
 	if !q.Since.IsZero() {
 		where = append(where, `at >= ?`)

@@ -161,12 +161,13 @@ func (in *Ingester) Ingest(ctx context.Context, rep *wire.ScanReport, dept strin
 			if res.ProcessErrors, err = in.processTx(store.WithTx(tctx, tx), procs, rep, dept, last); err != nil {
 				return err
 			}
-			// The audit entry goes last: appending locks the chain's head
-			// row (PostgreSQL), and held from the start it would serialise
-			// every report's processing, not just their last moment.
+			// The audit entry commits with the report; on PostgreSQL it
+			// joins the chain just after (auditlog.AppendQueuedTx), so
+			// concurrent reports do not commit one at a time behind the
+			// chain's head lock.
 			entry := in.entry(rep, dept, src)
 			entry.Detail = auditlog.Detail(map[string]any{"stored": true, "endpoints": len(rep.Endpoints), "finished_at": rep.FinishedAt.UTC().Format(time.RFC3339Nano)})
-			if _, err := in.audit.AppendTx(tctx, tx, entry); err != nil {
+			if err := in.audit.AppendQueuedTx(tctx, tx, entry); err != nil {
 				return err
 			}
 			if in.beforeCommit != nil {
@@ -237,8 +238,7 @@ func (in *Ingester) store(ctx context.Context, tx *store.Tx, rep *wire.ScanRepor
 		}
 		entry := in.entry(rep, dept, src)
 		entry.Detail = `{"stored":false,"reason":"already present"}`
-		_, err = in.audit.AppendTx(ctx, tx, entry)
-		return false, err
+		return false, in.audit.AppendQueuedTx(ctx, tx, entry)
 	}
 	// A report may be dated up to wire.MaxClockSkew ahead (an agent's
 	// clock runs fast); its sightings count at most as of its receipt, or
