@@ -335,3 +335,69 @@ func TestPostgresKeepsItsConnections(t *testing.T) {
 			opened, st.OpenConnections, st.MaxIdleClosed)
 	}
 }
+
+// TestNestedSavepointsUndoTheirScope: savepoints nest like the calls that
+// take them, released (SQLite) or not (PostgreSQL): a failing one undoes
+// what ran inside it, its inner savepoints that succeeded too, and
+// nothing that ran before it; after an inner one failed, its caller goes
+// on in the same transaction.
+func TestNestedSavepointsUndoTheirScope(t *testing.T) {
+	steps := []store.Migration{{ID: "storetest/0004", SQLite: "CREATE TABLE nsp (k TEXT PRIMARY KEY);\n"}}
+	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if err := db.MigrateSteps(ctx, steps); err != nil {
+			t.Fatal(err)
+		}
+		ins := func(actx context.Context, k string) error {
+			_, err := db.Exec(actx, "INSERT INTO nsp (k) VALUES (?)", k)
+			return err
+		}
+		err := db.InTx(ctx, func(tx *store.Tx) error {
+			actx := store.WithTx(ctx, tx)
+			if err := db.InTx(actx, func(*store.Tx) error {
+				if err := ins(actx, "a"); err != nil {
+					return err
+				}
+				return db.InTx(actx, func(*store.Tx) error { return ins(actx, "a1") })
+			}); err != nil {
+				return err
+			}
+			if err := db.InTx(actx, func(*store.Tx) error {
+				if err := db.InTx(actx, func(*store.Tx) error { return ins(actx, "b1") }); err != nil {
+					return err
+				}
+				return ins(actx, "a") // duplicate: b and its inner b1 are undone
+			}); err == nil {
+				t.Error("duplicate key: want error")
+			}
+			return db.InTx(actx, func(*store.Tx) error {
+				if err := ins(actx, "c"); err != nil {
+					return err
+				}
+				if err := db.InTx(actx, func(*store.Tx) error { return ins(actx, "a1") }); err == nil {
+					t.Error("duplicate key: want error")
+				}
+				return ins(actx, "c2")
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := db.Query(ctx, "SELECT k FROM nsp ORDER BY k")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var got []string
+		for rows.Next() {
+			var k string
+			if err := rows.Scan(&k); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, k)
+		}
+		if want := []string{"a", "a1", "c", "c2"}; !slices.Equal(got, want) {
+			t.Fatalf("stored %v, want %v", got, want)
+		}
+	})
+}
