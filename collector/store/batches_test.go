@@ -13,9 +13,11 @@ func TestRowBatches(t *testing.T) {
 	}{
 		{name: "none", n: 0, most: 500, want: nil},
 		{name: "one", n: 1, most: 500, want: []int{1}},
-		{name: "small report", n: 10, most: 500, want: []int{4, 4, 1, 1}},
+		{name: "small report", n: 10, most: 500, want: []int{8, 2}},
 		{name: "exact", n: 1000, most: 500, want: []int{500, 500}},
-		{name: "ladder", n: 625, most: 500, want: []int{500, 100, 20, 4, 1}},
+		{name: "ladder", n: 625, most: 500, want: []int{500, 64, 32, 16, 8, 4, 1}},
+		{name: "just under the bound", n: 499, most: 500, want: []int{256, 128, 64, 32, 16, 2, 1}},
+		{name: "bound a power of two", n: 600, most: 512, want: []int{512, 64, 16, 8}},
 		{name: "bad bound", n: 3, most: 0, want: []int{1, 1, 1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -35,12 +37,17 @@ func TestRowBatches(t *testing.T) {
 	// A district's reports of any size use few distinct statement texts.
 	sizes := map[int]bool{}
 	for n := 0; n <= 5000; n++ {
-		for _, s := range RowBatches(n, 500) {
+		got := RowBatches(n, 500)
+		for _, s := range got {
 			sizes[s] = true
 		}
+		// one statement per 500 rows, then one per bit of the rest
+		if extra := len(got) - n/500; extra > 9 {
+			t.Errorf("%d rows take %d statements beyond the full ones, want at most 9", n, extra)
+		}
 	}
-	if len(sizes) > 5 {
-		t.Errorf("reports of 0..5000 rows use %d statement sizes, want at most 5", len(sizes))
+	if len(sizes) > 10 {
+		t.Errorf("reports of 0..5000 rows use %d statement sizes, want at most 10", len(sizes))
 	}
 }
 
