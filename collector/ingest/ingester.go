@@ -144,8 +144,11 @@ func (in *Ingester) Ingest(ctx context.Context, rep *wire.ScanReport, dept strin
 	if err := ctx.Err(); err != nil {
 		return res, fmt.Errorf("ingest report %s: %w", rep.ReportID, err)
 	}
+	// Stored as processed: the transaction commits only after the
+	// processors ran, and processTx marks it pending if one failed (an
+	// UPDATE of the row just written saved on every good report).
 	meta := inventory.Report{ReportID: rep.ReportID, AgentID: src.AgentID, Department: dept, Source: src.Kind,
-		StartedAt: rep.StartedAt, FinishedAt: rep.FinishedAt, ReceivedAt: in.now(), Endpoints: len(rep.Endpoints)}
+		StartedAt: rep.StartedAt, FinishedAt: rep.FinishedAt, ReceivedAt: in.now(), Endpoints: len(rep.Endpoints), Processed: true}
 	// Once begun, the transaction runs to its end even if the client hangs
 	// up: it is short, and abandoning it would only make the agent resend.
 	tctx := context.WithoutCancel(ctx)
@@ -158,7 +161,7 @@ func (in *Ingester) Ingest(ctx context.Context, rep *wire.ScanReport, dept strin
 				return err
 			}
 			res.Stored = true
-			if res.ProcessErrors, err = in.processTx(store.WithTx(tctx, tx), procs, rep, dept, last); err != nil {
+			if res.ProcessErrors, err = in.processTx(store.WithTx(tctx, tx), procs, rep, dept, last, true); err != nil {
 				return err
 			}
 			// The audit entry commits with the report; on PostgreSQL it
@@ -304,8 +307,10 @@ func (e *errRace) Unwrap() error { return e.err }
 // succeeded or pending with the failures. A processor that lost a race
 // aborts the whole transaction (errRace) so it is re-run, unless this is
 // the last attempt: then it counts as failed and the report stays pending.
-// Processors must be idempotent: ProcessPending may run them again.
-func (in *Ingester) processTx(ctx context.Context, procs []Processor, rep *wire.ScanReport, dept string, last bool) ([]string, error) {
+// Processors must be idempotent: ProcessPending may run them again. marked
+// says the report row was written as processed already (Ingest): it is
+// then only marked again when a processor failed.
+func (in *Ingester) processTx(ctx context.Context, procs []Processor, rep *wire.ScanReport, dept string, last, marked bool) ([]string, error) {
 	var failed []string
 	for _, p := range procs {
 		err := in.db.InTx(ctx, func(*store.Tx) error { return p.Process(ctx, rep, dept) })
@@ -317,6 +322,9 @@ func (in *Ingester) processTx(ctx context.Context, procs []Processor, rep *wire.
 		}
 		in.log.Error("processor failed; report stays pending", "processor", p.Name(), "department", dept, "report", rep.ReportID, "err", err)
 		failed = append(failed, p.Name()+": "+err.Error())
+	}
+	if marked && len(failed) == 0 {
+		return nil, nil
 	}
 	if err := in.inv.MarkProcessed(ctx, rep.ReportID, strings.Join(failed, "; ")); err != nil {
 		return nil, err
@@ -334,7 +342,7 @@ func (in *Ingester) process(ctx context.Context, rep *wire.ScanReport, dept stri
 		failed = nil
 		return in.db.InNewTx(ctx, func(tx *store.Tx) error {
 			var err error
-			failed, err = in.processTx(store.WithTx(ctx, tx), procs, rep, dept, last)
+			failed, err = in.processTx(store.WithTx(ctx, tx), procs, rep, dept, last, false)
 			return err
 		})
 	})

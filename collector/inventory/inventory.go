@@ -135,11 +135,18 @@ func scanReport(sc scanner) (Report, error) {
 
 // InsertReport stores a report inside tx unless one with the same id exists.
 // It returns inserted=false and the stored metadata when it already exists.
+// meta.Processed stores it as processed already: for a caller whose
+// transaction commits only after the processors ran, and that marks it
+// pending (MarkProcessed) when one failed.
 func InsertReport(ctx context.Context, tx *store.Tx, meta Report, raw []byte) (inserted bool, existing Report, err error) {
-	res, err := tx.Exec(ctx, `INSERT INTO reports (`+reportCols+`, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, '', ?)
+	processed := 0
+	if meta.Processed {
+		processed = 1
+	}
+	res, err := tx.Exec(ctx, `INSERT INTO reports (`+reportCols+`, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?)
 ON CONFLICT (report_id) DO NOTHING`,
 		meta.ReportID, meta.AgentID, meta.Department, meta.Source, SortableTime(meta.StartedAt), SortableTime(meta.FinishedAt),
-		SortableTime(meta.ReceivedAt), meta.Endpoints, string(raw))
+		SortableTime(meta.ReceivedAt), meta.Endpoints, processed, string(raw))
 	if err != nil {
 		return false, Report{}, fmt.Errorf("insert report %s: %w", meta.ReportID, err)
 	}
