@@ -66,3 +66,33 @@ func TestCheckpointsOffTheWriter(t *testing.T) {
 		t.Fatalf("after reopening: %d rows (%v), want %d", n, err, rows)
 	}
 }
+
+// TestSQLiteWriterSettings: the writer keeps what acknowledged reports
+// rely on (WAL, a full sync at every commit, foreign keys) and its
+// savepoints' sub-journals in memory, not in temporary files.
+func TestSQLiteWriterSettings(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, tc := range []struct {
+		pragma, want string
+	}{
+		{"journal_mode", "wal"},
+		{"synchronous", "2"}, // FULL
+		{"foreign_keys", "1"},
+		{"temp_store", "2"}, // MEMORY
+	} {
+		t.Run(tc.pragma, func(t *testing.T) {
+			var got string
+			if err := db.DB.QueryRowContext(ctx, `PRAGMA `+tc.pragma).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Fatalf("writer PRAGMA %s = %s, want %s", tc.pragma, got, tc.want)
+			}
+		})
+	}
+}
