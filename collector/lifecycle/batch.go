@@ -151,9 +151,10 @@ func (p *Processor) Queued(reportID string) bool {
 	return p.queued[reportID]
 }
 
-// OnJudged sets what runs after each batched judgement (segment) has
-// committed (progress records the department's figures). Set it before
-// serving.
+// OnJudged sets what runs after each batched judgement has committed
+// (progress records the department's figures): one call per transaction
+// of up to segmentsPerTx segments, its scan the latest judged, covering
+// every other scan judged with it. Set it before serving.
 func (p *Processor) OnJudged(fn func(ctx context.Context, dept string, scan Scan) error) {
 	p.onJudged = fn
 }
@@ -279,21 +280,34 @@ WHERE department = ? ORDER BY finished_at, report_id`, dept)
 		return p.db.InTx(ctx, func(tx *store.Tx) error { return dequeue(ctx, tx, ids) })
 	}
 	segs := segments(qs)
-	for i, seg := range segs {
+	for from := 0; from < len(segs); from += segmentsPerTx {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		last := seg[len(seg)-1]
-		scan := Scan{ReportID: last.reportID, Agent: last.agent, FinishedAt: last.finishedAt, Queued: true}
-		for _, q := range seg[:len(seg)-1] { // the last is the scan itself
-			scan.Covers = append(scan.Covers, Covered{ReportID: q.reportID, Agent: q.agent, FinishedAt: q.finishedAt})
-		}
+		to := min(from+segmentsPerTx, len(segs))
 		start := time.Now()
-		if err := p.judge(ctx, dept, scan, last.finishedAt, base, factsAt(segs, i)); err != nil {
+		var judged Scan
+		err := p.db.InTx(ctx, func(tx *store.Tx) error {
+			tctx := store.WithTx(ctx, tx)
+			for i := from; i < to; i++ {
+				seg := segs[i]
+				last := seg[len(seg)-1]
+				scan := Scan{ReportID: last.reportID, Agent: last.agent, FinishedAt: last.finishedAt, Queued: true}
+				for _, q := range seg[:len(seg)-1] { // the last is the scan itself
+					scan.Covers = append(scan.Covers, Covered{ReportID: q.reportID, Agent: q.agent, FinishedAt: q.finishedAt})
+				}
+				if err := p.judge(tctx, dept, scan, last.finishedAt, base, factsAt(segs, i)); err != nil {
+					return err
+				}
+				judged = mergeJudged(judged, scan)
+			}
+			return nil
+		})
+		if err != nil {
 			// What is left of the queue is judged again next round, less
 			// any scan whose report can never be read (setaside.go).
 			var rest []queuedScan
-			for _, s := range segs[i:] {
+			for _, s := range segs[from:] {
 				rest = append(rest, s...)
 			}
 			if n, serr := p.setAsideUnreadable(ctx, dept, rest, base); serr != nil {
@@ -303,17 +317,35 @@ WHERE department = ? ORDER BY finished_at, report_id`, dept)
 			}
 			return err
 		}
-		p.log.Debug("rules judged queued scans", "department", dept, "scans", len(seg), "segment", i+1, "segments", len(segs),
+		p.log.Debug("rules judged queued scans", "department", dept, "segments", to-from, "of", len(segs),
 			"took", time.Since(start).String())
 		if p.onJudged != nil {
-			if err := p.onJudged(ctx, dept, scan); err != nil {
+			if err := p.onJudged(ctx, dept, judged); err != nil {
 				// The judgement stands; the department's figures are
 				// recorded again by its next judgement.
-				p.log.Error("record figures after a batched judgement", "department", dept, "report", scan.ReportID, "err", err)
+				p.log.Error("record figures after a batched judgement", "department", dept, "report", judged.ReportID, "err", err)
 			}
 		}
 	}
 	return nil
+}
+
+// segmentsPerTx bounds the segments judged in one transaction: a backlog
+// (an agent flushing its spool, or agents reporting faster than
+// batch_interval) is judged segment by segment, and a transaction and a
+// commit each cost what a whole segment's judgement costs on a small
+// department; bounded, so SQLite's single writer is not held from
+// reports for long.
+const segmentsPerTx = 32
+
+// mergeJudged folds the segment scan into what one transaction judged, for
+// OnJudged: the latest scan stands for the judgement and covers the rest.
+func mergeJudged(acc, scan Scan) Scan {
+	if acc.ReportID == "" {
+		return scan
+	}
+	scan.Covers = append(append(acc.Covers, Covered{ReportID: acc.ReportID, Agent: acc.Agent, FinishedAt: acc.FinishedAt}), scan.Covers...)
+	return scan
 }
 
 // segments cuts scans (in finished_at order) where an agent would appear

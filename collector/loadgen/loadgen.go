@@ -30,6 +30,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/egovnet/egovnet/collector/lifecycle"
+	"github.com/egovnet/egovnet/collector/server"
 )
 
 // Scenarios.
@@ -117,7 +120,7 @@ func Run(ctx context.Context, t *Target, o Options) (*Result, error) {
 	}
 	r := &runner{t: t, o: o, c: newClient(t.URL, o.Concurrency),
 		res: &Result{Scenario: o.Scenario, Store: t.Store, Concurrency: o.Concurrency, Endpoints: o.Endpoints, Stored: -1,
-			ErrorsByStatus: map[string]int{}}}
+			JudgedAfterMS: -1, ErrorsByStatus: map[string]int{}}}
 	user, pw := t.Credentials()
 	before := 0
 	if user != "" {
@@ -130,7 +133,11 @@ func Run(ctx context.Context, t *Target, o Options) (*Result, error) {
 	var err error
 	switch o.Scenario {
 	case ScenarioLoad:
-		err = r.load(ctx)
+		if err = r.load(ctx); err == nil && !t.attached {
+			// Under load, scans are judged in batches: the figure a user
+			// meets is also how soon the findings caught up.
+			err = r.judged(ctx, time.Now())
+		}
 	case ScenarioDistrict:
 		err = r.district(ctx)
 	case ScenarioDepartment:
@@ -161,6 +168,34 @@ func Run(ctx context.Context, t *Target, o Options) (*Result, error) {
 		r.res.ErrorsByStatus = nil
 	}
 	return r.res, nil
+}
+
+// judgedWithin bounds the wait for the queued scans to be judged.
+const judgedWithin = 2 * time.Minute
+
+// judged waits until no scan is queued for judgement and records how long
+// after end that was.
+func (r *runner) judged(ctx context.Context, end time.Time) error {
+	return r.t.withApp(ctx, func(app *server.App) error {
+		for {
+			n, err := lifecycle.QueuedScans(ctx, app.DB)
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				r.res.JudgedAfterMS = float64(time.Since(end).Microseconds()) / 1000
+				return nil
+			}
+			if time.Since(end) > judgedWithin {
+				return fmt.Errorf("%d scans still queued for judgement %s after the last upload", n, judgedWithin)
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	})
 }
 
 type runner struct {

@@ -80,6 +80,11 @@ type Result struct {
 	// not checked): every acknowledged upload, fill included, must be there.
 	Stored   int  `json:"stored_reports"`
 	Verified bool `json:"verified"`
+	// JudgedAfterMS is how long after the last upload every queued scan
+	// (rules.batch_above, rules.batch_under_load) had been judged, so the
+	// findings stood for every report (-1 when not checked: an attached
+	// collector, or a scenario without a load phase).
+	JudgedAfterMS float64 `json:"judged_after_ms"`
 }
 
 // WriteText prints r for people, one fact a line, in a fixed order so
@@ -112,6 +117,9 @@ func (r *Result) WriteText(w io.Writer) error {
 	}
 	if r.Stored >= 0 {
 		fmt.Fprintf(&b, "stored       %d reports listed by GET /api/v1/reports (verified %v)\n", r.Stored, r.Verified)
+	}
+	if r.JudgedAfterMS >= 0 {
+		fmt.Fprintf(&b, "judged       every queued scan judged %.1f s after the last upload\n", r.JudgedAfterMS/1000)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
