@@ -125,6 +125,11 @@ func TestRunAgainstCollector(t *testing.T) {
 				if res.Store != backend {
 					t.Errorf("store %q, want %q", res.Store, backend)
 				}
+				// a load is followed until its queued scans are judged;
+				// the other scenarios time single reports
+				if judged := res.JudgedAfterMS >= 0; judged != (c.o.Scenario == ScenarioLoad) {
+					t.Errorf("judged_after_ms %.1f for scenario %s", res.JudgedAfterMS, c.o.Scenario)
+				}
 				// independently of loadgen: the collector lists every report
 				user, pw := tg.Credentials()
 				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, tg.URL+"/api/v1/reports?limit=1000", nil)
@@ -178,8 +183,8 @@ func TestAttach(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Reports != 12 || res.Stored != 12 || !res.Verified || res.Store != "" || res.Memory.HWMKB <= 0 {
-		t.Errorf("attached run: %d reports, %d stored (verified %v), store %q, memory %+v; want 12, 12, true, \"\", the collector's", res.Reports, res.Stored, res.Verified, res.Store, res.Memory)
+	if res.Reports != 12 || res.Stored != 12 || !res.Verified || res.Store != "" || res.Memory.HWMKB <= 0 || res.JudgedAfterMS != -1 {
+		t.Errorf("attached run: %d reports, %d stored (verified %v), store %q, memory %+v; want 12, 12, true, \"\", the collector's (and no judgement wait: %.1f)", res.Reports, res.Stored, res.Verified, res.Store, res.Memory, res.JudgedAfterMS)
 	}
 	// the attached run's agents are revoked there; the own run's are not
 	var revoked map[string]bool

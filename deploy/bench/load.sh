@@ -7,6 +7,8 @@
 # gets a fresh collector: a new SQLite data dir, or a new PostgreSQL schema
 # dropped afterwards. Scenarios, on SQLite and on PostgreSQL:
 #   small       10-endpoint reports, 64 agents over 50 departments, concurrency 32
+#   small-fleet the same from 3,000 agents (each then reports about once per
+#               rules.batch_interval, as a fleet's agents do)
 #   bulk        10,000-endpoint reports of 32 agents at concurrency 32 (endpoints/s)
 #   district-*  one 500-endpoint report at a time after every department of a
 #               50- or 200-department district reported 50 endpoints
@@ -16,7 +18,7 @@
 # PostgreSQL: EGOVNET_TEST_POSTGRES_DSN (default the local test database);
 # skipped with a note when it does not answer.
 # Knobs: LOAD_DURATION (small, 30s), LOAD_BULK_REPORTS (64), LOAD_BULK_CONCURRENCY (32),
-# LOAD_SAMPLES (20), LOAD_BIG_DEPT (50000). Usage: load.sh [OUTDIR]
+# LOAD_SAMPLES (20), LOAD_BIG_DEPT (50000), LOAD_FLEET_AGENTS (3000). Usage: load.sh [OUTDIR]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out="${1:-bench-results}"
@@ -35,6 +37,7 @@ bulk_reports="${LOAD_BULK_REPORTS:-64}"
 bulk_conc="${LOAD_BULK_CONCURRENCY:-32}"
 samples="${LOAD_SAMPLES:-20}"
 big="${LOAD_BIG_DEPT:-50000}"
+fleet="${LOAD_FLEET_AGENTS:-3000}"
 
 backends=(sqlite)
 if psql "$dsn" -Atqc 'select 1' >/dev/null 2>&1; then
@@ -60,6 +63,8 @@ run() {
 
 for b in "${backends[@]}"; do
 	run small "$b" --scenario load --departments 50 --agents 64 --concurrency 32 --endpoints 10 --duration "$duration"
+	# the same load from a fleet: each agent reports about once per batch_interval, as agents do
+	run small-fleet "$b" --scenario load --departments 50 --agents "$fleet" --concurrency 32 --endpoints 10 --duration "$duration"
 	# one agent per department: every agent's 10,000 addresses are its own
 	run bulk "$b" --scenario load --departments "$bulk_conc" --agents "$bulk_conc" --concurrency "$bulk_conc" --endpoints 10000 --reports "$bulk_reports"
 	run district-50 "$b" --scenario district --departments 50 --fill 50 --endpoints 500 --samples "$samples"
@@ -73,18 +78,20 @@ p50() { jq -r '.latency.p50_ms' "$work/$1-$2.json"; }
 	echo "Collector load over loopback HTTP ($(date -u +%FT%TZ), $(nproc) cores shared by collector, database and load; product defaults)"
 	echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo ?); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo
-	printf '%-22s %6s %6s %9s %11s %9s %9s %9s %9s %8s %s\n' scenario conc ok reports/s endpoints/s p50_ms p90_ms p99_ms max_ms rss_MiB "errors / stored"
+	printf '%-22s %6s %6s %9s %11s %9s %9s %9s %9s %8s %8s %s\n' scenario conc ok reports/s endpoints/s p50_ms p90_ms p99_ms max_ms rss_MiB judged_s "errors / stored"
 	for b in "${backends[@]}"; do
-		for s in small bulk district-50 district-200 dept-1k dept-big; do
+		for s in small small-fleet bulk district-50 district-200 dept-1k dept-big; do
 			jq -r --arg n "$b/$s" '[$n, .concurrency, .reports, .reports_per_s, .endpoints_per_s, .latency.p50_ms, .latency.p90_ms,
 				.latency.p99_ms, .latency.max_ms, (.memory.vm_hwm_kb/1024),
+				(if (.judged_after_ms // -1) < 0 then "-" else (.judged_after_ms / 100 | round / 10 | tostring) end),
 				(((.errors_by_status // {}) | to_entries | map("\(.key):\(.value)") | join(",")) as $e
 				 | (if $e == "" then "none" else $e end) + " / \(.stored_reports) verified=\(.verified)")]
 				| @tsv' "$work/$s-$b.json" |
-				awk -F'\t' '{printf "%-22s %6d %6d %9.1f %11.0f %9.1f %9.1f %9.1f %9.1f %8.1f %s\n", $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11}'
+				awk -F'\t' '{printf "%-22s %6d %6d %9.1f %11.0f %9.1f %9.1f %9.1f %9.1f %8.1f %8s %s\n", $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12}'
 		done
 	done
 	echo "   rss_MiB: the collector's peak resident set (VmHWM); growth rows time single reports one at a time (conc 1)"
+	echo "   judged_s: seconds after the last upload until every queued scan was judged (findings stand for every report)"
 	for b in "${backends[@]}"; do
 		for s in district-50 district-200 dept-1k dept-big; do
 			jq -r --arg n "$b/$s" '"   fill of \($n): \(.fill_reports) reports, \(.fill_endpoints) endpoints in \(.fill_seconds * 10 | round / 10) s"' "$work/$s-$b.json"
@@ -98,7 +105,10 @@ p50() { jq -r '.latency.p50_ms' "$work/$1-$2.json"; }
 		bulk_rate=$(jq -r .endpoints_per_s "$work/bulk-$b.json")
 		dist=$(echo "$(p50 district-200 "$b") / $(p50 district-50 "$b")" | bc -l)
 		dept=$(echo "$(p50 dept-big "$b") / $(p50 dept-1k "$b")" | bc -l)
+		fleet_rate=$(jq -r .reports_per_s "$work/small-fleet-$b.json")
+		fleet_p99=$(jq -r .latency.p99_ms "$work/small-fleet-$b.json")
 		printf '  %-8s small %.1f reports/s (goal >= 1000) p99 %.0f ms (goal <= 100); bulk %.0f endpoints/s (goal >= 100000)\n' "$b" "$small_rate" "$small_p99" "$bulk_rate"
+		printf '  %-8s small from %d agents %.1f reports/s p99 %.0f ms\n' "$b" "$fleet" "$fleet_rate" "$fleet_p99"
 		printf '  %-8s growth: district 200/50 p50 %.2fx (goal <= 1.5x); department %d/1k endpoints p50 %.2fx (goal <= 2x)\n' "$b" "$dist" "$big" "$dept"
 	done
 	echo
