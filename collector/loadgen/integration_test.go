@@ -3,6 +3,7 @@ package loadgen
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -131,20 +132,29 @@ func TestRunAgainstCollector(t *testing.T) {
 					t.Errorf("judged_after_ms %.1f for scenario %s", res.JudgedAfterMS, c.o.Scenario)
 				}
 				// independently of loadgen: the collector lists every report
+				// (a page at a time: a fast run stores more than one page)
 				user, pw := tg.Credentials()
-				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, tg.URL+"/api/v1/reports?limit=1000", nil)
-				req.SetBasicAuth(user, pw)
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer resp.Body.Close()
-				body, _ := io.ReadAll(resp.Body)
 				var reps []inventory.Report
-				if err := json.Unmarshal(body, &reps); err != nil {
-					t.Fatalf("GET /api/v1/reports: %s: %v", body, err)
+				total := -1
+				for len(reps) < c.stored+1 {
+					req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/api/v1/reports?limit=1000&offset=%d", tg.URL, len(reps)), nil)
+					req.SetBasicAuth(user, pw)
+					resp, err := http.DefaultClient.Do(req)
+					if err != nil {
+						t.Fatal(err)
+					}
+					body, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					var page []inventory.Report
+					if err := json.Unmarshal(body, &page); err != nil {
+						t.Fatalf("GET /api/v1/reports: %s: %v", body, err)
+					}
+					total, _ = strconv.Atoi(resp.Header.Get("X-Total-Count"))
+					if len(page) == 0 {
+						break
+					}
+					reps = append(reps, page...)
 				}
-				total, _ := strconv.Atoi(resp.Header.Get("X-Total-Count"))
 				if len(reps) != c.stored || total != c.stored {
 					t.Errorf("GET /api/v1/reports lists %d (X-Total-Count %d), want %d", len(reps), total, c.stored)
 				}
