@@ -24,36 +24,23 @@ import (
 // appends, so there AppendQueuedTx is AppendTx.
 
 func init() {
+	// The entry's columns as audit_log has them, without the chain's.
+	const entry = `
+	at TEXT NOT NULL,
+	actor_kind TEXT NOT NULL,
+	actor TEXT NOT NULL,
+	action TEXT NOT NULL,
+	department TEXT NOT NULL,
+	target TEXT NOT NULL,
+	outcome TEXT NOT NULL,
+	remote TEXT NOT NULL,
+	detail TEXT NOT NULL
+);
+`
 	store.Register(store.Migration{
-		ID: "auditlog/0002_queue",
-		SQLite: `
-CREATE TABLE audit_queue (
-	id INTEGER PRIMARY KEY AUTOINCREMENT,
-	at TEXT NOT NULL,
-	actor_kind TEXT NOT NULL,
-	actor TEXT NOT NULL,
-	action TEXT NOT NULL,
-	department TEXT NOT NULL,
-	target TEXT NOT NULL,
-	outcome TEXT NOT NULL,
-	remote TEXT NOT NULL,
-	detail TEXT NOT NULL
-);
-`,
-		Postgres: `
-CREATE TABLE audit_queue (
-	id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-	at TEXT NOT NULL,
-	actor_kind TEXT NOT NULL,
-	actor TEXT NOT NULL,
-	action TEXT NOT NULL,
-	department TEXT NOT NULL,
-	target TEXT NOT NULL,
-	outcome TEXT NOT NULL,
-	remote TEXT NOT NULL,
-	detail TEXT NOT NULL
-);
-`,
+		ID:       "auditlog/0002_queue",
+		SQLite:   `CREATE TABLE audit_queue (id INTEGER PRIMARY KEY AUTOINCREMENT,` + entry,
+		Postgres: `CREATE TABLE audit_queue (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,` + entry,
 	})
 }
 

@@ -107,13 +107,7 @@ func TestBatchedJudgementMatchesAudit(t *testing.T) {
 	e := districtEngine(t)
 	reps := batchHistory(t)
 	ctx := context.Background()
-	deptOf := func(r *wire.ScanReport) string {
-		d, err := e.DepartmentOf(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
+	deptOf := departmentOf(t, e)
 	depts := map[string]bool{}
 	for _, r := range reps {
 		depts[deptOf(r)] = true
@@ -125,15 +119,7 @@ func TestBatchedJudgementMatchesAudit(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	audit, err := e.EvaluateReports(ctx, reps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want []string
-	for _, v := range audit {
-		want = append(want, line(v))
-	}
-	sort.Strings(want)
+	want := auditLines(t, e, reps)
 	if len(want) < 10 {
 		t.Fatalf("the audit finds %d findings: the comparison proves little", len(want))
 	}

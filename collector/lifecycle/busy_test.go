@@ -3,13 +3,11 @@ package lifecycle
 import (
 	"context"
 	"slices"
-	"sort"
 	"testing"
 
 	"github.com/egovnet/egovnet/collector/inventory"
 	"github.com/egovnet/egovnet/collector/store"
 	"github.com/egovnet/egovnet/collector/store/storetest"
-	"github.com/egovnet/egovnet/internal/wire"
 )
 
 // TestBusyQueuesInArrivalOrder (issue 16): a report that arrives while
@@ -23,22 +21,8 @@ func TestBusyQueuesInArrivalOrder(t *testing.T) {
 	e := districtEngine(t)
 	reps := batchHistory(t)
 	ctx := context.Background()
-	deptOf := func(r *wire.ScanReport) string {
-		d, err := e.DepartmentOf(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	audit, err := e.EvaluateReports(ctx, reps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want []string
-	for _, v := range audit {
-		want = append(want, line(v))
-	}
-	sort.Strings(want)
+	deptOf := departmentOf(t, e)
+	want := auditLines(t, e, reps)
 	first := deptOf(reps[0])
 	tests := []struct {
 		name       string

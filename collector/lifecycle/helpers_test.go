@@ -88,3 +88,30 @@ func file(ctx context.Context, p *Processor, rep *wire.ScanReport, dept string) 
 	}
 	return p.Process(ctx, rep, dept)
 }
+
+// departmentOf is the engine's department of each report, failing t.
+func departmentOf(t *testing.T, e *rules.Engine) func(*wire.ScanReport) string {
+	return func(r *wire.ScanReport) string {
+		t.Helper()
+		d, err := e.DepartmentOf(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+}
+
+// auditLines are the offline audit's findings of reps, as sorted lines.
+func auditLines(t *testing.T, e *rules.Engine, reps []*wire.ScanReport) []string {
+	t.Helper()
+	audit, err := e.EvaluateReports(context.Background(), reps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, v := range audit {
+		want = append(want, line(v))
+	}
+	sort.Strings(want)
+	return want
+}

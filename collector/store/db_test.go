@@ -234,20 +234,7 @@ func TestAmbientTxSavepoints(t *testing.T) {
 				if tc.outerErr != errors.Is(err, errOuter) {
 					t.Fatalf("outer transaction: %v", err)
 				}
-				rows, err := db.Query(ctx, "SELECT k FROM sp ORDER BY k")
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer rows.Close()
-				var got []string
-				for rows.Next() {
-					var k string
-					if err := rows.Scan(&k); err != nil {
-						t.Fatal(err)
-					}
-					got = append(got, k)
-				}
-				if !slices.Equal(got, tc.want) {
+				if got := keys(t, db, "sp"); !slices.Equal(got, tc.want) {
 					t.Fatalf("stored %v, want %v", got, tc.want)
 				}
 			})
@@ -383,21 +370,30 @@ func TestNestedSavepointsUndoTheirScope(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rows, err := db.Query(ctx, "SELECT k FROM nsp ORDER BY k")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		var got []string
-		for rows.Next() {
-			var k string
-			if err := rows.Scan(&k); err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, k)
-		}
-		if want := []string{"a", "a1", "c", "c2"}; !slices.Equal(got, want) {
+		if got, want := keys(t, db, "nsp"), []string{"a", "a1", "c", "c2"}; !slices.Equal(got, want) {
 			t.Fatalf("stored %v, want %v", got, want)
 		}
 	})
+}
+
+// keys lists the k column of table, in order.
+func keys(t *testing.T, db *store.DB, table string) []string {
+	t.Helper()
+	rows, err := db.Query(context.Background(), "SELECT k FROM "+table+" ORDER BY k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, k)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return got
 }
