@@ -285,11 +285,15 @@ type Tx struct {
 	*sql.Tx
 	db *DB
 
-	savepoints int // savepoints taken so far, for unique names
+	savepoints int      // savepoints taken so far, for unique names
+	unsent     []string // PostgreSQL savepoints taken, not sent yet (lazySavepoint)
 }
 
 // Exec runs a statement with '?' placeholders inside the transaction.
 func (tx *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if err := tx.flush(ctx); err != nil {
+		return nil, err
+	}
 	if s := tx.db.wstmts.get(q); s != nil {
 		ts := tx.Tx.StmtContext(ctx, s)
 		defer ts.Close() // the copy on this connection stays with s
@@ -300,6 +304,9 @@ func (tx *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 
 // Query runs a query with '?' placeholders inside the transaction.
 func (tx *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if err := tx.flush(ctx); err != nil {
+		return nil, err
+	}
 	if s := tx.db.wstmts.get(q); s != nil {
 		// closed with the transaction: the rows still need it
 		return tx.Tx.StmtContext(ctx, s).QueryContext(ctx, args...)
@@ -309,6 +316,9 @@ func (tx *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 
 // QueryRow runs a single-row query inside the transaction.
 func (tx *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	// A savepoint that failed to begin leaves a PostgreSQL transaction
+	// aborted, so the query below reports it.
+	_ = tx.flush(ctx)
 	if s := tx.db.wstmts.get(q); s != nil {
 		return tx.Tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
 	}

@@ -324,10 +324,11 @@ func TestPostgresKeepsItsConnections(t *testing.T) {
 }
 
 // TestNestedSavepointsUndoTheirScope: savepoints nest like the calls that
-// take them, released (SQLite) or not (PostgreSQL): a failing one undoes
-// what ran inside it, its inner savepoints that succeeded too, and
-// nothing that ran before it; after an inner one failed, its caller goes
-// on in the same transaction.
+// take them, released (SQLite) or not, and sent with their first statement
+// (PostgreSQL): a failing one undoes what ran inside it, its inner
+// savepoints that succeeded too, and nothing that ran before it; one that
+// ran nothing, failed or not, changes nothing; after an inner one failed,
+// its caller goes on in the same transaction.
 func TestNestedSavepointsUndoTheirScope(t *testing.T) {
 	steps := []store.Migration{{ID: "storetest/0004", SQLite: "CREATE TABLE nsp (k TEXT PRIMARY KEY);\n"}}
 	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
@@ -356,6 +357,16 @@ func TestNestedSavepointsUndoTheirScope(t *testing.T) {
 				return ins(actx, "a") // duplicate: b and its inner b1 are undone
 			}); err == nil {
 				t.Error("duplicate key: want error")
+			}
+			// nothing run inside: nothing to send or undo (PostgreSQL
+			// sends a savepoint with its first statement)
+			if err := db.InTx(actx, func(*store.Tx) error { return nil }); err != nil {
+				return err
+			}
+			if err := db.InTx(actx, func(*store.Tx) error {
+				return db.InTx(actx, func(*store.Tx) error { return errors.New("failed before any statement") })
+			}); err == nil {
+				t.Error("failed savepoint: want its error")
 			}
 			return db.InTx(actx, func(*store.Tx) error {
 				if err := ins(actx, "c"); err != nil {

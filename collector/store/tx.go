@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // txKey is the context key of the ambient transaction.
@@ -36,26 +38,66 @@ func (db *DB) ambient(ctx context.Context) *Tx {
 // Savepoint runs fn inside a savepoint of tx: when fn fails (or panics) its
 // writes are rolled back and tx stays usable (on PostgreSQL a failed
 // statement would otherwise abort the whole transaction); when it succeeds
-// the savepoint is released and its writes commit with tx.
+// its writes commit with tx (on SQLite the savepoint is released; on
+// PostgreSQL see lazySavepoint).
 func (tx *Tx) Savepoint(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	tx.savepoints++
 	name := fmt.Sprintf("egovnet_sp%d", tx.savepoints)
+	if tx.Dialect() == Postgres {
+		return tx.lazySavepoint(ctx, name, fn)
+	}
 	if _, err := tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
 		return fmt.Errorf("begin savepoint: %w", err)
 	}
-	// PostgreSQL keeps a savepoint that is not released until the
-	// transaction ends, and rolling back to it still undoes exactly what
-	// came after it (savepoints here nest like the calls that take them),
-	// so the RELEASE, a round trip per savepoint and some eight per
-	// report, is left out there. SQLite releases: its savepoints cost no
-	// round trip, and a released one no longer holds its journal.
-	release := tx.Dialect() != Postgres
 	undo := func() {
 		// Detached: a cancelled caller must still leave tx consistent.
 		bg := context.WithoutCancel(ctx)
 		_, _ = tx.ExecContext(bg, "ROLLBACK TO SAVEPOINT "+name)
-		if release {
-			_, _ = tx.ExecContext(bg, "RELEASE SAVEPOINT "+name)
+		_, _ = tx.ExecContext(bg, "RELEASE SAVEPOINT "+name)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			undo()
+			panic(p)
+		}
+	}()
+	if err = fn(tx); err != nil {
+		undo()
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name); err != nil {
+		// fn's writes must not stay in tx when fn's caller is told it
+		// failed (a shared transaction would commit them for others)
+		undo()
+		return fmt.Errorf("release savepoint: %w", err)
+	}
+	return nil
+}
+
+// lazySavepoint is Savepoint on PostgreSQL, where every statement is a
+// round trip and a report takes some seven savepoints (one per processor,
+// some nested). The SAVEPOINT is sent with the first statement run inside
+// it (flush), together with any enclosing savepoint not sent yet, in one
+// round trip, and not at all when fn runs none (a processor with nothing
+// to write). A savepoint that succeeded is not released: PostgreSQL keeps
+// it until the transaction ends, and rolling back to it still undoes
+// exactly what came after it, since savepoints here nest like the calls
+// that take them. One that failed is rolled back to, if it was sent;
+// unsent, nothing ran inside it.
+func (tx *Tx) lazySavepoint(ctx context.Context, name string, fn func(tx *Tx) error) (err error) {
+	tx.unsent = append(tx.unsent, name)
+	// done takes the savepoint off the unsent ones and says whether it
+	// had been sent; savepoints nested in it have returned already.
+	done := func() (sent bool) {
+		if i := slices.Index(tx.unsent, name); i >= 0 {
+			tx.unsent = tx.unsent[:i]
+			return false
+		}
+		return true
+	}
+	undo := func() {
+		if done() {
+			_, _ = tx.Tx.ExecContext(context.WithoutCancel(ctx), "ROLLBACK TO SAVEPOINT "+name)
 		}
 	}
 	defer func() {
@@ -68,14 +110,20 @@ func (tx *Tx) Savepoint(ctx context.Context, fn func(tx *Tx) error) (err error) 
 		undo()
 		return err
 	}
-	if !release {
+	done()
+	return nil
+}
+
+// flush sends the savepoints taken but not sent yet (lazySavepoint), in
+// one round trip, before a statement runs inside them.
+func (tx *Tx) flush(ctx context.Context) error {
+	if len(tx.unsent) == 0 {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name); err != nil {
-		// fn's writes must not stay in tx when fn's caller is told it
-		// failed (a shared transaction would commit them for others)
-		undo()
-		return fmt.Errorf("release savepoint: %w", err)
+	q := "SAVEPOINT " + strings.Join(tx.unsent, "; SAVEPOINT ")
+	tx.unsent = tx.unsent[:0]
+	if _, err := tx.Tx.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("begin savepoint: %w", err)
 	}
 	return nil
 }
