@@ -23,6 +23,12 @@ type stmtCache struct {
 	stmts   map[string]*sql.Stmt
 	warming map[string]bool
 	closed  bool
+	// Preparations in flight: close cancels and waits for them, so none
+	// opens a connection (and with it the database's -wal and -shm files)
+	// after the store was closed.
+	ctx      context.Context
+	cancel   context.CancelFunc
+	inFlight sync.WaitGroup
 }
 
 // Bounds of a cache: distinct texts kept, and the longest text kept.
@@ -35,7 +41,8 @@ const (
 )
 
 func newStmtCache(pool *sql.DB) *stmtCache {
-	return &stmtCache{pool: pool, stmts: map[string]*sql.Stmt{}, warming: map[string]bool{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &stmtCache{pool: pool, stmts: map[string]*sql.Stmt{}, warming: map[string]bool{}, ctx: ctx, cancel: cancel}
 }
 
 // get returns the prepared statement of q, or nil (and starts preparing
@@ -53,12 +60,14 @@ func (c *stmtCache) get(q string) *sql.Stmt {
 		return nil
 	}
 	c.warming[q] = true
+	c.inFlight.Add(1)
 	go c.prepare(q)
 	return nil
 }
 
 func (c *stmtCache) prepare(q string) {
-	s, err := c.pool.PrepareContext(context.Background(), q)
+	defer c.inFlight.Done()
+	s, err := c.pool.PrepareContext(c.ctx, q)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.warming, q)
@@ -78,8 +87,12 @@ func (c *stmtCache) close() {
 		return
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.closed = true
+	c.mu.Unlock()
+	c.cancel()
+	c.inFlight.Wait()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	for _, s := range c.stmts {
 		s.Close()
 	}
