@@ -201,6 +201,11 @@ type Limits struct {
 	MaxConcurrentReports int `mapstructure:"max_concurrent_reports"`
 }
 
+// MaxReportBytesLimit bounds limits.max_report_bytes: far above any real
+// report, and low enough that the upload budget (max_concurrent_reports ×
+// max_report_bytes) cannot overflow.
+const MaxReportBytesLimit = 4 << 30
+
 // Auth configures users, sessions and login-failure handling.
 type Auth struct {
 	SessionTTL       time.Duration `mapstructure:"session_ttl"`
@@ -426,8 +431,8 @@ func (c *Config) Validate() error {
 	if c.Log.Format != "text" && c.Log.Format != "json" {
 		bad("log.format", "%q is not text or json", c.Log.Format)
 	}
-	if c.Limits.MaxReportBytes < 1024 {
-		bad("limits.max_report_bytes", "must be at least 1024 (got %d)", c.Limits.MaxReportBytes)
+	if c.Limits.MaxReportBytes < 1024 || c.Limits.MaxReportBytes > MaxReportBytesLimit {
+		bad("limits.max_report_bytes", "must be between 1024 and %d (4 GiB) (got %d)", int64(MaxReportBytesLimit), c.Limits.MaxReportBytes)
 	}
 	if c.Limits.MaxRequestBytes < 1024 {
 		bad("limits.max_request_bytes", "must be at least 1024 (got %d)", c.Limits.MaxRequestBytes)

@@ -88,6 +88,8 @@ limits: {max_report_bytes: 10}
 		{name: "raw retention below the facts horizon", file: "inventory: {raw_retention: 24h}\n", want: []string{"inventory.raw_retention: must be 0 (keep whole) or at least rules.facts_horizon"}},
 		{name: "raw retention 0 keeps whole", file: "inventory: {raw_retention: 0s}\n"},
 		{name: "batching off", file: "rules: {batch_above: 0}\n"},
+		{name: "report limit that would overflow the upload budget", file: "limits: {max_report_bytes: 2305843009213693952}\n",
+			want: []string{"limits.max_report_bytes: must be between 1024 and 4294967296"}},
 		{name: "batching out of range", file: "rules: {batch_above: -1, batch_interval: 10ms}\n",
 			want: []string{"rules.batch_above: must be 0", "rules.batch_interval: must be between 100ms and 10m (got 10ms)"}},
 		{name: "postgres needs dsn", file: "store: {driver: postgres}\n", want: []string{"store.dsn: required"}},

@@ -13,7 +13,7 @@ var (
 	descViolations = prometheus.NewDesc("egovnet_violations_open", "Findings open or acknowledged, by rule.", []string{"rule"}, nil)
 	descReports    = prometheus.NewDesc("egovnet_reports_stored", "Scan reports stored.", nil, nil)
 	descPending    = prometheus.NewDesc("egovnet_reports_pending", "Stored reports whose processors have not all succeeded yet.", nil, nil)
-	descQueued     = prometheus.NewDesc("egovnet_scans_queued", "Scans of large departments waiting for their batched judgement (rules.batch_above).", nil, nil)
+	descQueued     = prometheus.NewDesc("egovnet_scans_queued", "Scans waiting for their department's batched judgement (rules.batch_above, rules.batch_under_load).", nil, nil)
 	descSetAside   = prometheus.NewDesc("egovnet_scans_set_aside", "Queued scans set aside because their stored reports cannot be read (rules_set_aside names them and why).", nil, nil)
 	descOutbox     = prometheus.NewDesc("egovnet_outbox_depth", "Items waiting in a durable outbox (influx: InfluxDB points; notify: notifications).", []string{"outbox"}, nil)
 	descNotifyDead = prometheus.NewDesc("egovnet_notify_dead", "Notifications given up after the maximum attempts.", nil, nil)
