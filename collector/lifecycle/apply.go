@@ -1,0 +1,232 @@
+package lifecycle
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/egovnet/egovnet/collector/rules"
+	"github.com/egovnet/egovnet/collector/store"
+	"github.com/egovnet/egovnet/internal/wire"
+)
+
+// Apply records one evaluation of a department after a scan: new findings
+// open (or start exempted under the plan), findings seen again after being
+// resolved reopen, and findings missing from resolveAfter consecutive scans
+// of the department resolve themselves. Applying the same scan twice is a
+// no-op. A backfill scan only adds what it saw first, resolving nothing.
+func (s *Store) Apply(ctx context.Context, dept string, scan Scan, current []wire.Violation, resolveAfter int) error {
+	if resolveAfter < 1 {
+		resolveAfter = 1
+	}
+	at := scan.FinishedAt.UTC()
+	actor := scan.ReportID
+	if scan.Agent != "" {
+		actor = scan.Agent + " " + scan.ReportID
+	}
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		if tx.Dialect() == store.Postgres {
+			// Collectors sharing one PostgreSQL apply one department's
+			// scans one at a time (SQLite's writer lock does this there).
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(?)`, deptLockKey(dept)); err != nil {
+				return fmt.Errorf("lock department %s: %w", dept, err)
+			}
+		}
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM rules_scans WHERE report_id = ?`, scan.ReportID).Scan(&n); err != nil {
+			return fmt.Errorf("check scan %s: %w", scan.ReportID, err)
+		}
+		if n > 0 {
+			// Judged already (by another collector on the same database):
+			// only this id leaves the queue; scans it does not cover stay
+			// for the next judgement.
+			if scan.Queued {
+				return dequeue(ctx, tx, []string{scan.ReportID})
+			}
+			return nil
+		}
+		if scan.Queued {
+			if err := dequeue(ctx, tx, scan.ids()); err != nil {
+				return err
+			}
+		}
+		old := scan.Backfill || scan.Revision
+		for _, id := range scan.ids() {
+			if _, err := tx.Exec(ctx, `INSERT INTO rules_scans (report_id, department, finished_at, applied_at) VALUES (?, ?, ?, ?)
+ON CONFLICT (report_id) DO NOTHING`, id, dept, ts(at), ts(s.now())); err != nil {
+				return fmt.Errorf("record scan %s: %w", id, err)
+			}
+		}
+		if !old {
+			if err := s.expire(ctx, tx, "department = ?", []any{dept}, at); err != nil {
+				return err
+			}
+		}
+		existing := map[string]*row{}
+		rows, err := tx.Query(ctx, `SELECT `+rowCols+` FROM rules_violations WHERE department = ?`, dept)
+		if err != nil {
+			return fmt.Errorf("load violations of %s: %w", dept, err)
+		}
+		for rows.Next() {
+			r, err := scanRow(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			existing[r.id] = r
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		orig := make(map[string]row, len(existing))
+		for id, r := range existing {
+			orig[id] = *r
+		}
+		seen := map[string]bool{}
+		for _, v := range current {
+			v.Department = dept
+			if v.ID == "" {
+				v.ID = rules.ViolationID(dept, v.Rule, v.Subject)
+			}
+			seen[v.ID] = true
+			body, search := bodyOf(v), searchText(v)
+			// last_seen is when something last saw it: the newest evidence,
+			// not the scan that happened to trigger this evaluation.
+			saw := v.LastSeen
+			if saw.IsZero() {
+				saw = at
+			}
+			evAt, evActor := scan.attribution(v, at, actor)
+			r, ok := existing[v.ID]
+			if !ok {
+				r = &row{id: v.ID, dept: dept, rule: v.Rule, subject: v.Subject, severity: v.Severity, registered: v.Registered,
+					body: body, search: search, firstSeen: minTime(v.FirstSeen, at), lastSeen: saw}
+				to := wire.StatusOpen
+				if v.Status == wire.StatusExempted && v.Exemption != nil {
+					to = wire.StatusExempted
+					r.setExemption("plan", v.Exemption)
+				}
+				if err := s.event(ctx, tx, r, to, evAt, ActorScan, evActor, "observed", v.Exemption); err != nil {
+					return err
+				}
+				// Not prepared here: the store's statement cache (SQLite)
+				// and pgx keep it prepared across reports; preparing per
+				// call cost PostgreSQL two round trips and a deallocate.
+				if _, err := tx.Exec(ctx, insertViolationSQL, r.id, dept, r.rule, r.subject, r.status, r.severity, boolInt(r.registered), body,
+					ts(r.firstSeen), ts(r.lastSeen), r.exSource, r.exBasis, r.exApprover, tsOrEmpty(r.exExpires), r.seq, search, ts(s.now())); err != nil {
+					return fmt.Errorf("insert violation %s: %w", r.id, err)
+				}
+				continue
+			}
+			r.firstSeen = minTime(r.firstSeen, minTime(v.FirstSeen, at))
+			if old {
+				continue
+			}
+			planExempt := v.Status == wire.StatusExempted && v.Exemption != nil
+			if r.status == wire.StatusResolved {
+				// A transition never rests on evidence older than the
+				// transition it would reverse: a scan that finished before a
+				// person resolved the finding does not reopen it.
+				last, err := lastTransition(ctx, tx, r.id)
+				if err != nil {
+					return err
+				}
+				if !last.Before(evAt) {
+					// The batch's first sighting predates the person's
+					// resolution; only a scan after it may reopen.
+					if !last.Before(at) {
+						continue
+					}
+					evAt, evActor = at, actor
+				}
+			}
+			r.lastSeen = maxTime(r.lastSeen, saw)
+			r.body, r.search, r.severity, r.registered, r.missed = body, search, v.Severity, v.Registered, 0
+			switch {
+			case r.status == wire.StatusResolved && planExempt:
+				r.setExemption("plan", v.Exemption)
+				err = s.event(ctx, tx, r, wire.StatusExempted, evAt, ActorScan, evActor, "observed again; exempted by the plan", v.Exemption)
+			case r.status == wire.StatusResolved:
+				err = s.event(ctx, tx, r, wire.StatusOpen, evAt, ActorScan, evActor, "observed again", nil)
+			case planExempt && r.status != wire.StatusExempted:
+				r.setExemption("plan", v.Exemption)
+				err = s.event(ctx, tx, r, wire.StatusExempted, at, ActorScan, actor, "exempted by the plan", v.Exemption)
+			case !planExempt && r.status == wire.StatusExempted && r.exSource == "plan":
+				r.setExemption("", nil)
+				err = s.event(ctx, tx, r, wire.StatusOpen, at, ActorScan, actor, "the plan no longer exempts it", nil)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if scan.Retract != nil {
+			for _, id := range slices.Sorted(maps.Keys(existing)) {
+				r := existing[id]
+				if seen[id] || r.status == wire.StatusResolved {
+					continue
+				}
+				note := scan.Retract(r.rule, r.subject)
+				if note == "" {
+					continue
+				}
+				r.setExemption("", nil)
+				r.missed = 0
+				if err := s.event(ctx, tx, r, wire.StatusResolved, at, ActorScan, actor, note, nil); err != nil {
+					return err
+				}
+			}
+		}
+		if !old {
+			for _, id := range slices.Sorted(maps.Keys(existing)) {
+				r := existing[id]
+				if seen[id] || r.status == wire.StatusResolved {
+					continue
+				}
+				r.missed++
+				if r.missed >= resolveAfter {
+					r.setExemption("", nil)
+					if err := s.event(ctx, tx, r, wire.StatusResolved, at, ActorScan, actor,
+						fmt.Sprintf("not observed in %d consecutive scans of the department", r.missed), nil); err != nil {
+						return err
+					}
+					r.missed = 0
+				}
+			}
+		}
+		// Write only the rows this scan changed: a department's unchanged
+		// findings cost no write.
+		ids := make([]string, 0, len(existing))
+		for id := range existing {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			r := existing[id]
+			if *r == orig[id] {
+				continue
+			}
+			if _, err := tx.Exec(ctx, saveSQL, s.saveArgs(r)...); err != nil {
+				return fmt.Errorf("update violation %s: %w", r.id, err)
+			}
+		}
+		return nil
+	})
+}
+
+const insertViolationSQL = `INSERT INTO rules_violations (id, department, rule, subject, status, severity, registered, body,
+ first_seen, last_seen, missed, exemption_source, exemption_basis, exemption_approver, exemption_expires, seq, search_text, updated_at)
+ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)`
+
+// lastTransition is the moment of a violation's latest lifecycle event.
+func lastTransition(ctx context.Context, tx *store.Tx, id string) (time.Time, error) {
+	var at sql.NullString
+	if err := tx.QueryRow(ctx, `SELECT MAX(at) FROM rules_violation_events WHERE violation_id = ?`, id).Scan(&at); err != nil {
+		return time.Time{}, fmt.Errorf("last transition of %s: %w", id, err)
+	}
+	return parseTS(at.String), nil
+}
