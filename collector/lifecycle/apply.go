@@ -55,11 +55,8 @@ func (s *Store) Apply(ctx context.Context, dept string, scan Scan, current []wir
 			}
 		}
 		old := scan.Backfill || scan.Revision
-		for _, id := range scan.ids() {
-			if _, err := tx.Exec(ctx, `INSERT INTO rules_scans (report_id, department, finished_at, applied_at) VALUES (?, ?, ?, ?)
-ON CONFLICT (report_id) DO NOTHING`, id, dept, ts(at), ts(s.now())); err != nil {
-				return fmt.Errorf("record scan %s: %w", id, err)
-			}
+		if err := recordScans(ctx, tx, s.appliedScans(dept, scan, at)); err != nil {
+			return err
 		}
 		if !old {
 			if err := s.expire(ctx, tx, "department = ?", []any{dept}, at); err != nil {
@@ -216,6 +213,50 @@ ON CONFLICT (report_id) DO NOTHING`, id, dept, ts(at), ts(s.now())); err != nil 
 		}
 		return nil
 	})
+}
+
+// appliedScan is one rules_scans row: a report the judgement applied.
+type appliedScan struct {
+	reportID, dept, finishedAt, appliedAt string
+}
+
+// appliedScans are the rows recording scan (its own report and those it
+// covers) as applied, dated at.
+func (s *Store) appliedScans(dept string, scan Scan, at time.Time) []appliedScan {
+	now := ts(s.now())
+	var out []appliedScan
+	for _, id := range scan.ids() {
+		out = append(out, appliedScan{reportID: id, dept: dept, finishedAt: ts(at), appliedAt: now})
+	}
+	return out
+}
+
+// scansInsert records applied scans many to a statement: a segment of a
+// batched judgement covers a scan of every agent that reported in it, and
+// one statement each was a round trip each on PostgreSQL.
+var scansInsert = &store.MultiRow{
+	Head: `INSERT INTO rules_scans (report_id, department, finished_at, applied_at) VALUES `,
+	Row:  `(?, ?, ?, ?)`,
+	Tail: ` ON CONFLICT (report_id) DO NOTHING`,
+}
+
+// scansPerStatement bounds the rows of one scansInsert (4 parameters each).
+const scansPerStatement = 128
+
+// recordScans inserts the rules_scans rows; a report recorded already
+// (another collector's judgement covered it) keeps its row.
+func recordScans(ctx context.Context, tx *store.Tx, scans []appliedScan) error {
+	for _, n := range store.RowBatches(len(scans), scansPerStatement) {
+		args := make([]any, 0, 4*n)
+		for _, a := range scans[:n] {
+			args = append(args, a.reportID, a.dept, a.finishedAt, a.appliedAt)
+		}
+		if _, err := tx.Exec(ctx, scansInsert.SQL(n), args...); err != nil {
+			return fmt.Errorf("record scans %s…: %w", scans[0].reportID, err)
+		}
+		scans = scans[n:]
+	}
+	return nil
 }
 
 const insertViolationSQL = `INSERT INTO rules_violations (id, department, rule, subject, status, severity, registered, body,

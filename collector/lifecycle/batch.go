@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/egovnet/egovnet/collector/rules"
@@ -425,16 +424,19 @@ func (p *Processor) judge(ctx context.Context, dept string, scan Scan, asOf time
 	return p.st.Apply(ctx, dept, scan, vs, p.opt.ResolveAfter)
 }
 
+// pendingDelete removes queued scans by report id; its statements come in
+// the sizes store.RowBatches hands out, so a backlog of any length uses a
+// few statement texts, each kept prepared.
+var pendingDelete = &store.MultiRow{Head: `DELETE FROM rules_pending WHERE report_id IN (`, Row: `?`, Tail: `)`}
+
 // dequeue removes judged scans from the queue.
 func dequeue(ctx context.Context, tx *store.Tx, ids []string) error {
-	for len(ids) > 0 {
-		n := min(len(ids), 500)
-		q := `DELETE FROM rules_pending WHERE report_id IN (?` + strings.Repeat(`, ?`, n-1) + `)`
+	for _, n := range store.RowBatches(len(ids), 512) {
 		args := make([]any, n)
 		for i, id := range ids[:n] {
 			args[i] = id
 		}
-		if _, err := tx.Exec(ctx, q, args...); err != nil {
+		if _, err := tx.Exec(ctx, pendingDelete.SQL(n), args...); err != nil {
 			return fmt.Errorf("dequeue judged scans: %w", err)
 		}
 		ids = ids[n:]
