@@ -100,6 +100,11 @@ func (s *Server) postReport(w http.ResponseWriter, r *http.Request) {
 		deny(http.StatusRequestEntityTooLarge, "report too large", map[string]int64{"limit_bytes": s.d.MaxReportBytes})
 		return
 	}
+	// Back-pressure comes after the checks that refuse a report for good
+	// (an agent must learn that, not retry it) and before the body is read.
+	if s.lag.refuse(w) {
+		return
+	}
 	release, ok := s.agentSlots.acquire(agent.ID)
 	if !ok {
 		w.Header().Set("Retry-After", uploadRetryAfterSeconds)

@@ -52,6 +52,13 @@ type Deps struct {
 	// AgentsList, when set, serves GET /api/v1/agents (the fleet's list with
 	// health); deptOf resolves ?department= for the caller.
 	AgentsList func(deptOf func(http.ResponseWriter, *http.Request) (string, bool)) http.Handler
+	// JudgementLag, when set, says how long the oldest scan waiting for a
+	// batched judgement has waited; above MaxJudgementLag uploads are
+	// answered 503 with Retry-After LagRetryAfter (default 4s) until it
+	// falls back (rules.max_judgement_lag; 0 sets no bound).
+	JudgementLag    func() time.Duration
+	MaxJudgementLag time.Duration
+	LagRetryAfter   time.Duration
 	// ReleaseKey is the public key agents pin at enrolment to verify
 	// self-updates ("" when none).
 	ReleaseKey string
@@ -68,6 +75,8 @@ type Server struct {
 	budget *decodeBudget // memory of the uploads being decoded and stored
 	// agentSlots bounds each agent's uploads in progress.
 	agentSlots *agentSlots
+	// lag pauses uploads while batched judgement is too far behind.
+	lag *lagGate
 
 	locator EndpointLocator // nil: endpoint locations are null
 	// readAudit writes the audit records of reads in batches.
@@ -97,8 +106,12 @@ func New(d Deps) *Server {
 	if d.UploadsPerAgent <= 0 {
 		d.UploadsPerAgent = DefaultUploadsPerAgent
 	}
+	if d.LagRetryAfter <= 0 {
+		d.LagRetryAfter = 4 * time.Second
+	}
 	s := &Server{d: d, mux: http.NewServeMux(), log: d.Logger, budget: newDecodeBudget(d.MaxConcurrentReports, d.MaxReportBytes),
-		agentSlots: &agentSlots{max: d.UploadsPerAgent, inUse: map[string]int{}}}
+		agentSlots: &agentSlots{max: d.UploadsPerAgent, inUse: map[string]int{}},
+		lag:        &lagGate{lag: d.JudgementLag, max: d.MaxJudgementLag, retryAfter: d.LagRetryAfter, log: d.Logger}}
 	s.readAudit = d.Audit.NewBatcher(auditlog.BatchOptions{OnError: func(err error) { d.Logger.Error("write read audit records", "err", err) }})
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("POST /api/v1/agents/enroll", s.enroll)

@@ -183,6 +183,13 @@ type Rules struct {
 	// BatchInterval; an idle collector still judges small departments on
 	// arrival.
 	BatchUnderLoad bool `mapstructure:"batch_under_load"`
+	// MaxJudgementLag bounds how far batched judgement may fall behind the
+	// uploads: while the oldest queued scan has waited longer, uploads
+	// are answered 503 with Retry-After (agents keep the report and send
+	// it later), so a load the judgement cannot keep up with slows the
+	// agents down instead of growing the queue without end; 0 sets no
+	// bound.
+	MaxJudgementLag time.Duration `mapstructure:"max_judgement_lag"`
 }
 
 // Log configures slog.
@@ -300,6 +307,7 @@ func Defaults() map[string]any {
 		"rules.batch_above":             5000,
 		"rules.batch_interval":          2 * time.Second,
 		"rules.batch_under_load":        true,
+		"rules.max_judgement_lag":       30 * time.Second,
 		"log.level":                     "info",
 		"log.format":                    "text",
 		"limits.max_report_bytes":       int64(64 << 20),
@@ -424,6 +432,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Rules.BatchInterval < 100*time.Millisecond || c.Rules.BatchInterval > 10*time.Minute {
 		bad("rules.batch_interval", "must be between 100ms and 10m (got %s)", c.Rules.BatchInterval)
+	}
+	// Below three intervals the bound would refuse uploads while the
+	// judgement is merely on schedule (a queued scan waits up to one
+	// interval, plus the judgement itself).
+	if lag := c.Rules.MaxJudgementLag; lag != 0 && (lag < 3*c.Rules.BatchInterval || lag > 24*time.Hour) {
+		bad("rules.max_judgement_lag", "must be 0 (no bound) or between 3 × rules.batch_interval (%s) and 24h (got %s)", 3*c.Rules.BatchInterval, lag)
 	}
 	if _, err := ParseLevel(c.Log.Level); err != nil {
 		bad("log.level", "%v", err)

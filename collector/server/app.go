@@ -53,6 +53,10 @@ type App struct {
 	Writer     *tsdb.Writer // nil without influx.url
 
 	judge *lifecycle.Processor // the rules processor; nil without a plan
+	// backlog watches the queue of scans waiting for a batched judgement
+	// (Serve reads it), so uploads pause while the judgement is too far
+	// behind (rules.max_judgement_lag).
+	backlog *lifecycle.BacklogWatcher
 
 	api        *api.Server
 	metricsReg *metrics.Metrics
@@ -153,8 +157,12 @@ func (a *App) RequirePlan() (*plan.Plan, error) {
 // API returns the HTTP API, built on first use (by Open's assembly).
 func (a *App) API() *api.Server {
 	if a.api == nil {
+		a.backlog = lifecycle.NewBacklogWatcher(a.DB)
 		a.api = api.New(api.Deps{
-			DB: a.DB, Auth: a.Auth, Inventory: a.Inventory, Ingester: a.Ingester, Audit: a.Audit, Logger: a.Logger,
+			JudgementLag: a.backlog.Lag, MaxJudgementLag: a.Config.Rules.MaxJudgementLag,
+			// a refused agent comes back after about two judgement rounds
+			LagRetryAfter: 2 * a.Config.Rules.BatchInterval,
+			DB:            a.DB, Auth: a.Auth, Inventory: a.Inventory, Ingester: a.Ingester, Audit: a.Audit, Logger: a.Logger,
 			MaxReportBytes: a.Config.Limits.MaxReportBytes, MaxRequestBytes: a.Config.Limits.MaxRequestBytes,
 			MaxConcurrentReports: a.Config.Limits.MaxConcurrentReports,
 			SecureCookies:        a.Config.TLSEnabled(),

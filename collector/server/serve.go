@@ -83,6 +83,15 @@ func (a *App) Serve(ctx context.Context) error {
 			a.judge.RunBatches(bg, func(err error) { log.Error("judge queued scans", "err", err) })
 		}()
 	}
+	if a.backlog != nil && cfg.Rules.MaxJudgementLag > 0 {
+		// Read four times per batch interval: the gate opens soon after a
+		// judgement catches up, for a query on a table the gate keeps small.
+		bgDone.Add(1)
+		go func() {
+			defer bgDone.Done()
+			a.backlog.Run(bg, max(cfg.Rules.BatchInterval/4, 250*time.Millisecond), func(err error) { log.Warn("read the judgement backlog", "err", err) })
+		}()
+	}
 	defer func() { stopBG(); bgDone.Wait() }()
 
 	errc := make(chan error, 1)
