@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"strconv"
 	"time"
-
-	"github.com/egovnet/egovnet/internal/wire"
 )
 
 // agent is one synthetic agent enrolled in the target.
@@ -59,27 +57,34 @@ func (c *client) enroll(ctx context.Context, token, hostname string) (id, cred s
 	return out.AgentID, out.Credential, nil
 }
 
-// upload posts one report and returns the HTTP status (0 when no answer
-// came) and how long the request took, body read included.
-func (c *client) upload(ctx context.Context, a *agent, rep *wire.ScanReport) (int, time.Duration, error) {
-	body, err := json.Marshal(rep)
-	if err != nil {
-		return 0, 0, fmt.Errorf("encode report: %w", err)
-	}
+// uploaded is the answer to one upload.
+type uploaded struct {
+	status int           // 0 when no answer came
+	took   time.Duration // the request, body read included
+	// retryAfter is the answer's Retry-After (0: none or unreadable)
+	retryAfter time.Duration
+}
+
+// upload posts one report (body: its JSON).
+func (c *client) upload(ctx context.Context, a *agent, body []byte) (uploaded, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/api/v1/reports", bytes.NewReader(body))
 	if err != nil {
-		return 0, 0, fmt.Errorf("build upload request: %w", err)
+		return uploaded{}, fmt.Errorf("build upload request: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+a.Credential)
 	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return 0, time.Since(start), fmt.Errorf("upload report: %w", err)
+		return uploaded{took: time.Since(start)}, fmt.Errorf("upload report: %w", err)
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	return resp.StatusCode, time.Since(start), nil
+	u := uploaded{status: resp.StatusCode, took: time.Since(start)}
+	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
+		u.retryAfter = time.Duration(s) * time.Second
+	}
+	return u, nil
 }
 
 // countReports is X-Total-Count of GET /api/v1/reports, as a user.

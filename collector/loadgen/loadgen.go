@@ -23,9 +23,11 @@ package loadgen
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -156,6 +158,7 @@ func Run(ctx context.Context, t *Target, o Options) (*Result, error) {
 		return nil, err
 	}
 	r.res.Memory = t.Memory()
+	r.res.Deferred = int(r.deferred.Load())
 	if user != "" {
 		n, err := r.c.countReports(ctx, user, pw)
 		if err != nil {
@@ -214,6 +217,7 @@ type runner struct {
 	c        *client
 	res      *Result
 	stored   atomic.Int64 // uploads answered 202 (stored), fill included
+	deferred atomic.Int64 // answers asking to retry later (503/429 with Retry-After)
 }
 
 func (r *runner) progressf(format string, args ...any) {
@@ -256,13 +260,38 @@ func (r *runner) enrol(ctx context.Context, depts []Department, perDept []int, p
 	return agents, nil
 }
 
-// send uploads one report; measured ones count in the result.
+// send uploads one report; measured ones count in the result. A 503 or
+// 429 with Retry-After is what an agent answers by keeping the report and
+// sending it again after that pause (collector back-pressure,
+// rules.max_judgement_lag): the generator does the same, counts the
+// deferral, and times the report from its first attempt to its
+// acknowledgement, as the agent meets it.
 func (r *runner) send(ctx context.Context, a *agent, n, offset int, measured bool, mu *sync.Mutex, lat *[]time.Duration) error {
 	rep := Report(a.Dept, a.ID, a.Hostname, n, offset, time.Now().UTC())
-	status, d, err := r.c.upload(ctx, a, rep)
-	if ctx.Err() != nil {
-		return ctx.Err()
+	body, err := json.Marshal(rep)
+	if err != nil {
+		return fmt.Errorf("encode report: %w", err)
 	}
+	start := time.Now()
+	var u uploaded
+	for {
+		u, err = r.c.upload(ctx, a, body)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if (u.status != http.StatusServiceUnavailable && u.status != http.StatusTooManyRequests) || u.retryAfter <= 0 {
+			break
+		}
+		r.deferred.Add(1)
+		t := time.NewTimer(u.retryAfter)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	status := u.status
 	if status == 202 {
 		r.stored.Add(1)
 	}
@@ -277,7 +306,7 @@ func (r *runner) send(ctx context.Context, a *agent, n, offset int, measured boo
 	defer mu.Unlock()
 	if ok {
 		r.res.Reports++
-		*lat = append(*lat, d)
+		*lat = append(*lat, time.Since(start))
 		return nil
 	}
 	r.res.Failed++

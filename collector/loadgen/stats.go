@@ -70,11 +70,15 @@ type Result struct {
 	Reports        int            `json:"reports"` // uploads answered 202 or 200 in the measured phase
 	Failed         int            `json:"failed"`  // uploads answered otherwise or not at all
 	ErrorsByStatus map[string]int `json:"errors_by_status,omitempty"`
-	Seconds        float64        `json:"seconds"`
-	ReportsPerSec  float64        `json:"reports_per_s"`
-	EndpointsPerS  float64        `json:"endpoints_per_s"`
-	Latency        Latency        `json:"latency"`
-	Memory         Memory         `json:"memory"`
+	// Deferred counts answers asking to send again later (503 or 429 with
+	// Retry-After: the collector's back-pressure); the report was sent
+	// again after the pause, as an agent does, and counts once.
+	Deferred      int     `json:"deferred"`
+	Seconds       float64 `json:"seconds"`
+	ReportsPerSec float64 `json:"reports_per_s"`
+	EndpointsPerS float64 `json:"endpoints_per_s"`
+	Latency       Latency `json:"latency"`
+	Memory        Memory  `json:"memory"`
 
 	// Stored is GET /api/v1/reports' X-Total-Count after the run (-1 when
 	// not checked): every acknowledged upload, fill included, must be there.
@@ -111,6 +115,9 @@ func (r *Result) WriteText(w io.Writer) error {
 			parts = append(parts, fmt.Sprintf("%s: %d", k, r.ErrorsByStatus[k]))
 		}
 		fmt.Fprintf(&b, "errors       %s\n", strings.Join(parts, ", "))
+	}
+	if r.Deferred > 0 {
+		fmt.Fprintf(&b, "deferred     %d answers asked to retry later (Retry-After); those reports were sent again\n", r.Deferred)
 	}
 	if r.Memory.PID > 0 {
 		fmt.Fprintf(&b, "collector    pid %d, peak RSS %.1f MiB, RSS %.1f MiB\n", r.Memory.PID, float64(r.Memory.HWMKB)/1024, float64(r.Memory.RSSKB)/1024)
