@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -67,6 +69,12 @@ func TestMetricsExposition(t *testing.T) {
 			t.Fatal(err)
 		}
 
+		// one scan waiting a minute and a half for its batched judgement
+		if _, err := db.Exec(ctx, `INSERT INTO rules_pending (report_id, department, agent, agent_key, finished_at, queued_at) VALUES ('r2', 'CZJ', 'a', 'a', ?, ?)`,
+			time.Now().UTC().Format(time.RFC3339Nano), time.Now().Add(-90*time.Second).UTC().Format("2006-01-02T15:04:05.000000000Z")); err != nil {
+			t.Fatal(err)
+		}
+
 		m := metrics.New(db, metrics.Options{SilentAfter: time.Hour})
 		mux := http.NewServeMux()
 		mux.HandleFunc("POST /api/v1/reports", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusAccepted) })
@@ -105,11 +113,17 @@ func TestMetricsExposition(t *testing.T) {
 			`egovnet_outbox_depth{outbox="notify"} 0`,
 			`egovnet_outbox_depth{outbox="influx"} 0`,
 			`egovnet_metrics_store_errors 0`,
+			`egovnet_scans_queued 1`,
 			`go_goroutines`,
 		} {
 			if !strings.Contains(body, want) {
 				t.Errorf("exposition lacks %q", want)
 			}
+		}
+		if m := regexp.MustCompile(`(?m)^egovnet_judgement_lag_seconds (\S+)$`).FindStringSubmatch(body); m == nil {
+			t.Error("exposition lacks egovnet_judgement_lag_seconds")
+		} else if lag, err := strconv.ParseFloat(m[1], 64); err != nil || lag < 90 || lag > 3600 {
+			t.Errorf("egovnet_judgement_lag_seconds %s, want the queued scan's 90 s and a little", m[1])
 		}
 		if strings.Contains(body, "etc/passwd") || strings.Contains(body, "/abc") {
 			t.Error("a raw request path became a label value")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/egovnet/egovnet/collector/lifecycle"
 	"github.com/egovnet/egovnet/collector/store"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -14,6 +15,7 @@ var (
 	descReports    = prometheus.NewDesc("egovnet_reports_stored", "Scan reports stored.", nil, nil)
 	descPending    = prometheus.NewDesc("egovnet_reports_pending", "Stored reports whose processors have not all succeeded yet.", nil, nil)
 	descQueued     = prometheus.NewDesc("egovnet_scans_queued", "Scans waiting for their department's batched judgement (rules.batch_above, rules.batch_under_load).", nil, nil)
+	descLag        = prometheus.NewDesc("egovnet_judgement_lag_seconds", "How long the oldest scan waiting for a batched judgement has waited (0: none); above rules.max_judgement_lag uploads are answered 503 with Retry-After.", nil, nil)
 	descSetAside   = prometheus.NewDesc("egovnet_scans_set_aside", "Queued scans set aside because their stored reports cannot be read (rules_set_aside names them and why).", nil, nil)
 	descOutbox     = prometheus.NewDesc("egovnet_outbox_depth", "Items waiting in a durable outbox (influx: InfluxDB points; notify: notifications).", []string{"outbox"}, nil)
 	descNotifyDead = prometheus.NewDesc("egovnet_notify_dead", "Notifications given up after the maximum attempts.", nil, nil)
@@ -28,7 +30,7 @@ type storeCollector struct {
 }
 
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descAgents, descViolations, descReports, descPending, descQueued, descSetAside, descOutbox, descNotifyDead, descScrapeErr} {
+	for _, d := range []*prometheus.Desc{descAgents, descViolations, descReports, descPending, descQueued, descLag, descSetAside, descOutbox, descNotifyDead, descScrapeErr} {
 		ch <- d
 	}
 }
@@ -54,8 +56,11 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	if n, ok := one(`SELECT COUNT(*) FROM reports WHERE processed = 0`); ok {
 		gauge(descPending, n)
 	}
-	if n, ok := one(`SELECT COUNT(*) FROM rules_pending`); ok {
-		gauge(descQueued, n)
+	if b, err := lifecycle.ReadBacklog(ctx, c.db); err != nil {
+		failed++
+	} else {
+		gauge(descQueued, int64(b.Scans))
+		ch <- prometheus.MustNewConstMetric(descLag, prometheus.GaugeValue, b.Lag(time.Now()).Seconds())
 	}
 	if n, ok := one(`SELECT COUNT(*) FROM rules_set_aside`); ok {
 		gauge(descSetAside, n)
