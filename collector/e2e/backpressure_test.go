@@ -44,16 +44,7 @@ BEGIN RAISE EXCEPTION 'judgement blocked by the test'; END $$`); err != nil {
 			}
 			c.start()
 			defer c.stop()
-			body, _ := json.Marshal(map[string]string{"token": token, "hostname": "probe-czj", "agent_version": "e2e"})
-			a := c.http("POST", "/api/v1/agents/enroll", body, nil)
-			var enrolled struct {
-				AgentID    string `json:"agent_id"`
-				Credential string `json:"credential"`
-			}
-			if a.status != 200 || json.Unmarshal(a.body, &enrolled) != nil || enrolled.Credential == "" {
-				t.Fatalf("enrol: %d %s", a.status, a.body)
-			}
-			auth := map[string]string{"Authorization": "Bearer " + enrolled.Credential}
+			agentID, auth := c.enrol(token, "probe-czj")
 
 			// Uploads are acknowledged (and queued) until the queue's
 			// oldest scan is older than a second; then they are refused.
@@ -61,7 +52,7 @@ BEGIN RAISE EXCEPTION 'judgement blocked by the test'; END $$`); err != nil {
 			var res answer
 			stored := 0
 			waitFor(t, "uploads refused while the judgement is stuck", 60*time.Second, func() bool {
-				b, _ := json.Marshal(validReport(enrolled.AgentID))
+				b, _ := json.Marshal(validReport(agentID))
 				res = c.http("POST", "/api/v1/reports", b, auth)
 				switch res.status {
 				case 202:

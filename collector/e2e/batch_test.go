@@ -37,25 +37,16 @@ func TestBatchedDepartmentEndToEnd(t *testing.T) {
 			token := strings.TrimSpace(c.mustRun("", "token", "create", "--department", "CZJ", "--ttl", "1h", "--uses", "1"))
 			c.start()
 			defer c.stop()
-			body, _ := json.Marshal(map[string]string{"token": token, "hostname": "probe-czj", "agent_version": "e2e"})
-			a := c.http("POST", "/api/v1/agents/enroll", body, nil)
-			var enrolled struct {
-				AgentID    string `json:"agent_id"`
-				Credential string `json:"credential"`
-			}
-			if a.status != 200 || json.Unmarshal(a.body, &enrolled) != nil || enrolled.Credential == "" {
-				t.Fatalf("enrol: %d %s", a.status, a.body)
-			}
-			auth := map[string]string{"Authorization": "Bearer " + enrolled.Credential}
+			agentID, auth := c.enrol(token, "probe-czj")
 
 			// Three scans: the first is judged inline (the department's
 			// size is not known yet), the next two are queued. The last
 			// one shows a second server and no longer the website.
-			first := validReport(enrolled.AgentID)
-			second := validReport(enrolled.AgentID)
+			first := validReport(agentID)
+			second := validReport(agentID)
 			second.FinishedAt = first.FinishedAt.Add(10 * time.Second)
 			second.Endpoints = append(second.Endpoints, wire.Endpoint{IP: "10.1.0.11", SeenBy: []string{"tcp"}, OpenPorts: []int{22}, Role: "server"})
-			third := validReport(enrolled.AgentID)
+			third := validReport(agentID)
 			third.FinishedAt = first.FinishedAt.Add(20 * time.Second)
 			third.Endpoints = slices.Clone(second.Endpoints)
 			third.Endpoints[0].HTTP = nil
@@ -95,7 +86,7 @@ func TestBatchedDepartmentEndToEnd(t *testing.T) {
 			if queued != 0 {
 				t.Errorf("%d scans still queued after their judgement", queued)
 			}
-			a = c.http("GET", "/api/v1/progress?department=CZJ", nil, c.admin())
+			a := c.http("GET", "/api/v1/progress?department=CZJ", nil, c.admin())
 			if a.status != 200 || !strings.Contains(string(a.body), third.ReportID) {
 				t.Errorf("progress after the batch does not name the last scan %s: %d %s", third.ReportID, a.status, a.body)
 			}

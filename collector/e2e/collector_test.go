@@ -170,6 +170,22 @@ func (c *collector) admin() map[string]string {
 	return map[string]string{"Authorization": req.Header.Get("Authorization")}
 }
 
+// enrol enrols an agent with token through the served API and returns its
+// id and the header that authenticates its uploads.
+func (c *collector) enrol(token, hostname string) (string, map[string]string) {
+	c.t.Helper()
+	body, _ := json.Marshal(map[string]string{"token": token, "hostname": hostname, "agent_version": "e2e"})
+	a := c.http("POST", "/api/v1/agents/enroll", body, nil)
+	var enrolled struct {
+		AgentID    string `json:"agent_id"`
+		Credential string `json:"credential"`
+	}
+	if a.status != 200 || json.Unmarshal(a.body, &enrolled) != nil || enrolled.Credential == "" {
+		c.t.Fatalf("enrol: %d %s", a.status, a.body)
+	}
+	return enrolled.AgentID, map[string]string{"Authorization": "Bearer " + enrolled.Credential}
+}
+
 // reportCount counts stored reports of CZJ through the API.
 func (c *collector) reportCount() int {
 	c.t.Helper()
