@@ -20,6 +20,13 @@ import (
 // of the department resolve themselves. Applying the same scan twice is a
 // no-op. A backfill scan only adds what it saw first, resolving nothing.
 func (s *Store) Apply(ctx context.Context, dept string, scan Scan, current []wire.Violation, resolveAfter int) error {
+	return s.apply(ctx, dept, scan, current, resolveAfter, nil)
+}
+
+// apply is Apply, in its own savepoint, or, with b, as one segment of b's
+// transaction (txApply): a failing segment fails the whole transaction
+// there, so it needs no savepoint of its own.
+func (s *Store) apply(ctx context.Context, dept string, scan Scan, current []wire.Violation, resolveAfter int, b *txApply) error {
 	if resolveAfter < 1 {
 		resolveAfter = 1
 	}
@@ -28,62 +35,24 @@ func (s *Store) Apply(ctx context.Context, dept string, scan Scan, current []wir
 	if scan.Agent != "" {
 		actor = scan.Agent + " " + scan.ReportID
 	}
-	return s.db.InTx(ctx, func(tx *store.Tx) error {
-		if tx.Dialect() == store.Postgres {
-			// Collectors sharing one PostgreSQL apply one department's
-			// scans one at a time (SQLite's writer lock does this there).
-			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(?)`, deptLockKey(dept)); err != nil {
-				return fmt.Errorf("lock department %s: %w", dept, err)
-			}
-		}
-		var n int
-		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM rules_scans WHERE report_id = ?`, scan.ReportID).Scan(&n); err != nil {
-			return fmt.Errorf("check scan %s: %w", scan.ReportID, err)
-		}
-		if n > 0 {
-			// Judged already (by another collector on the same database):
-			// only this id leaves the queue; scans it does not cover stay
-			// for the next judgement.
-			if scan.Queued {
-				return dequeue(ctx, tx, []string{scan.ReportID})
-			}
-			return nil
-		}
-		if scan.Queued {
-			if err := dequeue(ctx, tx, scan.ids()); err != nil {
-				return err
-			}
-		}
+	run := func(tx *store.Tx) error {
 		old := scan.Backfill || scan.Revision
-		if err := recordScans(ctx, tx, s.appliedScans(dept, scan, at)); err != nil {
-			return err
+		var existing map[string]*row
+		var done bool
+		var err error
+		if b != nil {
+			existing, done, err = b.prepare(ctx, s, scan, at)
+		} else {
+			existing, done, err = s.prepare(ctx, tx, dept, scan, at)
 		}
-		if !old {
-			if err := s.expire(ctx, tx, "department = ?", []any{dept}, at); err != nil {
-				return err
-			}
-		}
-		existing := map[string]*row{}
-		rows, err := tx.Query(ctx, `SELECT `+rowCols+` FROM rules_violations WHERE department = ?`, dept)
-		if err != nil {
-			return fmt.Errorf("load violations of %s: %w", dept, err)
-		}
-		for rows.Next() {
-			r, err := scanRow(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			existing[r.id] = r
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		if err != nil || done {
 			return err
 		}
 		orig := make(map[string]row, len(existing))
 		for id, r := range existing {
 			orig[id] = *r
 		}
+		var inserted []*row
 		seen := map[string]bool{}
 		for _, v := range current {
 			v.Department = dept
@@ -118,6 +87,7 @@ func (s *Store) Apply(ctx context.Context, dept string, scan Scan, current []wir
 					ts(r.firstSeen), ts(r.lastSeen), r.exSource, r.exBasis, r.exApprover, tsOrEmpty(r.exExpires), r.seq, search, ts(s.now())); err != nil {
 					return fmt.Errorf("insert violation %s: %w", r.id, err)
 				}
+				inserted = append(inserted, r)
 				continue
 			}
 			r.firstSeen = minTime(r.firstSeen, minTime(v.FirstSeen, at))
@@ -144,6 +114,7 @@ func (s *Store) Apply(ctx context.Context, dept string, scan Scan, current []wir
 			}
 			r.lastSeen = maxTime(r.lastSeen, saw)
 			r.body, r.search, r.severity, r.registered, r.missed = body, search, v.Severity, v.Registered, 0
+			var err error
 			switch {
 			case r.status == wire.StatusResolved && planExempt:
 				r.setExemption("plan", v.Exemption)
@@ -207,12 +178,25 @@ func (s *Store) Apply(ctx context.Context, dept string, scan Scan, current []wir
 			if *r == orig[id] {
 				continue
 			}
+			if b != nil {
+				b.save(s, r)
+				continue
+			}
 			if _, err := tx.Exec(ctx, saveSQL, s.saveArgs(r)...); err != nil {
 				return fmt.Errorf("update violation %s: %w", r.id, err)
 			}
 		}
+		if b != nil {
+			for _, r := range inserted {
+				b.inserted(r)
+			}
+		}
 		return nil
-	})
+	}
+	if b != nil {
+		return run(b.tx)
+	}
+	return s.db.InTx(ctx, run)
 }
 
 // appliedScan is one rules_scans row: a report the judgement applied.
@@ -257,6 +241,58 @@ func recordScans(ctx context.Context, tx *store.Tx, scans []appliedScan) error {
 		scans = scans[n:]
 	}
 	return nil
+}
+
+// prepare begins applying scan alone: it takes the department's lock,
+// takes the scan off the queue and records it, expires exemptions due by
+// at and reads the department's findings. done: the scan was applied
+// already, nothing more is to be done.
+func (s *Store) prepare(ctx context.Context, tx *store.Tx, dept string, scan Scan, at time.Time) (existing map[string]*row, done bool, err error) {
+	if tx.Dialect() == store.Postgres {
+		// Collectors sharing one PostgreSQL apply one department's
+		// scans one at a time (SQLite's writer lock does this there).
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(?)`, deptLockKey(dept)); err != nil {
+			return nil, false, fmt.Errorf("lock department %s: %w", dept, err)
+		}
+	}
+	var n int
+	if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM rules_scans WHERE report_id = ?`, scan.ReportID).Scan(&n); err != nil {
+		return nil, false, fmt.Errorf("check scan %s: %w", scan.ReportID, err)
+	}
+	if n > 0 {
+		// Judged already (by another collector on the same database):
+		// only this id leaves the queue; scans it does not cover stay
+		// for the next judgement.
+		if scan.Queued {
+			return nil, true, dequeue(ctx, tx, []string{scan.ReportID})
+		}
+		return nil, true, nil
+	}
+	if scan.Queued {
+		if err := dequeue(ctx, tx, scan.ids()); err != nil {
+			return nil, false, err
+		}
+	}
+	if err := recordScans(ctx, tx, s.appliedScans(dept, scan, at)); err != nil {
+		return nil, false, err
+	}
+	if !scan.Backfill && !scan.Revision {
+		if err := s.expire(ctx, tx, "department = ?", []any{dept}, at); err != nil {
+			return nil, false, err
+		}
+	}
+	existing = map[string]*row{}
+	if err := eachRow(ctx, tx, `SELECT `+rowCols+` FROM rules_violations WHERE department = ?`, []any{dept}, func(sc scanner) error {
+		r, err := scanRow(sc)
+		if err != nil {
+			return err
+		}
+		existing[r.id] = r
+		return nil
+	}); err != nil {
+		return nil, false, fmt.Errorf("load violations of %s: %w", dept, err)
+	}
+	return existing, false, nil
 }
 
 const insertViolationSQL = `INSERT INTO rules_violations (id, department, rule, subject, status, severity, registered, body,

@@ -288,6 +288,11 @@ WHERE department = ? ORDER BY finished_at, report_id`, dept)
 		var judged Scan
 		err := p.db.InTx(ctx, func(tx *store.Tx) error {
 			tctx := store.WithTx(ctx, tx)
+			own := make([]string, 0, to-from)
+			for _, seg := range segs[from:to] {
+				own = append(own, seg[len(seg)-1].reportID)
+			}
+			b := newTxApply(tx, dept, own)
 			for i := from; i < to; i++ {
 				seg := segs[i]
 				last := seg[len(seg)-1]
@@ -295,12 +300,12 @@ WHERE department = ? ORDER BY finished_at, report_id`, dept)
 				for _, q := range seg[:len(seg)-1] { // the last is the scan itself
 					scan.Covers = append(scan.Covers, Covered{ReportID: q.reportID, Agent: q.agent, FinishedAt: q.finishedAt})
 				}
-				if err := p.judge(tctx, dept, scan, last.finishedAt, base, factsAt(segs, i)); err != nil {
+				if err := p.judge(tctx, dept, scan, last.finishedAt, base, factsAt(segs, i), b); err != nil {
 					return err
 				}
 				judged = mergeJudged(judged, scan)
 			}
-			return nil
+			return b.flush(tctx)
 		})
 		if err != nil {
 			// What is left of the queue is judged again next round, less
@@ -397,8 +402,10 @@ func factsAt(segs [][]queuedScan, k int) map[string]*keptReport {
 // horizon is measured back from asOf, never from a moment after now (an
 // agent whose clock runs ahead must not age the others' facts out); base
 // (nil: read now) is each agent's latest report, over replaces some of
-// them (factsAt), nil entries leave an agent out.
-func (p *Processor) judge(ctx context.Context, dept string, scan Scan, asOf time.Time, base []keptReport, over map[string]*keptReport) error {
+// them (factsAt), nil entries leave an agent out; b (nil: the scan is
+// applied alone) is what the segments of a batched judgement's
+// transaction share (txApply).
+func (p *Processor) judge(ctx context.Context, dept string, scan Scan, asOf time.Time, base []keptReport, over map[string]*keptReport, b *txApply) error {
 	if now := time.Now().UTC(); asOf.After(now) {
 		asOf = now
 	}
@@ -421,7 +428,7 @@ func (p *Processor) judge(ctx context.Context, dept string, scan Scan, asOf time
 	}
 	vs = p.locate(ctx, dept, reps, vs)
 	scan.Retract = p.retraction(dept, first, baseline)
-	return p.st.Apply(ctx, dept, scan, vs, p.opt.ResolveAfter)
+	return p.st.apply(ctx, dept, scan, vs, p.opt.ResolveAfter, b)
 }
 
 // pendingDelete removes queued scans by report id; its statements come in

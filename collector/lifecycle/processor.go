@@ -188,7 +188,7 @@ WHERE rules_reports.finished_at <= excluded.finished_at`, department, rules.Agen
 			return p.enqueue(ctx, department, agent, rep, prev)
 		}
 		start := time.Now()
-		if err := p.judge(ctx, department, scan, fin, nil, nil); err != nil {
+		if err := p.judge(ctx, department, scan, fin, nil, nil, nil); err != nil {
 			return fmt.Errorf("rules: %w", err)
 		}
 		p.log.Debug("rules evaluated", "department", department, "report", rep.ReportID, "took", time.Since(start).String())
