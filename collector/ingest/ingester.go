@@ -153,31 +153,21 @@ func (in *Ingester) Ingest(ctx context.Context, rep *wire.ScanReport, dept strin
 	// up: it is short, and abandoning it would only make the agent resend.
 	tctx := context.WithoutCancel(ctx)
 	procs := in.Processors()
+	// On PostgreSQL the processors first run without their savepoints
+	// (store.Tx.Flat: a round trip each, kept only to undo a failing
+	// processor alone). Any failure of that attempt undoes it whole, and
+	// the report is then run again the usual way, each processor in its
+	// own savepoint, so the outcome is the same as if it had been.
+	flat := in.db.Dialect == store.Postgres
 	err = in.retry(tctx, rep, dept, func(last bool) error {
-		res.Stored, res.ProcessErrors = false, nil
-		return in.db.InSharedTx(tctx, func(tx *store.Tx) error {
-			stored, err := in.store(tctx, tx, rep, dept, src, meta, raw)
-			if err != nil || !stored {
-				return err
+		for {
+			err := in.attempt(tctx, rep, dept, src, meta, raw, procs, last, flat, &res)
+			if err != nil && flat {
+				flat = false
+				continue
 			}
-			res.Stored = true
-			if res.ProcessErrors, err = in.processTx(store.WithTx(tctx, tx), procs, rep, dept, last, true); err != nil {
-				return err
-			}
-			// The audit entry commits with the report; on PostgreSQL it
-			// joins the chain just after (auditlog.AppendQueuedTx), so
-			// concurrent reports do not commit one at a time behind the
-			// chain's head lock.
-			entry := in.entry(rep, dept, src)
-			entry.Detail = auditlog.Detail(map[string]any{"stored": true, "endpoints": len(rep.Endpoints), "finished_at": rep.FinishedAt.UTC().Format(time.RFC3339Nano)})
-			if err := in.audit.AppendQueuedTx(tctx, tx, entry); err != nil {
-				return err
-			}
-			if in.beforeCommit != nil {
-				return in.beforeCommit()
-			}
-			return nil
-		})
+			return err
+		}
 	})
 	if err != nil {
 		if errors.Is(err, ErrUnknownDepartment) || errors.Is(err, ErrConflict) || errors.Is(err, ErrDifferentContent) {
@@ -197,6 +187,47 @@ func (in *Ingester) Ingest(ctx context.Context, rep *wire.ScanReport, dept strin
 		in.wake()
 	}
 	return res, nil
+}
+
+// attempt runs one transaction of Ingest: stores rep, runs the processors
+// (flat: without their savepoints, where any failure fails the attempt,
+// see Ingest), audits, commits.
+func (in *Ingester) attempt(ctx context.Context, rep *wire.ScanReport, dept string, src Source, meta inventory.Report, raw []byte,
+	procs []Processor, last, flat bool, res *Result) error {
+	res.Stored, res.ProcessErrors = false, nil
+	return in.db.InSharedTx(ctx, func(tx *store.Tx) error {
+		stored, err := in.store(ctx, tx, rep, dept, src, meta, raw)
+		if err != nil || !stored {
+			return err
+		}
+		res.Stored = true
+		run := func() error {
+			var err error
+			res.ProcessErrors, err = in.processTx(store.WithTx(ctx, tx), procs, rep, dept, last, true, flat)
+			return err
+		}
+		if flat {
+			err = tx.Flat(run)
+		} else {
+			err = run()
+		}
+		if err != nil {
+			return err
+		}
+		// The audit entry commits with the report; on PostgreSQL it
+		// joins the chain just after (auditlog.AppendQueuedTx), so
+		// concurrent reports do not commit one at a time behind the
+		// chain's head lock.
+		entry := in.entry(rep, dept, src)
+		entry.Detail = auditlog.Detail(map[string]any{"stored": true, "endpoints": len(rep.Endpoints), "finished_at": rep.FinishedAt.UTC().Format(time.RFC3339Nano)})
+		if err := in.audit.AppendQueuedTx(ctx, tx, entry); err != nil {
+			return err
+		}
+		if in.beforeCommit != nil {
+			return in.beforeCommit()
+		}
+		return nil
+	})
 }
 
 // Busy says whether more than one report is being ingested at this
@@ -310,12 +341,16 @@ func (e *errRace) Unwrap() error { return e.err }
 // Processors must be idempotent: ProcessPending may run them again. marked
 // says the report row was written as processed already (Ingest): it is
 // then only marked again when a processor failed.
-func (in *Ingester) processTx(ctx context.Context, procs []Processor, rep *wire.ScanReport, dept string, last, marked bool) ([]string, error) {
+func (in *Ingester) processTx(ctx context.Context, procs []Processor, rep *wire.ScanReport, dept string, last, marked, flat bool) ([]string, error) {
 	var failed []string
 	for _, p := range procs {
 		err := in.db.InTx(ctx, func(*store.Tx) error { return p.Process(ctx, rep, dept) })
 		if err == nil {
 			continue
+		}
+		if flat {
+			// not undone alone without its savepoint: the attempt fails
+			return nil, fmt.Errorf("processor %s (without savepoints): %w", p.Name(), err)
 		}
 		if !last && transient(err) {
 			return nil, &errRace{processor: p.Name(), err: err}
@@ -342,7 +377,7 @@ func (in *Ingester) process(ctx context.Context, rep *wire.ScanReport, dept stri
 		failed = nil
 		return in.db.InNewTx(ctx, func(tx *store.Tx) error {
 			var err error
-			failed, err = in.processTx(store.WithTx(ctx, tx), procs, rep, dept, last, false)
+			failed, err = in.processTx(store.WithTx(ctx, tx), procs, rep, dept, last, false, false)
 			return err
 		})
 	})

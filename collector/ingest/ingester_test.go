@@ -71,7 +71,13 @@ func TestIngestConformance(t *testing.T) {
 		if err != nil || !res.Stored || len(res.ProcessErrors) != 1 {
 			t.Fatalf("first ingest: %+v %v", res, err)
 		}
-		if fmt.Sprint(first.seen, second.seen) != "[CZJ/"+id1+"] [CZJ/"+id1+"]" {
+		// On PostgreSQL the failure first fails the attempt without
+		// savepoints (store.Tx.Flat); the report then runs again with them.
+		want, runs := "[CZJ/"+id1+"] [CZJ/"+id1+"]", 1
+		if db.Dialect == store.Postgres {
+			want, runs = "[CZJ/"+id1+" CZJ/"+id1+"] [CZJ/"+id1+"]", 2
+		}
+		if fmt.Sprint(first.seen, second.seen) != want {
 			t.Fatalf("processors: %v %v (a failing processor must not stop the next)", first.seen, second.seen)
 		}
 		res, err = in.Ingest(ctx, report(id1, finished), "CZJ", src)
@@ -124,7 +130,7 @@ func TestIngestConformance(t *testing.T) {
 		if err != nil || n != 1 {
 			t.Fatalf("process pending: %d %v", n, err)
 		}
-		if len(first.seen) != 2 {
+		if len(first.seen) != runs+1 {
 			t.Fatalf("pending report not re-run: %v", first.seen)
 		}
 		if pend, _ := inv.Pending(ctx, 10); len(pend) != 0 {

@@ -287,6 +287,7 @@ type Tx struct {
 
 	savepoints int      // savepoints taken so far, for unique names
 	unsent     []string // PostgreSQL savepoints taken, not sent yet (lazySavepoint)
+	flat       bool     // savepoints off (Flat)
 }
 
 // Exec runs a statement with '?' placeholders inside the transaction.

@@ -387,6 +387,64 @@ func TestNestedSavepointsUndoTheirScope(t *testing.T) {
 	})
 }
 
+// TestFlatTransactions: inside Tx.Flat, PostgreSQL takes no savepoints,
+// so a failed statement in a nested InTx fails the whole transaction
+// (the statements after it fail, and nothing commits); the same body
+// outside Flat, and on SQLite inside it too, undoes only the nested
+// scope and commits the rest.
+func TestFlatTransactions(t *testing.T) {
+	steps := []store.Migration{{ID: "storetest/0005", SQLite: "CREATE TABLE flat (k TEXT PRIMARY KEY);\n"}}
+	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if err := db.MigrateSteps(ctx, steps); err != nil {
+			t.Fatal(err)
+		}
+		ins := func(actx context.Context, k string) error {
+			_, err := db.Exec(actx, "INSERT INTO flat (k) VALUES (?)", k)
+			return err
+		}
+		body := func(prefix string, flat bool) error {
+			return db.InNewTx(ctx, func(tx *store.Tx) error {
+				actx := store.WithTx(ctx, tx)
+				run := func() error {
+					if err := ins(actx, prefix+"a"); err != nil {
+						return err
+					}
+					_ = db.InTx(actx, func(*store.Tx) error {
+						if err := ins(actx, prefix+"b"); err != nil {
+							return err
+						}
+						return ins(actx, prefix+"a") // duplicate: the nested scope fails
+					})
+					return ins(actx, prefix+"c")
+				}
+				if flat {
+					return tx.Flat(run)
+				}
+				return run()
+			})
+		}
+		if err := body("1", false); err != nil {
+			t.Fatalf("with savepoints: %v", err)
+		}
+		err := body("2", true)
+		want := []string{"1a", "1c"}
+		if db.Dialect == store.Postgres {
+			if err == nil {
+				t.Error("flat on PostgreSQL: a failed statement must fail the transaction")
+			}
+		} else {
+			if err != nil {
+				t.Fatalf("flat on SQLite keeps savepoints: %v", err)
+			}
+			want = append(want, "2a", "2c")
+		}
+		if got := keys(t, db, "flat"); !slices.Equal(got, want) {
+			t.Fatalf("stored %v, want %v", got, want)
+		}
+	})
+}
+
 // keys lists the k column of table, in order.
 func keys(t *testing.T, db *store.DB, table string) []string {
 	t.Helper()

@@ -41,6 +41,9 @@ func (db *DB) ambient(ctx context.Context) *Tx {
 // its writes commit with tx (on SQLite the savepoint is released; on
 // PostgreSQL see lazySavepoint).
 func (tx *Tx) Savepoint(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	if tx.flat {
+		return fn(tx)
+	}
 	tx.savepoints++
 	name := fmt.Sprintf("egovnet_sp%d", tx.savepoints)
 	if tx.Dialect() == Postgres {
@@ -112,6 +115,26 @@ func (tx *Tx) lazySavepoint(ctx context.Context, name string, fn func(tx *Tx) er
 	}
 	done()
 	return nil
+}
+
+// Flat runs fn with tx's savepoints off on PostgreSQL: Savepoint, and
+// InTx nested in tx, run their bodies directly. A savepoint costs
+// PostgreSQL a round trip, and a report's transaction takes about six of
+// them only so that a failing processor can be undone alone, which
+// almost never happens. Without them a failure inside fn cannot be
+// undone alone: any failed statement aborts the whole transaction (and
+// its commit fails), so the caller must treat any error from fn as the
+// transaction's and run it again, from the start, with savepoints
+// (ingest does). On SQLite, where a failed statement does not abort the
+// transaction and partial writes would stay, and savepoints cost no round
+// trip, fn runs with them as usual.
+func (tx *Tx) Flat(fn func() error) error {
+	if tx.Dialect() != Postgres || tx.flat {
+		return fn()
+	}
+	tx.flat = true
+	defer func() { tx.flat = false }()
+	return fn()
 }
 
 // flush sends the savepoints taken but not sent yet (lazySavepoint), in
