@@ -337,3 +337,44 @@ func TestEndpointAgentGetsNoSecrets(t *testing.T) {
 		})
 	})
 }
+
+// TestReportWrittenAtItsResolution (issue 16): a report whose health
+// figures are what was written for its agent less than ReportResolution
+// ago writes nothing (last_report stays); changed figures, or the
+// resolution passed, are written at once.
+func TestReportWrittenAtItsResolution(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := setup(t, db)
+		p := e.st.Processor()
+		start := e.clk.Now()
+		for _, tc := range []struct {
+			name     string
+			after    time.Duration // since start
+			spool    int64
+			wantLast time.Duration // last_report, since start
+		}{
+			{name: "first report", after: 0, spool: 1, wantLast: 0},
+			{name: "same figures within the resolution: not written", after: 30 * time.Second, spool: 1, wantLast: 0},
+			{name: "changed figures: written", after: 40 * time.Second, spool: 2, wantLast: 40 * time.Second},
+			{name: "same figures again, within: not written", after: fleet.ReportResolution, spool: 2, wantLast: 40 * time.Second},
+			{name: "the resolution passed: written", after: 40*time.Second + fleet.ReportResolution, spool: 2, wantLast: 40*time.Second + fleet.ReportResolution},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				e.clk.Add(start.Add(tc.after).Sub(e.clk.Now()))
+				rep := &wire.ScanReport{Agent: wire.Agent{ID: e.agent.ID, Version: "1.1.0"}, Stats: wire.Stats{SpoolDepth: tc.spool}}
+				if err := p.Process(ctx, rep, "CZJ"); err != nil {
+					t.Fatal(err)
+				}
+				list, err := e.st.Agents(ctx, "CZJ")
+				if err != nil || len(list) != 1 || list[0].LastReportAt == nil {
+					t.Fatalf("agents: %+v %v", list, err)
+				}
+				h := list[0]
+				if got := h.LastReportAt.Sub(start); got != tc.wantLast || h.SpoolDepth != tc.spool {
+					t.Errorf("last_report start+%s spool %d, want start+%s spool %d", got, h.SpoolDepth, tc.wantLast, tc.spool)
+				}
+			})
+		}
+	})
+}

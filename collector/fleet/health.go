@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/egovnet/egovnet/collector/store"
@@ -147,10 +148,34 @@ func (s *Store) intervals(ctx context.Context) (map[string]time.Duration, error)
 
 // Processor records when each agent last reported and its spool figures,
 // for health; it runs as an ingest processor after the report is stored.
-type Processor struct{ s *Store }
+type Processor struct {
+	s *Store
+
+	mu      sync.Mutex
+	written map[string]reportFacts // agent -> what this process last wrote
+}
+
+// reportFacts is what a report tells of its agent's health.
+type reportFacts struct {
+	at                         time.Time
+	spool, dropped             int64
+	version, profile, os, arch string
+}
+
+// ReportResolution is how stale an agent's stored last_report may be: a
+// report whose health figures (spool, dropped reports, version, profile,
+// platform) are what this collector wrote for the agent less than this
+// ago writes nothing. The row was a write in every report's transaction,
+// for a time whose use (ok, late, silent) is measured in hours; figures
+// that changed are always written.
+const ReportResolution = time.Minute
+
+// maxWritten bounds the agents Processor remembers (a city's fleet);
+// beyond it it starts over, which only costs writes.
+const maxWritten = 1 << 17
 
 // Processor returns the ingest processor of the store.
-func (s *Store) Processor() *Processor { return &Processor{s: s} }
+func (s *Store) Processor() *Processor { return &Processor{s: s, written: map[string]reportFacts{}} }
 
 // Name implements ingest.Processor.
 func (p *Processor) Name() string { return "fleet" }
@@ -162,7 +187,13 @@ func (p *Processor) Process(ctx context.Context, rep *wire.ScanReport, _ string)
 	if rep.Agent.ID == "" {
 		return nil
 	}
-	now := store.Time(p.s.o.Now())
+	nowT := p.s.o.Now()
+	f := reportFacts{at: nowT, spool: rep.Stats.SpoolDepth, dropped: rep.Stats.DroppedReports,
+		version: rep.Agent.Version, profile: rep.Agent.Profile, os: rep.Agent.OS, arch: rep.Agent.Arch}
+	if p.fresh(rep.Agent.ID, f) {
+		return nil
+	}
+	now := store.Time(nowT)
 	_, err := p.s.db.Exec(ctx, `INSERT INTO fleet_agents (agent_id, last_poll, last_report, spool_depth, dropped_reports, version, profile, os, arch)
 VALUES (?, '', ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (agent_id) DO UPDATE SET last_report = excluded.last_report, spool_depth = excluded.spool_depth,
@@ -172,8 +203,37 @@ ON CONFLICT (agent_id) DO UPDATE SET last_report = excluded.last_report, spool_d
  os = CASE WHEN excluded.os <> '' THEN excluded.os ELSE fleet_agents.os END,
  arch = CASE WHEN excluded.arch <> '' THEN excluded.arch ELSE fleet_agents.arch END`,
 		rep.Agent.ID, now, rep.Stats.SpoolDepth, rep.Stats.DroppedReports, rep.Agent.Version, rep.Agent.Profile, rep.Agent.OS, rep.Agent.Arch)
+	if err == nil {
+		p.wrote(rep.Agent.ID, f)
+	}
 	if err != nil {
 		return fmt.Errorf("record report of agent %s: %w", rep.Agent.ID, err)
 	}
 	return nil
+}
+
+// fresh says whether this process wrote f's figures for agent less than
+// ReportResolution before f. A write undone with its report's
+// transaction still counts: the agent's next report after the resolution
+// writes again, so last_report is at most that much staler.
+func (p *Processor) fresh(agent string, f reportFacts) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	w, ok := p.written[agent]
+	if !ok || f.at.Before(w.at) || f.at.Sub(w.at) >= ReportResolution {
+		return false
+	}
+	g := f
+	g.at = w.at
+	return g == w
+}
+
+// wrote remembers what was written for agent.
+func (p *Processor) wrote(agent string, f reportFacts) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.written) >= maxWritten {
+		clear(p.written)
+	}
+	p.written[agent] = f
 }
