@@ -246,14 +246,10 @@ func (in *Ingester) entry(rep *wire.ScanReport, dept string, src Source) auditlo
 // store writes the report and its endpoints inside tx and reports whether
 // it was new (false: a retry of a stored report, audited here).
 func (in *Ingester) store(ctx context.Context, tx *store.Tx, rep *wire.ScanReport, dept string, src Source, meta inventory.Report, raw []byte) (bool, error) {
-	ok, err := inventory.DepartmentExistsTx(ctx, tx, dept)
-	if err != nil {
-		return false, err
-	}
-	if !ok {
+	inserted, existing, err := inventory.InsertKnownReport(ctx, tx, meta, raw)
+	if errors.Is(err, inventory.ErrUnknownDepartment) {
 		return false, fmt.Errorf("%w %q", ErrUnknownDepartment, dept)
 	}
-	inserted, existing, err := inventory.InsertReport(ctx, tx, meta, raw)
 	if err != nil {
 		return false, err
 	}
