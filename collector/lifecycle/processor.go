@@ -2,7 +2,9 @@ package lifecycle
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -156,17 +158,26 @@ func (p *Processor) Process(ctx context.Context, rep *wire.ScanReport, departmen
 	var prev keptReport // the agent's latest report before this one
 	err := p.db.InTx(ctx, func(tx *store.Tx) error {
 		var kept string
-		err := tx.QueryRow(ctx, `SELECT report_id, finished_at FROM rules_reports WHERE department = ? AND agent_key = ?`,
-			department, rules.AgentKey(rep)).Scan(&prev.reportID, &kept)
+		var err error
+		if tx.Dialect() == store.Postgres {
+			// one round trip: the statement's snapshot reads the kept
+			// report as it was before the upsert
+			err = tx.QueryRow(ctx, `WITH prev AS (SELECT report_id, finished_at FROM rules_reports WHERE department = ? AND agent_key = ?),
+up AS (`+keepLatestSQL+`)
+SELECT report_id, finished_at FROM prev`, department, rules.AgentKey(rep), department, rules.AgentKey(rep), rep.ReportID, ts(fin), body).Scan(&prev.reportID, &kept)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("keep latest report: %w", err)
+			}
+		} else {
+			err = tx.QueryRow(ctx, `SELECT report_id, finished_at FROM rules_reports WHERE department = ? AND agent_key = ?`,
+				department, rules.AgentKey(rep)).Scan(&prev.reportID, &kept)
+			if _, uerr := tx.Exec(ctx, keepLatestSQL, department, rules.AgentKey(rep), rep.ReportID, ts(fin), body); uerr != nil {
+				return fmt.Errorf("keep latest report: %w", uerr)
+			}
+		}
 		if err == nil {
 			prev.finishedAt = parseTS(kept)
 			backfill = prev.finishedAt.After(fin)
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO rules_reports (department, agent_key, report_id, finished_at, body) VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (department, agent_key) DO UPDATE SET report_id = excluded.report_id, finished_at = excluded.finished_at, body = excluded.body
-WHERE rules_reports.finished_at <= excluded.finished_at`, department, rules.AgentKey(rep), rep.ReportID, ts(fin), body)
-		if err != nil {
-			return fmt.Errorf("keep latest report: %w", err)
 		}
 		return nil
 	})
@@ -220,6 +231,12 @@ WHERE rules_reports.finished_at <= excluded.finished_at`, department, rules.Agen
 	p.log.Debug("rules evaluated a backfill", "department", department, "report", rep.ReportID, "violations", len(vs))
 	return nil
 }
+
+// keepLatestSQL keeps rep as its agent's latest report of the department
+// unless a later one is kept already.
+const keepLatestSQL = `INSERT INTO rules_reports (department, agent_key, report_id, finished_at, body) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (department, agent_key) DO UPDATE SET report_id = excluded.report_id, finished_at = excluded.finished_at, body = excluded.body
+WHERE rules_reports.finished_at <= excluded.finished_at`
 
 // revise judges the department's current facts again after a backfill,
 // as of the newest of them, with the history as it stands now: findings it
