@@ -132,6 +132,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (report_id) DO NOTHING`,
 		rep.ReportID, dept, agent, rules.AgentKey(rep), ts(rep.FinishedAt), prev.reportID, prevAt, ts(time.Now())); err != nil {
 		return fmt.Errorf("queue scan %s for judgement: %w", rep.ReportID, err)
 	}
+	p.keepQueued(rep)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if len(p.queued) >= maxQueuedIDs {
@@ -321,6 +322,7 @@ WHERE department = ? ORDER BY finished_at, report_id`, dept)
 			}
 			return err
 		}
+		p.forgetQueued(segs[from:to])
 		p.log.Debug("rules judged queued scans", "department", dept, "segments", to-from, "of", len(segs),
 			"took", time.Since(start).String())
 		if p.onJudged != nil {
@@ -409,7 +411,7 @@ func (p *Processor) judge(ctx context.Context, dept string, scan Scan, asOf time
 	if now := time.Now().UTC(); asOf.After(now) {
 		asOf = now
 	}
-	reps, err := p.currentFacts(ctx, dept, asOf, base, over)
+	reps, err := p.currentFacts(ctx, dept, asOf, base, over, b)
 	if err != nil {
 		return err
 	}

@@ -90,11 +90,14 @@ type Processor struct {
 
 	newInfra bool // an enabled pack cites new-infrastructure
 
-	mu       sync.Mutex
-	cache    map[string]cachedReport // department + agent key -> latest decoded report
-	size     map[string]int          // department -> facts its last judgement read
-	queued   map[string]bool         // report ids queued for a batched judgement
-	onJudged func(ctx context.Context, dept string, scan Scan) error
+	mu     sync.Mutex
+	cache  map[string]cachedReport // department + agent key -> latest decoded report
+	size   map[string]int          // department -> facts its last judgement read
+	queued map[string]bool         // report ids queued for a batched judgement
+	// queuedReps: reports of scans this process queued, decoded, until
+	// their judgement commits (queuedreports.go)
+	queuedReps map[string]*wire.ScanReport
+	onJudged   func(ctx context.Context, dept string, scan Scan) error
 	// queueRead, when set (tests), runs after a batch has read its queue
 	// and before it judges it.
 	queueRead func()
@@ -125,7 +128,7 @@ func NewProcessorWith(eng *rules.Engine, st *Store, opt ProcessorOptions) *Proce
 		opt.Logger = slog.Default()
 	}
 	return &Processor{eng: eng, st: st, db: st.db, opt: opt, log: opt.Logger, cache: map[string]cachedReport{},
-		size: map[string]int{}, queued: map[string]bool{},
+		size: map[string]int{}, queued: map[string]bool{}, queuedReps: map[string]*wire.ScanReport{},
 		newInfra: slices.Contains(eng.EnabledRules(), wire.RuleNewInfrastructure)}
 }
 
@@ -244,7 +247,7 @@ WHERE rules_reports.finished_at <= excluded.finished_at`
 // counts as no scan of the department (nothing is missed, nothing else
 // changes status).
 func (p *Processor) revise(ctx context.Context, dept, reportID, agent string, first map[string]time.Time, baseline time.Time) error {
-	reps, err := p.currentFacts(ctx, dept, time.Time{}, nil, nil)
+	reps, err := p.currentFacts(ctx, dept, time.Time{}, nil, nil, nil)
 	if err != nil || len(reps) == 0 {
 		return err
 	}
@@ -346,13 +349,13 @@ type keptReport struct {
 // fin (zero: the newest kept report): each agent's (and scope's) latest
 // report, without the reports of revoked agents and those older than the
 // horizon.
-func (p *Processor) currentFacts(ctx context.Context, dept string, fin time.Time, base []keptReport, over map[string]*keptReport) ([]*wire.ScanReport, error) {
-	var revoked map[string]bool
-	if p.opt.Revoked != nil {
-		var err error
-		if revoked, err = p.opt.Revoked(ctx); err != nil {
-			return nil, fmt.Errorf("list revoked agents: %w", err)
-		}
+//
+// b (nil: none) is the batched judgement's transaction: the revoked
+// agents are read once for all its segments, as of its first.
+func (p *Processor) currentFacts(ctx context.Context, dept string, fin time.Time, base []keptReport, over map[string]*keptReport, b *txApply) ([]*wire.ScanReport, error) {
+	revoked, err := p.revokedAgents(ctx, b)
+	if err != nil {
+		return nil, err
 	}
 	if base == nil {
 		var err error
@@ -396,8 +399,30 @@ func (p *Processor) currentFacts(ctx context.Context, dept string, fin time.Time
 	return out, nil
 }
 
+// revokedAgents reads the agents whose credentials are revoked, once per
+// batched judgement transaction (b; nil reads every time).
+func (p *Processor) revokedAgents(ctx context.Context, b *txApply) (map[string]bool, error) {
+	if p.opt.Revoked == nil {
+		return nil, nil
+	}
+	if b != nil && b.revokedRead {
+		return b.revoked, nil
+	}
+	revoked, err := p.opt.Revoked(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list revoked agents: %w", err)
+	}
+	if b != nil {
+		b.revoked, b.revokedRead = revoked, true
+	}
+	return revoked, nil
+}
+
 func (p *Processor) load(ctx context.Context, dept string, k keptReport) (*wire.ScanReport, error) {
 	if r := p.cached(dept, k.agentKey, k.reportID); r != nil {
+		return r, nil
+	}
+	if r := p.queuedReport(k.reportID); r != nil {
 		return r, nil
 	}
 	raw := []byte(k.body)

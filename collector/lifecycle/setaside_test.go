@@ -43,10 +43,12 @@ func TestUnreadable(t *testing.T) {
 	}
 }
 
-// TestUnreadableQueuedScanSetAside: a queued scan whose report is gone (a
-// row nobody's upload made) or not JSON fails its department's judgement
-// once; then it is set aside with the reason, a later scan of its agent no
-// longer leans on it, and the department's other scans are judged.
+// TestUnreadableQueuedScanSetAside: after a restart (the processor that
+// queued them kept their reports in memory), a queued scan whose report is
+// gone (a row nobody's upload made) or not JSON fails its department's
+// judgement once; then it is set aside with the reason, a later scan of
+// its agent no longer leans on it, and the department's other scans are
+// judged.
 func TestUnreadableQueuedScanSetAside(t *testing.T) {
 	base := loadReports(t, "rsj")[0]
 	t0 := base.FinishedAt
@@ -66,6 +68,8 @@ func TestUnreadableQueuedScanSetAside(t *testing.T) {
 		if _, err := db.Exec(ctx, `UPDATE reports SET raw = 'not json' WHERE report_id = ?`, a1.ReportID); err != nil {
 			t.Fatal(err)
 		}
+		// restarted: nothing kept in memory
+		p = NewProcessorWith(districtEngine(t), NewStore(db), ProcessorOptions{ResolveAfter: 3, BatchAbove: 1, Facts: inventory.New(db)})
 		ghost := id(9)
 		if _, err := db.Exec(ctx, `INSERT INTO rules_pending (report_id, department, agent, agent_key, finished_at, queued_at) VALUES (?, 'RSJ', 'ghost', 'ghost', ?, ?)`,
 			ghost, ts(t0.Add(30*time.Minute)), ts(time.Now())); err != nil {
