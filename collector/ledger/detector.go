@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/egovnet/egovnet/collector/rules"
+	"github.com/egovnet/egovnet/collector/store"
 	"github.com/egovnet/egovnet/internal/catalog"
 	"github.com/egovnet/egovnet/internal/wire"
 )
@@ -37,8 +39,38 @@ type Detector struct {
 func NewDetector(s *Store) *Detector {
 	return &Detector{
 		cat:      s.cat,
-		licenses: func(ctx context.Context) ([]License, error) { return s.ListLicenses(ctx, LicenseFilter{}) },
+		licenses: perTransaction(func(ctx context.Context) ([]License, error) { return s.ListLicenses(ctx, LicenseFilter{}) }),
 		poolUsed: s.poolUsedBefore,
+	}
+}
+
+// perTransaction reads the licences once per transaction ctx carries: a
+// batched judgement judges up to 32 segments of a department in one
+// transaction, and read them again for each (a round trip on
+// PostgreSQL). Licences do not change inside the judgement's own
+// transaction; one changed by someone else meanwhile is seen by the next
+// judgement, as it would be had it been committed a moment later. Without
+// a transaction every call reads.
+func perTransaction(read LicenseSource) LicenseSource {
+	var mu sync.Mutex
+	var last *store.Tx // held, so no later transaction can have its address
+	var ls []License
+	return func(ctx context.Context) ([]License, error) {
+		tx := store.TxFrom(ctx)
+		if tx == nil {
+			return read(ctx)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if tx == last {
+			return ls, nil
+		}
+		got, err := read(ctx)
+		if err != nil {
+			return nil, err
+		}
+		last, ls = tx, got
+		return ls, nil
 	}
 }
 
