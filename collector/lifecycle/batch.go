@@ -160,26 +160,57 @@ func (p *Processor) OnJudged(fn func(ctx context.Context, dept string, scan Scan
 }
 
 // RunBatches judges the departments with queued scans at once (what a
-// crash left) and then every BatchInterval, until ctx ends. A failure is
-// reported and tried again, after a pause that doubles up to a minute
-// while it keeps failing; one department's failure does not keep the
-// others waiting.
+// crash left) and then every BatchInterval, until ctx ends. A
+// department whose judgement fails is reported and tried again after a
+// pause of its own that doubles up to a minute while it keeps failing;
+// the other departments go on being judged every interval (their scans
+// must not wait, nor their uploads be refused by the back-pressure, for
+// another department's fault). Only a failure to read the queue at all
+// pauses the whole round the same way.
 func (p *Processor) RunBatches(ctx context.Context, onErr func(error)) {
 	every := p.opt.BatchInterval
 	if every <= 0 {
 		every = DefaultBatchInterval
 	}
+	type pause struct {
+		until time.Time
+		wait  time.Duration
+	}
+	failing := map[string]*pause{}
+	skip := func(dept string) bool {
+		f := failing[dept]
+		return f != nil && time.Now().Before(f.until)
+	}
+	judged := func(dept string, err error) {
+		if err == nil {
+			delete(failing, dept)
+			return
+		}
+		f := failing[dept]
+		if f == nil {
+			f = &pause{wait: every}
+			failing[dept] = f
+		}
+		f.wait = min(2*f.wait, max(time.Minute, every))
+		f.until = time.Now().Add(f.wait)
+	}
 	wait := every
 	for {
-		err := p.JudgeQueued(ctx)
+		err := p.judgeDepartments(ctx, skip, judged)
+		var listErr *queueListError
 		switch {
 		case ctx.Err() != nil:
 			return
-		case err != nil:
+		case errors.As(err, &listErr):
 			if onErr != nil {
 				onErr(err)
 			}
 			wait = min(2*wait, max(time.Minute, every))
+		case err != nil:
+			if onErr != nil {
+				onErr(err)
+			}
+			wait = every
 		default:
 			wait = every
 		}
@@ -199,29 +230,52 @@ const DefaultBatchInterval = 2 * time.Second
 
 // JudgeQueued judges, once, every department that has queued scans.
 func (p *Processor) JudgeQueued(ctx context.Context) error {
+	return p.judgeDepartments(ctx, nil, nil)
+}
+
+// queueListError: the departments with queued scans could not be listed.
+type queueListError struct{ err error }
+
+func (e *queueListError) Error() string {
+	return "list departments with queued scans: " + e.err.Error()
+}
+func (e *queueListError) Unwrap() error { return e.err }
+
+// judgeDepartments judges every department with queued scans that skip
+// (nil: none) does not pass over, telling judged (nil: no one) how each
+// went.
+func (p *Processor) judgeDepartments(ctx context.Context, skip func(string) bool, judged func(string, error)) error {
 	rows, err := p.db.Query(ctx, `SELECT DISTINCT department FROM rules_pending ORDER BY department`)
 	if err != nil {
-		return fmt.Errorf("list departments with queued scans: %w", err)
+		return &queueListError{err}
 	}
 	var depts []string
 	for rows.Next() {
 		var d string
 		if err := rows.Scan(&d); err != nil {
 			rows.Close()
-			return fmt.Errorf("list departments with queued scans: %w", err)
+			return &queueListError{err}
 		}
 		depts = append(depts, d)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("list departments with queued scans: %w", err)
+		return &queueListError{err}
 	}
+	p.pruneKept(time.Now())
 	var errs []error
 	for _, d := range depts {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := p.judgeQueued(ctx, d); err != nil {
+		if skip != nil && skip(d) {
+			continue
+		}
+		err := p.judgeQueued(ctx, d)
+		if judged != nil {
+			judged(d, err)
+		}
+		if err != nil {
 			errs = append(errs, fmt.Errorf("judge queued scans of %s: %w", d, err))
 		}
 	}

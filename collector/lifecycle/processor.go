@@ -96,7 +96,8 @@ type Processor struct {
 	queued map[string]bool         // report ids queued for a batched judgement
 	// queuedReps: reports of scans this process queued, decoded, until
 	// their judgement commits (queuedreports.go)
-	queuedReps map[string]*wire.ScanReport
+	queuedReps map[string]keptQueued
+	keptFacts  int // facts of queuedReps
 	onJudged   func(ctx context.Context, dept string, scan Scan) error
 	// queueRead, when set (tests), runs after a batch has read its queue
 	// and before it judges it.
@@ -128,7 +129,7 @@ func NewProcessorWith(eng *rules.Engine, st *Store, opt ProcessorOptions) *Proce
 		opt.Logger = slog.Default()
 	}
 	return &Processor{eng: eng, st: st, db: st.db, opt: opt, log: opt.Logger, cache: map[string]cachedReport{},
-		size: map[string]int{}, queued: map[string]bool{}, queuedReps: map[string]*wire.ScanReport{},
+		size: map[string]int{}, queued: map[string]bool{}, queuedReps: map[string]keptQueued{},
 		newInfra: slices.Contains(eng.EnabledRules(), wire.RuleNewInfrastructure)}
 }
 
@@ -201,6 +202,11 @@ SELECT report_id, finished_at FROM prev`, department, rules.AgentKey(rep), depar
 		if queue {
 			return p.enqueue(ctx, department, agent, rep, prev)
 		}
+		// judged inline: an earlier attempt of this report's transaction,
+		// undone, may have queued it (Queued must not say so now)
+		p.mu.Lock()
+		delete(p.queued, rep.ReportID)
+		p.mu.Unlock()
 		start := time.Now()
 		if err := p.judge(ctx, department, scan, fin, nil, nil, nil); err != nil {
 			return fmt.Errorf("rules: %w", err)

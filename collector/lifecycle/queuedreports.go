@@ -1,6 +1,10 @@
 package lifecycle
 
-import "github.com/egovnet/egovnet/internal/wire"
+import (
+	"time"
+
+	"github.com/egovnet/egovnet/internal/wire"
+)
 
 // A queued scan's report is kept decoded until its batched judgement has
 // committed (issue 16): the judgement reads every queued scan's report as
@@ -8,36 +12,56 @@ import "github.com/egovnet/egovnet/internal/wire"
 // cost a query (a round trip on PostgreSQL) and a JSON decode per scan,
 // a quarter of the judgement's time, for the very report the processor
 // held a moment before. Only what this process queued is kept, so after a
-// restart (or beyond the bound) the store is read as before; the report
+// restart (or beyond the bounds) the store is read as before; the report
 // held is the one stored (the ingester stores the report it hands the
 // processors), so the judgement is the same either way.
+//
+// A kept report is dropped when this process's judgement of it commits,
+// or when it has been kept for maxKeptFor: another collector on the same
+// PostgreSQL may judge it, a report whose transaction was undone never
+// is, and the back-pressure (rules.max_judgement_lag) keeps a scan queued
+// far less long than that.
 
-// maxQueuedReports bounds the reports kept; beyond it the keep starts
-// over, which only costs reads.
-const maxQueuedReports = 1 << 13
+// Bounds of the keep: reports, their facts in all (about 450 bytes
+// decoded each: some 60 MB at most), a report's own facts (a bulk
+// report is read back when judged), and how long one is kept.
+const (
+	maxKeptReports = 1 << 13
+	maxKeptFacts   = 1 << 17
+	maxReportFacts = 2000
+	maxKeptFor     = 2 * time.Minute
+)
 
-// queuedReportFacts: a report holding more facts than this is not kept (a
-// bulk report's decoded form is large; it is read back when judged).
-const queuedReportFacts = 2000
+// keptReport is a queued scan's report, kept decoded.
+type keptQueued struct {
+	rep   *wire.ScanReport
+	facts int
+	at    time.Time
+}
 
-// keepQueued keeps rep, queued for a batched judgement, decoded.
+// keepQueued keeps rep, queued for a batched judgement, decoded, if the
+// bounds allow; otherwise it is read back when judged.
 func (p *Processor) keepQueued(rep *wire.ScanReport) {
-	if factsSize([]*wire.ScanReport{rep}) > queuedReportFacts {
+	n := factsSize([]*wire.ScanReport{rep})
+	if n > maxReportFacts {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if _, ok := p.queuedReps[rep.ReportID]; !ok && len(p.queuedReps) >= maxQueuedReports {
-		clear(p.queuedReps)
+	if old, ok := p.queuedReps[rep.ReportID]; ok {
+		p.keptFacts -= old.facts
+	} else if len(p.queuedReps) >= maxKeptReports || p.keptFacts+n > maxKeptFacts {
+		return
 	}
-	p.queuedReps[rep.ReportID] = rep
+	p.queuedReps[rep.ReportID] = keptQueued{rep: rep, facts: n, at: time.Now()}
+	p.keptFacts += n
 }
 
 // queuedReport is the kept report of a queued scan, or nil.
 func (p *Processor) queuedReport(reportID string) *wire.ScanReport {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.queuedReps[reportID]
+	return p.queuedReps[reportID].rep
 }
 
 // forgetQueued drops the reports of scans whose judgement committed.
@@ -46,7 +70,26 @@ func (p *Processor) forgetQueued(segs [][]queuedScan) {
 	defer p.mu.Unlock()
 	for _, seg := range segs {
 		for _, q := range seg {
-			delete(p.queuedReps, q.reportID)
+			p.dropKept(q.reportID)
 		}
+	}
+}
+
+// pruneKept drops the reports kept for maxKeptFor at now.
+func (p *Processor) pruneKept(now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for id, k := range p.queuedReps {
+		if now.Sub(k.at) >= maxKeptFor {
+			p.dropKept(id)
+		}
+	}
+}
+
+// dropKept drops one kept report; p.mu is held.
+func (p *Processor) dropKept(id string) {
+	if k, ok := p.queuedReps[id]; ok {
+		p.keptFacts -= k.facts
+		delete(p.queuedReps, id)
 	}
 }
