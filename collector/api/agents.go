@@ -102,7 +102,7 @@ func (s *Server) postReport(w http.ResponseWriter, r *http.Request) {
 	}
 	// Back-pressure comes after the checks that refuse a report for good
 	// (an agent must learn that, not retry it) and before the body is read.
-	if s.lag.refuse(w) {
+	if s.lag.refuse(w, agent.Department) {
 		return
 	}
 	release, ok := s.agentSlots.acquire(agent.ID)

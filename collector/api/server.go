@@ -52,11 +52,12 @@ type Deps struct {
 	// AgentsList, when set, serves GET /api/v1/agents (the fleet's list with
 	// health); deptOf resolves ?department= for the caller.
 	AgentsList func(deptOf func(http.ResponseWriter, *http.Request) (string, bool)) http.Handler
-	// JudgementLag, when set, says how long the oldest scan waiting for a
-	// batched judgement has waited; above MaxJudgementLag uploads are
-	// answered 503 with Retry-After LagRetryAfter (default 4s) until it
-	// falls back (rules.max_judgement_lag; 0 sets no bound).
-	JudgementLag    func() time.Duration
+	// JudgementLag, when set, says how long a department's oldest scan
+	// waiting for a batched judgement has waited; above MaxJudgementLag
+	// the department's uploads are answered 503 with Retry-After (from
+	// LagRetryAfter, default 4s, up to a minute) until it falls back
+	// (rules.max_judgement_lag; 0 sets no bound).
+	JudgementLag    func(dept string) time.Duration
 	MaxJudgementLag time.Duration
 	LagRetryAfter   time.Duration
 	// ReleaseKey is the public key agents pin at enrolment to verify

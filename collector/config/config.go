@@ -183,12 +183,12 @@ type Rules struct {
 	// BatchInterval; an idle collector still judges small departments on
 	// arrival.
 	BatchUnderLoad bool `mapstructure:"batch_under_load"`
-	// MaxJudgementLag bounds how far batched judgement may fall behind the
-	// uploads: while the oldest queued scan has waited longer, uploads
-	// are answered 503 with Retry-After (agents keep the report and send
-	// it later), so a load the judgement cannot keep up with slows the
-	// agents down instead of growing the queue without end; 0 sets no
-	// bound.
+	// MaxJudgementLag bounds how far a department's batched judgement may
+	// fall behind its uploads: while its oldest queued scan has waited
+	// longer, its uploads are answered 503 with Retry-After (agents keep
+	// the report and send it later), so a load the judgement cannot keep
+	// up with slows the agents down instead of growing the queue without
+	// end; 0 sets no bound.
 	MaxJudgementLag time.Duration `mapstructure:"max_judgement_lag"`
 }
 

@@ -9,15 +9,17 @@ import (
 	"time"
 
 	"github.com/egovnet/egovnet/internal/testenv"
+	"github.com/egovnet/egovnet/internal/wire"
 )
 
-// TestBackPressureEndToEnd (issue 16): when the batched judgement cannot
-// keep up (here: it fails, a database trigger refusing to record judged
-// scans), the served collector stops acknowledging uploads once the
-// oldest queued scan is older than rules.max_judgement_lag: it answers
-// 503 with Retry-After and stores nothing; when the judgement catches up
-// the same report is accepted and judged, and the log says when uploads
-// paused and resumed.
+// TestBackPressureEndToEnd (issue 16): when a department's batched
+// judgement cannot keep up (here: it fails, a database trigger refusing
+// to record its judged scans), the served collector stops acknowledging
+// that department's uploads once its oldest queued scan is older than
+// rules.max_judgement_lag: it answers 503 with Retry-After and stores
+// nothing, while another department's uploads go on; when the judgement
+// catches up the same report is accepted and judged, and the log says
+// when uploads paused and resumed.
 func TestBackPressureEndToEnd(t *testing.T) {
 	bins := testenv.BuildBinaries(t, "egovnet-collector")
 	bin := filepath.Join(bins, "egovnet-collector")
@@ -27,13 +29,14 @@ func TestBackPressureEndToEnd(t *testing.T) {
 			c.appendConfig("rules: {batch_above: 1, batch_interval: 300ms, max_judgement_lag: 1s}\n")
 			c.mustRun(adminPassword+"\n"+adminPassword+"\n", "user", "add", "--name", "admin", "--role", "sysadmin")
 			token := strings.TrimSpace(c.mustRun("", "token", "create", "--department", "CZJ", "--ttl", "1h", "--uses", "1"))
+			other := strings.TrimSpace(c.mustRun("", "token", "create", "--department", "GAJ", "--ttl", "1h", "--uses", "1"))
 			ctx := context.Background()
 			db := c.db()
-			block, unblock := `CREATE TRIGGER e2e_block BEFORE INSERT ON rules_scans BEGIN SELECT RAISE(ABORT, 'judgement blocked by the test'); END`,
+			block, unblock := `CREATE TRIGGER e2e_block BEFORE INSERT ON rules_scans WHEN NEW.department = 'CZJ' BEGIN SELECT RAISE(ABORT, 'judgement blocked by the test'); END`,
 				`DROP TRIGGER e2e_block`
 			if backend == "postgres" {
 				if _, err := db.Exec(ctx, `CREATE FUNCTION e2e_block() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN RAISE EXCEPTION 'judgement blocked by the test'; END $$`); err != nil {
+BEGIN IF NEW.department = 'CZJ' THEN RAISE EXCEPTION 'judgement blocked by the test'; END IF; RETURN NEW; END $$`); err != nil {
 					t.Fatal(err)
 				}
 				block = `CREATE TRIGGER e2e_block BEFORE INSERT ON rules_scans FOR EACH ROW EXECUTE FUNCTION e2e_block()`
@@ -69,10 +72,19 @@ BEGIN RAISE EXCEPTION 'judgement blocked by the test'; END $$`); err != nil {
 			if stored == 0 {
 				t.Errorf("no upload was acknowledged before the pause")
 			}
-			if !strings.Contains(string(res.body), "findings are behind the uploads") || !strings.Contains(string(res.body), `"max_lag_seconds":1`) {
+			if !strings.Contains(string(res.body), "findings are behind its uploads") || !strings.Contains(string(res.body), `"max_lag_seconds":1`) {
 				t.Errorf("refusal body %s", res.body)
 			}
-			if n := c.reportCount(); n != stored {
+			// another department's agent is not held up by CZJ's fault
+			gajID, gajAuth := c.enrol(other, "probe-gaj")
+			gaj := validReport(gajID)
+			gaj.Scope, gaj.Endpoints = []string{"10.2.0.0/24"}, []wire.Endpoint{{IP: "10.2.0.10", SeenBy: []string{"icmp"}, Role: "workstation"}}
+			if b, _ := json.Marshal(gaj); c.http("POST", "/api/v1/reports", b, gajAuth).status != 202 {
+				t.Errorf("GAJ's upload refused while only CZJ's judgement is stuck")
+			} else {
+				stored++
+			}
+			if n := c.reportCount() + 1; n != stored { // + GAJ's
 				t.Errorf("%d reports stored, %d acknowledged: a refused upload was stored", n, stored)
 			}
 

@@ -15,12 +15,16 @@ import (
 // the judgement cannot keep up with grows the queue of unjudged scans
 // without bound: the findings fall further behind the uploads the longer
 // the load lasts, and nothing tells the agents to slow down. The backlog
-// is measured by the age of the oldest queued scan, read from the queue
-// itself (rules_pending), so collectors sharing one PostgreSQL see the
-// same figure; above rules.max_judgement_lag the API answers uploads 503
-// with Retry-After, which agents honour (they keep the report and send it
-// later), until the judgement has caught up. Nothing acknowledged is
-// affected, and nothing is lost: a refused report was never acknowledged.
+// is measured per department, by the age of its oldest queued scan, read
+// from the queue itself (rules_pending), so collectors sharing one
+// PostgreSQL see the same figures (their clocks must agree, as NTP keeps
+// them); above rules.max_judgement_lag the API answers the department's
+// uploads 503 with Retry-After, which agents honour (they keep the report
+// and send it later), until its judgement has caught up. Per department,
+// because a department whose judgement fails (RunBatches pauses it
+// alone) or that one agent floods must not stop the district's other
+// agents. Nothing acknowledged is affected, and nothing is lost: a
+// refused report was never acknowledged.
 
 // Backlog is the queue of scans waiting for a batched judgement.
 type Backlog struct {
@@ -51,14 +55,14 @@ func ReadBacklog(ctx context.Context, db *store.DB) (Backlog, error) {
 	return b, nil
 }
 
-// BacklogWatcher keeps the judgement backlog's age at hand for every
-// upload: it reads the queue every so often (Run), not once per upload,
-// which under exactly the load it guards against would add a query to
-// every report.
+// BacklogWatcher keeps each department's judgement backlog at hand for
+// every upload: it reads the queue every so often (Run), not once per
+// upload, which under exactly the load it guards against would add a
+// query to every report.
 type BacklogWatcher struct {
 	db     *store.DB
 	now    func() time.Time
-	oldest atomic.Int64 // unix nanoseconds of the oldest queued scan; 0 none
+	oldest atomic.Pointer[map[string]int64] // department -> unix ns of its oldest queued scan
 	scans  atomic.Int64
 }
 
@@ -68,12 +72,16 @@ func NewBacklogWatcher(db *store.DB) *BacklogWatcher {
 	return &BacklogWatcher{db: db, now: time.Now}
 }
 
-// Lag is how long the oldest queued scan had waited at the last reading,
-// plus the time since: between two readings the lag grows with the clock
-// (a judgement that ends it is seen at the next reading).
-func (w *BacklogWatcher) Lag() time.Duration {
-	o := w.oldest.Load()
-	if o == 0 {
+// Lag is how long dept's oldest queued scan had waited at the last
+// reading, plus the time since: between two readings the lag grows with
+// the clock (a judgement that ends it is seen at the next reading).
+func (w *BacklogWatcher) Lag(dept string) time.Duration {
+	m := w.oldest.Load()
+	if m == nil {
+		return 0
+	}
+	o, ok := (*m)[dept]
+	if !ok {
 		return 0
 	}
 	return Backlog{Oldest: time.Unix(0, o)}.Lag(w.now())
@@ -84,16 +92,29 @@ func (w *BacklogWatcher) Scans() int { return int(w.scans.Load()) }
 
 // Refresh reads the queue once.
 func (w *BacklogWatcher) Refresh(ctx context.Context) error {
-	b, err := ReadBacklog(ctx, w.db)
+	rows, err := w.db.Query(ctx, `SELECT department, COUNT(*), MIN(queued_at) FROM rules_pending GROUP BY department`)
 	if err != nil {
-		return err
+		return fmt.Errorf("read the judgement backlog: %w", err)
 	}
-	var o int64
-	if !b.Oldest.IsZero() {
-		o = b.Oldest.UnixNano()
+	defer rows.Close()
+	m := map[string]int64{}
+	total := 0
+	for rows.Next() {
+		var dept, oldest string
+		var n int
+		if err := rows.Scan(&dept, &n, &oldest); err != nil {
+			return fmt.Errorf("read the judgement backlog: %w", err)
+		}
+		total += n
+		if t := parseTS(oldest); !t.IsZero() {
+			m[dept] = t.UnixNano()
+		}
 	}
-	w.oldest.Store(o)
-	w.scans.Store(int64(b.Scans))
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read the judgement backlog: %w", err)
+	}
+	w.oldest.Store(&m)
+	w.scans.Store(int64(total))
 	return nil
 }
 
