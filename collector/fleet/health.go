@@ -204,7 +204,13 @@ ON CONFLICT (agent_id) DO UPDATE SET last_report = excluded.last_report, spool_d
  arch = CASE WHEN excluded.arch <> '' THEN excluded.arch ELSE fleet_agents.arch END`,
 		rep.Agent.ID, now, rep.Stats.SpoolDepth, rep.Stats.DroppedReports, rep.Agent.Version, rep.Agent.Profile, rep.Agent.OS, rep.Agent.Arch)
 	if err == nil {
-		p.wrote(rep.Agent.ID, f)
+		// remembered once it is stored: a report's transaction undone (a
+		// processor failing, a lost race) must not leave it taken as written
+		if tx := store.TxFrom(ctx); tx != nil {
+			tx.AfterCommit(func() { p.wrote(rep.Agent.ID, f) })
+		} else {
+			p.wrote(rep.Agent.ID, f)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("record report of agent %s: %w", rep.Agent.ID, err)
@@ -212,10 +218,8 @@ ON CONFLICT (agent_id) DO UPDATE SET last_report = excluded.last_report, spool_d
 	return nil
 }
 
-// fresh says whether this process wrote f's figures for agent less than
-// ReportResolution before f. A write undone with its report's
-// transaction still counts: the agent's next report after the resolution
-// writes again, so last_report is at most that much staler.
+// fresh says whether this process wrote (and committed) f's figures for
+// agent less than ReportResolution before f.
 func (p *Processor) fresh(agent string, f reportFacts) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -288,6 +288,7 @@ type Tx struct {
 	savepoints int      // savepoints taken so far, for unique names
 	unsent     []string // PostgreSQL savepoints taken, not sent yet (lazySavepoint)
 	flat       bool     // savepoints off (Flat)
+	committed  []func() // run after the commit (AfterCommit)
 }
 
 // Exec runs a statement with '?' placeholders inside the transaction.
@@ -367,6 +368,9 @@ func (db *DB) InNewTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	}
 	if err = stx.Commit(); err != nil {
 		return fmt.Errorf("commit transaction: %w", err)
+	}
+	for _, f := range tx.committed {
+		f()
 	}
 	return nil
 }

@@ -466,3 +466,50 @@ func keys(t *testing.T, db *store.DB, table string) []string {
 	}
 	return got
 }
+
+// TestAfterCommit: what a transaction asks to run after its commit runs
+// once it has committed, in order; not when it is undone, nor what a
+// savepoint undone (an error or a panic) asked, whatever the backend and
+// however nested; in a flat transaction an error undoes it all.
+func TestAfterCommit(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		var ran []string
+		note := func(tx *store.Tx, s string) { tx.AfterCommit(func() { ran = append(ran, s) }) }
+		for _, tc := range []struct {
+			name string
+			body func(tx *store.Tx) error
+			want []string
+		}{
+			{name: "committed", body: func(tx *store.Tx) error { note(tx, "a"); note(tx, "b"); return nil }, want: []string{"a", "b"}},
+			{name: "undone", body: func(tx *store.Tx) error { note(tx, "a"); return errors.New("undo") }},
+			{name: "a savepoint undone", want: []string{"a", "b", "b2", "c"}, body: func(tx *store.Tx) error {
+				note(tx, "a")
+				actx := store.WithTx(ctx, tx)
+				_ = db.InTx(actx, func(tx *store.Tx) error {
+					note(tx, "b")
+					return db.InTx(actx, func(tx *store.Tx) error { note(tx, "b2"); return nil })
+				})
+				_ = db.InTx(actx, func(tx *store.Tx) error { note(tx, "x"); return errors.New("undo") })
+				note(tx, "c")
+				return nil
+			}},
+			{name: "a savepoint that panicked", want: []string{"a"}, body: func(tx *store.Tx) error {
+				note(tx, "a")
+				func() {
+					defer func() { _ = recover() }()
+					_ = db.InTx(store.WithTx(ctx, tx), func(tx *store.Tx) error { note(tx, "p"); panic("boom") })
+				}()
+				return nil
+			}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				ran = nil
+				_ = db.InTx(ctx, tc.body)
+				if !slices.Equal(ran, tc.want) {
+					t.Fatalf("ran %v after the commit, want %v", ran, tc.want)
+				}
+			})
+		}
+	})
+}

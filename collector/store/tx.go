@@ -44,6 +44,21 @@ func (tx *Tx) Savepoint(ctx context.Context, fn func(tx *Tx) error) (err error) 
 	if tx.flat {
 		return fn(tx)
 	}
+	// what fn asks to run after the commit is forgotten if fn is undone
+	// (an error, or a panic)
+	mark, returned := len(tx.committed), false
+	defer func() {
+		if !returned || err != nil {
+			tx.committed = tx.committed[:mark]
+		}
+	}()
+	err = tx.savepoint(ctx, fn)
+	returned = true
+	return err
+}
+
+// savepoint is Savepoint's body.
+func (tx *Tx) savepoint(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	tx.savepoints++
 	name := fmt.Sprintf("egovnet_sp%d", tx.savepoints)
 	if tx.Dialect() == Postgres {
@@ -116,6 +131,12 @@ func (tx *Tx) lazySavepoint(ctx context.Context, name string, fn func(tx *Tx) er
 	done()
 	return nil
 }
+
+// AfterCommit runs f once tx has committed, in the order asked; never if
+// tx, or the savepoint f was asked in, is undone. For what a process
+// remembers of its own writes (a cache): remembered before the commit, a
+// write the commit then lost would be taken as made.
+func (tx *Tx) AfterCommit(f func()) { tx.committed = append(tx.committed, f) }
 
 // Flat runs fn with tx's savepoints off on PostgreSQL: Savepoint, and
 // InTx nested in tx, run their bodies directly. A savepoint costs
