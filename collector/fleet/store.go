@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/egovnet/egovnet/collector/store"
@@ -115,6 +116,10 @@ func (s *Store) Config(ctx context.Context, dept string) (wire.AgentConfig, erro
 // (<secret:N>) and every field it left alone describe a configuration that
 // is no longer there. 0 saves over whatever is stored.
 func (s *Store) SetConfig(ctx context.Context, dept string, in wire.AgentConfig, by string) (wire.AgentConfig, error) {
+	// Secrets are resolved in place below: on copies, not on the slices
+	// the caller (and any other copy of its configuration) still holds.
+	in.SNMP.Communities = slices.Clone(in.SNMP.Communities)
+	in.SNMP.V3 = slices.Clone(in.SNMP.V3)
 	normalise(&in)
 	if err := validate(&in); err != nil {
 		return wire.AgentConfig{}, &InvalidError{Err: err}
