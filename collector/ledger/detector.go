@@ -61,16 +61,21 @@ func perTransaction(read LicenseSource) LicenseSource {
 			return read(ctx)
 		}
 		mu.Lock()
-		defer mu.Unlock()
 		if tx == last {
-			return ls, nil
+			got := ls
+			mu.Unlock()
+			return got, nil
 		}
+		mu.Unlock()
+		// read unlocked: concurrent reports' judgements each read theirs
 		got, err := read(ctx)
 		if err != nil {
 			return nil, err
 		}
+		mu.Lock()
 		last, ls = tx, got
-		return ls, nil
+		mu.Unlock()
+		return got, nil
 	}
 }
 
