@@ -378,3 +378,35 @@ func TestReportWrittenAtItsResolution(t *testing.T) {
 		}
 	})
 }
+
+// TestReportUndoneIsWrittenAgain (issue 16): figures written in a report's
+// transaction that is then undone do not count as written: the next
+// report, seconds later with the same figures, writes them.
+func TestReportUndoneIsWrittenAgain(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := setup(t, db)
+		p := e.st.Processor()
+		rep := &wire.ScanReport{Agent: wire.Agent{ID: e.agent.ID, Version: "1.1.0"}, Stats: wire.Stats{SpoolDepth: 4}}
+		undo := errors.New("undone")
+		if err := db.InTx(ctx, func(tx *store.Tx) error {
+			if err := p.Process(store.WithTx(ctx, tx), rep, "CZJ"); err != nil {
+				return err
+			}
+			return undo
+		}); !errors.Is(err, undo) {
+			t.Fatal(err)
+		}
+		e.clk.Add(5 * time.Second)
+		if err := db.InTx(ctx, func(tx *store.Tx) error { return p.Process(store.WithTx(ctx, tx), rep, "CZJ") }); err != nil {
+			t.Fatal(err)
+		}
+		list, err := e.st.Agents(ctx, "CZJ")
+		if err != nil || len(list) != 1 {
+			t.Fatalf("agents: %+v %v", list, err)
+		}
+		if h := list[0]; h.LastReportAt == nil || h.SpoolDepth != 4 || h.Version != "1.1.0" {
+			t.Fatalf("after an undone report and a committed one: %+v", h)
+		}
+	})
+}
