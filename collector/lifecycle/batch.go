@@ -197,21 +197,16 @@ func (p *Processor) RunBatches(ctx context.Context, onErr func(error)) {
 	wait := every
 	for {
 		err := p.judgeDepartments(ctx, skip, judged)
-		var listErr *queueListError
-		switch {
-		case ctx.Err() != nil:
+		if ctx.Err() != nil {
 			return
-		case errors.As(err, &listErr):
-			if onErr != nil {
-				onErr(err)
-			}
+		}
+		if err != nil && onErr != nil {
+			onErr(err)
+		}
+		var listErr *queueListError
+		if errors.As(err, &listErr) {
 			wait = min(2*wait, max(time.Minute, every))
-		case err != nil:
-			if onErr != nil {
-				onErr(err)
-			}
-			wait = every
-		default:
+		} else {
 			wait = every
 		}
 		t := time.NewTimer(wait)
@@ -510,9 +505,6 @@ func dequeue(ctx context.Context, tx *store.Tx, ids []string) error {
 // QueuedScans counts the scans waiting for a batched judgement (all
 // departments): what an offline reader of the findings does not see yet.
 func QueuedScans(ctx context.Context, db *store.DB) (int, error) {
-	var n int
-	if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM rules_pending`).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count queued scans: %w", err)
-	}
-	return n, nil
+	b, err := ReadBacklog(ctx, db)
+	return b.Scans, err
 }
