@@ -62,7 +62,7 @@ func (l *Log) AppendQueuedTx(ctx context.Context, tx *store.Tx, e Entry) error {
 	if err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO audit_queue (`+queueCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	if err := tx.ExecLater(ctx, `INSERT INTO audit_queue (`+queueCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.At.Format(timeFormat), e.ActorKind, e.Actor, e.Action, e.Department, e.Target, e.Outcome, e.Remote, e.Detail); err != nil {
 		return fmt.Errorf("queue audit entry: %w", err)
 	}

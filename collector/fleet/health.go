@@ -194,7 +194,7 @@ func (p *Processor) Process(ctx context.Context, rep *wire.ScanReport, _ string)
 		return nil
 	}
 	now := store.Time(nowT)
-	_, err := p.s.db.Exec(ctx, `INSERT INTO fleet_agents (agent_id, last_poll, last_report, spool_depth, dropped_reports, version, profile, os, arch)
+	err := p.s.db.ExecLater(ctx, `INSERT INTO fleet_agents (agent_id, last_poll, last_report, spool_depth, dropped_reports, version, profile, os, arch)
 VALUES (?, '', ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (agent_id) DO UPDATE SET last_report = excluded.last_report, spool_depth = excluded.spool_depth,
  dropped_reports = excluded.dropped_reports,

@@ -189,45 +189,48 @@ func (in *Ingester) Ingest(ctx context.Context, rep *wire.ScanReport, dept strin
 	return res, nil
 }
 
-// attempt runs one transaction of Ingest: stores rep, runs the processors
-// (flat: without their savepoints, where any failure fails the attempt,
-// see Ingest), audits, commits.
+// attempt runs one transaction of Ingest: stores rep, runs the processors,
+// audits, commits. flat runs all of it inside store.Tx.Flat: without the
+// processors' savepoints and with the writes whose results nobody reads
+// (endpoints, ledger, queue, audit) sent together (store.Tx.ExecLater),
+// where any failure fails the attempt (see Ingest).
 func (in *Ingester) attempt(ctx context.Context, rep *wire.ScanReport, dept string, src Source, meta inventory.Report, raw []byte,
 	procs []Processor, last, flat bool, res *Result) error {
 	res.Stored, res.ProcessErrors = false, nil
 	return in.db.InSharedTx(ctx, func(tx *store.Tx) error {
-		stored, err := in.store(ctx, tx, rep, dept, src, meta, raw)
-		if err != nil || !stored {
-			return err
-		}
-		res.Stored = true
-		run := func() error {
-			var err error
-			res.ProcessErrors, err = in.processTx(store.WithTx(ctx, tx), procs, rep, dept, last, true, flat)
-			return err
-		}
+		body := func() error { return in.attemptTx(ctx, tx, rep, dept, src, meta, raw, procs, last, flat, res) }
 		if flat {
-			err = tx.Flat(run)
-		} else {
-			err = run()
+			return tx.Flat(body)
 		}
-		if err != nil {
-			return err
-		}
-		// The audit entry commits with the report; on PostgreSQL it
-		// joins the chain just after (auditlog.AppendQueuedTx), so
-		// concurrent reports do not commit one at a time behind the
-		// chain's head lock.
-		entry := in.entry(rep, dept, src)
-		entry.Detail = auditlog.Detail(map[string]any{"stored": true, "endpoints": len(rep.Endpoints), "finished_at": rep.FinishedAt.UTC().Format(time.RFC3339Nano)})
-		if err := in.audit.AppendQueuedTx(ctx, tx, entry); err != nil {
-			return err
-		}
-		if in.beforeCommit != nil {
-			return in.beforeCommit()
-		}
-		return nil
+		return body()
 	})
+}
+
+// attemptTx is attempt's transaction body.
+func (in *Ingester) attemptTx(ctx context.Context, tx *store.Tx, rep *wire.ScanReport, dept string, src Source, meta inventory.Report, raw []byte,
+	procs []Processor, last, flat bool, res *Result) error {
+	stored, err := in.store(ctx, tx, rep, dept, src, meta, raw)
+	if err != nil || !stored {
+		return err
+	}
+	res.Stored = true
+	res.ProcessErrors, err = in.processTx(store.WithTx(ctx, tx), procs, rep, dept, last, true, flat)
+	if err != nil {
+		return err
+	}
+	// The audit entry commits with the report; on PostgreSQL it
+	// joins the chain just after (auditlog.AppendQueuedTx), so
+	// concurrent reports do not commit one at a time behind the
+	// chain's head lock.
+	entry := in.entry(rep, dept, src)
+	entry.Detail = auditlog.Detail(map[string]any{"stored": true, "endpoints": len(rep.Endpoints), "finished_at": rep.FinishedAt.UTC().Format(time.RFC3339Nano)})
+	if err := in.audit.AppendQueuedTx(ctx, tx, entry); err != nil {
+		return err
+	}
+	if in.beforeCommit != nil {
+		return in.beforeCommit()
+	}
+	return nil
 }
 
 // Busy says whether more than one report is being ingested at this

@@ -30,6 +30,9 @@ type marker struct {
 	calls    int
 	// failOn, when set, fails every report of that agent.
 	failOn string
+	// late: a failure is a statement whose result nobody reads
+	// (ExecLater), which fails when it is sent, after Process returned.
+	late bool
 }
 
 func (m *marker) Name() string { return m.name }
@@ -49,6 +52,9 @@ func (m *marker) Process(ctx context.Context, rep *wire.ScanReport, _ string) er
 	return m.db.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO ingest_marks (report_id, processor) VALUES (?, ?)`, rep.ReportID, m.name); err != nil {
 			return err
+		}
+		if fail && m.late {
+			return m.db.ExecLater(ctx, `INSERT INTO ingest_marks (report_id, processor) VALUES (?, NULL)`, rep.ReportID)
 		}
 		if fail {
 			return err
@@ -113,6 +119,7 @@ func TestOneTransactionPerReport(t *testing.T) {
 		// the middle processor runs once more
 		flatRetry    bool
 		wantEndpoint int
+		late         bool // the middle processor's failure is a statement sent later (ExecLater)
 	}{
 		{name: "all succeed", wantMarks: []string{"a", "b", "c"}, wantMiddleN: 1, wantEndpoint: 1},
 		{name: "failing processor undone alone", middleErr: errors.New("boom"), middleFails: 1 << 20, wantPending: true,
@@ -122,6 +129,11 @@ func TestOneTransactionPerReport(t *testing.T) {
 		{name: "failing once", middleErr: errors.New("boom"), wantPending: true, wantMarks: []string{"a", "c"}, wantMiddleN: 1, wantEndpoint: 1},
 		{name: "lost race re-runs the report", middleErr: errors.New("ERROR: could not serialize access (SQLSTATE 40001)"),
 			wantMarks: []string{"a", "b", "c"}, wantMiddleN: 2, wantEndpoint: 1},
+		// a statement held back fails after the processor returned: on
+		// PostgreSQL it fails the attempt without savepoints, and the run
+		// with them finds and undoes the processor alone
+		{name: "failing statement held back undone alone", late: true, middleFails: 1 << 20, wantPending: true,
+			wantMarks: []string{"a", "c"}, wantMiddleN: 1, flatRetry: true, wantEndpoint: 1},
 		{name: "crash before commit stores nothing", crash: true, wantErr: true, wantMarks: []string{}, wantMiddleN: 1, flatRetry: true},
 	}
 	for _, tc := range tests {
@@ -132,6 +144,9 @@ func TestOneTransactionPerReport(t *testing.T) {
 				a, b, c := &marker{name: "a", db: db}, &marker{name: "b", db: db}, &marker{name: "c", db: db}
 				if tc.middleErr != nil {
 					b.failures, b.err = max(1, tc.middleFails), tc.middleErr
+				}
+				if tc.late {
+					b.failures, b.late = tc.middleFails, true
 				}
 				flat := db.Dialect == store.Postgres
 				if flat && tc.name == "failing once" {
@@ -172,7 +187,11 @@ func TestOneTransactionPerReport(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got := len(pend) == 1 && strings.Contains(pend[0].ProcessError, "b: boom"); got != tc.wantPending || (!tc.wantPending && len(pend) != 0) {
+				wantText := "b: boom"
+				if tc.late {
+					wantText = "b: " // the database's own words for the NOT NULL violation
+				}
+				if got := len(pend) == 1 && strings.Contains(pend[0].ProcessError, wantText); got != tc.wantPending || (!tc.wantPending && len(pend) != 0) {
 					t.Fatalf("pending %+v, want pending %v", pend, tc.wantPending)
 				}
 				entries, err := audit.List(ctx, time.Time{}, 0)

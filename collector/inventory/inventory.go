@@ -309,7 +309,7 @@ func UpsertEndpoints(ctx context.Context, tx *store.Tx, dept, reportID, agentID 
 			}
 			args = append(args, dept, it.addr.String(), at, at, e.MAC, e.Vendor, e.Hostname, role, string(ports), string(titles), string(seenBy), reportID, agentID, IPKey(it.addr))
 		}
-		if _, err := tx.Exec(ctx, endpointUpsert.SQL(n), args...); err != nil {
+		if err := tx.ExecLater(ctx, endpointUpsert.SQL(n), args...); err != nil {
 			return fmt.Errorf("upsert %d endpoints: %w", n, err)
 		}
 		items = items[n:]

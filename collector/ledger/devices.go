@@ -165,7 +165,7 @@ func recordDevices(ctx context.Context, tx *store.Tx, devs []deviceFacts, depart
 			return col + ` = CASE WHEN excluded.last_seen >= ledger_devices.last_seen AND excluded.` + col + ` <> '' THEN excluded.` + col +
 				` ELSE ledger_devices.` + col + ` END`
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO ledger_devices (department, device, device_name, source, user_name, os_name, os_version, os_edition, os_arch,
+		err := tx.ExecLater(ctx, `INSERT INTO ledger_devices (department, device, device_name, source, user_name, os_name, os_version, os_edition, os_arch,
 	os_activated, kms_host, hw_vendor, hw_model, hw_serial, agent, report_id, first_seen, last_seen)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (department, device) DO UPDATE SET `+keep("device_name")+`, `+keep("source")+`, `+keep("user_name")+`, `+keep("os_name")+`,

@@ -47,7 +47,7 @@ func (s *Store) RecordReport(ctx context.Context, rep *wire.ScanReport, departme
 		// report's transaction retried after a lost race, or its savepoint
 		// rolled back), and a later bump must not reuse the number a cache
 		// saw inside the undone one.
-		if _, err := tx.Exec(ctx, `INSERT INTO ledger_versions (department, version) VALUES (?, ?)
+		if err := tx.ExecLater(ctx, `INSERT INTO ledger_versions (department, version) VALUES (?, ?)
 ON CONFLICT (department) DO UPDATE SET version = excluded.version`, department, rand.Int64()); err != nil {
 			return fmt.Errorf("bump installs version of %s: %w", department, err)
 		}
@@ -102,14 +102,14 @@ func recordDevice(ctx context.Context, tx *store.Tx, d DeviceRows, department, r
 				res.ProductKey, displayName(res), res.Category, res.Kind, b2i(res.Domestic), b2i(res.Commercial), res.Edition, b2i(res.HomeEdition),
 				r.Agent, reportID, at, at)
 		}
-		if _, err := tx.Exec(ctx, installUpsert.SQL(n), args...); err != nil {
+		if err := tx.ExecLater(ctx, installUpsert.SQL(n), args...); err != nil {
 			return err
 		}
 	}
 	// Rows of the device this report does not show are removed at its
 	// time: every row it shows now has last_seen >= at, so "older than
 	// this report and still present" is exactly "not in this report".
-	if _, err := tx.Exec(ctx, `UPDATE ledger_installs SET removed_at = ? WHERE department = ? AND device = ? AND removed_at = '' AND last_seen < ?`,
+	if err := tx.ExecLater(ctx, `UPDATE ledger_installs SET removed_at = ? WHERE department = ? AND device = ? AND removed_at = '' AND last_seen < ?`,
 		at, department, d.Device, at); err != nil {
 		return err
 	}

@@ -127,7 +127,7 @@ func (p *Processor) enqueue(ctx context.Context, dept, agent string, rep *wire.S
 	if prev.reportID != "" {
 		prevAt = ts(prev.finishedAt)
 	}
-	if _, err := p.db.Exec(ctx, `INSERT INTO rules_pending (report_id, department, agent, agent_key, finished_at, prev_report_id, prev_finished_at, queued_at)
+	if err := p.db.ExecLater(ctx, `INSERT INTO rules_pending (report_id, department, agent, agent_key, finished_at, prev_report_id, prev_finished_at, queued_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (report_id) DO NOTHING`,
 		rep.ReportID, dept, agent, rules.AgentKey(rep), ts(rep.FinishedAt), prev.reportID, prevAt, ts(time.Now())); err != nil {
 		return fmt.Errorf("queue scan %s for judgement: %w", rep.ReportID, err)

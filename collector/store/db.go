@@ -285,10 +285,13 @@ type Tx struct {
 	*sql.Tx
 	db *DB
 
-	savepoints int      // savepoints taken so far, for unique names
-	unsent     []string // PostgreSQL savepoints taken, not sent yet (lazySavepoint)
-	flat       bool     // savepoints off (Flat)
-	committed  []func() // run after the commit (AfterCommit)
+	savepoints int           // savepoints taken so far, for unique names
+	unsent     []string      // PostgreSQL savepoints taken, not sent yet (lazySavepoint)
+	flat       bool          // savepoints off (Flat)
+	conn       *sql.Conn     // the transaction's connection (PostgreSQL; ExecLater)
+	later      []deferredSQL // statements deferred by ExecLater, not sent yet
+	laterErr   error         // why sending them failed (the transaction is aborted)
+	committed  []func()      // run after the commit (AfterCommit)
 }
 
 // Exec runs a statement with '?' placeholders inside the transaction.
@@ -349,11 +352,25 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 // InNewTx is InTx that always starts a transaction of its own, whatever ctx
 // carries.
 func (db *DB) InNewTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
-	stx, err := db.DB.BeginTx(ctx, nil)
+	// On PostgreSQL the transaction keeps its connection in hand, so that
+	// statements deferred with ExecLater can be sent together on it.
+	var conn *sql.Conn
+	if db.Dialect == Postgres {
+		if conn, err = db.DB.Conn(ctx); err != nil {
+			return fmt.Errorf("begin transaction: %w", err)
+		}
+		defer conn.Close()
+	}
+	var stx *sql.Tx
+	if conn != nil {
+		stx, err = conn.BeginTx(ctx, nil)
+	} else {
+		stx, err = db.DB.BeginTx(ctx, nil)
+	}
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	tx := &Tx{Tx: stx, db: db}
+	tx := &Tx{Tx: stx, db: db, conn: conn}
 	defer func() {
 		if p := recover(); p != nil {
 			_ = stx.Rollback()
@@ -364,6 +381,13 @@ func (db *DB) InNewTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		}
 	}()
 	if err = fn(tx); err != nil {
+		if tx.laterErr != nil && !errors.Is(err, tx.laterErr) {
+			// fn met the transaction aborted by a deferred statement
+			err = fmt.Errorf("%w (after %w)", err, tx.laterErr)
+		}
+		return err
+	}
+	if err = tx.flushLater(ctx); err != nil {
 		return err
 	}
 	if err = stx.Commit(); err != nil {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // txKey is the context key of the ambient transaction.
@@ -158,9 +160,87 @@ func (tx *Tx) Flat(fn func() error) error {
 	return fn()
 }
 
-// flush sends the savepoints taken but not sent yet (lazySavepoint), in
-// one round trip, before a statement runs inside them.
+// deferredSQL is a statement ExecLater holds back.
+type deferredSQL struct {
+	q    string // rebound
+	args []any
+}
+
+// ExecLater runs a statement whose result its caller does not need, with
+// '?' placeholders: inside Flat on PostgreSQL it is held back and sent with
+// the others held back, in one round trip (a pipeline), just before the
+// transaction's next statement or its commit; anywhere else it runs at
+// once, like Exec. A report's transaction writes some ten such rows
+// (endpoints, ledger, queue, audit), each otherwise a round trip that
+// costs both the collector and PostgreSQL a wake-up. Its error then comes
+// from that later statement or from the commit, which is why only Flat
+// holds statements back: there any failure fails the whole attempt,
+// which the caller runs again with savepoints (and ExecLater at once)
+// to find and undo the failing part alone.
+func (tx *Tx) ExecLater(ctx context.Context, q string, args ...any) error {
+	if tx.flat && tx.conn != nil {
+		// the caller may reuse its argument slice (a multi-row statement's)
+		tx.later = append(tx.later, deferredSQL{q: tx.db.Rebind(q), args: slices.Clone(args)})
+		return nil
+	}
+	_, err := tx.Exec(ctx, q, args...)
+	return err
+}
+
+// ExecLater is Tx.ExecLater inside the transaction ctx carries, else Exec
+// on the writer.
+func (db *DB) ExecLater(ctx context.Context, q string, args ...any) error {
+	if tx := db.ambient(ctx); tx != nil {
+		return tx.ExecLater(ctx, q, args...)
+	}
+	_, err := db.Exec(ctx, q, args...)
+	return err
+}
+
+// flushLater sends the statements ExecLater held back, in order, as one
+// pipeline on the transaction's connection. The first that fails stops
+// the rest (PostgreSQL aborts the transaction), and its error is returned.
+func (tx *Tx) flushLater(ctx context.Context) error {
+	if len(tx.later) == 0 {
+		return nil
+	}
+	later := tx.later
+	tx.later = nil
+	err := tx.conn.Raw(func(dc any) error {
+		pc, ok := dc.(interface{ Conn() *pgx.Conn })
+		if !ok {
+			return fmt.Errorf("run deferred statements: connection %T is not pgx", dc)
+		}
+		b := &pgx.Batch{}
+		for _, s := range later {
+			b.Queue(s.q, s.args...)
+		}
+		br := pc.Conn().SendBatch(ctx, b)
+		for i, s := range later {
+			if _, err := br.Exec(); err != nil {
+				_ = br.Close()
+				return fmt.Errorf("run deferred statement %d of %d (%.60s): %w", i+1, len(later), s.q, err)
+			}
+		}
+		if err := br.Close(); err != nil {
+			return fmt.Errorf("run deferred statements: %w", err)
+		}
+		return nil
+	})
+	if err != nil && tx.laterErr == nil {
+		tx.laterErr = err
+	}
+	return err
+}
+
+// flush sends what was held back before a statement runs: the statements
+// ExecLater deferred (flushLater), then the savepoints taken but not sent
+// yet (lazySavepoint), in one round trip, before a statement runs inside
+// them.
 func (tx *Tx) flush(ctx context.Context) error {
+	if err := tx.flushLater(ctx); err != nil {
+		return err
+	}
 	if len(tx.unsent) == 0 {
 		return nil
 	}
