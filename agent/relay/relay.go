@@ -7,7 +7,9 @@
 //     fsynced, renamed, directory fsynced) BEFORE it answers 202, then
 //     forwards it upstream oldest first, with the endpoint agent's own
 //     credential and the body bytes exactly as received, so the collector
-//     authenticates and attributes the report to that endpoint agent. The
+//     authenticates and attributes the report to that endpoint agent. An
+//     agent whose department the collector pauses (503 with Retry-After)
+//     waits, its reports in order, without holding back the others. The
 //     relay never parses or rewrites a report. It is not a trust boundary:
 //     it holds each waiting report's credential, so whoever controls the
 //     relay host or its disk can alter a waiting report or write one for
@@ -31,6 +33,7 @@
 package relay
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -43,6 +46,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -73,7 +77,8 @@ type Options struct {
 	Allow []netip.Prefix
 	// MinBackoff and MaxBackoff space forwarding attempts while the
 	// collector is unreachable; defaults 1s and 30s. A successful proxied
-	// poll ends the wait at once.
+	// poll ends the wait at once. They also bound the wait the collector
+	// asks for (Retry-After) when it defers some agents' reports.
 	MinBackoff, MaxBackoff time.Duration
 	// ProxyTimeout bounds a proxied poll or enrolment; default 30s.
 	ProxyTimeout time.Duration
@@ -91,6 +96,11 @@ type Relay struct {
 
 	mu     sync.Mutex
 	active map[string]int
+	// paused holds, by clientKey, until when the collector asked an
+	// agent's reports to wait: a pass woken early (by an upload or a
+	// proxied poll) forwards the others without asking again.
+	paused map[string]time.Time
+	now    func() time.Time // a test's clock
 }
 
 // New returns a relay forwarding through up (a client for the network
@@ -117,7 +127,8 @@ func New(up *uplink.Client, st *Store, o Options) *Relay {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	return &Relay{up: up, st: st, o: o, slots: make(chan struct{}, o.MaxConcurrent), kick: make(chan struct{}, 1), active: map[string]int{}}
+	return &Relay{up: up, st: st, o: o, slots: make(chan struct{}, o.MaxConcurrent), kick: make(chan struct{}, 1),
+		active: map[string]int{}, paused: map[string]time.Time{}, now: time.Now}
 }
 
 // Handler serves the endpoint agents' routes.
@@ -315,22 +326,62 @@ func (r *Relay) wake() {
 
 // Result counts what one forwarding pass did.
 type Result struct {
-	Sent, Rejected, Pending int
+	Sent, Rejected int
+	// Pending is what the pass left in the spool: the deferred entries and,
+	// when it ended early, the ones it did not reach.
+	Pending int
+	// Deferred counts the entries kept because the collector asked their
+	// agent to wait (503: its department's judgement is behind; 429: too
+	// many of its uploads at once), DeferredAgents those agents. The pass
+	// went on with the others.
+	Deferred, DeferredAgents int
+	// RetryAfter is how long until the first deferred agent may be asked
+	// again, from the collector's Retry-After; 0 when one was deferred
+	// without it.
+	RetryAfter time.Duration
 }
 
 // Forward sends spooled uploads oldest first: acknowledged ones are
-// removed, permanently refused ones moved to rejected/; the first
-// temporary failure ends the pass (the collector is away) and is returned.
-func (r *Relay) Forward(ctx context.Context) (Result, error) {
-	var res Result
+// removed, permanently refused ones moved to rejected/. When the collector
+// asks an agent to wait (uplink.Deferred), that agent's entries stay, in
+// order, until its Retry-After ends, and the pass goes on: its department
+// is paused, not the collector, and the relay carries other departments'
+// agents too. Any other temporary failure ends the pass (the collector is
+// away: the rest would fail too) and is returned.
+func (r *Relay) Forward(ctx context.Context) (res Result, err error) {
 	entries, err := r.st.List()
 	if err != nil {
 		return res, err
 	}
+	paused := r.pausedAgents()
+	waits := map[string]time.Duration{} // agents deferred in this pass: how long still
+	defer func() {
+		res.DeferredAgents = len(waits)
+		first := true
+		for _, w := range waits {
+			if first || w < res.RetryAfter {
+				res.RetryAfter, first = w, false
+			}
+		}
+	}()
 	for i, e := range entries {
 		if err := ctx.Err(); err != nil {
-			res.Pending = len(entries) - i
+			res.Pending += len(entries) - i
 			return res, err
+		}
+		if len(waits)+len(paused) > 0 {
+			// A waiting agent's entry is passed over unread and unsent.
+			if key, ok := entryAgent(e); ok {
+				_, deferred := waits[key]
+				if until := paused[key]; !deferred && until.After(r.now()) {
+					waits[key], deferred = until.Sub(r.now()), true
+				}
+				if deferred {
+					res.Deferred++
+					res.Pending++
+					continue
+				}
+			}
 		}
 		cred, body, err := r.st.Read(e)
 		if err != nil {
@@ -342,6 +393,15 @@ func (r *Relay) Forward(ctx context.Context) (Result, error) {
 			continue
 		}
 		err = r.up.SendReport(ctx, cred, body)
+		if wait, ok := uplink.Deferred(err); ok {
+			key := clientKey(cred)
+			waits[key] = wait
+			r.pause(key, wait)
+			res.Deferred++
+			res.Pending++
+			r.o.Log.Debug("collector asked an agent's relayed reports to wait", "upload", e.Name, "retry_in", wait.String(), "err", err)
+			continue
+		}
 		switch {
 		case err == nil:
 			if err := r.st.Ack(e); err != nil {
@@ -355,32 +415,82 @@ func (r *Relay) Forward(ctx context.Context) (Result, error) {
 			}
 			res.Rejected++
 		default:
-			res.Pending = len(entries) - i
+			res.Pending += len(entries) - i
 			return res, fmt.Errorf("forward relayed reports: %w", err)
 		}
 	}
 	return res, nil
 }
 
+// pause remembers that the collector asked key's agent to wait; without a
+// Retry-After nothing is remembered and the next pass asks again.
+func (r *Relay) pause(key string, wait time.Duration) {
+	if wait <= 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.paused[key] = r.now().Add(wait)
+}
+
+// pausedAgents forgets the pauses that ended and returns a copy of the
+// others, read by one pass without the lock.
+func (r *Relay) pausedAgents() map[string]time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.now()
+	out := make(map[string]time.Time, len(r.paused))
+	for k, until := range r.paused {
+		if !until.After(now) {
+			delete(r.paused, k)
+			continue
+		}
+		out[k] = until
+	}
+	return out
+}
+
+// entryAgent reads only a spooled upload's header line (the format is
+// store.go's) for its agent's clientKey: the entries of a paused agent are
+// passed over on every pass, and their bodies may be megabytes each. Not
+// ok when the header is unreadable; Read then moves the entry aside.
+func entryAgent(e Entry) (string, bool) {
+	f, err := os.Open(e.Path)
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	line, err := bufio.NewReader(io.LimitReader(f, 64<<10)).ReadBytes('\n')
+	if err != nil || !bytes.HasPrefix(line, []byte(magic)) {
+		return "", false
+	}
+	var h header
+	if err := json.Unmarshal(line[len(magic):], &h); err != nil || h.Credential == "" {
+		return "", false
+	}
+	return clientKey(h.Credential), true
+}
+
 // forwardLoop forwards whenever an upload arrives, the collector is seen
-// again, or the backoff ends; a quiet relay still looks every minute.
+// again, or the wait ends; a quiet relay still looks every minute.
 func (r *Relay) forwardLoop(ctx context.Context) {
 	backoff := time.Duration(0)
 	for {
 		res, err := r.Forward(ctx)
-		wait := time.Minute
-		switch {
-		case ctx.Err() != nil:
+		if ctx.Err() != nil {
 			return
+		}
+		var wait time.Duration
+		wait, backoff = r.nextWait(res, err, backoff)
+		if res.Sent+res.Rejected > 0 {
+			r.o.Log.Info("relayed reports forwarded", "sent", res.Sent, "rejected", res.Rejected)
+		}
+		switch {
 		case err != nil:
-			backoff = min(max(2*backoff, r.o.MinBackoff), r.o.MaxBackoff)
-			wait = backoff
-			r.o.Log.Warn("relayed reports stay in the relay spool: collector unreachable", "pending", res.Pending, "retry_in", wait.String(), "err", err)
-		default:
-			backoff = 0
-			if res.Sent+res.Rejected > 0 {
-				r.o.Log.Info("relayed reports forwarded", "sent", res.Sent, "rejected", res.Rejected)
-			}
+			r.o.Log.Warn("relayed reports stay in the relay spool: collector unreachable or failing", "pending", res.Pending, "deferred", res.Deferred, "retry_in", wait.String(), "err", err)
+		case res.Deferred > 0:
+			// The collector is up and said when to come back: not a fault.
+			r.o.Log.Info("collector asked relayed reports to wait (judgement behind)", "pending", res.Pending, "deferred", res.Deferred, "agents", res.DeferredAgents, "retry_in", wait.String())
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -392,6 +502,23 @@ func (r *Relay) forwardLoop(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// nextWait is the wait after a pass and the backoff carried to the next.
+// A failed pass doubles the backoff (MinBackoff..MaxBackoff). A pass whose
+// only trouble was deferrals waits what the collector asked, within
+// MinBackoff..MaxBackoff, and resets the backoff: the collector answered.
+// A deferral without Retry-After gives no such word (a proxy in front of
+// a collector that is down may answer 503 so) and backs off as a failure.
+func (r *Relay) nextWait(res Result, err error, backoff time.Duration) (wait, next time.Duration) {
+	switch {
+	case err != nil, res.Deferred > 0 && res.RetryAfter <= 0:
+		next = min(max(2*backoff, r.o.MinBackoff), r.o.MaxBackoff)
+		return next, next
+	case res.Deferred > 0:
+		return min(max(res.RetryAfter, r.o.MinBackoff), r.o.MaxBackoff), 0
+	}
+	return time.Minute, 0
 }
 
 // Serve serves ln (TLS when certFile and keyFile are set) and forwards

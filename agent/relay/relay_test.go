@@ -196,14 +196,17 @@ func TestForwardOutcomes(t *testing.T) {
 		statuses      []int
 		sent, refused int
 		pending       int
+		deferred      int
 		wantErr       bool
 	}{
-		{"accepted", nil, 2, 0, 0, false},
-		{"already stored (200) is an ack", []int{200, 200}, 2, 0, 0, false},
-		{"403 other agent's name is refused for good", []int{403}, 1, 1, 0, false},
-		{"409 tampered content is refused for good", []int{409, 202}, 1, 1, 0, false},
-		{"503 keeps both", []int{503}, 0, 0, 2, true},
-		{"429 keeps the rest", []int{202, 429}, 1, 0, 1, true},
+		{"accepted", nil, 2, 0, 0, 0, false},
+		{"already stored (200) is an ack", []int{200, 200}, 2, 0, 0, 0, false},
+		{"403 other agent's name is refused for good", []int{403}, 1, 1, 0, 0, false},
+		{"409 tampered content is refused for good", []int{409, 202}, 1, 1, 0, 0, false},
+		{"503 defers the agent: both kept, one asked", []int{503}, 0, 0, 2, 2, false},
+		{"429 defers the rest", []int{202, 429}, 1, 0, 1, 1, false},
+		{"500 ends the pass", []int{500}, 0, 0, 2, 0, true},
+		{"502 ends the pass", []int{202, 502}, 1, 0, 1, 0, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -217,7 +220,7 @@ func TestForwardOutcomes(t *testing.T) {
 				}
 			}
 			res, err := f.relay.Forward(context.Background())
-			if (err != nil) != tc.wantErr || res.Sent != tc.sent || res.Rejected != tc.refused || res.Pending != tc.pending {
+			if (err != nil) != tc.wantErr || res.Sent != tc.sent || res.Rejected != tc.refused || res.Pending != tc.pending || res.Deferred != tc.deferred {
 				t.Fatalf("res %+v err %v", res, err)
 			}
 			rej, _ := f.store.Rejected()

@@ -47,7 +47,9 @@ func (c *Cycle) Run(ctx context.Context) (Result, error) {
 		// Full: make room by sending before dropping anything.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 		if _, err := uplink.Flush(fctx, c.Client, c.Credential, c.Spool, c.Log); err != nil {
-			c.Log.Warn("spool full and collector unreachable: the oldest report will be dropped", "err", err)
+			// Unreachable, failing, or asking to wait (503 while the
+			// department's judgement lags): in each it took nothing.
+			c.Log.Warn("spool full and the collector did not take the spooled reports: the oldest will be dropped", "err", err)
 		}
 		cancel()
 	}

@@ -2,7 +2,11 @@
 // and report upload. It decides what a failure means for a spooled report:
 // 200/202 is an acknowledgement (delete), a 4xx other than 408/429 is a
 // permanent refusal (move aside, never retry forever), and 5xx, 408, 429 or
-// a network error keep the report spooled for the next cycle.
+// a network error keep the report spooled for the next cycle. Of those, a
+// 503 or 429 is the collector answering and asking to be asked later (its
+// department's judgement is behind, or too many uploads at once): Deferred
+// tells it from an outage, so a sender of many agents' reports waits for
+// those agents only.
 package uplink
 
 import (
@@ -144,6 +148,7 @@ func IsPermanent(err error) bool {
 // temporaryError is a failure worth retrying, with an optional server hint.
 type temporaryError struct {
 	err        error
+	status     int // the collector's answer; 0 when none came (network error)
 	retryAfter time.Duration
 }
 
@@ -266,6 +271,7 @@ func (c *Client) once(ctx context.Context, path, credential string, body []byte)
 	}
 	return nil, &temporaryError{
 		err:        fmt.Errorf("post %s: %d %s: %s", u.Redacted(), resp.StatusCode, http.StatusText(resp.StatusCode), strings.TrimSpace(string(rb))),
+		status:     resp.StatusCode,
 		retryAfter: retryAfter(resp.Header.Get("Retry-After")),
 	}
 }
