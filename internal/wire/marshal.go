@@ -17,10 +17,13 @@ import (
 // that reason (API answers embed it); the rules engine always fills its
 // citations and evidence.
 
-// MarshalJSON writes the report with every CONTRACT list present.
+// MarshalJSON writes the report with every CONTRACT list present. It is
+// EncodeReport's encoder (encode.go), which writes what the plain twin and
+// marshalLists wrote here before, without their reflection and the
+// re-compaction of every endpoint: json.Marshal of a large report spent most
+// of its time there.
 func (r ScanReport) MarshalJSON() ([]byte, error) {
-	type plain ScanReport
-	return marshalLists(plain(r))
+	return appendReport(make([]byte, 0, reportSizeHint(&r)), &r)
 }
 
 // MarshalJSON writes the endpoint with every CONTRACT field present.
