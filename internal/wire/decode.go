@@ -90,6 +90,7 @@ func (s *stopped) Error() string { return "decoding stopped at " + s.at }
 type reportDecoder struct {
 	dec   *json.Decoder
 	elems *validator // problems of list elements, found while decoding
+	quiet validator  // checks each element first, without paths (validator.quiet)
 	stop  string     // where decoding stopped, if it did
 }
 
@@ -176,11 +177,11 @@ func (d *reportDecoder) field(rep *ScanReport, name string) error {
 	case "scope":
 		return streamList(d, name, MaxScope, &rep.Scope, nil)
 	case "endpoints":
-		return streamList(d, name, MaxEndpoints, &rep.Endpoints, func(path string, e *Endpoint) { d.elems.endpoint(path, e) })
+		return streamList(d, name, MaxEndpoints, &rep.Endpoints, (*validator).endpoint)
 	case "devices":
-		return streamList(d, name, MaxDevices, &rep.Devices, func(path string, dev *DeviceInventory) { d.elems.device(path, dev) })
+		return streamList(d, name, MaxDevices, &rep.Devices, (*validator).device)
 	case "paths":
-		return streamList(d, name, MaxPaths, &rep.Paths, func(path string, p *Path) { d.elems.path(path, p) })
+		return streamList(d, name, MaxPaths, &rep.Paths, (*validator).path)
 	}
 	var dst any
 	switch name {
@@ -207,8 +208,9 @@ func (d *reportDecoder) field(rep *ScanReport, name string) error {
 
 // streamList decodes a JSON array (or null) into *list one element at a
 // time, validating each with check, and stops at max+1 elements or when the
-// problem list is full.
-func streamList[T any](d *reportDecoder, name string, max int, list *[]T, check func(path string, e *T)) error {
+// problem list is full. An element is checked quietly first (d.quiet) and
+// again into d.elems, with its path, only when it has a problem.
+func streamList[T any](d *reportDecoder, name string, max int, list *[]T, check func(v *validator, path string, e *T)) error {
 	tok, err := d.dec.Token()
 	if err != nil {
 		return fmt.Errorf("decode report: %s: %w", name, err)
@@ -232,7 +234,7 @@ func streamList[T any](d *reportDecoder, name string, max int, list *[]T, check 
 	for ; d.dec.More(); n++ {
 		if n == max {
 			d.elems.addf(name, "too many entries (more than %d)", max)
-			d.stop = idx(name, n)
+			d.stop = index(name, n)
 			return &stopped{at: d.stop}
 		}
 		if len(chunks) == 0 || len(chunks[len(chunks)-1]) == cap(chunks[len(chunks)-1]) {
@@ -246,13 +248,16 @@ func streamList[T any](d *reportDecoder, name string, max int, list *[]T, check 
 		*c = append(*c, *new(T))
 		e := &(*c)[len(*c)-1]
 		if err := d.dec.Decode(e); err != nil {
-			return fmt.Errorf("decode report: %s: %w", idx(name, n), err)
+			return fmt.Errorf("decode report: %s: %w", index(name, n), err)
 		}
 		if check != nil {
-			check(idx(name, n), e)
-			if d.elems.dropped > 0 {
-				d.stop = idx(name, n)
-				return &stopped{at: d.stop}
+			d.quiet.quiet, d.quiet.failed = true, false
+			if check(&d.quiet, "", e); d.quiet.failed {
+				check(d.elems, index(name, n), e)
+				if d.elems.dropped > 0 {
+					d.stop = index(name, n)
+					return &stopped{at: d.stop}
+				}
 			}
 		}
 	}

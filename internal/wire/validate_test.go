@@ -153,6 +153,7 @@ func TestValidateRejects(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := validReport()
 			tc.mutate(r)
+			quietAgrees(t, r, testNow)
 			err := r.ValidateAt(testNow)
 			if err == nil {
 				t.Fatal("invalid report accepted")
@@ -304,5 +305,26 @@ func TestEndpointProfileReportPasses(t *testing.T) {
 	}
 	if len(got.Scope) != 0 || got.Stats.AddressesProbed != 0 {
 		t.Fatalf("scope %v probed %d after the round trip", got.Scope, got.Stats.AddressesProbed)
+	}
+}
+
+// quietAgrees checks that the quiet pass (no paths, no messages) finds a
+// problem exactly when the full one does, for the report and for each of
+// its list elements as the streaming decoder checks them.
+func quietAgrees(t *testing.T, r *ScanReport, now time.Time) {
+	t.Helper()
+	q, v := &validator{quiet: true}, &validator{}
+	q.report(r, now)
+	v.report(r, now)
+	if q.failed != (len(v.problems) > 0) {
+		t.Fatalf("quiet pass failed=%v, full pass found %v", q.failed, v.problems)
+	}
+	for i := range r.Endpoints {
+		q, v := &validator{quiet: true}, &validator{}
+		q.endpoint("", &r.Endpoints[i])
+		v.endpoint("endpoints", &r.Endpoints[i])
+		if q.failed != (len(v.problems) > 0) {
+			t.Fatalf("endpoint %d: quiet pass failed=%v, full pass found %v", i, q.failed, v.problems)
+		}
 	}
 }
