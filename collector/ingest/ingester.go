@@ -137,7 +137,7 @@ func (in *Ingester) Ingest(ctx context.Context, rep *wire.ScanReport, dept strin
 	if err := rep.Validate(); err != nil {
 		return res, err
 	}
-	raw, err := json.Marshal(rep)
+	raw, err := wire.EncodeReport(rep)
 	if err != nil {
 		return res, fmt.Errorf("encode report: %w", err)
 	}

@@ -151,7 +151,7 @@ func (p *Processor) Process(ctx context.Context, rep *wire.ScanReport, departmen
 	}
 	body := ""
 	if p.opt.Facts == nil {
-		b, err := json.Marshal(rep)
+		b, err := wire.EncodeReport(rep)
 		if err != nil {
 			return fmt.Errorf("rules: encode report %s: %w", rep.ReportID, err)
 		}
