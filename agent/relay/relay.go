@@ -33,7 +33,6 @@
 package relay
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -46,7 +45,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -371,7 +369,8 @@ func (r *Relay) Forward(ctx context.Context) (res Result, err error) {
 		}
 		if len(waits)+len(paused) > 0 {
 			// A waiting agent's entry is passed over unread and unsent.
-			if key, ok := entryAgent(e); ok {
+			if cred, err := r.st.Credential(e); err == nil {
+				key := clientKey(cred)
 				_, deferred := waits[key]
 				if until := paused[key]; !deferred && until.After(r.now()) {
 					waits[key], deferred = until.Sub(r.now()), true
@@ -448,27 +447,6 @@ func (r *Relay) pausedAgents() map[string]time.Time {
 		out[k] = until
 	}
 	return out
-}
-
-// entryAgent reads only a spooled upload's header line (the format is
-// store.go's) for its agent's clientKey: the entries of a paused agent are
-// passed over on every pass, and their bodies may be megabytes each. Not
-// ok when the header is unreadable; Read then moves the entry aside.
-func entryAgent(e Entry) (string, bool) {
-	f, err := os.Open(e.Path)
-	if err != nil {
-		return "", false
-	}
-	defer f.Close()
-	line, err := bufio.NewReader(io.LimitReader(f, 64<<10)).ReadBytes('\n')
-	if err != nil || !bytes.HasPrefix(line, []byte(magic)) {
-		return "", false
-	}
-	var h header
-	if err := json.Unmarshal(line[len(magic):], &h); err != nil || h.Credential == "" {
-		return "", false
-	}
-	return clientKey(h.Credential), true
 }
 
 // forwardLoop forwards whenever an upload arrives, the collector is seen

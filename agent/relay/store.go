@@ -216,15 +216,46 @@ func (s *Store) Read(e Entry) (credential string, body []byte, err error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("read spooled upload %s: %w", e.Name, err)
 	}
-	i := bytes.IndexByte(b[:min(len(b), 64<<10)], '\n')
+	h, i, err := parseHeader(e, b[:min(len(b), maxHeader)])
+	if err != nil {
+		return "", nil, err
+	}
+	return h.Credential, b[i+1:], nil
+}
+
+// maxHeader bounds a spooled upload's header line.
+const maxHeader = 64 << 10
+
+// parseHeader reads the header line at the start of b (a whole spooled
+// upload, or only its first maxHeader bytes) and says where it ends.
+func parseHeader(e Entry, b []byte) (header, int, error) {
+	i := bytes.IndexByte(b, '\n')
 	if i < 0 || !bytes.HasPrefix(b, []byte(magic)) {
-		return "", nil, fmt.Errorf("spooled upload %s: no relay header", e.Name)
+		return header{}, 0, fmt.Errorf("spooled upload %s: no relay header", e.Name)
 	}
 	var h header
 	if err := json.Unmarshal(b[len(magic):i], &h); err != nil || h.Credential == "" {
-		return "", nil, fmt.Errorf("spooled upload %s: bad relay header", e.Name)
+		return header{}, 0, fmt.Errorf("spooled upload %s: bad relay header", e.Name)
 	}
-	return h.Credential, b[i+1:], nil
+	return h, i, nil
+}
+
+// Credential reads only a spooled upload's header for its credential: a
+// waiting agent's uploads are passed over on every forwarding pass, and
+// their bodies may be megabytes each.
+func (s *Store) Credential(e Entry) (string, error) {
+	f, err := os.Open(e.Path)
+	if err != nil {
+		return "", fmt.Errorf("read spooled upload %s: %w", e.Name, err)
+	}
+	defer f.Close()
+	b := make([]byte, maxHeader)
+	n, err := io.ReadFull(f, b)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return "", fmt.Errorf("read spooled upload %s: %w", e.Name, err)
+	}
+	h, _, err := parseHeader(e, b[:n])
+	return h.Credential, err
 }
 
 // Ack removes an upload the collector acknowledged.
