@@ -154,6 +154,27 @@ func TestForwardPassesOverDeferredAgent(t *testing.T) {
 	}
 }
 
+// TestDeferralBoundedByMaxBackoff: a Retry-After longer than MaxBackoff
+// parks the agent's reports for MaxBackoff only; then it is asked again.
+func TestDeferralBoundedByMaxBackoff(t *testing.T) {
+	col := &byAgent{status: map[string]int{"cred-a": http.StatusServiceUnavailable}, retryAfter: "3600"}
+	srv := httptest.NewServer(col)
+	defer srv.Close()
+	f := newFixture(t, strings.TrimPrefix(srv.URL, "http://"), Options{MinBackoff: time.Second, MaxBackoff: 30 * time.Second}, 10, 1<<20)
+	clock := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	f.relay.now = func() time.Time { return clock }
+	spoolAll(t, f, [2]string{"cred-a", `{"report_id":"a1"}`})
+	res, err := f.relay.Forward(context.Background())
+	if want := (Result{Pending: 1, Deferred: 1, DeferredAgents: 1, RetryAfter: 30 * time.Second}); err != nil || res != want {
+		t.Fatalf("asked to wait an hour: %+v %v, want %+v", res, err, want)
+	}
+	col.set("cred-a", http.StatusAccepted)
+	clock = clock.Add(31 * time.Second)
+	if res, err := f.relay.Forward(context.Background()); err != nil || res != (Result{Sent: 1}) {
+		t.Fatalf("after MaxBackoff: %+v %v, want the report sent", res, err)
+	}
+}
+
 // TestForwardEndsOnOutage: a collector that is away (closed, or failing
 // with a 5xx other than 503) still ends the pass with an error: the rest
 // would fail too.

@@ -393,12 +393,16 @@ func (r *Relay) Forward(ctx context.Context) (res Result, err error) {
 		}
 		err = r.up.SendReport(ctx, cred, body)
 		if wait, ok := uplink.Deferred(err); ok {
+			// At most MaxBackoff: a Retry-After of an hour (a proxy's, or an
+			// HTTP-date read with a skewed clock) must not park an agent's
+			// reports that long; asking again costs one refused upload.
+			wait = min(wait, r.o.MaxBackoff)
 			key := clientKey(cred)
 			waits[key] = wait
 			r.pause(key, wait)
 			res.Deferred++
 			res.Pending++
-			r.o.Log.Debug("collector asked an agent's relayed reports to wait", "upload", e.Name, "retry_in", wait.String(), "err", err)
+			r.o.Log.Debug("collector asked an agent's relayed reports to wait", "upload", e.Name, "retry_in", wait.Round(time.Millisecond).String(), "err", err)
 			continue
 		}
 		switch {
@@ -465,10 +469,10 @@ func (r *Relay) forwardLoop(ctx context.Context) {
 		}
 		switch {
 		case err != nil:
-			r.o.Log.Warn("relayed reports stay in the relay spool: collector unreachable or failing", "pending", res.Pending, "deferred", res.Deferred, "retry_in", wait.String(), "err", err)
+			r.o.Log.Warn("relayed reports stay in the relay spool: collector unreachable or failing", "pending", res.Pending, "deferred", res.Deferred, "retry_in", wait.Round(time.Millisecond).String(), "err", err)
 		case res.Deferred > 0:
 			// The collector is up and said when to come back: not a fault.
-			r.o.Log.Info("collector asked relayed reports to wait (judgement behind)", "pending", res.Pending, "deferred", res.Deferred, "agents", res.DeferredAgents, "retry_in", wait.String())
+			r.o.Log.Info("collector asked relayed reports to wait (judgement behind)", "pending", res.Pending, "deferred", res.Deferred, "agents", res.DeferredAgents, "retry_in", wait.Round(time.Millisecond).String())
 		}
 		t := time.NewTimer(wait)
 		select {

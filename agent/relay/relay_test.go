@@ -203,8 +203,11 @@ func TestForwardOutcomes(t *testing.T) {
 		{"already stored (200) is an ack", []int{200, 200}, 2, 0, 0, 0, false},
 		{"403 other agent's name is refused for good", []int{403}, 1, 1, 0, 0, false},
 		{"409 tampered content is refused for good", []int{409, 202}, 1, 1, 0, 0, false},
-		{"503 defers the agent: both kept, one asked", []int{503}, 0, 0, 2, 2, false},
-		{"429 defers the rest", []int{202, 429}, 1, 0, 1, 1, false},
+		// without Retry-After a 503 or 429 is not the collector's pause (a
+		// proxy's, the collector down): the pass ends (defer_test.go has
+		// the pause)
+		{"503 without Retry-After ends the pass", []int{503}, 0, 0, 2, 0, true},
+		{"429 without Retry-After ends the pass", []int{202, 429}, 1, 0, 1, 0, true},
 		{"500 ends the pass", []int{500}, 0, 0, 2, 0, true},
 		{"502 ends the pass", []int{202, 502}, 1, 0, 1, 0, true},
 	}

@@ -249,12 +249,12 @@ func (s *Store) Credential(e Entry) (string, error) {
 		return "", fmt.Errorf("read spooled upload %s: %w", e.Name, err)
 	}
 	defer f.Close()
-	b := make([]byte, maxHeader)
-	n, err := io.ReadFull(f, b)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+	// up to the header's end (a few hundred bytes), not maxHeader
+	line, err := bufio.NewReaderSize(io.LimitReader(f, maxHeader), 1024).ReadBytes('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
 		return "", fmt.Errorf("read spooled upload %s: %w", e.Name, err)
 	}
-	h, _, err := parseHeader(e, b[:n])
+	h, _, err := parseHeader(e, line)
 	return h.Credential, err
 }
 

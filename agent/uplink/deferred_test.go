@@ -9,8 +9,8 @@ import (
 	"time"
 )
 
-// TestDeferred: only the collector's own "ask me later" answers (503, 429)
-// are deferrals, with their Retry-After; an outage is not one.
+// TestDeferred: only the collector's own "ask me later" answers (503, 429
+// with a Retry-After) are deferrals; an outage is not one.
 func TestDeferred(t *testing.T) {
 	past := time.Now().Add(-time.Hour).UTC().Format(http.TimeFormat)
 	tests := []struct {
@@ -21,10 +21,11 @@ func TestDeferred(t *testing.T) {
 		wantWait   time.Duration
 	}{
 		{"503 with Retry-After (department paused)", 503, "12", true, 12 * time.Second},
-		{"503 without Retry-After", 503, "", true, 0},
+		{"503 without Retry-After is an outage (a proxy's)", 503, "", false, 0},
 		{"429 with Retry-After", 429, "3", true, 3 * time.Second},
-		{"Retry-After as a past date is no wait", 503, past, true, 0},
-		{"unreadable Retry-After is no wait", 503, "soon", true, 0},
+		{"Retry-After as a past date is no deferral", 503, past, false, 0},
+		{"unreadable Retry-After is no deferral", 503, "soon", false, 0},
+		{"429 without Retry-After is no deferral", 429, "", false, 0},
 		{"500 is an outage", 500, "5", false, 0},
 		{"502 is an outage", 502, "", false, 0},
 		{"507 is an outage", 507, "60", false, 0},
