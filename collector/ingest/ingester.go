@@ -61,6 +61,8 @@ type Ingester struct {
 
 	// inflight counts the Ingest calls in progress (Busy).
 	inflight atomic.Int64
+	// reruns counts reports run again with savepoints (Reruns).
+	reruns atomic.Int64
 
 	// kick wakes RetryPending when a report was left pending.
 	kick chan struct{}
@@ -163,6 +165,8 @@ func (in *Ingester) Ingest(ctx context.Context, rep *wire.ScanReport, dept strin
 		for {
 			err := in.attempt(tctx, rep, dept, src, meta, raw, procs, last, flat, &res)
 			if err != nil && flat {
+				in.reruns.Add(1)
+				in.log.Debug("report runs again with savepoints", "department", dept, "report", rep.ReportID, "err", err)
 				flat = false
 				continue
 			}
@@ -232,6 +236,12 @@ func (in *Ingester) attemptTx(ctx context.Context, tx *store.Tx, rep *wire.ScanR
 	}
 	return nil
 }
+
+// Reruns is how many reports ran again with savepoints after their
+// attempt without them failed (see Ingest): a processor failed, a report
+// was refused, or a race was lost. Steadily rising, every report costs two
+// transactions.
+func (in *Ingester) Reruns() int64 { return in.reruns.Load() }
 
 // Busy says whether more than one report is being ingested at this
 // moment: a processor may then leave work that several reports share (a

@@ -163,6 +163,15 @@ func TestOneTransactionPerReport(t *testing.T) {
 				if (err != nil) != tc.wantErr {
 					t.Fatalf("ingest: %+v %v, want error %v", res, err, tc.wantErr)
 				}
+				// on PostgreSQL any failure of the attempt without savepoints
+				// runs the report again, once, and is counted
+				wantReruns := int64(0)
+				if flat && (tc.middleErr != nil || tc.crash || tc.late) {
+					wantReruns = 1
+				}
+				if got := in.Reruns(); got != wantReruns {
+					t.Fatalf("%d reruns with savepoints, want %d", got, wantReruns)
+				}
 				if got := len(res.ProcessErrors) > 0; got != tc.wantPending {
 					t.Fatalf("process errors %v, want pending %v", res.ProcessErrors, tc.wantPending)
 				}

@@ -46,6 +46,9 @@ type Options struct {
 	// AgentStatuses, when set, counts agents by the fleet's own health
 	// (ok, late, silent, revoked), so /metrics and GET /api/v1/agents agree.
 	AgentStatuses func(ctx context.Context) (map[string]int64, error)
+	// IngestReruns, when set, counts reports whose transaction without
+	// savepoints failed and ran again with them (ingest.Ingester.Reruns).
+	IngestReruns func() int64
 }
 
 // New registers every metric; db feeds the scrape-time figures.
@@ -72,6 +75,11 @@ func New(db *store.DB, o Options) *Metrics {
 	m.reg.MustRegister(m.httpReqs, m.httpDur, m.ingest, m.ingestDur, m.procDur, m.procErr,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&storeCollector{db: db, silentAfter: o.SilentAfter, statuses: o.AgentStatuses})
+	if o.IngestReruns != nil {
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "egovnet_ingest_reruns_total",
+			Help: "Reports whose transaction ran again with savepoints after the attempt without them failed (PostgreSQL): a processor failed or a report was refused; steadily rising, ingest does twice the work."},
+			func() float64 { return float64(o.IngestReruns()) }))
+	}
 	return m
 }
 
@@ -148,7 +156,11 @@ func (t *timed) Process(ctx context.Context, rep *wire.ScanReport, dept string) 
 	start := time.Now()
 	err := t.p.Process(ctx, rep, dept)
 	t.m.procDur.WithLabelValues(t.p.Name()).Observe(time.Since(start).Seconds())
-	if err != nil {
+	// An error inside store.Tx.Flat is the attempt's, not surely this
+	// processor's (a statement another processor held back may fail in
+	// this one's): the report runs again with savepoints, where the
+	// failing processor's error is counted.
+	if err != nil && !store.TxFrom(ctx).InFlat() {
 		t.m.procErr.WithLabelValues(t.p.Name()).Inc()
 	}
 	return err

@@ -75,7 +75,7 @@ func TestMetricsExposition(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		m := metrics.New(db, metrics.Options{SilentAfter: time.Hour})
+		m := metrics.New(db, metrics.Options{SilentAfter: time.Hour, IngestReruns: func() int64 { return 3 }})
 		mux := http.NewServeMux()
 		mux.HandleFunc("POST /api/v1/reports", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusAccepted) })
 		mux.HandleFunc("GET /api/v1/violations/{id}", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("{}")) })
@@ -93,6 +93,21 @@ func TestMetricsExposition(t *testing.T) {
 		if err := p.Process(ctx, &wire.ScanReport{}, "CZJ"); err == nil {
 			t.Fatal("wrapped processor swallowed the error")
 		}
+		// Inside store.Tx.Flat (PostgreSQL) the error is the attempt's and
+		// is counted when the report runs again with savepoints, not here;
+		// SQLite runs Flat with savepoints, so it counts.
+		wantErrs := 2
+		if db.Dialect == store.Postgres {
+			wantErrs = 1
+		}
+		_ = db.InNewTx(ctx, func(tx *store.Tx) error {
+			return tx.Flat(func() error {
+				if err := p.Process(store.WithTx(ctx, tx), &wire.ScanReport{}, "CZJ"); err == nil {
+					t.Error("wrapped processor swallowed the error in Flat")
+				}
+				return nil
+			})
+		})
 
 		code, body := scrape(t, m.Handler(""), "")
 		if code != http.StatusOK {
@@ -104,8 +119,9 @@ func TestMetricsExposition(t *testing.T) {
 			`egovnet_http_requests_total{code="200",route="GET /api/v1/violations/{id}"} 2`,
 			`egovnet_ingest_reports_total{outcome="accepted"} 1`,
 			`egovnet_ingest_duration_seconds_count 1`,
-			`egovnet_processor_duration_seconds_count{processor="rules"} 1`,
-			`egovnet_processor_errors_total{processor="rules"} 1`,
+			`egovnet_processor_duration_seconds_count{processor="rules"} 2`,
+			`egovnet_processor_errors_total{processor="rules"} ` + strconv.Itoa(wantErrs),
+			`egovnet_ingest_reruns_total 3`,
 			`egovnet_agents{status="ok"} 1`,
 			`egovnet_agents{status="revoked"} 1`,
 			`egovnet_agents{status="silent"} 0`,

@@ -29,10 +29,19 @@ func (a *App) handler() http.Handler {
 	})
 }
 
+// ingestReruns is the ingester's count of reports run twice (none before
+// it is wired).
+func (a *App) ingestReruns() int64 {
+	if a.Ingester == nil {
+		return 0
+	}
+	return a.Ingester.Reruns()
+}
+
 // metrics returns the collector's registry, built once.
 func (a *App) metrics() *metrics.Metrics {
 	if a.metricsReg == nil {
-		a.metricsReg = metrics.New(a.DB, metrics.Options{SilentAfter: a.Config.Notify.AgentSilentAfter,
+		a.metricsReg = metrics.New(a.DB, metrics.Options{SilentAfter: a.Config.Notify.AgentSilentAfter, IngestReruns: a.ingestReruns,
 			AgentStatuses: func(ctx context.Context) (map[string]int64, error) {
 				list, err := a.Fleet.Agents(ctx, "")
 				if err != nil {

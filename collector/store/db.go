@@ -390,6 +390,11 @@ func (db *DB) InNewTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err = tx.flushLater(ctx); err != nil {
 		return err
 	}
+	if tx.laterErr != nil {
+		// fn went on after a held-back statement failed (it ignored an
+		// error): the transaction is aborted, and this is why
+		return fmt.Errorf("commit transaction: %w", tx.laterErr)
+	}
 	if err = stx.Commit(); err != nil {
 		return fmt.Errorf("commit transaction: %w", err)
 	}

@@ -111,6 +111,25 @@ func TestExecLater(t *testing.T) {
 			}
 		})
 
+		t.Run("a failure the body ignores still fails the commit", func(t *testing.T) {
+			err := inTx(true, func(actx context.Context, tx *store.Tx) error {
+				if err := tx.ExecLater(actx, "INSERT INTO later (k) VALUES (?)", "e1"); err != nil {
+					return err
+				}
+				if err := tx.ExecLater(actx, duplicate); err != nil {
+					return nil // ignored (SQLite: at once)
+				}
+				_, _ = tx.Exec(actx, "INSERT INTO later (k) VALUES (?)", "e2") // its error ignored too
+				return nil
+			})
+			if pg && !isDuplicate(err) {
+				t.Fatalf("transaction: %v, want the ignored duplicate key", err)
+			}
+			if got := keys(t, db, "later"); pg && (slices.Contains(got, "e1") || slices.Contains(got, "e2")) {
+				t.Fatalf("stored %v after a failed transaction", got)
+			}
+		})
+
 		t.Run("outside Flat it runs at once", func(t *testing.T) {
 			var deferredErr error
 			_ = inTx(false, func(actx context.Context, tx *store.Tx) error {

@@ -233,6 +233,9 @@ func (tx *Tx) flushLater(ctx context.Context) error {
 	return err
 }
 
+// InFlat says whether tx runs inside Flat (a nil tx does not).
+func (tx *Tx) InFlat() bool { return tx != nil && tx.flat }
+
 // flush sends what was held back before a statement runs: the statements
 // ExecLater deferred (flushLater), then the savepoints taken but not sent
 // yet (lazySavepoint), in one round trip, before a statement runs inside
