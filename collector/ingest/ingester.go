@@ -164,7 +164,9 @@ func (in *Ingester) Ingest(ctx context.Context, rep *wire.ScanReport, dept strin
 	err = in.retry(tctx, rep, dept, func(last bool) error {
 		for {
 			err := in.attempt(tctx, rep, dept, src, meta, raw, procs, last, flat, &res)
-			if err != nil && flat {
+			// A refusal comes from the report's first statements, before
+			// anything is held back or a processor runs: it stands.
+			if err != nil && flat && !refused(err) {
 				in.reruns.Add(1)
 				in.log.Debug("report runs again with savepoints", "department", dept, "report", rep.ReportID, "err", err)
 				flat = false
@@ -174,7 +176,7 @@ func (in *Ingester) Ingest(ctx context.Context, rep *wire.ScanReport, dept strin
 		}
 	})
 	if err != nil {
-		if errors.Is(err, ErrUnknownDepartment) || errors.Is(err, ErrConflict) || errors.Is(err, ErrDifferentContent) {
+		if refused(err) {
 			denied := in.entry(rep, dept, src)
 			denied.Outcome, denied.Detail = auditlog.OutcomeDenied, auditlog.Detail(map[string]any{"error": err.Error()})
 			if _, aerr := in.audit.Append(tctx, denied); aerr != nil {
@@ -242,6 +244,12 @@ func (in *Ingester) attemptTx(ctx context.Context, tx *store.Tx, rep *wire.ScanR
 // was refused, or a race was lost. Steadily rising, every report costs two
 // transactions.
 func (in *Ingester) Reruns() int64 { return in.reruns.Load() }
+
+// refused says whether err refuses the report itself (its department,
+// its id), whatever the attempt.
+func refused(err error) bool {
+	return errors.Is(err, ErrUnknownDepartment) || errors.Is(err, ErrConflict) || errors.Is(err, ErrDifferentContent)
+}
 
 // Busy says whether more than one report is being ingested at this
 // moment: a processor may then leave work that several reports share (a

@@ -105,12 +105,17 @@ func TestIngestConformance(t *testing.T) {
 		}
 		for _, tc := range refusals {
 			t.Run(tc.name, func(t *testing.T) {
+				before := in.Reruns()
 				_, err := in.Ingest(ctx, tc.rep, tc.dept, tc.src)
 				if err == nil {
 					t.Fatal("accepted")
 				}
 				if tc.want != nil && !errors.Is(err, tc.want) {
 					t.Fatalf("got %v, want %v", err, tc.want)
+				}
+				// a refusal stands: the report is not run again
+				if n := in.Reruns() - before; n != 0 {
+					t.Fatalf("refused report ran again %d times", n)
 				}
 			})
 		}
