@@ -290,6 +290,7 @@ type Tx struct {
 	flat       bool          // savepoints off (Flat)
 	conn       *sql.Conn     // the transaction's connection (PostgreSQL; ExecLater)
 	later      []deferredSQL // statements deferred by ExecLater, not sent yet
+	laterArgs  int           // their arguments
 	laterErr   error         // why sending them failed (the transaction is aborted)
 	committed  []func()      // run after the commit (AfterCommit)
 }

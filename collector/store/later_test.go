@@ -2,7 +2,9 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -127,6 +129,32 @@ func TestExecLater(t *testing.T) {
 			}
 			if got := keys(t, db, "later"); pg && (slices.Contains(got, "e1") || slices.Contains(got, "e2")) {
 				t.Fatalf("stored %v after a failed transaction", got)
+			}
+		})
+
+		t.Run("many arguments are sent without waiting for a statement", func(t *testing.T) {
+			if !pg {
+				return // SQLite runs every statement at once
+			}
+			const n = 30000 // three statements: more arguments than ExecLater holds back
+			q := "SELECT COUNT(*) FROM (VALUES " + strings.TrimSuffix(strings.Repeat("(?), ", n), ", ") + ") v"
+			args := make([]any, n)
+			for i := range args {
+				args[i] = strconv.Itoa(i)
+			}
+			var errs []error
+			_ = inTx(true, func(actx context.Context, tx *store.Tx) error {
+				errs = append(errs, tx.ExecLater(actx, duplicate))
+				for range 3 {
+					errs = append(errs, tx.ExecLater(actx, q, args...))
+				}
+				return nil
+			})
+			if errs[0] != nil || errs[1] != nil {
+				t.Fatalf("held back too soon: %v", errs)
+			}
+			if !isDuplicate(errors.Join(errs[2:]...)) {
+				t.Fatalf("past the bound the held-back statements were not sent: %v", errs)
 			}
 		})
 
