@@ -154,8 +154,9 @@ func TestForwardPassesOverDeferredAgent(t *testing.T) {
 	}
 }
 
-// TestDeferralBoundedByMaxBackoff: a Retry-After longer than MaxBackoff
-// parks the agent's reports for MaxBackoff only; then it is asked again.
+// TestDeferralBoundedByMaxBackoff: a Retry-After of an hour parks the
+// agent's reports for maxPause only (MaxBackoff, at least the minute the
+// collector itself may ask); then it is asked again.
 func TestDeferralBoundedByMaxBackoff(t *testing.T) {
 	col := &byAgent{status: map[string]int{"cred-a": http.StatusServiceUnavailable}, retryAfter: "3600"}
 	srv := httptest.NewServer(col)
@@ -165,11 +166,11 @@ func TestDeferralBoundedByMaxBackoff(t *testing.T) {
 	f.relay.now = func() time.Time { return clock }
 	spoolAll(t, f, [2]string{"cred-a", `{"report_id":"a1"}`})
 	res, err := f.relay.Forward(context.Background())
-	if want := (Result{Pending: 1, Deferred: 1, DeferredAgents: 1, RetryAfter: 30 * time.Second}); err != nil || res != want {
+	if want := (Result{Pending: 1, Deferred: 1, DeferredAgents: 1, RetryAfter: time.Minute}); err != nil || res != want {
 		t.Fatalf("asked to wait an hour: %+v %v, want %+v", res, err, want)
 	}
 	col.set("cred-a", http.StatusAccepted)
-	clock = clock.Add(31 * time.Second)
+	clock = clock.Add(61 * time.Second)
 	if res, err := f.relay.Forward(context.Background()); err != nil || res != (Result{Sent: 1}) {
 		t.Fatalf("after MaxBackoff: %+v %v, want the report sent", res, err)
 	}

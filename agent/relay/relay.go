@@ -75,8 +75,9 @@ type Options struct {
 	Allow []netip.Prefix
 	// MinBackoff and MaxBackoff space forwarding attempts while the
 	// collector is unreachable; defaults 1s and 30s. A successful proxied
-	// poll ends the wait at once. They also bound the wait the collector
-	// asks for (Retry-After) when it defers some agents' reports.
+	// poll ends the wait at once. A wait the collector asks for
+	// (Retry-After) when it defers some agents' reports is kept up to
+	// MaxBackoff or a minute, whichever is more (maxPause).
 	MinBackoff, MaxBackoff time.Duration
 	// ProxyTimeout bounds a proxied poll or enrolment; default 30s.
 	ProxyTimeout time.Duration
@@ -334,8 +335,7 @@ type Result struct {
 	// went on with the others.
 	Deferred, DeferredAgents int
 	// RetryAfter is how long until the first deferred agent may be asked
-	// again, from the collector's Retry-After; 0 when one was deferred
-	// without it.
+	// again, from the collector's Retry-After (at most maxPause).
 	RetryAfter time.Duration
 }
 
@@ -393,10 +393,10 @@ func (r *Relay) Forward(ctx context.Context) (res Result, err error) {
 		}
 		err = r.up.SendReport(ctx, cred, body)
 		if wait, ok := uplink.Deferred(err); ok {
-			// At most MaxBackoff: a Retry-After of an hour (a proxy's, or an
-			// HTTP-date read with a skewed clock) must not park an agent's
-			// reports that long; asking again costs one refused upload.
-			wait = min(wait, r.o.MaxBackoff)
+			// Bounded: a Retry-After of an hour (a proxy's, or an HTTP-date
+			// read with a skewed clock) must not park an agent's reports
+			// that long; asking again costs one refused upload.
+			wait = min(wait, r.maxPause())
 			key := clientKey(cred)
 			waits[key] = wait
 			r.pause(key, wait)
@@ -425,8 +425,14 @@ func (r *Relay) Forward(ctx context.Context) (res Result, err error) {
 	return res, nil
 }
 
-// pause remembers that the collector asked key's agent to wait; without a
-// Retry-After nothing is remembered and the next pass asks again.
+// maxPause bounds how long an agent's reports wait when the collector asks:
+// MaxBackoff, or a minute if that is more, the longest the collector itself
+// asks for (it raises Retry-After to a minute for a department whose
+// judgement keeps failing, and a relay asking sooner would only be refused).
+func (r *Relay) maxPause() time.Duration { return max(r.o.MaxBackoff, time.Minute) }
+
+// pause remembers that the collector asked key's agent to wait (a zero
+// wait is nothing to remember).
 func (r *Relay) pause(key string, wait time.Duration) {
 	if wait <= 0 {
 		return
@@ -490,8 +496,8 @@ func (r *Relay) forwardLoop(ctx context.Context) {
 // A failed pass doubles the backoff (MinBackoff..MaxBackoff). A pass whose
 // only trouble was deferrals waits what the collector asked, within
 // MinBackoff..MaxBackoff, and resets the backoff: the collector answered.
-// A deferral without Retry-After gives no such word (a proxy in front of
-// a collector that is down may answer 503 so) and backs off as a failure.
+// A deferral without a wait (uplink.Deferred gives none, but a zero wait
+// must never spin the loop) backs off as a failure.
 func (r *Relay) nextWait(res Result, err error, backoff time.Duration) (wait, next time.Duration) {
 	switch {
 	case err != nil, res.Deferred > 0 && res.RetryAfter <= 0:

@@ -24,7 +24,7 @@ func Deferred(err error) (retryAfter time.Duration, ok bool) {
 	if te.status != http.StatusServiceUnavailable && te.status != http.StatusTooManyRequests {
 		return 0, false
 	}
-	// none, unreadable, or an HTTP-date already past (clock skew)
+	// none, 0, unreadable, or an HTTP-date already past (clock skew)
 	if te.retryAfter <= 0 {
 		return 0, false
 	}

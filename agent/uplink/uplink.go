@@ -3,10 +3,10 @@
 // 200/202 is an acknowledgement (delete), a 4xx other than 408/429 is a
 // permanent refusal (move aside, never retry forever), and 5xx, 408, 429 or
 // a network error keep the report spooled for the next cycle. Of those, a
-// 503 or 429 is the collector answering and asking to be asked later (its
-// department's judgement is behind, or too many uploads at once): Deferred
-// tells it from an outage, so a sender of many agents' reports waits for
-// those agents only.
+// 503 or 429 with a Retry-After is the collector answering and asking to be
+// asked later (its department's judgement is behind, or too many uploads at
+// once): Deferred tells it from an outage, so a sender of many agents'
+// reports waits for those agents only.
 package uplink
 
 import (

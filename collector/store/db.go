@@ -394,7 +394,7 @@ func (db *DB) InNewTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if tx.laterErr != nil {
 		// fn went on after a held-back statement failed (it ignored an
 		// error): the transaction is aborted, and this is why
-		return fmt.Errorf("commit transaction: %w", tx.laterErr)
+		return fmt.Errorf("end transaction: a held-back statement failed: %w", tx.laterErr)
 	}
 	if err = stx.Commit(); err != nil {
 		return fmt.Errorf("commit transaction: %w", err)
