@@ -29,7 +29,7 @@ func decodeReportAt(r io.Reader, maxBytes int64, now time.Time) (*ScanReport, er
 		return nil, fmt.Errorf("decode report: invalid byte limit %d", maxBytes)
 	}
 	lr := &limitReader{r: r, left: maxBytes}
-	d := &reportDecoder{dec: json.NewDecoder(lr), elems: &validator{}}
+	d := &reportDecoder{dec: json.NewDecoder(lr), elems: &validator{}, quiet: validator{quiet: true}}
 	d.dec.DisallowUnknownFields()
 	var rep ScanReport
 	err := d.object(&rep)
@@ -251,7 +251,7 @@ func streamList[T any](d *reportDecoder, name string, max int, list *[]T, check 
 			return fmt.Errorf("decode report: %s: %w", index(name, n), err)
 		}
 		if check != nil {
-			d.quiet.quiet, d.quiet.failed = true, false
+			d.quiet.failed = false
 			if check(&d.quiet, "", e); d.quiet.failed {
 				check(d.elems, index(name, n), e)
 				if d.elems.dropped > 0 {

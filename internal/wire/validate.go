@@ -76,29 +76,23 @@ func (r *ScanReport) Validate() error { return r.ValidateAt(time.Now()) }
 
 // ValidateAt is Validate with an explicit "now" for the future-time check.
 func (r *ScanReport) ValidateAt(now time.Time) error {
-	q := &validator{quiet: true}
-	if q.report(r, now); !q.failed {
-		return nil
-	}
-	v := &validator{}
-	v.report(r, now)
-	if len(v.problems) == 0 {
-		return nil
-	}
-	if v.dropped > 0 {
-		v.problems = append(v.problems, fmt.Errorf("... and %d more problems", v.dropped))
-	}
-	return &ValidationError{Problems: v.problems}
+	return validate(func(v *validator) { v.report(r, now) })
 }
 
 // Validate checks one device inventory on its own (snmp-walk output).
 func (d *DeviceInventory) Validate() error {
+	return validate(func(v *validator) { v.device("", d) })
+}
+
+// validate runs check quietly and, only when that finds a problem, again
+// collecting every problem with its path.
+func validate(check func(v *validator)) error {
 	q := &validator{quiet: true}
-	if q.device("", d); !q.failed {
+	if check(q); !q.failed {
 		return nil
 	}
 	v := &validator{}
-	v.device("", d)
+	check(v)
 	if len(v.problems) == 0 {
 		return nil
 	}
