@@ -241,8 +241,8 @@ func (in *Ingester) attemptTx(ctx context.Context, tx *store.Tx, rep *wire.ScanR
 
 // Reruns is how many reports ran again with savepoints after their
 // attempt without them failed (see Ingest): a processor failed or a race
-// was lost (a refusal stands and is not counted). Steadily rising, every report costs two
-// transactions.
+// was lost (a refusal stands and is not counted). Steadily rising, every
+// report costs two transactions.
 func (in *Ingester) Reruns() int64 { return in.reruns.Load() }
 
 // refused says whether err refuses the report itself (its department,
