@@ -206,11 +206,7 @@ ON CONFLICT (agent_id) DO UPDATE SET last_report = excluded.last_report, spool_d
 	if err == nil {
 		// remembered once it is stored: a report's transaction undone (a
 		// processor failing, a lost race) must not leave it taken as written
-		if tx := store.TxFrom(ctx); tx != nil {
-			tx.AfterCommit(func() { p.wrote(rep.Agent.ID, f) })
-		} else {
-			p.wrote(rep.Agent.ID, f)
-		}
+		p.s.db.AfterCommit(ctx, func() { p.wrote(rep.Agent.ID, f) })
 	}
 	if err != nil {
 		return fmt.Errorf("record report of agent %s: %w", rep.Agent.ID, err)

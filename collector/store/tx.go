@@ -140,6 +140,16 @@ func (tx *Tx) lazySavepoint(ctx context.Context, name string, fn func(tx *Tx) er
 // write the commit then lost would be taken as made.
 func (tx *Tx) AfterCommit(f func()) { tx.committed = append(tx.committed, f) }
 
+// AfterCommit is Tx.AfterCommit of the transaction ctx carries; without
+// one, what was written is committed already and f runs now.
+func (db *DB) AfterCommit(ctx context.Context, f func()) {
+	if tx := db.ambient(ctx); tx != nil {
+		tx.AfterCommit(f)
+		return
+	}
+	f()
+}
+
 // Flat runs fn with tx's savepoints off on PostgreSQL: Savepoint, and
 // InTx nested in tx, run their bodies directly. A savepoint costs
 // PostgreSQL a round trip, and a report's transaction takes about six of
