@@ -45,9 +45,6 @@ type txApply struct {
 	dirty    map[string][]any // saveArgs of each changed finding's latest state
 	scans    []appliedScan    // rules_scans rows to write
 	dequeued []string         // rules_pending rows to delete
-
-	revoked     map[string]bool // the revoked agents, read by the first segment
-	revokedRead bool
 }
 
 // newTxApply prepares the shared state of the segments whose own scans are

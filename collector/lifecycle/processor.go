@@ -208,7 +208,7 @@ SELECT report_id, finished_at FROM prev`, department, rules.AgentKey(rep), depar
 		delete(p.queued, rep.ReportID)
 		p.mu.Unlock()
 		start := time.Now()
-		if err := p.judge(ctx, department, scan, fin, nil, nil, nil); err != nil {
+		if err := p.judge(ctx, department, scan, fin); err != nil {
 			return fmt.Errorf("rules: %w", err)
 		}
 		p.log.Debug("rules evaluated", "department", department, "report", rep.ReportID, "took", time.Since(start).String())
@@ -354,12 +354,11 @@ type keptReport struct {
 // currentFacts returns the department's facts as of a scan finished at
 // fin (zero: the newest kept report): each agent's (and scope's) latest
 // report, without the reports of revoked agents and those older than the
-// horizon.
-//
-// b (nil: none) is the batched judgement's transaction: the revoked
-// agents are read once for all its segments, as of its first.
-func (p *Processor) currentFacts(ctx context.Context, dept string, fin time.Time, base []keptReport, over map[string]*keptReport, b *txApply) ([]*wire.ScanReport, error) {
-	revoked, err := p.revokedAgents(ctx, b)
+// horizon. rv (nil: none) keeps the revoked agents read once for all the
+// segments a batched judgement applies in one transaction, as of its
+// first.
+func (p *Processor) currentFacts(ctx context.Context, dept string, fin time.Time, base []keptReport, over map[string]*keptReport, rv *revokedOnce) ([]*wire.ScanReport, error) {
+	revoked, err := p.revokedAgents(ctx, rv)
 	if err != nil {
 		return nil, err
 	}
@@ -405,21 +404,27 @@ func (p *Processor) currentFacts(ctx context.Context, dept string, fin time.Time
 	return out, nil
 }
 
+// revokedOnce holds the revoked agents once read (revokedAgents).
+type revokedOnce struct {
+	agents map[string]bool
+	read   bool
+}
+
 // revokedAgents reads the agents whose credentials are revoked, once per
-// batched judgement transaction (b; nil reads every time).
-func (p *Processor) revokedAgents(ctx context.Context, b *txApply) (map[string]bool, error) {
+// rv (nil reads every time).
+func (p *Processor) revokedAgents(ctx context.Context, rv *revokedOnce) (map[string]bool, error) {
 	if p.opt.Revoked == nil {
 		return nil, nil
 	}
-	if b != nil && b.revokedRead {
-		return b.revoked, nil
+	if rv != nil && rv.read {
+		return rv.agents, nil
 	}
 	revoked, err := p.opt.Revoked(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list revoked agents: %w", err)
 	}
-	if b != nil {
-		b.revoked, b.revokedRead = revoked, true
+	if rv != nil {
+		rv.agents, rv.read = revoked, true
 	}
 	return revoked, nil
 }
