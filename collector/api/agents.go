@@ -71,6 +71,9 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 	respond.JSON(w, http.StatusOK, enrollResponse{AgentID: agent.ID, Credential: cred, Department: agent.Department, ReleaseKey: s.d.ReleaseKey})
 }
 
+// noLongerInPlan answers an agent whose department the plan lacks.
+const noLongerInPlan = "the agent's department is no longer in the plan"
+
 // postReport takes one ScanReport from an enrolled agent. The department is
 // the agent's enrolment department. A report naming another department in
 // agent.department, or another agent in agent.id, is refused with 403: the
@@ -98,6 +101,10 @@ func (s *Server) postReport(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.ContentLength > s.d.MaxReportBytes {
 		deny(http.StatusRequestEntityTooLarge, "report too large", map[string]int64{"limit_bytes": s.d.MaxReportBytes})
+		return
+	}
+	if s.d.InPlan != nil && !s.d.InPlan(agent.Department) {
+		deny(http.StatusForbidden, noLongerInPlan, map[string]string{"department": agent.Department})
 		return
 	}
 	// Back-pressure comes after the checks that refuse a report for good
@@ -183,7 +190,7 @@ func (s *Server) postReport(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, http.StatusConflict, "report id already stored with different content; the stored report is kept", map[string]string{"report_id": rep.ReportID})
 		return
 	case errors.Is(err, ingest.ErrUnknownDepartment):
-		respond.Error(w, http.StatusForbidden, "the agent's department is no longer in the plan", map[string]string{"department": agent.Department})
+		respond.Error(w, http.StatusForbidden, noLongerInPlan, map[string]string{"department": agent.Department})
 		return
 	case err != nil:
 		s.internal(w, "ingest report", err)

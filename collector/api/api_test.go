@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -448,6 +449,34 @@ func TestConcurrentUploads(t *testing.T) {
 		}
 		if res, err := f.audit.Verify(context.Background()); err != nil || res.Broken != nil {
 			t.Fatalf("audit chain after concurrent appends: %+v %v", res, err)
+		}
+	})
+}
+
+// An agent of a department the collector's plan lacks is refused (403,
+// which the agent takes as final) before its body is read, and nothing
+// is stored; once the plan has the department again its reports are
+// taken.
+func TestUploadFromDepartmentNotInPlan(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
+		var gajInPlan atomic.Bool
+		f := newFixture(t, db, func(d *Deps) {
+			d.InPlan = func(dept string) bool { return dept == "CZJ" || (dept == "GAJ" && gajInPlan.Load()) }
+		})
+		ctx := context.Background()
+		agent, cred := f.enrol("GAJ")
+		hdr := map[string]string{"Authorization": "Bearer " + cred}
+		body, _ := json.Marshal(scanReport(agent, ""))
+		if r := f.do("POST", "/api/v1/reports", body, hdr); r.status != 403 || !strings.Contains(string(r.body), "no longer in the plan") ||
+			!strings.Contains(string(r.body), "GAJ") {
+			t.Fatalf("upload from a department not in the plan: %d %s, want 403 naming it", r.status, r.body)
+		}
+		if n, _ := f.inv.CountReports(ctx, ""); n != 0 {
+			t.Fatalf("stored %d reports, want none", n)
+		}
+		gajInPlan.Store(true)
+		if r := f.do("POST", "/api/v1/reports", body, hdr); r.status != 202 {
+			t.Fatalf("upload once the plan has the department: %d %s, want 202", r.status, r.body)
 		}
 	})
 }

@@ -63,6 +63,12 @@ type Deps struct {
 	// ReleaseKey is the public key agents pin at enrolment to verify
 	// self-updates ("" when none).
 	ReleaseKey string
+	// InPlan, when set, says whether a department is in the plan this
+	// collector judges by. An agent of a department it lacks is refused
+	// (403) before its body is read: stored, its report would fail every
+	// processor, which judge and count against the plan, and stay pending
+	// for good.
+	InPlan func(dept string) bool
 }
 
 // SessionCookie is the name of the login session cookie.

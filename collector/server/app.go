@@ -168,6 +168,7 @@ func (a *App) API() *api.Server {
 			SecureCookies:        a.Config.TLSEnabled(),
 			AgentsList:           a.fleetHandlers().ListAgents,
 			ReleaseKey:           release.EncodeKey(a.Fleet.Keys().ReleasePublic()),
+			InPlan:               a.inPlan,
 		})
 		a.fleetHandlers().MountUser(a.api.UserRoute)
 		a.fleetHandlers().MountAgent(a.api.Handle)
@@ -186,4 +187,14 @@ func Operator() auth.Actor {
 		name = s + " (sudo " + name + ")"
 	}
 	return auth.Actor{Kind: auditlog.KindOperator, Name: name}
+}
+
+// inPlan says whether dept is a department of the plan this collector
+// judges by (every department when it runs without a plan).
+func (a *App) inPlan(dept string) bool {
+	if a.Plan == nil {
+		return true
+	}
+	_, ok := a.Plan.Department(dept)
+	return ok
 }
