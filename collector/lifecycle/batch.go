@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/egovnet/egovnet/collector/rules"
@@ -112,6 +113,11 @@ func (p *Processor) largeQueued(segs [][]queuedScan) bool {
 		}
 	}
 	return false
+}
+
+// sameSightings says whether two reads of first sightings agree.
+func sameSightings(a, b map[string]time.Time) bool {
+	return maps.EqualFunc(a, b, time.Time.Equal)
 }
 
 // noteSize records how many facts dept's last judgement read.
@@ -359,15 +365,20 @@ WHERE department = ? ORDER BY finished_at, report_id`, dept)
 		// facts and first sightings). What it read is what the
 		// transaction would have read but for reports committed in
 		// between, which are in the queue and judged next round, as
-		// reports committing concurrently are on PostgreSQL anyway. A
+		// reports committing concurrently are on PostgreSQL anyway;
+		// the exception, an older scan imported meanwhile, is checked for
+		// inside the transaction (below). A
 		// small department's evaluation is cheap and stays inside: there,
 		// done first, it made findings catch up after a load 1–2 s later
 		// and gained the uploads nothing.
 		verdicts := make([]verdict, to-from)
 		rv := &revokedOnce{}
+		// first sightings do not change between segments: apply does not
+		// write them
+		var first map[string]time.Time
 		evaluate := func(ctx context.Context) error {
 			for i := from; i < to; i++ {
-				v, err := p.evaluate(ctx, dept, segs[i][len(segs[i])-1].finishedAt, base, factsAt(segs, i), rv)
+				v, err := p.evaluate(ctx, dept, segs[i][len(segs[i])-1].finishedAt, base, factsAt(segs, i), rv, first)
 				if err != nil {
 					return err
 				}
@@ -378,13 +389,26 @@ WHERE department = ? ORDER BY finished_at, report_id`, dept)
 		ahead := p.batching(dept) || p.largeQueued(segs[from:to])
 		var err error
 		if ahead {
-			err = evaluate(ctx)
+			if first, err = p.firstSeen(ctx, dept); err == nil {
+				err = evaluate(ctx)
+			}
 		}
 		var judged Scan
 		if err == nil {
 			err = p.db.InTx(ctx, func(tx *store.Tx) error {
 				tctx := store.WithTx(ctx, tx)
-				if !ahead {
+				now, err := p.firstSeen(tctx, dept)
+				if err != nil {
+					return err
+				}
+				// An older scan imported meanwhile (judged on arrival,
+				// never queued) moves first sightings and the baseline
+				// back: what was evaluated ahead with the old ones could
+				// open findings that history now refutes, and nothing
+				// would judge them again before the department's next
+				// scan. Then it is evaluated again, here.
+				if !ahead || !sameSightings(first, now) {
+					first = now
 					if err := evaluate(tctx); err != nil {
 						return err
 					}
@@ -515,8 +539,10 @@ type verdict struct {
 // agent whose clock runs ahead must not age the others' facts out); base
 // (nil: read now) is each agent's latest report, over replaces some of
 // them (factsAt), nil entries leave an agent out; rv (nil: read every
-// time) keeps the revoked agents read once for a batch's segments.
-func (p *Processor) evaluate(ctx context.Context, dept string, asOf time.Time, base []keptReport, over map[string]*keptReport, rv *revokedOnce) (verdict, error) {
+// time) keeps the revoked agents read once for a batch's segments; first
+// (nil: read now) are the department's first sightings.
+func (p *Processor) evaluate(ctx context.Context, dept string, asOf time.Time, base []keptReport, over map[string]*keptReport, rv *revokedOnce,
+	first map[string]time.Time) (verdict, error) {
 	if now := time.Now().UTC(); asOf.After(now) {
 		asOf = now
 	}
@@ -525,9 +551,10 @@ func (p *Processor) evaluate(ctx context.Context, dept string, asOf time.Time, b
 		return verdict{}, err
 	}
 	p.noteSize(dept, factsSize(reps))
-	first, err := p.firstSeen(ctx, dept)
-	if err != nil {
-		return verdict{}, err
+	if first == nil {
+		if first, err = p.firstSeen(ctx, dept); err != nil {
+			return verdict{}, err
+		}
 	}
 	// The department's baseline is its first scan: the earliest first
 	// sighting of anything in it (an older scan imported later moves it
@@ -543,7 +570,7 @@ func (p *Processor) evaluate(ctx context.Context, dept string, asOf time.Time, b
 // judge evaluates dept's facts as of scan (evaluate) and applies the
 // result alone.
 func (p *Processor) judge(ctx context.Context, dept string, scan Scan, asOf time.Time) error {
-	v, err := p.evaluate(ctx, dept, asOf, nil, nil, nil)
+	v, err := p.evaluate(ctx, dept, asOf, nil, nil, nil, nil)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,102 @@
+package lifecycle
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/egovnet/egovnet/collector/devices"
+	"github.com/egovnet/egovnet/collector/inventory"
+	"github.com/egovnet/egovnet/collector/store"
+	"github.com/egovnet/egovnet/collector/store/storetest"
+	"github.com/egovnet/egovnet/internal/wire"
+)
+
+// movingHistory is a sightings store whose answer changes just after a
+// batched judgement has read it outside its transaction, as if an older
+// scan of the department, imported at that moment, had committed: from
+// then on it has seen addr at at, before anything else.
+type movingHistory struct {
+	mu    sync.Mutex
+	armed bool
+	moved bool
+	addr  string
+	at    time.Time
+}
+
+func (m *movingHistory) FirstSeen(ctx context.Context, dept string) (map[string]time.Time, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.moved {
+		return map[string]time.Time{m.addr: m.at}, nil
+	}
+	if m.armed && store.TxFrom(ctx) == nil {
+		m.moved = true // after this answer
+	}
+	return map[string]time.Time{}, nil
+}
+
+// TestEvaluatedAheadSeesHistoryMovedMeanwhile: a large department's queued
+// scans are evaluated before their transaction. An older scan imported in
+// between moves first sightings and the baseline back; the transaction
+// must judge with them, or a new-infrastructure finding the history
+// refutes would open and stay open until the department's next scan.
+func TestEvaluatedAheadSeesHistoryMovedMeanwhile(t *testing.T) {
+	// The older scan saw only the server: it was there before the
+	// department's first scan, and the baseline moves back to it, which
+	// makes the router first seen in that first scan new instead.
+	tests := []struct {
+		name          string
+		before, while bool
+		want          []string
+	}{
+		{"history unchanged: the server is new", false, false, []string{"10.1.0.40"}},
+		{"history moved back before the judgement", true, false, []string{"10.1.0.1"}},
+		{"history moved back while it was evaluated ahead: judged as if before", false, true, []string{"10.1.0.1"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
+				ctx := context.Background()
+				st := NewStore(db)
+				base := loadReports(t, "czj")[0]
+				t1 := base.FinishedAt
+				hist := &movingHistory{addr: "10.1.0.40", at: t1.Add(-10 * 24 * time.Hour)}
+				p := NewProcessorWith(cutoffEngine(t), st, ProcessorOptions{ResolveAfter: 3, BatchAbove: 1, Facts: inventory.New(db),
+					Sightings: []Sightings{inventory.New(db), devices.NewStore(db), hist}})
+				r1 := cloneReport(t, base, "6f1c2a10-0021-4c00-8000-000000000001", t1)
+				if err := file(ctx, p, r1, "CZJ"); err != nil {
+					t.Fatal(err)
+				}
+				if err := p.JudgeQueued(ctx); err != nil {
+					t.Fatal(err)
+				}
+				if !p.batching("CZJ") {
+					t.Fatal("the department is not judged in batches: the test does not reach the evaluation ahead")
+				}
+				r2 := cloneReport(t, base, "6f1c2a10-0021-4c00-8000-000000000002", t1.Add(30*24*time.Hour))
+				r2.Endpoints = append(r2.Endpoints, wire.Endpoint{IP: "10.1.0.40", Role: wire.RoleServer, OpenPorts: []int{22}})
+				if err := file(ctx, p, r2, "CZJ"); err != nil {
+					t.Fatal(err)
+				}
+				if !p.Queued(r2.ReportID) {
+					t.Fatal("the second scan was not queued")
+				}
+				hist.mu.Lock()
+				hist.moved, hist.armed = tc.before, tc.while
+				hist.mu.Unlock()
+				if err := p.JudgeQueued(ctx); err != nil {
+					t.Fatal(err)
+				}
+				if got := newInfra(t, st, "CZJ"); !slices.Equal(got, tc.want) {
+					t.Errorf("new infrastructure %v, want %v", got, tc.want)
+				}
+				if hist.moved != (tc.before || tc.while) {
+					t.Errorf("history moved: %v, want %v", hist.moved, tc.before || tc.while)
+				}
+			})
+		})
+	}
+}
