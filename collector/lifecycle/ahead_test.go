@@ -46,15 +46,22 @@ func (m *movingHistory) FirstSeen(ctx context.Context, dept string) (map[string]
 func TestEvaluatedAheadSeesHistoryMovedMeanwhile(t *testing.T) {
 	// The older scan saw only the server: it was there before the
 	// department's first scan, and the baseline moves back to it, which
-	// makes the router first seen in that first scan new instead.
+	// makes the router first seen in that first scan new instead. A newer
+	// report showing an address of its own moves nothing. passes are the
+	// evaluations of the batch: true ran inside its transaction.
 	tests := []struct {
 		name          string
+		addr          string
+		at            func(first time.Time) time.Time
 		before, while bool
 		want          []string
+		passes        []bool
 	}{
-		{"history unchanged: the server is new", false, false, []string{"10.1.0.40"}},
-		{"history moved back before the judgement", true, false, []string{"10.1.0.1"}},
-		{"history moved back while it was evaluated ahead: judged as if before", false, true, []string{"10.1.0.1"}},
+		{"history unchanged: the server is new, evaluated ahead only", "10.1.0.40", older, false, false, []string{"10.1.0.40"}, []bool{false}},
+		{"history moved back before the judgement", "10.1.0.40", older, true, false, []string{"10.1.0.1"}, []bool{false}},
+		{"history moved back while it was evaluated ahead: evaluated again inside, as if before", "10.1.0.40", older, false, true,
+			[]string{"10.1.0.1"}, []bool{false, true}},
+		{"a newer address appeared meanwhile: the verdict stands", "10.1.0.99", newer, false, true, []string{"10.1.0.40"}, []bool{false}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -63,7 +70,7 @@ func TestEvaluatedAheadSeesHistoryMovedMeanwhile(t *testing.T) {
 				st := NewStore(db)
 				base := loadReports(t, "czj")[0]
 				t1 := base.FinishedAt
-				hist := &movingHistory{addr: "10.1.0.40", at: t1.Add(-10 * 24 * time.Hour)}
+				hist := &movingHistory{addr: tc.addr, at: tc.at(t1)}
 				p := NewProcessorWith(cutoffEngine(t), st, ProcessorOptions{ResolveAfter: 3, BatchAbove: 1, Facts: inventory.New(db),
 					Sightings: []Sightings{inventory.New(db), devices.NewStore(db), hist}})
 				r1 := cloneReport(t, base, "6f1c2a10-0021-4c00-8000-000000000001", t1)
@@ -87,8 +94,13 @@ func TestEvaluatedAheadSeesHistoryMovedMeanwhile(t *testing.T) {
 				hist.mu.Lock()
 				hist.moved, hist.armed = tc.before, tc.while
 				hist.mu.Unlock()
+				var passes []bool
+				p.evaluated = func(inTx bool) { passes = append(passes, inTx) }
 				if err := p.JudgeQueued(ctx); err != nil {
 					t.Fatal(err)
+				}
+				if !slices.Equal(passes, tc.passes) {
+					t.Errorf("evaluations (true: inside the transaction) %v, want %v", passes, tc.passes)
 				}
 				if got := newInfra(t, st, "CZJ"); !slices.Equal(got, tc.want) {
 					t.Errorf("new infrastructure %v, want %v", got, tc.want)
@@ -100,3 +112,7 @@ func TestEvaluatedAheadSeesHistoryMovedMeanwhile(t *testing.T) {
 		})
 	}
 }
+
+// older is ten days before the department's first scan; newer, a day after.
+func older(first time.Time) time.Time { return first.Add(-10 * 24 * time.Hour) }
+func newer(first time.Time) time.Time { return first.Add(24 * time.Hour) }

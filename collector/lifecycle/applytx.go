@@ -39,6 +39,7 @@ type txApply struct {
 	dept string
 	ids  []string // the report ids of the segments' own scans (Scan.ReportID)
 
+	locked   bool // the department's lock is held (PostgreSQL)
 	begun    bool
 	judged   map[string]bool  // of ids: applied already (another collector's judgement)
 	rows     map[string]*row  // the department's findings as this transaction leaves them
@@ -65,12 +66,10 @@ func (b *txApply) begin(ctx context.Context) error {
 	}
 	tx := b.tx
 	forUpdate := ""
+	if err := b.lock(ctx); err != nil {
+		return err
+	}
 	if tx.Dialect() == store.Postgres {
-		// Collectors sharing one PostgreSQL apply one department's scans
-		// one at a time (SQLite's writer lock does this there).
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(?)`, deptLockKey(b.dept)); err != nil {
-			return fmt.Errorf("lock department %s: %w", b.dept, err)
-		}
 		forUpdate = ` ORDER BY id FOR UPDATE`
 	}
 	// Under the lock no other judgement of the department can record a
@@ -107,6 +106,20 @@ func (b *txApply) begin(ctx context.Context) error {
 		return fmt.Errorf("load violations of %s: %w", b.dept, err)
 	}
 	b.begun = true
+	return nil
+}
+
+// lock takes the department's lock for the rest of the transaction, once:
+// collectors sharing one PostgreSQL apply one department's scans one at a
+// time (SQLite's writer lock does this there).
+func (b *txApply) lock(ctx context.Context) error {
+	if b.locked || b.tx.Dialect() != store.Postgres {
+		return nil
+	}
+	if _, err := b.tx.Exec(ctx, `SELECT pg_advisory_xact_lock(?)`, deptLockKey(b.dept)); err != nil {
+		return fmt.Errorf("lock department %s: %w", b.dept, err)
+	}
+	b.locked = true
 	return nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"time"
 
 	"github.com/egovnet/egovnet/collector/rules"
@@ -115,9 +114,22 @@ func (p *Processor) largeQueued(segs [][]queuedScan) bool {
 	return false
 }
 
-// sameSightings says whether two reads of first sightings agree.
-func sameSightings(a, b map[string]time.Time) bool {
-	return maps.EqualFunc(a, b, time.Time.Equal)
+// sightingsMoved says whether first sightings read again (now) could
+// change a verdict reached with those read before (was): an address first
+// seen earlier, or no longer known, or an earlier baseline. An address
+// that only appeared since comes from a report committed after the facts
+// were read, so none of the evaluated facts is about it, and it moves
+// nothing unless it moves the baseline back: new addresses appear all
+// the time (a large network's first uploads, DHCP), and evaluating again
+// inside the transaction for them would take back what evaluating ahead
+// saves.
+func sightingsMoved(was, now map[string]time.Time) bool {
+	for k, t := range was {
+		if n, ok := now[k]; !ok || !n.Equal(t) {
+			return true
+		}
+	}
+	return !rules.Baseline(was).Equal(rules.Baseline(now))
 }
 
 // noteSize records how many facts dept's last judgement read.
@@ -377,6 +389,9 @@ WHERE department = ? ORDER BY finished_at, report_id`, dept)
 		// write them
 		var first map[string]time.Time
 		evaluate := func(ctx context.Context) error {
+			if p.evaluated != nil {
+				p.evaluated(store.TxFrom(ctx) != nil) // tests
+			}
 			for i := from; i < to; i++ {
 				v, err := p.evaluate(ctx, dept, segs[i][len(segs[i])-1].finishedAt, base, factsAt(segs, i), rv, first)
 				if err != nil {
@@ -397,6 +412,19 @@ WHERE department = ? ORDER BY finished_at, report_id`, dept)
 		if err == nil {
 			err = p.db.InTx(ctx, func(tx *store.Tx) error {
 				tctx := store.WithTx(ctx, tx)
+				own := make([]string, 0, to-from)
+				for _, seg := range segs[from:to] {
+					own = append(own, seg[len(seg)-1].reportID)
+				}
+				b := newTxApply(tx, dept, own)
+				// The department's lock (PostgreSQL) before its first
+				// sightings are read: an older scan's ingest, which
+				// revises the department's findings under that lock,
+				// then either committed before the read (and is seen) or
+				// waits for this commit and revises what it applied.
+				if err := b.lock(tctx); err != nil {
+					return err
+				}
 				now, err := p.firstSeen(tctx, dept)
 				if err != nil {
 					return err
@@ -407,17 +435,12 @@ WHERE department = ? ORDER BY finished_at, report_id`, dept)
 				// open findings that history now refutes, and nothing
 				// would judge them again before the department's next
 				// scan. Then it is evaluated again, here.
-				if !ahead || !sameSightings(first, now) {
+				if !ahead || sightingsMoved(first, now) {
 					first = now
 					if err := evaluate(tctx); err != nil {
 						return err
 					}
 				}
-				own := make([]string, 0, to-from)
-				for _, seg := range segs[from:to] {
-					own = append(own, seg[len(seg)-1].reportID)
-				}
-				b := newTxApply(tx, dept, own)
 				for i := from; i < to; i++ {
 					seg := segs[i]
 					last := seg[len(seg)-1]

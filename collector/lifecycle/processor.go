@@ -102,6 +102,9 @@ type Processor struct {
 	// queueRead, when set (tests), runs after a batch has read its queue
 	// and before it judges it.
 	queueRead func()
+	// evaluated, when set (tests), hears of each pass evaluating a batch's
+	// segments, and whether it ran inside the batch's transaction.
+	evaluated func(inTx bool)
 }
 
 // cachedReport is an agent's latest report, decoded (read only).
