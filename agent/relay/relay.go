@@ -15,8 +15,9 @@
 //     relay host or its disk can alter a waiting report or write one for
 //     those agents (reports carry no signature of their own). The
 //     collector refuses only what it can tell: another agent's name (403),
-//     a report id it holds with other content (409), a broken body (400);
-//     those move to the relay spool's rejected/ with the reason. Uploads
+//     an agent of a department its plan lacks (403), a report id it holds
+//     with other content (409), a broken body (400); those move to the
+//     relay spool's rejected/ with the reason. Uploads
 //     are accepted with any bearer credential and checked at the collector
 //     when forwarded (relay.allow limits who may reach the relay);
 //   - proxies config polls (and enrolment, release metadata and downloads)

@@ -99,12 +99,17 @@ func (s *Server) postReport(w http.ResponseWriter, r *http.Request) {
 			Detail: auditlog.Detail(map[string]any{"status": status, "error": msg})})
 		respond.Error(w, status, msg, detail)
 	}
-	if r.ContentLength > s.d.MaxReportBytes {
-		deny(http.StatusRequestEntityTooLarge, "report too large", map[string]int64{"limit_bytes": s.d.MaxReportBytes})
+	// Refused before the body is read, the connection closes: otherwise
+	// the server would first read and discard the body, as slowly as the
+	// agent sends it.
+	if s.d.InPlan != nil && !s.d.InPlan(agent.Department) {
+		w.Header().Set("Connection", "close")
+		deny(http.StatusForbidden, noLongerInPlan, map[string]string{"department": agent.Department})
 		return
 	}
-	if s.d.InPlan != nil && !s.d.InPlan(agent.Department) {
-		deny(http.StatusForbidden, noLongerInPlan, map[string]string{"department": agent.Department})
+	if r.ContentLength > s.d.MaxReportBytes {
+		w.Header().Set("Connection", "close")
+		deny(http.StatusRequestEntityTooLarge, "report too large", map[string]int64{"limit_bytes": s.d.MaxReportBytes})
 		return
 	}
 	// Back-pressure comes after the checks that refuse a report for good

@@ -471,6 +471,37 @@ func TestUploadFromDepartmentNotInPlan(t *testing.T) {
 			!strings.Contains(string(r.body), "GAJ") {
 			t.Fatalf("upload from a department not in the plan: %d %s, want 403 naming it", r.status, r.body)
 		}
+		// refused before the body is read: also when it is too large,
+		// and at once when it comes slowly (the connection closes rather
+		// than the server reading the body to its end first)
+		big := bytes.Repeat([]byte(" "), 70<<10)
+		if r := f.do("POST", "/api/v1/reports", big, hdr); r.status != 403 {
+			t.Errorf("oversized upload from a department not in the plan: %d %s, want 403", r.status, r.body)
+		}
+		pr, pw := io.Pipe()
+		defer pw.Close()
+		req, _ := http.NewRequest("POST", f.ts.URL+"/api/v1/reports", pr)
+		req.ContentLength = 60000
+		req.Header.Set("Authorization", "Bearer "+cred)
+		answered := make(chan int, 1)
+		go func() {
+			res, err := f.ts.Client().Do(req)
+			if err != nil {
+				answered <- -1
+				return
+			}
+			res.Body.Close()
+			answered <- res.StatusCode
+		}()
+		go pw.Write([]byte(`{"schema":`)) // and nothing more
+		select {
+		case status := <-answered:
+			if status != 403 {
+				t.Errorf("slow upload from a department not in the plan: %d, want 403", status)
+			}
+		case <-time.After(time.Minute): // not a timing assertion: only stops a hang
+			t.Error("slow upload from a department not in the plan: no answer while its body was still coming")
+		}
 		if n, _ := f.inv.CountReports(ctx, ""); n != 0 {
 			t.Fatalf("stored %d reports, want none", n)
 		}
