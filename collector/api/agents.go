@@ -71,6 +71,16 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 	respond.JSON(w, http.StatusOK, enrollResponse{AgentID: agent.ID, Credential: cred, Department: agent.Department, ReleaseKey: s.d.ReleaseKey})
 }
 
+// closeUnread closes an HTTP/1 connection after a refusal sent before
+// the body is read: otherwise the server first reads and discards the
+// body, as slowly as the agent sends it. On HTTP/2 the unread body costs
+// only its stream, and the header would end the whole connection.
+func closeUnread(w http.ResponseWriter, r *http.Request) {
+	if r.ProtoMajor == 1 {
+		w.Header().Set("Connection", "close")
+	}
+}
+
 // noLongerInPlan answers an agent whose department the plan lacks.
 const noLongerInPlan = "the agent's department is no longer in the plan"
 
@@ -99,16 +109,13 @@ func (s *Server) postReport(w http.ResponseWriter, r *http.Request) {
 			Detail: auditlog.Detail(map[string]any{"status": status, "error": msg})})
 		respond.Error(w, status, msg, detail)
 	}
-	// Refused before the body is read, the connection closes: otherwise
-	// the server would first read and discard the body, as slowly as the
-	// agent sends it.
 	if s.d.InPlan != nil && !s.d.InPlan(agent.Department) {
-		w.Header().Set("Connection", "close")
+		closeUnread(w, r)
 		deny(http.StatusForbidden, noLongerInPlan, map[string]string{"department": agent.Department})
 		return
 	}
 	if r.ContentLength > s.d.MaxReportBytes {
-		w.Header().Set("Connection", "close")
+		closeUnread(w, r)
 		deny(http.StatusRequestEntityTooLarge, "report too large", map[string]int64{"limit_bytes": s.d.MaxReportBytes})
 		return
 	}

@@ -61,7 +61,9 @@ func TestEvaluatedAheadSeesHistoryMovedMeanwhile(t *testing.T) {
 		{"history moved back before the judgement", "10.1.0.40", older, true, false, []string{"10.1.0.1"}, []bool{false}},
 		{"history moved back while it was evaluated ahead: evaluated again inside, as if before", "10.1.0.40", older, false, true,
 			[]string{"10.1.0.1"}, []bool{false, true}},
-		{"a newer address appeared meanwhile: the verdict stands", "10.1.0.99", newer, false, true, []string{"10.1.0.40"}, []bool{false}},
+		{"an address of a newer report appeared meanwhile: the verdict stands", "10.1.0.99", newer, false, true, []string{"10.1.0.40"}, []bool{false}},
+		{"an address first seen within the facts appeared meanwhile: evaluated again inside", "10.1.0.99", within, false, true,
+			[]string{"10.1.0.40"}, []bool{false, true}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -113,6 +115,8 @@ func TestEvaluatedAheadSeesHistoryMovedMeanwhile(t *testing.T) {
 	}
 }
 
-// older is ten days before the department's first scan; newer, a day after.
-func older(first time.Time) time.Time { return first.Add(-10 * 24 * time.Hour) }
-func newer(first time.Time) time.Time { return first.Add(24 * time.Hour) }
+// older is ten days before the department's first scan; within, five
+// days after (before the queued scan, 30 days after); newer, after both.
+func older(first time.Time) time.Time  { return first.Add(-10 * 24 * time.Hour) }
+func within(first time.Time) time.Time { return first.Add(5 * 24 * time.Hour) }
+func newer(first time.Time) time.Time  { return first.Add(31 * 24 * time.Hour) }

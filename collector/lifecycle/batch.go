@@ -115,17 +115,24 @@ func (p *Processor) largeQueued(segs [][]queuedScan) bool {
 }
 
 // sightingsMoved says whether first sightings read again (now) could
-// change a verdict reached with those read before (was): an address first
-// seen earlier, or no longer known, or an earlier baseline. An address
-// that only appeared since comes from a report committed after the facts
-// were read, so none of the evaluated facts is about it, and it moves
-// nothing unless it moves the baseline back: new addresses appear all
-// the time (a large network's first uploads, DHCP), and evaluating again
+// change a verdict reached with those read before (was) on facts up to
+// upTo: an address first seen earlier, or no longer known; an address
+// that appeared since but was first seen by upTo (a fact whose sightings
+// were filed late: its report's devices processor failed and ran again);
+// or an earlier baseline. An address that appeared since and was first
+// seen after upTo comes from a report newer than every evaluated fact and
+// moves nothing but, possibly, the baseline: new addresses appear all the
+// time (a large network's first uploads, DHCP), and evaluating again
 // inside the transaction for them would take back what evaluating ahead
 // saves.
-func sightingsMoved(was, now map[string]time.Time) bool {
+func sightingsMoved(was, now map[string]time.Time, upTo time.Time) bool {
 	for k, t := range was {
 		if n, ok := now[k]; !ok || !n.Equal(t) {
+			return true
+		}
+	}
+	for k, t := range now {
+		if _, ok := was[k]; !ok && !t.After(upTo) {
 			return true
 		}
 	}
@@ -435,7 +442,7 @@ WHERE department = ? ORDER BY finished_at, report_id`, dept)
 				// open findings that history now refutes, and nothing
 				// would judge them again before the department's next
 				// scan. Then it is evaluated again, here.
-				if !ahead || sightingsMoved(first, now) {
+				if !ahead || sightingsMoved(first, now, segs[to-1][len(segs[to-1])-1].finishedAt) {
 					first = now
 					if err := evaluate(tctx); err != nil {
 						return err
