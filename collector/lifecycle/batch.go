@@ -376,20 +376,15 @@ WHERE department = ? ORDER BY finished_at, report_id`, dept)
 		start := time.Now()
 		// A large department's segments (or segments with a large
 		// report, or one not kept in memory) are evaluated before their
-		// transaction, off SQLite's single writer (and outside the
-		// department's lock on PostgreSQL): reading, decoding and judging
-		// 10,000 endpoints held the writer from every report for a fifth
-		// of its time under bulk uploads. Only applying the findings
-		// writes, and it does not change what the evaluation reads (the
-		// facts and first sightings). What it read is what the
-		// transaction would have read but for reports committed in
-		// between, which are in the queue and judged next round, as
-		// reports committing concurrently are on PostgreSQL anyway;
-		// the exception, an older scan imported meanwhile, is checked for
-		// inside the transaction (below). A
-		// small department's evaluation is cheap and stays inside: there,
-		// done first, it made findings catch up after a load 1–2 s later
-		// and gained the uploads nothing.
+		// transaction, off SQLite's single writer: reading, decoding and
+		// judging 10,000 endpoints held the writer from every report for
+		// a fifth of its time under bulk uploads. Applying the findings
+		// does not write what the evaluation reads (facts, first
+		// sightings); reports committed in between are in the queue for
+		// the next round, and an older scan imported in between is caught
+		// inside the transaction (sightingsMoved). A small department's
+		// evaluation is cheap and stays inside: done first, it made
+		// findings catch up after a load 1–2 s later and gained nothing.
 		verdicts := make([]verdict, to-from)
 		rv := &revokedOnce{}
 		// first sightings do not change between segments: apply does not
