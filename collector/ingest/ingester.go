@@ -143,6 +143,7 @@ func (in *Ingester) Ingest(ctx context.Context, rep *wire.ScanReport, dept strin
 	if err != nil {
 		return res, fmt.Errorf("encode report: %w", err)
 	}
+	body := inventory.PackBody(raw) // before the transaction: the writer does not wait for it
 	if err := ctx.Err(); err != nil {
 		return res, fmt.Errorf("ingest report %s: %w", rep.ReportID, err)
 	}
@@ -163,7 +164,7 @@ func (in *Ingester) Ingest(ctx context.Context, rep *wire.ScanReport, dept strin
 	flat := in.db.Dialect == store.Postgres
 	err = in.retry(tctx, rep, dept, func(last bool) error {
 		for {
-			err := in.attempt(tctx, rep, dept, src, meta, raw, procs, last, flat, &res)
+			err := in.attempt(tctx, rep, dept, src, meta, body, procs, last, flat, &res)
 			// A refusal comes from the report's first statements, before
 			// anything is held back or a processor runs: it stands.
 			if err != nil && flat && !refused(err) {
@@ -200,22 +201,22 @@ func (in *Ingester) Ingest(ctx context.Context, rep *wire.ScanReport, dept strin
 // processors' savepoints and with the writes whose results nobody reads
 // (endpoints, ledger, queue, audit) sent together (store.Tx.ExecLater),
 // where any failure fails the attempt (see Ingest).
-func (in *Ingester) attempt(ctx context.Context, rep *wire.ScanReport, dept string, src Source, meta inventory.Report, raw []byte,
+func (in *Ingester) attempt(ctx context.Context, rep *wire.ScanReport, dept string, src Source, meta inventory.Report, body inventory.Body,
 	procs []Processor, last, flat bool, res *Result) error {
 	res.Stored, res.ProcessErrors = false, nil
 	return in.db.InSharedTx(ctx, func(tx *store.Tx) error {
-		body := func() error { return in.attemptTx(ctx, tx, rep, dept, src, meta, raw, procs, last, flat, res) }
+		run := func() error { return in.attemptTx(ctx, tx, rep, dept, src, meta, body, procs, last, flat, res) }
 		if flat {
-			return tx.Flat(body)
+			return tx.Flat(run)
 		}
-		return body()
+		return run()
 	})
 }
 
 // attemptTx is attempt's transaction body.
-func (in *Ingester) attemptTx(ctx context.Context, tx *store.Tx, rep *wire.ScanReport, dept string, src Source, meta inventory.Report, raw []byte,
+func (in *Ingester) attemptTx(ctx context.Context, tx *store.Tx, rep *wire.ScanReport, dept string, src Source, meta inventory.Report, body inventory.Body,
 	procs []Processor, last, flat bool, res *Result) error {
-	stored, err := in.store(ctx, tx, rep, dept, src, meta, raw)
+	stored, err := in.store(ctx, tx, rep, dept, src, meta, body)
 	if err != nil || !stored {
 		return err
 	}
@@ -266,8 +267,8 @@ func (in *Ingester) entry(rep *wire.ScanReport, dept string, src Source) auditlo
 
 // store writes the report and its endpoints inside tx and reports whether
 // it was new (false: a retry of a stored report, audited here).
-func (in *Ingester) store(ctx context.Context, tx *store.Tx, rep *wire.ScanReport, dept string, src Source, meta inventory.Report, raw []byte) (bool, error) {
-	inserted, existing, err := inventory.InsertKnownReport(ctx, tx, meta, raw)
+func (in *Ingester) store(ctx context.Context, tx *store.Tx, rep *wire.ScanReport, dept string, src Source, meta inventory.Report, body inventory.Body) (bool, error) {
+	inserted, existing, err := inventory.InsertKnownBody(ctx, tx, meta, body)
 	if errors.Is(err, inventory.ErrUnknownDepartment) {
 		return false, fmt.Errorf("%w %q", ErrUnknownDepartment, dept)
 	}
@@ -280,7 +281,7 @@ func (in *Ingester) store(ctx context.Context, tx *store.Tx, rep *wire.ScanRepor
 		}
 		// A retry carries the same content; the same id with other
 		// content is refused and the original kept.
-		same, err := inventory.SameRawTx(ctx, tx, rep.ReportID, raw)
+		same, err := inventory.SameRawTx(ctx, tx, rep.ReportID, body.JSON)
 		if err != nil {
 			return false, err
 		}

@@ -139,14 +139,18 @@ func scanReport(sc scanner) (Report, error) {
 // transaction commits only after the processors ran, and that marks it
 // pending (MarkProcessed) when one failed.
 func InsertReport(ctx context.Context, tx *store.Tx, meta Report, raw []byte) (inserted bool, existing Report, err error) {
+	return insertReport(ctx, tx, meta, PackBody(raw))
+}
+
+func insertReport(ctx context.Context, tx *store.Tx, meta Report, body Body) (inserted bool, existing Report, err error) {
 	processed := 0
 	if meta.Processed {
 		processed = 1
 	}
-	res, err := tx.Exec(ctx, `INSERT INTO reports (`+reportCols+`, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?)
+	res, err := tx.Exec(ctx, `INSERT INTO reports (`+reportCols+`, raw, raw_z) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', ?)
 ON CONFLICT (report_id) DO NOTHING`,
 		meta.ReportID, meta.AgentID, meta.Department, meta.Source, SortableTime(meta.StartedAt), SortableTime(meta.FinishedAt),
-		SortableTime(meta.ReceivedAt), meta.Endpoints, processed, string(raw))
+		SortableTime(meta.ReceivedAt), meta.Endpoints, processed, body.packed)
 	if err != nil {
 		return false, Report{}, fmt.Errorf("insert report %s: %w", meta.ReportID, err)
 	}
@@ -178,6 +182,12 @@ var ErrUnknownDepartment = errors.New("unknown department")
 // the check and the lookup of an existing report run only when nothing
 // was inserted.
 func InsertKnownReport(ctx context.Context, tx *store.Tx, meta Report, raw []byte) (inserted bool, existing Report, err error) {
+	return InsertKnownBody(ctx, tx, meta, PackBody(raw))
+}
+
+// InsertKnownBody is InsertKnownReport of a body packed before the
+// transaction (PackBody), so the writer does not wait while it is.
+func InsertKnownBody(ctx context.Context, tx *store.Tx, meta Report, body Body) (inserted bool, existing Report, err error) {
 	if tx.Dialect() != store.Postgres {
 		ok, err := DepartmentExistsTx(ctx, tx, meta.Department)
 		if err != nil {
@@ -186,7 +196,7 @@ func InsertKnownReport(ctx context.Context, tx *store.Tx, meta Report, raw []byt
 		if !ok {
 			return false, Report{}, fmt.Errorf("%w %q", ErrUnknownDepartment, meta.Department)
 		}
-		return InsertReport(ctx, tx, meta, raw)
+		return insertReport(ctx, tx, meta, body)
 	}
 	processed := 0
 	if meta.Processed {
@@ -194,7 +204,7 @@ func InsertKnownReport(ctx context.Context, tx *store.Tx, meta Report, raw []byt
 	}
 	var n int
 	if err := tx.QueryRow(ctx, insertKnownSQL, meta.ReportID, meta.AgentID, meta.Department, meta.Source, SortableTime(meta.StartedAt),
-		SortableTime(meta.FinishedAt), SortableTime(meta.ReceivedAt), meta.Endpoints, processed, string(raw), meta.Department).Scan(&n); err != nil {
+		SortableTime(meta.FinishedAt), SortableTime(meta.ReceivedAt), meta.Endpoints, processed, body.packed, meta.Department).Scan(&n); err != nil {
 		return false, Report{}, fmt.Errorf("insert report %s: %w", meta.ReportID, err)
 	}
 	if n == 1 {
@@ -219,9 +229,9 @@ func InsertKnownReport(ctx context.Context, tx *store.Tx, meta Report, raw []byt
 // the department is unknown or the id is taken). The casts type the
 // parameters, which PostgreSQL cannot infer from a SELECT list.
 const insertKnownSQL = `WITH ins AS (
-INSERT INTO reports (` + reportCols + `, raw)
+INSERT INTO reports (` + reportCols + `, raw, raw_z)
 SELECT CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT),
- CAST(? AS INTEGER), CAST(? AS INTEGER), '', CAST(? AS TEXT)
+ CAST(? AS INTEGER), CAST(? AS INTEGER), '', '', CAST(? AS BYTEA)
 WHERE EXISTS (SELECT 1 FROM departments WHERE code = ?)
 ON CONFLICT (report_id) DO NOTHING
 RETURNING department, agent_id, finished_at
@@ -395,15 +405,19 @@ var ErrNotFound = errors.New("not found")
 // header is left (CompactReports).
 func (s *Store) RawReport(ctx context.Context, reportID string) ([]byte, error) {
 	var raw string
+	var packed []byte
 	var compacted int
-	err := s.db.QueryRow(ctx, `SELECT raw, compacted FROM reports WHERE report_id = ?`, reportID).Scan(&raw, &compacted)
+	err := s.db.QueryRow(ctx, `SELECT raw, raw_z, compacted FROM reports WHERE report_id = ?`, reportID).Scan(&raw, &packed, &compacted)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("load report %s: %w", reportID, ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load report %s: %w", reportID, err)
 	}
-	return rawOf(reportID, raw, compacted)
+	if compacted != 0 {
+		return nil, fmt.Errorf("load report %s: %w", reportID, ErrCompacted)
+	}
+	return unpack(reportID, raw, packed)
 }
 
 // CountReports counts stored reports with the given id ("" = all).

@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -48,10 +49,15 @@ func CompactRaw(raw []byte) ([]byte, error) {
 // compacted forms are compared, so an agent's late retry of an old report
 // is still recognised as a retry.
 func SameRawTx(ctx context.Context, tx *store.Tx, reportID string, raw []byte) (bool, error) {
-	var stored string
+	var text string
+	var packed []byte
 	var compacted int
-	if err := tx.QueryRow(ctx, `SELECT raw, compacted FROM reports WHERE report_id = ?`, reportID).Scan(&stored, &compacted); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT raw, raw_z, compacted FROM reports WHERE report_id = ?`, reportID).Scan(&text, &packed, &compacted); err != nil {
 		return false, fmt.Errorf("load stored report %s: %w", reportID, err)
+	}
+	stored, err := unpack(reportID, text, packed)
+	if err != nil {
+		return false, err
 	}
 	if compacted != 0 {
 		c, err := CompactRaw(raw)
@@ -60,7 +66,7 @@ func SameRawTx(ctx context.Context, tx *store.Tx, reportID string, raw []byte) (
 		}
 		raw = c
 	}
-	return stored == string(raw), nil
+	return bytes.Equal(stored, raw), nil
 }
 
 // compactBatch is how many reports one compaction transaction rewrites.
@@ -75,7 +81,7 @@ const compactBatch = 200
 // the rules engine keeps as each agent's latest facts). Rows stay: only
 // raw shrinks. It returns how many reports it compacted.
 func (s *Store) CompactReports(ctx context.Context, cutoff time.Time, keep ...string) (int64, error) {
-	q := `SELECT report_id, raw FROM reports r WHERE compacted = 0 AND processed = 1 AND received_at < ?
+	q := `SELECT report_id, raw, raw_z FROM reports r WHERE compacted = 0 AND processed = 1 AND received_at < ?
  AND finished_at < (SELECT MAX(r2.finished_at) FROM reports r2 WHERE r2.department = r.department)
  AND finished_at < (SELECT MAX(r3.finished_at) FROM reports r3 WHERE r3.department = r.department AND r3.agent_id = r.agent_id)`
 	for _, k := range keep {
@@ -86,7 +92,10 @@ func (s *Store) CompactReports(ctx context.Context, cutoff time.Time, keep ...st
 	for {
 		var n int64
 		err := s.db.InTx(ctx, func(tx *store.Tx) error {
-			type row struct{ id, raw string }
+			type row struct {
+				id, raw string
+				packed  []byte
+			}
 			var batch []row
 			rows, err := tx.Query(ctx, q, SortableTime(cutoff), compactBatch)
 			if err != nil {
@@ -94,7 +103,7 @@ func (s *Store) CompactReports(ctx context.Context, cutoff time.Time, keep ...st
 			}
 			for rows.Next() {
 				var r row
-				if err := rows.Scan(&r.id, &r.raw); err != nil {
+				if err := rows.Scan(&r.id, &r.raw, &r.packed); err != nil {
 					rows.Close()
 					return fmt.Errorf("select reports to compact: %w", err)
 				}
@@ -105,11 +114,16 @@ func (s *Store) CompactReports(ctx context.Context, cutoff time.Time, keep ...st
 				return fmt.Errorf("select reports to compact: %w", err)
 			}
 			for _, r := range batch {
-				c, err := CompactRaw([]byte(r.raw))
+				raw, err := unpack(r.id, r.raw, r.packed)
+				if err != nil {
+					return err
+				}
+				c, err := CompactRaw(raw)
 				if err != nil {
 					return fmt.Errorf("report %s: %w", r.id, err)
 				}
-				res, err := tx.Exec(ctx, `UPDATE reports SET raw = ?, compacted = 1 WHERE report_id = ? AND compacted = 0`, string(c), r.id)
+				// the header is small: kept as text, the whole report's packed form dropped
+				res, err := tx.Exec(ctx, `UPDATE reports SET raw = ?, raw_z = NULL, compacted = 1 WHERE report_id = ? AND compacted = 0`, string(c), r.id)
 				if err != nil {
 					return fmt.Errorf("compact report %s: %w", r.id, err)
 				}
@@ -129,12 +143,4 @@ func (s *Store) CompactReports(ctx context.Context, cutoff time.Time, keep ...st
 			return done, err
 		}
 	}
-}
-
-// rawOf returns raw unless the report was compacted.
-func rawOf(reportID, raw string, compacted int) ([]byte, error) {
-	if compacted != 0 {
-		return nil, fmt.Errorf("load report %s: %w", reportID, ErrCompacted)
-	}
-	return []byte(raw), nil
 }

@@ -80,4 +80,14 @@ INSERT INTO report_latest (department, agent_id, finished_at)
 SELECT department, agent_id, MAX(finished_at) FROM reports GROUP BY department, agent_id;
 `,
 	})
+	// Each report's JSON compressed (body.go); raw keeps the text of rows
+	// written before and of compacted headers. PostgreSQL stores raw_z as
+	// it is: trying to compress zstd output again would only cost time.
+	store.Register(store.Migration{
+		ID:     "inventory/0005_raw_z",
+		SQLite: `ALTER TABLE reports ADD COLUMN raw_z BLOB`,
+		Postgres: `ALTER TABLE reports ADD COLUMN raw_z BYTEA;
+ALTER TABLE reports ALTER COLUMN raw_z SET STORAGE EXTERNAL;
+`,
+	})
 }

@@ -65,7 +65,7 @@ func TestUnreadableQueuedScanSetAside(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if _, err := db.Exec(ctx, `UPDATE reports SET raw = 'not json' WHERE report_id = ?`, a1.ReportID); err != nil {
+		if _, err := db.Exec(ctx, `UPDATE reports SET raw = 'not json', raw_z = NULL WHERE report_id = ?`, a1.ReportID); err != nil {
 			t.Fatal(err)
 		}
 		// restarted: nothing kept in memory
@@ -152,7 +152,7 @@ func TestUnreadableLatestReportUnblocks(t *testing.T) {
 				if err := file(ctx, p, b1, "RSJ"); err != nil {
 					t.Fatal(err)
 				}
-				if _, err := db.Exec(ctx, `UPDATE reports SET raw = 'not json' WHERE report_id = ?`, a1.ReportID); err != nil {
+				if _, err := db.Exec(ctx, `UPDATE reports SET raw = 'not json', raw_z = NULL WHERE report_id = ?`, a1.ReportID); err != nil {
 					t.Fatal(err)
 				}
 				// a restart: a fresh processor has nothing cached
