@@ -53,8 +53,10 @@ type Update struct {
 	ScanNow bool
 }
 
-// ErrRefused is returned when the collector refuses the credential.
-var ErrRefused = errors.New("collector refused the agent credential (revoked?)")
+// ErrRefused is returned when the collector refuses the agent (its
+// credential revoked, its department dropped from the plan); the error
+// carries the collector's reason when it gave one.
+var ErrRefused = errors.New("collector refused the agent")
 
 // Cached returns the configuration saved by an earlier poll, if any.
 func (p *Poller) Cached() (*wire.AgentConfig, error) {
@@ -100,7 +102,16 @@ func (p *Poller) Poll(ctx context.Context) (Update, error) {
 	case res.Status == http.StatusNotModified:
 		return Update{}, nil
 	case res.Status == http.StatusUnauthorized || res.Status == http.StatusForbidden:
-		return Update{}, ErrRefused
+		// the collector says why (a revoked credential, a department
+		// dropped from the plan): the operator reads it in the log
+		var e struct {
+			Error string `json:"error"`
+		}
+		b, _ := io.ReadAll(io.LimitReader(res.Body, 4<<10))
+		if json.Unmarshal(b, &e) == nil && e.Error != "" {
+			return Update{}, fmt.Errorf("%w: %d %s", ErrRefused, res.Status, e.Error)
+		}
+		return Update{}, fmt.Errorf("%w: status %d", ErrRefused, res.Status)
 	case res.Status != http.StatusOK:
 		return Update{}, fmt.Errorf("poll collector: status %d", res.Status)
 	}
@@ -156,7 +167,7 @@ func (p *Poller) Run(ctx context.Context, interval time.Duration, onUpdate func(
 		cancel()
 		switch {
 		case errors.Is(err, ErrRefused):
-			p.log().Error("collector refused this agent's credential: re-enrol or ask the big-data centre", "err", err)
+			p.log().Error("collector refused this agent: ask the big-data centre (re-enrol if its credential was revoked)", "err", err)
 		case err != nil && ctx.Err() == nil:
 			p.log().Warn("central config poll failed; keeping the last configuration", "err", err)
 		case up.Config != nil || up.ScanNow:

@@ -3,6 +3,7 @@ package relay
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -381,7 +382,7 @@ func TestConfigPollThroughRelay(t *testing.T) {
 		t.Fatalf("heartbeat query not passed on: %q", last)
 	}
 	other := &fleet.Poller{Client: c, Credential: "cred-x", Log: quiet}
-	if _, err := other.Poll(context.Background()); err != fleet.ErrRefused {
+	if _, err := other.Poll(context.Background()); !errors.Is(err, fleet.ErrRefused) {
 		t.Fatalf("refused credential: %v", err)
 	}
 	srv.Close()

@@ -60,7 +60,7 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, auth.ErrInvalidToken):
 		respond.Error(w, http.StatusUnauthorized, "invalid enrolment token", nil)
 		return
-	case errors.Is(err, auth.ErrTokenExpired), errors.Is(err, auth.ErrTokenRevoked), errors.Is(err, auth.ErrTokenUsedUp):
+	case errors.Is(err, auth.ErrTokenExpired), errors.Is(err, auth.ErrTokenRevoked), errors.Is(err, auth.ErrTokenUsedUp), errors.Is(err, auth.ErrNotInPlan):
 		respond.Error(w, http.StatusForbidden, err.Error(), nil)
 		return
 	case err != nil:

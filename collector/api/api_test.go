@@ -455,16 +455,28 @@ func TestConcurrentUploads(t *testing.T) {
 
 // An agent of a department the collector's plan lacks is refused (403,
 // which the agent takes as final) before its body is read, and nothing
-// is stored; once the plan has the department again its reports are
-// taken.
+// is stored; a token of that department issued before enrols nobody and
+// is not used up; once the plan has the department again its reports are
+// taken and the token enrols.
 func TestUploadFromDepartmentNotInPlan(t *testing.T) {
 	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
 		var gajInPlan atomic.Bool
-		f := newFixture(t, db, func(d *Deps) {
-			d.InPlan = func(dept string) bool { return dept == "CZJ" || (dept == "GAJ" && gajInPlan.Load()) }
-		})
+		inPlan := func(dept string) bool { return dept == "CZJ" || (dept == "GAJ" && gajInPlan.Load()) }
+		f := newFixture(t, db, func(d *Deps) { d.InPlan = inPlan })
 		ctx := context.Background()
-		agent, cred := f.enrol("GAJ")
+		agent, cred := f.enrol("GAJ") // enrolled while GAJ was in the plan
+		f.auth.SetInPlan(inPlan)
+		tok, _, err := f.auth.CreateToken(ctx, "GAJ", time.Hour, 1, auth.Actor{Kind: auditlog.KindOperator, Name: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		enrolBody, _ := json.Marshal(map[string]string{"token": tok, "hostname": "late", "agent_version": "1.0"})
+		if r := f.do("POST", "/api/v1/agents/enroll", enrolBody, nil); r.status != 403 || !strings.Contains(string(r.body), "no longer in the plan") {
+			t.Fatalf("enrolment with a token of a department not in the plan: %d %s, want 403", r.status, r.body)
+		}
+		if agents, err := f.auth.Agents(ctx, "GAJ"); err != nil || len(agents) != 1 {
+			t.Fatalf("agents of GAJ after the refused enrolment: %d %v, want the one enrolled before", len(agents), err)
+		}
 		hdr := map[string]string{"Authorization": "Bearer " + cred}
 		body, _ := json.Marshal(scanReport(agent, ""))
 		if r := f.do("POST", "/api/v1/reports", body, hdr); r.status != 403 || !strings.Contains(string(r.body), "no longer in the plan") ||
@@ -508,6 +520,9 @@ func TestUploadFromDepartmentNotInPlan(t *testing.T) {
 		gajInPlan.Store(true)
 		if r := f.do("POST", "/api/v1/reports", body, hdr); r.status != 202 {
 			t.Fatalf("upload once the plan has the department: %d %s, want 202", r.status, r.body)
+		}
+		if r := f.do("POST", "/api/v1/agents/enroll", enrolBody, nil); r.status != 200 {
+			t.Fatalf("the same single-use token once the plan has the department: %d %s, want 200 (not used up by the refusal)", r.status, r.body)
 		}
 	})
 }

@@ -152,6 +152,9 @@ func (s *Service) Enroll(ctx context.Context, token, hostname, version, remote s
 		case uses < 1:
 			return ErrTokenUsedUp
 		}
+		if s.inPlan != nil && !s.inPlan(dept) {
+			return ErrNotInPlan
+		}
 		res, err := tx.Exec(ctx, `UPDATE enroll_tokens SET uses_left = uses_left - 1 WHERE id = ? AND uses_left > 0`, id)
 		if err != nil {
 			return fmt.Errorf("use token: %w", err)

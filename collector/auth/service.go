@@ -39,6 +39,8 @@ type Service struct {
 	mfa      SecondFactor
 	mfaRoles []string
 	dir      Directory
+	// inPlan (SetInPlan) says whether a department is in the running plan.
+	inPlan func(dept string) bool
 }
 
 // NewService returns the auth service.
@@ -58,15 +60,22 @@ func NewService(db *store.DB, audit *auditlog.Log, opts Options) *Service {
 // SetClock replaces the clock (tests).
 func (s *Service) SetClock(now func() time.Time) { s.now = now }
 
+// SetInPlan makes Enroll refuse (ErrNotInPlan) a token of a department
+// the running plan lacks, without using it: the new agent's uploads
+// would all be refused. Call it while wiring, before serving.
+func (s *Service) SetInPlan(inPlan func(dept string) bool) { s.inPlan = inPlan }
+
 // Options returns the service's options.
 func (s *Service) Options() Options { return s.opts }
 
 // Errors callers map to HTTP statuses.
 var (
-	ErrInvalidToken      = errors.New("enrolment token unknown")
-	ErrTokenExpired      = errors.New("enrolment token expired")
-	ErrTokenRevoked      = errors.New("enrolment token revoked")
-	ErrTokenUsedUp       = errors.New("enrolment token has no uses left")
+	ErrInvalidToken = errors.New("enrolment token unknown")
+	ErrTokenExpired = errors.New("enrolment token expired")
+	ErrTokenRevoked = errors.New("enrolment token revoked")
+	ErrTokenUsedUp  = errors.New("enrolment token has no uses left")
+	// ErrNotInPlan: the token's department is not in the running plan.
+	ErrNotInPlan         = errors.New("the enrolment token's department is no longer in the plan")
 	ErrInvalidCredential = errors.New("agent credential unknown or revoked")
 	ErrBadLogin          = errors.New("wrong user name or password")
 	ErrLocked            = errors.New("account locked after too many failed logins")

@@ -29,6 +29,10 @@ type Handlers struct {
 	Logger           *slog.Logger
 	// MaxBody bounds JSON bodies.
 	MaxBody int64
+	// InPlan, when set, says whether a department is in the running plan:
+	// an agent of a department it lacks gets no configuration (403), as
+	// its uploads are refused too.
+	InPlan func(dept string) bool
 }
 
 // MountUser mounts the routes people use (route is api.Server.UserRoute).
@@ -207,6 +211,10 @@ func clampInt(s string) int64 {
 func (h *Handlers) agentConfig(w http.ResponseWriter, r *http.Request) {
 	a, ok := h.agent(w, r)
 	if !ok {
+		return
+	}
+	if h.InPlan != nil && !h.InPlan(a.Department) {
+		respond.Error(w, http.StatusForbidden, "the agent's department is no longer in the plan", map[string]string{"department": a.Department})
 		return
 	}
 	q := r.URL.Query()

@@ -66,6 +66,9 @@ type Ingester struct {
 
 	// kick wakes RetryPending when a report was left pending.
 	kick chan struct{}
+	// inPlan (SetInPlan) says whether a department is in the running
+	// plan; nil: every department is.
+	inPlan func(dept string) bool
 	// beforeCommit, when set (tests), runs last inside a report's
 	// transaction: its error stands for a crash before the commit.
 	beforeCommit func() error
@@ -81,6 +84,14 @@ func New(db *store.DB, audit *auditlog.Log, logger *slog.Logger) *Ingester {
 
 // SetClock replaces the clock (tests).
 func (in *Ingester) SetClock(now func() time.Time) { in.now = now }
+
+// SetInPlan tells ProcessPending which departments the running plan has:
+// a pending report of a department dropped from the plan is left pending
+// and not tried again, since every processor would only fail on it again
+// (and keep the retries of other departments' reports on a long backoff);
+// it is processed once a plan that has its department is running. Call it
+// while wiring, before serving.
+func (in *Ingester) SetInPlan(inPlan func(dept string) bool) { in.inPlan = inPlan }
 
 // Use appends processors; they run in the order added, after every commit
 // and from ProcessPending. Call it while wiring, before serving.
@@ -411,15 +422,30 @@ func (in *Ingester) process(ctx context.Context, rep *wire.ScanReport, dept stri
 // processed, oldest scan first, each report in one transaction, and returns
 // how many are now processed. RetryPending calls it at start and whenever
 // reports stay pending, so a processor failure (or a report left pending by
-// an older collector) is made good without a restart.
+// an older collector) is made good without a restart. Reports of
+// departments the running plan lacks are skipped (SetInPlan).
 func (in *Ingester) ProcessPending(ctx context.Context) (int, error) {
+	p, err := in.processPending(ctx)
+	return p.done, err
+}
+
+// pass is what one processPending did.
+type pass struct {
+	done   int // reports now processed
+	failed int // reports tried that stay pending
+	// outside counts the pending reports skipped because the plan lacks
+	// their department, per department.
+	outside map[string]int
+}
+
+func (in *Ingester) processPending(ctx context.Context) (pass, error) {
 	const batch = 100
-	done := 0
+	p := pass{outside: map[string]int{}}
 	seen := map[string]bool{}
 	for {
 		pending, err := in.inv.Pending(ctx, batch+len(seen))
 		if err != nil {
-			return done, err
+			return p, err
 		}
 		progressed := false
 		for _, r := range pending {
@@ -429,23 +455,30 @@ func (in *Ingester) ProcessPending(ctx context.Context) (int, error) {
 			seen[r.ReportID] = true
 			progressed = true
 			if err := ctx.Err(); err != nil {
-				return done, err
+				return p, err
+			}
+			if in.inPlan != nil && !in.inPlan(r.Department) {
+				p.outside[r.Department]++
+				continue
 			}
 			raw, err := in.inv.RawReport(ctx, r.ReportID)
 			if err != nil {
-				return done, err
+				return p, err
 			}
 			var rep wire.ScanReport
 			if err := json.Unmarshal(raw, &rep); err != nil {
 				in.log.Error("stored report unreadable", "department", r.Department, "report", r.ReportID, "err", err)
+				p.failed++
 				continue
 			}
 			if failed := in.process(ctx, &rep, r.Department); len(failed) == 0 {
-				done++
+				p.done++
+			} else {
+				p.failed++
 			}
 		}
 		if !progressed {
-			return done, nil
+			return p, nil
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -375,6 +376,57 @@ func TestAfterCommitSeesTheReport(t *testing.T) {
 		}
 		if calls != 1 {
 			t.Fatalf("%d calls after a retry and a refusal, want still 1", calls)
+		}
+	})
+}
+
+// TestPendingOutsidePlanLeftAlone: a pending report of a department the
+// running plan no longer has is not run again (its processors would only
+// fail) and does not count as failing, so it does not hold RetryPending on
+// its backoff; it stays pending and is processed once the plan has its
+// department again.
+func TestPendingOutsidePlanLeftAlone(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		in, inv, _ := newTxIngester(t, db)
+		fails := map[bool]int{false: 1, true: 2}[db.Dialect == store.Postgres]
+		flaky := &marker{name: "flaky", db: db, failures: fails, err: errors.New("down for a moment")}
+		in.Use(flaky)
+		if res, err := in.Ingest(ctx, report(id1, time.Now().UTC().Add(-time.Hour)), "CZJ", agentSrc); err != nil || len(res.ProcessErrors) != 1 {
+			t.Fatalf("ingest: %+v %v, want one process error", res, err)
+		}
+		var czjInPlan atomic.Bool
+		in.SetInPlan(func(dept string) bool { return dept != "CZJ" || czjInPlan.Load() })
+		calls := func() int { flaky.mu.Lock(); defer flaky.mu.Unlock(); return flaky.calls }
+		before := calls()
+		for _, tc := range []struct {
+			name     string
+			inPlan   bool
+			want     pass
+			wantRuns int
+			pending  int
+		}{
+			{name: "department not in the plan", want: pass{outside: map[string]int{"CZJ": 1}}, pending: 1},
+			{name: "not in the plan, again", want: pass{outside: map[string]int{"CZJ": 1}}, pending: 1},
+			{name: "back in the plan", inPlan: true, want: pass{done: 1, outside: map[string]int{}}, wantRuns: 1},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				czjInPlan.Store(tc.inPlan)
+				before = calls()
+				p, err := in.processPending(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if p.done != tc.want.done || p.failed != tc.want.failed || fmt.Sprint(p.outside) != fmt.Sprint(tc.want.outside) {
+					t.Errorf("pass %+v, want %+v", p, tc.want)
+				}
+				if got := calls() - before; got != tc.wantRuns {
+					t.Errorf("processor ran %d times, want %d", got, tc.wantRuns)
+				}
+				if pend, err := inv.Pending(ctx, 10); err != nil || len(pend) != tc.pending {
+					t.Errorf("pending %+v %v, want %d", pend, err, tc.pending)
+				}
+			})
 		}
 	})
 }

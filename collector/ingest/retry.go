@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -31,21 +32,28 @@ func (in *Ingester) wake() {
 // that failed; onDone (may be nil) of reports a pass made good.
 func (in *Ingester) RetryPending(ctx context.Context, onErr func(error), onDone func(int)) {
 	backoff := retryMin
+	warned := ""
 	for {
-		n, err := in.ProcessPending(ctx)
+		p, err := in.processPending(ctx)
 		if ctx.Err() != nil {
 			return
 		}
 		if err != nil && onErr != nil {
 			onErr(err)
 		}
-		if n > 0 && onDone != nil {
-			onDone(n)
+		if p.done > 0 && onDone != nil {
+			onDone(p.done)
 		}
-		left, lerr := in.inv.Pending(ctx, 1)
+		// Said once, and again when it changes: these wait for a plan
+		// with their department (or for an operator to delete them).
+		if msg := fmt.Sprint(p.outside); len(p.outside) > 0 && msg != warned {
+			in.log.Warn("pending reports of departments not in the plan are not processed until the plan has them again",
+				"reports_by_department", msg)
+			warned = msg
+		}
 		wait := retryIdle
 		switch {
-		case lerr != nil || err != nil || len(left) > 0:
+		case err != nil || p.failed > 0:
 			wait = backoff
 			backoff = min(2*backoff, retryMax)
 		default:

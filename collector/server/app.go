@@ -105,6 +105,10 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, e
 		Inventory: inventory.New(db),
 		Ingester:  ingest.New(db, audit, logger),
 	}
+	// Agents and reports of a department the running plan lacks are
+	// refused at enrolment and upload, and left alone when pending.
+	a.Auth.SetInPlan(a.inPlan)
+	a.Ingester.SetInPlan(a.inPlan)
 	if err := a.openFleet(); err != nil {
 		db.Close()
 		return nil, err

@@ -44,5 +44,5 @@ func (a *App) planPrefixes(dept string) []string {
 
 func (a *App) fleetHandlers() *fleet.Handlers {
 	return &fleet.Handlers{Store: a.Fleet, Auth: a.Auth, DepartmentExists: a.Inventory.DepartmentExists, Logger: a.Logger,
-		MaxBody: a.Config.Limits.MaxRequestBytes}
+		MaxBody: a.Config.Limits.MaxRequestBytes, InPlan: a.inPlan}
 }
