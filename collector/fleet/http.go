@@ -213,10 +213,6 @@ func (h *Handlers) agentConfig(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if h.InPlan != nil && !h.InPlan(a.Department) {
-		respond.Error(w, http.StatusForbidden, "the agent's department is no longer in the plan", map[string]string{"department": a.Department})
-		return
-	}
 	q := r.URL.Query()
 	clip := func(s string) string {
 		if !cleanText(s, wire.MaxShortString) {
@@ -232,6 +228,13 @@ func (h *Handlers) agentConfig(w http.ResponseWriter, r *http.Request) {
 	c, etag, err := h.Store.ForAgent(r.Context(), a.ID, a.Department, p)
 	if err != nil {
 		h.internal(w, "agent config", err)
+		return
+	}
+	// Recorded first: the centre still sees the agent alive and what it
+	// set aside (dropped_reports), which matters most after dropping its
+	// department.
+	if h.InPlan != nil && !h.InPlan(a.Department) {
+		respond.Error(w, http.StatusForbidden, "the agent's department is no longer in the plan", map[string]string{"department": a.Department})
 		return
 	}
 	w.Header().Set("ETag", etag)

@@ -46,7 +46,7 @@ func TestAgentConfigRefusedOutsidePlan(t *testing.T) {
 		ts := httptest.NewServer(mux)
 		defer ts.Close()
 		get := func() (int, string) {
-			req, _ := http.NewRequest("GET", ts.URL+"/api/v1/agent/config?profile=network", nil)
+			req, _ := http.NewRequest("GET", ts.URL+"/api/v1/agent/config?profile=network&version=9.9.9&dropped_reports=7", nil)
 			req.Header.Set("Authorization", "Bearer "+cred)
 			res, err := ts.Client().Do(req)
 			if err != nil {
@@ -73,6 +73,19 @@ func TestAgentConfigRefusedOutsidePlan(t *testing.T) {
 				}
 				if status == 403 && !strings.Contains(body, "CZJ") {
 					t.Errorf("refusal %s does not name the department", body)
+				}
+				// refused or not, the poll is the agent's heartbeat: the centre
+				// sees it alive and what it set aside
+				list, err := e.st.Agents(ctx, "CZJ")
+				if err != nil {
+					t.Fatal(err)
+				}
+				var seen bool
+				for _, a := range list {
+					seen = seen || (a.Hostname == "probe-2" && a.Version == "9.9.9" && a.DroppedReports == 7)
+				}
+				if !seen {
+					t.Errorf("poll not recorded: %+v", list)
 				}
 				if status == 200 {
 					var c wire.AgentConfig

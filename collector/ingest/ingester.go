@@ -436,6 +436,11 @@ type pass struct {
 	// outside counts the pending reports skipped because the plan lacks
 	// their department, per department.
 	outside map[string]int
+	// unreadable lists pending reports whose stored form cannot be read
+	// (inventory.ErrUnreadable, or JSON that does not decode): trying
+	// them again cannot help, so they neither count as failed nor stop
+	// the pass.
+	unreadable []string
 }
 
 func (in *Ingester) processPending(ctx context.Context) (pass, error) {
@@ -462,13 +467,17 @@ func (in *Ingester) processPending(ctx context.Context) (pass, error) {
 				continue
 			}
 			raw, err := in.inv.RawReport(ctx, r.ReportID)
+			if errors.Is(err, inventory.ErrUnreadable) {
+				p.unreadable = append(p.unreadable, r.ReportID)
+				continue
+			}
 			if err != nil {
 				return p, err
 			}
 			var rep wire.ScanReport
 			if err := json.Unmarshal(raw, &rep); err != nil {
 				in.log.Error("stored report unreadable", "department", r.Department, "report", r.ReportID, "err", err)
-				p.failed++
+				p.unreadable = append(p.unreadable, r.ReportID)
 				continue
 			}
 			if failed := in.process(ctx, &rep, r.Department); len(failed) == 0 {

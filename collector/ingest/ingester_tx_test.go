@@ -430,3 +430,37 @@ func TestPendingOutsidePlanLeftAlone(t *testing.T) {
 		}
 	})
 }
+
+// TestPendingUnreadableSkipped: a pending report whose stored form is
+// damaged neither stops the pass (the reports after it are processed) nor
+// counts as failing (it would keep every retry on the long backoff); it
+// stays pending.
+func TestPendingUnreadableSkipped(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		in, inv, _ := newTxIngester(t, db)
+		fails := map[bool]int{false: 2, true: 4}[db.Dialect == store.Postgres]
+		flaky := &marker{name: "flaky", db: db, failures: fails, err: errors.New("down for a moment")}
+		in.Use(flaky)
+		old, newer := report(id1, time.Now().UTC().Add(-2*time.Hour)), report(id2, time.Now().UTC().Add(-time.Hour))
+		newer.Endpoints[0].IP = "10.1.0.99"
+		for _, rep := range []*wire.ScanReport{old, newer} {
+			if res, err := in.Ingest(ctx, rep, "CZJ", agentSrc); err != nil || len(res.ProcessErrors) != 1 {
+				t.Fatalf("ingest %s: %+v %v, want one process error", rep.ReportID, res, err)
+			}
+		}
+		if _, err := db.Exec(ctx, `UPDATE reports SET raw_z = ? WHERE report_id = ?`, []byte("damaged"), id1); err != nil {
+			t.Fatal(err)
+		}
+		p, err := in.processPending(ctx)
+		if err != nil {
+			t.Fatalf("pass stopped: %v", err)
+		}
+		if p.done != 1 || p.failed != 0 || !slices.Equal(p.unreadable, []string{id1}) {
+			t.Fatalf("pass %+v, want the newer report done and the damaged one unreadable", p)
+		}
+		if pend, err := inv.Pending(ctx, 10); err != nil || len(pend) != 1 || pend[0].ReportID != id1 {
+			t.Fatalf("pending %+v %v, want the damaged report only", pend, err)
+		}
+	})
+}

@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -32,7 +33,7 @@ func (in *Ingester) wake() {
 // that failed; onDone (may be nil) of reports a pass made good.
 func (in *Ingester) RetryPending(ctx context.Context, onErr func(error), onDone func(int)) {
 	backoff := retryMin
-	warned := ""
+	warned, warnedUnreadable := "", ""
 	for {
 		p, err := in.processPending(ctx)
 		if ctx.Err() != nil {
@@ -45,11 +46,20 @@ func (in *Ingester) RetryPending(ctx context.Context, onErr func(error), onDone 
 			onDone(p.done)
 		}
 		// Said once, and again when it changes: these wait for a plan
-		// with their department (or for an operator to delete them).
+		// with their department, or for an operator.
 		if msg := fmt.Sprint(p.outside); len(p.outside) > 0 && msg != warned {
 			in.log.Warn("pending reports of departments not in the plan are not processed until the plan has them again",
 				"reports_by_department", msg)
 			warned = msg
+		} else if len(p.outside) == 0 {
+			warned = ""
+		}
+		if msg := strings.Join(p.unreadable, ","); msg != warnedUnreadable {
+			if msg != "" {
+				in.log.Error("pending reports whose stored form cannot be read (damaged rows) stay pending; restore them from a backup",
+					"reports", msg)
+			}
+			warnedUnreadable = msg
 		}
 		wait := retryIdle
 		switch {

@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -27,33 +28,64 @@ type Body struct {
 
 // PackBody compresses raw for storing.
 func PackBody(raw []byte) Body {
-	return Body{JSON: raw, packed: codec().enc.EncodeAll(raw, make([]byte, 0, len(raw)/4+64))}
+	return Body{JSON: raw, packed: encoder().EncodeAll(raw, make([]byte, 0, len(raw)/4+64))}
 }
 
-// maxUnpacked bounds what one stored report may unpack to: far above
-// limits.max_report_bytes's ceiling, so only a damaged row can reach it,
-// and then fails instead of taking the collector's memory.
+// maxUnpacked bounds what one stored report may unpack to: the most
+// limits.max_report_bytes allows. A frame that claims more is damaged and
+// fails at once instead of allocating what it claims.
 const maxUnpacked = 4 << 30
 
-type zcodec struct {
-	enc *zstd.Encoder
-	dec *zstd.Decoder
-}
+// ErrUnreadable: a stored report's packed form cannot be unpacked (the row
+// is damaged). It stays so: callers set the report aside or skip it
+// rather than retry.
+var ErrUnreadable = errors.New("stored report unreadable")
 
-// codec is created on first use: EncodeAll and DecodeAll are safe for
-// concurrent use, each running at most GOMAXPROCS at once.
-var codec = sync.OnceValue(func() zcodec {
-	n := runtime.GOMAXPROCS(0)
-	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(n))
+// encoder packs with a 1 MiB window: a report repeats itself within a
+// few endpoints, so a larger window gains next to nothing, and each of
+// the GOMAXPROCS encoders keeps its window (about 1 MiB each, where the
+// default kept 8).
+var encoder = sync.OnceValue(func() *zstd.Encoder {
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)),
+		zstd.WithLowerEncoderMem(true), zstd.WithWindowSize(1<<20))
 	if err != nil {
 		panic(fmt.Sprintf("inventory: zstd encoder: %v", err)) // only for invalid options
 	}
-	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(n), zstd.WithDecoderMaxMemory(maxUnpacked))
-	if err != nil {
-		panic(fmt.Sprintf("inventory: zstd decoder: %v", err))
-	}
-	return zcodec{enc: enc, dec: dec}
+	return enc
 })
+
+// decoders are kept for reuse, at most GOMAXPROCS. A decoder keeps a
+// buffer as large as the largest report it unpacked, so one that
+// unpacked more than keepDecoderAfter is closed instead of kept: a
+// collector that once read a 10,000-endpoint report does not hold its
+// size per decoder for good.
+var decoders = make(chan *zstd.Decoder, runtime.GOMAXPROCS(0))
+
+const keepDecoderAfter = 1 << 20
+
+func unpackBytes(packed []byte) ([]byte, error) {
+	var dec *zstd.Decoder
+	select {
+	case dec = <-decoders:
+	default:
+		var err error
+		dec, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxMemory(maxUnpacked))
+		if err != nil {
+			return nil, fmt.Errorf("zstd decoder: %w", err)
+		}
+	}
+	out, err := dec.DecodeAll(packed, nil)
+	if len(out) > keepDecoderAfter || err != nil {
+		dec.Close()
+		return out, err
+	}
+	select {
+	case decoders <- dec:
+	default:
+		dec.Close()
+	}
+	return out, nil
+}
 
 // unpack returns a stored report's JSON: raw_z unpacked when set, else
 // the text of raw (rows written before raw_z, compacted headers).
@@ -61,9 +93,9 @@ func unpack(reportID, raw string, packed []byte) ([]byte, error) {
 	if packed == nil {
 		return []byte(raw), nil
 	}
-	out, err := codec().dec.DecodeAll(packed, nil)
+	out, err := unpackBytes(packed)
 	if err != nil {
-		return nil, fmt.Errorf("unpack stored report %s: %w", reportID, err)
+		return nil, fmt.Errorf("load report %s: %w: %w", reportID, ErrUnreadable, err)
 	}
 	return out, nil
 }

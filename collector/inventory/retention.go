@@ -115,6 +115,9 @@ func (s *Store) CompactReports(ctx context.Context, cutoff time.Time, keep ...st
 			}
 			for _, r := range batch {
 				raw, err := unpack(r.id, r.raw, r.packed)
+				if errors.Is(err, ErrUnreadable) {
+					continue // damaged: left as it is, not in the way of the others
+				}
 				if err != nil {
 					return err
 				}

@@ -90,4 +90,9 @@ SELECT department, agent_id, MAX(finished_at) FROM reports GROUP BY department, 
 ALTER TABLE reports ALTER COLUMN raw_z SET STORAGE EXTERNAL;
 `,
 	})
+	store.Register(store.Migration{
+		ID:       "inventory/0006_endpoints_fillfactor",
+		SQLite:   `SELECT 1`,
+		Postgres: `ALTER TABLE endpoints SET (fillfactor = 70)`,
+	})
 }

@@ -37,7 +37,8 @@ import (
 func unreadable(err error) bool {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
-	return errors.Is(err, inventory.ErrNotFound) || errors.Is(err, inventory.ErrCompacted) || errors.As(err, &syntax) || errors.As(err, &typ)
+	return errors.Is(err, inventory.ErrNotFound) || errors.Is(err, inventory.ErrCompacted) || errors.Is(err, inventory.ErrUnreadable) ||
+		errors.As(err, &syntax) || errors.As(err, &typ)
 }
 
 // setAsideUnreadable checks the reports a failed judgement of dept was to

@@ -52,6 +52,19 @@ func TestUnreadable(t *testing.T) {
 func TestUnreadableQueuedScanSetAside(t *testing.T) {
 	base := loadReports(t, "rsj")[0]
 	t0 := base.FinishedAt
+	for _, damage := range []struct {
+		name string
+		sql  string
+		arg  any
+	}{
+		{"text that is not JSON", `UPDATE reports SET raw = 'not json', raw_z = NULL WHERE report_id = ?`, nil},
+		{"packed form damaged", `UPDATE reports SET raw_z = ? WHERE report_id = ?`, []byte("not zstd")},
+	} {
+		t.Run(damage.name, func(t *testing.T) { unreadableQueuedScanSetAside(t, base, t0, damage.sql, damage.arg) })
+	}
+}
+
+func unreadableQueuedScanSetAside(t *testing.T, base *wire.ScanReport, t0 time.Time, damageSQL string, damageArg any) {
 	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		p := NewProcessorWith(districtEngine(t), NewStore(db), ProcessorOptions{ResolveAfter: 3, BatchAbove: 1, Facts: inventory.New(db)})
@@ -65,7 +78,11 @@ func TestUnreadableQueuedScanSetAside(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if _, err := db.Exec(ctx, `UPDATE reports SET raw = 'not json', raw_z = NULL WHERE report_id = ?`, a1.ReportID); err != nil {
+		args := []any{a1.ReportID}
+		if damageArg != nil {
+			args = []any{damageArg, a1.ReportID}
+		}
+		if _, err := db.Exec(ctx, damageSQL, args...); err != nil {
 			t.Fatal(err)
 		}
 		// restarted: nothing kept in memory

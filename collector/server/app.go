@@ -96,6 +96,10 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, e
 		db.Close()
 		return nil, fmt.Errorf("migrate store: %w", err)
 	}
+	if err := db.RefuseNewerSchema(ctx, store.Registered()); err != nil {
+		db.Close()
+		return nil, err
+	}
 	audit := auditlog.New(db)
 	audit.SetAnchorFile(filepath.Join(cfg.DataDir, auditlog.AnchorFileName)) // H-trust: audit head anchor outside the DB
 	a := &App{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -510,6 +511,30 @@ func TestAfterCommit(t *testing.T) {
 					t.Fatalf("ran %v after the commit, want %v", ran, tc.want)
 				}
 			})
+		}
+	})
+}
+
+// TestRefuseNewerSchema: a database that a newer collector migrated (a
+// migration this one does not know) is refused, naming the migration;
+// one whose migrations are all known, or a subset of them, is not.
+func TestRefuseNewerSchema(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		known := store.Registered()
+		if err := db.RefuseNewerSchema(ctx, known); err != nil {
+			t.Fatalf("a database migrated by this collector: %v", err)
+		}
+		newer := store.Migration{ID: "zzz/0001_from_the_future", SQLite: "CREATE TABLE future (k TEXT PRIMARY KEY);\n"}
+		if err := db.MigrateSteps(ctx, []store.Migration{newer}); err != nil {
+			t.Fatal(err)
+		}
+		err := db.RefuseNewerSchema(ctx, known)
+		if !errors.Is(err, store.ErrNewerSchema) || !strings.Contains(err.Error(), newer.ID) {
+			t.Fatalf("a database a newer collector migrated: %v, want ErrNewerSchema naming %s", err, newer.ID)
+		}
+		if err := db.RefuseNewerSchema(ctx, append(known, newer)); err != nil {
+			t.Fatalf("the newer collector itself: %v", err)
 		}
 	})
 }

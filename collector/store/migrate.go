@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -127,4 +128,41 @@ func (db *DB) lockMigrations(ctx context.Context) (func(), error) {
 		_, _ = conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1, hashtext(current_schema()))`, migrationLockKey)
 		conn.Close()
 	}, nil
+}
+
+// ErrNewerSchema: the database was migrated by a newer collector.
+var ErrNewerSchema = errors.New("the database was upgraded by a newer egovnet-collector")
+
+// RefuseNewerSchema fails when the database holds migrations none of ms
+// is (ErrNewerSchema, naming them): a newer collector upgraded it, and
+// this one would misread what that one writes (for example reports stored
+// in a form it does not know). Collectors sharing a PostgreSQL are
+// upgraded together; a downgrade restores a backup.
+func (db *DB) RefuseNewerSchema(ctx context.Context, ms []Migration) error {
+	known := map[string]bool{}
+	for _, m := range ms {
+		known[m.ID] = true
+	}
+	rows, err := db.Query(ctx, `SELECT id FROM schema_migrations ORDER BY id`)
+	if err != nil {
+		return fmt.Errorf("read schema_migrations: %w", err)
+	}
+	defer rows.Close()
+	var unknown []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return fmt.Errorf("read schema_migrations: %w", err)
+		}
+		if !known[id] {
+			unknown = append(unknown, id)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read schema_migrations: %w", err)
+	}
+	if len(unknown) > 0 {
+		return fmt.Errorf("%w (migrations %s): run that version or newer", ErrNewerSchema, strings.Join(unknown, ", "))
+	}
+	return nil
 }
