@@ -214,6 +214,51 @@ func TestForwardEndsOnOutage(t *testing.T) {
 	}
 }
 
+// TestForwardGoesOnPastAFailingReport: a report the collector fails on
+// (500) is kept and the pass goes on with the reports behind it, then ends
+// with an error (the forwarder backs off); three 500s in a row end the
+// pass before the rest, as an outage does.
+func TestForwardGoesOnPastAFailingReport(t *testing.T) {
+	a1, b1, c1, d1, a2 := [2]string{"cred-a", "a1"}, [2]string{"cred-b", "b1"}, [2]string{"cred-c", "c1"}, [2]string{"cred-d", "d1"}, [2]string{"cred-a", "a2"}
+	tests := []struct {
+		name       string
+		spool      [][2]string
+		status     map[string]int
+		wantRes    Result
+		wantAsked  []string
+		wantStored []string
+	}{
+		{"one agent's report fails", [][2]string{a1, b1, c1, d1}, map[string]int{"cred-a": 500},
+			Result{Sent: 3, Pending: 1}, []string{"cred-a", "cred-b", "cred-c", "cred-d"}, []string{"b1", "c1", "d1"}},
+		{"two fail, the others go", [][2]string{a1, b1, c1, d1}, map[string]int{"cred-a": 500, "cred-c": 500},
+			Result{Sent: 2, Pending: 2}, []string{"cred-a", "cred-b", "cred-c", "cred-d"}, []string{"b1", "d1"}},
+		{"the agent's later report waits behind its failed one", [][2]string{a1, b1, a2, d1}, map[string]int{"cred-a": 500},
+			Result{Sent: 2, Pending: 2}, []string{"cred-a", "cred-b", "cred-d"}, []string{"b1", "d1"}},
+		{"three in a row end the pass", [][2]string{a1, b1, c1, d1}, map[string]int{"cred-a": 500, "cred-b": 500, "cred-c": 500},
+			Result{Pending: 4}, []string{"cred-a", "cred-b", "cred-c"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			col := &byAgent{status: tc.status}
+			srv := httptest.NewServer(col)
+			defer srv.Close()
+			f := newFixture(t, strings.TrimPrefix(srv.URL, "http://"), Options{}, 10, 1<<20)
+			spoolAll(t, f, tc.spool...)
+			res, err := f.relay.Forward(context.Background())
+			if err == nil || res != tc.wantRes {
+				t.Fatalf("%+v %v, want %+v and an error", res, err, tc.wantRes)
+			}
+			asked, stored := col.seen()
+			if !same(asked, tc.wantAsked) || !same(stored, tc.wantStored) {
+				t.Fatalf("collector asked %q, stored %q; want %q, %q", asked, stored, tc.wantAsked, tc.wantStored)
+			}
+			if n, _ := f.store.Usage(); n != tc.wantRes.Pending {
+				t.Fatalf("relay spool holds %d, want %d", n, tc.wantRes.Pending)
+			}
+		})
+	}
+}
+
 // TestNextWait: what the forwarder waits after a pass, and the backoff it
 // carries on.
 func TestNextWait(t *testing.T) {

@@ -9,7 +9,8 @@
 //     credential and the body bytes exactly as received, so the collector
 //     authenticates and attributes the report to that endpoint agent. An
 //     agent whose department the collector pauses (503 with Retry-After)
-//     waits, its reports in order, without holding back the others. The
+//     waits, its reports in order, without holding back the others; so
+//     does a report the collector fails on (500), up to three in a row. The
 //     relay never parses or rewrites a report. It is not a trust boundary:
 //     it holds each waiting report's credential, so whoever controls the
 //     relay host or its disk can alter a waiting report or write one for
@@ -345,8 +346,14 @@ type Result struct {
 // asks an agent to wait (uplink.Deferred), that agent's entries stay, in
 // order, until its Retry-After ends, and the pass goes on: its department
 // is paused, not the collector, and the relay carries other departments'
-// agents too. Any other temporary failure ends the pass (the collector is
-// away: the rest would fail too) and is returned.
+// agents too. A report the collector fails on (500) is kept, with its
+// agent's later ones, and the pass goes on with the other agents, so one
+// report that sets off a fault in the collector does not hold every report
+// behind it for good; the pass then ends with an error
+// (the forwarder backs off before trying it again), and maxServerErrors
+// such failures in a row end it early, as an outage does. Any other
+// temporary failure ends the pass (the collector is away: the rest would
+// fail too) and is returned.
 func (r *Relay) Forward(ctx context.Context) (res Result, err error) {
 	entries, err := r.st.List()
 	if err != nil {
@@ -354,6 +361,9 @@ func (r *Relay) Forward(ctx context.Context) (res Result, err error) {
 	}
 	paused := r.pausedAgents()
 	waits := map[string]time.Duration{} // agents deferred in this pass: how long still
+	var failed error                    // the last 500 of the pass
+	inARow := 0                         // 500s since the last other answer
+	held := map[string]bool{}           // agents with a report the collector failed on in this pass
 	defer func() {
 		res.DeferredAgents = len(waits)
 		first := true
@@ -368,10 +378,16 @@ func (r *Relay) Forward(ctx context.Context) (res Result, err error) {
 			res.Pending += len(entries) - i
 			return res, err
 		}
-		if len(waits)+len(paused) > 0 {
-			// A waiting agent's entry is passed over unread and unsent.
+		if len(waits)+len(paused)+len(held) > 0 {
+			// A waiting agent's entry is passed over unread and unsent; so
+			// is a later one of an agent whose report failed, which keeps
+			// each agent's reports in order.
 			if cred, err := r.st.Credential(e); err == nil {
 				key := clientKey(cred)
+				if held[key] {
+					res.Pending++
+					continue
+				}
 				_, deferred := waits[key]
 				if until := paused[key]; !deferred && until.After(r.now()) {
 					waits[key], deferred = until.Sub(r.now()), true
@@ -406,6 +422,19 @@ func (r *Relay) Forward(ctx context.Context) (res Result, err error) {
 			r.o.Log.Debug("collector asked an agent's relayed reports to wait", "upload", e.Name, "retry_in", wait.Round(time.Millisecond).String(), "err", err)
 			continue
 		}
+		if uplink.ServerError(err) {
+			inARow++
+			failed = err
+			if inARow < maxServerErrors {
+				r.o.Log.Warn("collector failed on a relayed report; kept for the next pass with its agent's later ones, the others go on",
+					"upload", e.Name, "err", err)
+				held[clientKey(cred)] = true
+				res.Pending++
+				continue
+			}
+		} else {
+			inARow = 0
+		}
 		switch {
 		case err == nil:
 			if err := r.st.Ack(e); err != nil {
@@ -423,8 +452,16 @@ func (r *Relay) Forward(ctx context.Context) (res Result, err error) {
 			return res, fmt.Errorf("forward relayed reports: %w", err)
 		}
 	}
+	if failed != nil {
+		return res, fmt.Errorf("forward relayed reports: the collector failed on some: %w", failed)
+	}
 	return res, nil
 }
+
+// maxServerErrors is how many 500s in a row end a pass: one report may
+// set off a fault, but a collector failing on every report (its database
+// down) is an outage, and sending it the whole spool would only add load.
+const maxServerErrors = 3
 
 // maxPause bounds how long an agent's reports wait when the collector asks:
 // MaxBackoff, or a minute if that is more, the longest the collector itself

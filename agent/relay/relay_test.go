@@ -209,7 +209,7 @@ func TestForwardOutcomes(t *testing.T) {
 		// the pause)
 		{"503 without Retry-After ends the pass", []int{503}, 0, 0, 2, 0, true},
 		{"429 without Retry-After ends the pass", []int{202, 429}, 1, 0, 1, 0, true},
-		{"500 ends the pass", []int{500}, 0, 0, 2, 0, true},
+		{"500 keeps the agent's later report behind it", []int{500}, 0, 0, 2, 0, true},
 		{"502 ends the pass", []int{202, 502}, 1, 0, 1, 0, true},
 	}
 	for _, tc := range tests {

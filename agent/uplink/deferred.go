@@ -30,3 +30,13 @@ func Deferred(err error) (retryAfter time.Duration, ok bool) {
 	}
 	return te.retryAfter, true
 }
+
+// ServerError reports whether err is the collector's own 500: it took the
+// request and failed on it. That may be this report alone (a fault its
+// content sets off), so a sender of many reports (the relay) goes on with
+// the others rather than wait behind it; a 502 or 504 comes from a proxy
+// whose collector is away and is an outage.
+func ServerError(err error) bool {
+	var te *temporaryError
+	return errors.As(err, &te) && te.status == http.StatusInternalServerError
+}
