@@ -225,16 +225,21 @@ func (h *Handlers) agentConfig(w http.ResponseWriter, r *http.Request) {
 	if p.Profile != "" && p.Profile != "network" && p.Profile != "endpoint" {
 		p.Profile = ""
 	}
+	if h.InPlan != nil && !h.InPlan(a.Department) {
+		// The poll is recorded all the same: the centre still sees the
+		// agent alive and what it set aside (dropped_reports), which
+		// matters most after dropping its department. A requested scan
+		// stays requested.
+		if err := h.Store.RecordPoll(r.Context(), a.ID, p); err != nil {
+			h.internal(w, "record agent poll", err)
+			return
+		}
+		respond.Error(w, http.StatusForbidden, "the agent's department is no longer in the plan", map[string]string{"department": a.Department})
+		return
+	}
 	c, etag, err := h.Store.ForAgent(r.Context(), a.ID, a.Department, p)
 	if err != nil {
 		h.internal(w, "agent config", err)
-		return
-	}
-	// Recorded first: the centre still sees the agent alive and what it
-	// set aside (dropped_reports), which matters most after dropping its
-	// department.
-	if h.InPlan != nil && !h.InPlan(a.Department) {
-		respond.Error(w, http.StatusForbidden, "the agent's department is no longer in the plan", map[string]string{"department": a.Department})
 		return
 	}
 	w.Header().Set("ETag", etag)

@@ -35,8 +35,13 @@ func TestAgentConfigRefusedOutsidePlan(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, cred, err := e.svc.Enroll(ctx, tok, "probe-2", "1.0.0", "127.0.0.1")
+		agent2, cred, err := e.svc.Enroll(ctx, tok, "probe-2", "1.0.0", "127.0.0.1")
 		if err != nil {
+			t.Fatal(err)
+		}
+		// a scan requested before the department left the plan is still
+		// asked for once it is back: the refused poll does not use it up
+		if _, _, err := e.st.RequestScan(ctx, agent2.ID); err != nil {
 			t.Fatal(err)
 		}
 		var inPlan atomic.Bool
@@ -63,7 +68,7 @@ func TestAgentConfigRefusedOutsidePlan(t *testing.T) {
 			want   string
 		}{
 			{"department not in the plan", false, 403, "no longer in the plan"},
-			{"back in the plan", true, 200, `"2h"`},
+			{"back in the plan", true, 200, `"scan_now":true`},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				inPlan.Store(tc.inPlan)

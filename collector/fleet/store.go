@@ -231,18 +231,7 @@ func (s *Store) ForAgent(ctx context.Context, agentID, dept string, p Poll) (wir
 			c.ScanNow = true
 			sent = now
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO fleet_agents (agent_id, last_poll, version, profile, os, arch, spool_depth, dropped_reports, scan_sent)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (agent_id) DO UPDATE SET last_poll = excluded.last_poll,
- version = CASE WHEN excluded.version <> '' THEN excluded.version ELSE fleet_agents.version END,
- profile = CASE WHEN excluded.profile <> '' THEN excluded.profile ELSE fleet_agents.profile END,
- os = CASE WHEN excluded.os <> '' THEN excluded.os ELSE fleet_agents.os END,
- arch = CASE WHEN excluded.arch <> '' THEN excluded.arch ELSE fleet_agents.arch END,
- spool_depth = excluded.spool_depth, dropped_reports = excluded.dropped_reports, scan_sent = excluded.scan_sent`, agentID, now, p.Version, p.Profile, p.OS, p.Arch, p.SpoolDepth, p.Dropped, sent)
-		if err != nil {
-			return fmt.Errorf("record poll of %s: %w", agentID, err)
-		}
-		return nil
+		return recordPoll(ctx, tx, agentID, now, p, sent, `excluded.scan_sent`)
 	})
 	if err != nil {
 		return c, "", err
@@ -250,6 +239,32 @@ ON CONFLICT (agent_id) DO UPDATE SET last_poll = excluded.last_poll,
 	b, _ := json.Marshal(c)
 	sum := sha256.Sum256(b)
 	return c, `"` + hex.EncodeToString(sum[:16]) + `"`, nil
+}
+
+// RecordPoll records an agent's poll (its heartbeat and figures) without
+// answering it: for a poll refused, which must not count a requested
+// scan as sent.
+func (s *Store) RecordPoll(ctx context.Context, agentID string, p Poll) error {
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		return recordPoll(ctx, tx, agentID, store.Time(s.o.Now()), p, "", `fleet_agents.scan_sent`)
+	})
+}
+
+// recordPoll upserts the agent's poll; scanSent is what an existing row's
+// scan_sent becomes (an SQL expression), sent what a new row's is.
+func recordPoll(ctx context.Context, tx *store.Tx, agentID, now string, p Poll, sent, scanSent string) error {
+	_, err := tx.Exec(ctx, `INSERT INTO fleet_agents (agent_id, last_poll, version, profile, os, arch, spool_depth, dropped_reports, scan_sent)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (agent_id) DO UPDATE SET last_poll = excluded.last_poll,
+ version = CASE WHEN excluded.version <> '' THEN excluded.version ELSE fleet_agents.version END,
+ profile = CASE WHEN excluded.profile <> '' THEN excluded.profile ELSE fleet_agents.profile END,
+ os = CASE WHEN excluded.os <> '' THEN excluded.os ELSE fleet_agents.os END,
+ arch = CASE WHEN excluded.arch <> '' THEN excluded.arch ELSE fleet_agents.arch END,
+ spool_depth = excluded.spool_depth, dropped_reports = excluded.dropped_reports, scan_sent = `+scanSent, agentID, now, p.Version, p.Profile, p.OS, p.Arch, p.SpoolDepth, p.Dropped, sent)
+	if err != nil {
+		return fmt.Errorf("record poll of %s: %w", agentID, err)
+	}
+	return nil
 }
 
 // forEndpoint trims a department configuration to what an endpoint agent

@@ -476,7 +476,7 @@ func (in *Ingester) processPending(ctx context.Context) (pass, error) {
 			}
 			var rep wire.ScanReport
 			if err := json.Unmarshal(raw, &rep); err != nil {
-				in.log.Error("stored report unreadable", "department", r.Department, "report", r.ReportID, "err", err)
+				in.log.Debug("stored report unreadable", "department", r.Department, "report", r.ReportID, "err", err) // RetryPending says it once
 				p.unreadable = append(p.unreadable, r.ReportID)
 				continue
 			}

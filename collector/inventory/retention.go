@@ -79,31 +79,38 @@ const compactBatch = 200
 // department's current facts), and those named by the keep queries, each a
 // SELECT of report ids other packages read raw (for example the reports
 // the rules engine keeps as each agent's latest facts). Rows stay: only
-// raw shrinks. It returns how many reports it compacted.
-func (s *Store) CompactReports(ctx context.Context, cutoff time.Time, keep ...string) (int64, error) {
-	q := `SELECT report_id, raw, raw_z FROM reports r WHERE compacted = 0 AND processed = 1 AND received_at < ?
+// raw shrinks. It returns how many reports it compacted and the ids of
+// those it could not read (damaged rows, left as they are and passed over,
+// so they never hold the others back).
+func (s *Store) CompactReports(ctx context.Context, cutoff time.Time, keep ...string) (int64, []string, error) {
+	q := `SELECT report_id, received_at, raw, raw_z FROM reports r WHERE compacted = 0 AND processed = 1 AND received_at < ?
  AND finished_at < (SELECT MAX(r2.finished_at) FROM reports r2 WHERE r2.department = r.department)
  AND finished_at < (SELECT MAX(r3.finished_at) FROM reports r3 WHERE r3.department = r.department AND r3.agent_id = r.agent_id)`
 	for _, k := range keep {
 		q += ` AND report_id NOT IN (` + k + `)`
 	}
-	q += ` ORDER BY received_at LIMIT ?`
+	// Paged by (received_at, report_id) from where the last batch ended,
+	// not from the start: rows passed over stay uncompacted.
+	q += ` AND (received_at > ? OR (received_at = ? AND report_id > ?)) ORDER BY received_at, report_id LIMIT ?`
 	var done int64
+	var unreadable []string
+	var afterAt, afterID string
 	for {
 		var n int64
+		selected := 0
 		err := s.db.InTx(ctx, func(tx *store.Tx) error {
 			type row struct {
-				id, raw string
-				packed  []byte
+				id, at, raw string
+				packed      []byte
 			}
 			var batch []row
-			rows, err := tx.Query(ctx, q, SortableTime(cutoff), compactBatch)
+			rows, err := tx.Query(ctx, q, SortableTime(cutoff), afterAt, afterAt, afterID, compactBatch)
 			if err != nil {
 				return fmt.Errorf("select reports to compact: %w", err)
 			}
 			for rows.Next() {
 				var r row
-				if err := rows.Scan(&r.id, &r.raw, &r.packed); err != nil {
+				if err := rows.Scan(&r.id, &r.at, &r.raw, &r.packed); err != nil {
 					rows.Close()
 					return fmt.Errorf("select reports to compact: %w", err)
 				}
@@ -113,17 +120,21 @@ func (s *Store) CompactReports(ctx context.Context, cutoff time.Time, keep ...st
 			if err := rows.Err(); err != nil {
 				return fmt.Errorf("select reports to compact: %w", err)
 			}
+			selected = len(batch)
 			for _, r := range batch {
+				afterAt, afterID = r.at, r.id
 				raw, err := unpack(r.id, r.raw, r.packed)
 				if errors.Is(err, ErrUnreadable) {
-					continue // damaged: left as it is, not in the way of the others
+					unreadable = append(unreadable, r.id)
+					continue
 				}
 				if err != nil {
 					return err
 				}
 				c, err := CompactRaw(raw)
 				if err != nil {
-					return fmt.Errorf("report %s: %w", r.id, err)
+					unreadable = append(unreadable, r.id) // text that is not JSON
+					continue
 				}
 				// the header is small: kept as text, the whole report's packed form dropped
 				res, err := tx.Exec(ctx, `UPDATE reports SET raw = ?, raw_z = NULL, compacted = 1 WHERE report_id = ? AND compacted = 0`, string(c), r.id)
@@ -135,15 +146,15 @@ func (s *Store) CompactReports(ctx context.Context, cutoff time.Time, keep ...st
 			}
 			return nil
 		})
-		done += n
 		if err != nil {
-			return done, err
+			return done, unreadable, err
 		}
-		if n == 0 {
-			return done, nil
+		done += n
+		if selected < compactBatch {
+			return done, unreadable, nil
 		}
 		if err := ctx.Err(); err != nil {
-			return done, err
+			return done, unreadable, err
 		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -64,9 +66,9 @@ func TestCompactReports(t *testing.T) {
 				}
 			}
 		}
-		n, err := s.CompactReports(ctx, cutoff, `SELECT report_id FROM keep_ids`)
-		if err != nil || n != 1 {
-			t.Fatalf("compacted %d (%v), want 1", n, err)
+		n, unreadable, err := s.CompactReports(ctx, cutoff, `SELECT report_id FROM keep_ids`)
+		if err != nil || n != 1 || len(unreadable) != 0 {
+			t.Fatalf("compacted %d, unreadable %v (%v), want 1 and none", n, unreadable, err)
 		}
 		for _, r := range reports {
 			raw, err := s.RawReport(ctx, r.id)
@@ -88,7 +90,7 @@ func TestCompactReports(t *testing.T) {
 		if c, _ := s.CountReports(ctx, ""); c != len(reports) {
 			t.Fatalf("%d report rows after compaction, want %d", c, len(reports))
 		}
-		if n, err := s.CompactReports(ctx, cutoff, `SELECT report_id FROM keep_ids`); err != nil || n != 0 {
+		if n, _, err := s.CompactReports(ctx, cutoff, `SELECT report_id FROM keep_ids`); err != nil || n != 0 {
 			t.Fatalf("second pass compacted %d (%v), want 0", n, err)
 		}
 		retries := []struct {
@@ -110,6 +112,56 @@ func TestCompactReports(t *testing.T) {
 					t.Fatalf("SameRawTx = %v (%v), want %v", same, err, tc.want)
 				}
 			})
+		}
+	})
+}
+
+// TestCompactPassesOverUnreadable: damaged rows (a packed form that does
+// not unpack, text that is not JSON) are left as they are and named, and
+// the reports after them are compacted, even when there are more damaged
+// rows than one batch holds.
+func TestCompactPassesOverUnreadable(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := New(db)
+		now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+		old := now.Add(-100 * 24 * time.Hour)
+		const packedBad, textBad, good = compactBatch + 50, 2, 150
+		total := packedBad + textBad + good + 1 // the last is the agent's newest: kept
+		id := func(i int) string { return fmt.Sprintf("r%04d", i) }
+		if err := db.InTx(ctx, func(tx *store.Tx) error {
+			for i := range total {
+				raw := fmt.Appendf(nil, `{"schema":"egovnet.scan/v1","report_id":%q,"endpoints":[{"ip":"10.1.0.1"}]}`, id(i))
+				if _, _, err := InsertReport(ctx, tx, Report{ReportID: id(i), AgentID: "a", Department: "CZJ", Source: SourceUpload, Processed: true,
+					StartedAt: old, FinishedAt: old.Add(time.Duration(i) * time.Minute), ReceivedAt: old, Endpoints: 1}, raw); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		for i := range packedBad + textBad {
+			q, args := `UPDATE reports SET raw_z = ? WHERE report_id = ?`, []any{[]byte("damaged"), id(i)}
+			if i >= packedBad {
+				q, args = `UPDATE reports SET raw = 'not json', raw_z = NULL WHERE report_id = ?`, []any{id(i)}
+			}
+			if _, err := db.Exec(ctx, q, args...); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, id(i))
+		}
+		n, unreadable, err := s.CompactReports(ctx, now.Add(-90*24*time.Hour))
+		if err != nil || n != good || !slices.Equal(unreadable, want) {
+			t.Fatalf("compacted %d, unreadable %d %v (%v); want %d and the %d damaged rows", n, len(unreadable), unreadable[:min(3, len(unreadable))], err, good, len(want))
+		}
+		var damaged int
+		if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM reports WHERE compacted = 0 AND (raw_z IS NOT NULL OR raw = 'not json')`).Scan(&damaged); err != nil {
+			t.Fatal(err)
+		}
+		if damaged != len(want)+1 { // the damaged rows as they were, and the kept newest
+			t.Fatalf("%d uncompacted rows, want %d", damaged, len(want)+1)
 		}
 	})
 }

@@ -150,8 +150,12 @@ func (a *App) compactReports(ctx context.Context) {
 	}
 	// Kept whole: each agent's latest report, scans queued for a batched
 	// judgement and the reports they replaced (the judgement reads both).
-	n, err := a.Inventory.CompactReports(ctx, time.Now().Add(-a.Config.Inventory.RawRetention),
+	n, unreadable, err := a.Inventory.CompactReports(ctx, time.Now().Add(-a.Config.Inventory.RawRetention),
 		`SELECT report_id FROM rules_reports UNION SELECT report_id FROM rules_pending UNION SELECT prev_report_id FROM rules_pending`)
+	if len(unreadable) > 0 {
+		a.Logger.Error("raw reports that cannot be read were not compacted (damaged rows; restore them from a backup)",
+			"reports", len(unreadable), "first", unreadable[0])
+	}
 	if err != nil {
 		a.Logger.Error("compact raw reports", "err", err)
 		return
