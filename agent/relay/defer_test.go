@@ -259,6 +259,54 @@ func TestForwardGoesOnPastAFailingReport(t *testing.T) {
 	}
 }
 
+// TestFailingReportsBackOffAcrossPasses: reports the collector failed on
+// are not sent again before their own backoff, even by a pass woken early;
+// three of them at the head of the spool end one pass, not every pass, so
+// the reports behind them go; after the backoff they are tried again, and
+// one the collector then takes is forgotten.
+func TestFailingReportsBackOffAcrossPasses(t *testing.T) {
+	col := &byAgent{status: map[string]int{"cred-a": 500, "cred-b": 500, "cred-c": 500}}
+	srv := httptest.NewServer(col)
+	defer srv.Close()
+	f := newFixture(t, strings.TrimPrefix(srv.URL, "http://"), Options{MinBackoff: 10 * time.Second, MaxBackoff: time.Minute}, 10, 1<<20)
+	clock := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	f.relay.now = func() time.Time { return clock }
+	spoolAll(t, f, [2]string{"cred-a", "a1"}, [2]string{"cred-b", "b1"}, [2]string{"cred-c", "c1"}, [2]string{"cred-d", "d1"}, [2]string{"cred-a", "a2"})
+	passes := []struct {
+		name      string
+		advance   time.Duration
+		set       map[string]int // statuses changed before the pass
+		want      Result
+		wantErr   bool
+		wantAsked []string // asked in this pass
+	}{
+		{"three 500s end the first pass", 0, nil, Result{Pending: 5}, true, []string{"cred-a", "cred-b", "cred-c"}},
+		{"woken early: the failing three wait, the rest go", time.Second, nil, Result{Sent: 1, Pending: 4}, false, []string{"cred-d"}},
+		{"after their backoff they are tried again", 10 * time.Second, map[string]int{"cred-a": 202},
+			Result{Sent: 2, Pending: 2}, true, []string{"cred-a", "cred-b", "cred-c", "cred-a"}},
+		{"the next failure doubles the backoff", 15 * time.Second, nil, Result{Pending: 2}, false, nil},
+	}
+	seen := 0
+	for _, p := range passes {
+		clock = clock.Add(p.advance)
+		for cred, st := range p.set {
+			col.set(cred, st)
+		}
+		res, err := f.relay.Forward(context.Background())
+		if (err != nil) != p.wantErr || res != p.want {
+			t.Fatalf("%s: %+v %v, want %+v (error %v)", p.name, res, err, p.want, p.wantErr)
+		}
+		asked, _ := col.seen()
+		if !same(asked[seen:], p.wantAsked) {
+			t.Fatalf("%s: asked %q, want %q", p.name, asked[seen:], p.wantAsked)
+		}
+		seen = len(asked)
+	}
+	if _, stored := col.seen(); !same(stored, []string{"d1", "a1", "a2"}) {
+		t.Fatalf("stored %q, want d1, then a1 and a2 in order", stored)
+	}
+}
+
 // TestNextWait: what the forwarder waits after a pass, and the backoff it
 // carries on.
 func TestNextWait(t *testing.T) {

@@ -101,7 +101,18 @@ type Relay struct {
 	// agent's reports to wait: a pass woken early (by an upload or a
 	// proxied poll) forwards the others without asking again.
 	paused map[string]time.Time
-	now    func() time.Time // a test's clock
+	// failing holds, by spool entry, the reports the collector failed on
+	// (500) and when each may be sent again: across passes, so that a few
+	// such reports at the head of the spool (three ending every pass) or
+	// a pass woken early do not resend them before their backoff.
+	failing map[string]failure
+	now     func() time.Time // a test's clock
+}
+
+// failure is a relayed report's run of 500s.
+type failure struct {
+	n    int
+	next time.Time
 }
 
 // New returns a relay forwarding through up (a client for the network
@@ -129,7 +140,7 @@ func New(up *uplink.Client, st *Store, o Options) *Relay {
 		o.Log = slog.Default()
 	}
 	return &Relay{up: up, st: st, o: o, slots: make(chan struct{}, o.MaxConcurrent), kick: make(chan struct{}, 1),
-		active: map[string]int{}, paused: map[string]time.Time{}, now: time.Now}
+		active: map[string]int{}, paused: map[string]time.Time{}, failing: map[string]failure{}, now: time.Now}
 }
 
 // Handler serves the endpoint agents' routes.
@@ -349,9 +360,11 @@ type Result struct {
 // agents too. A report the collector fails on (500) is kept, with its
 // agent's later ones, and the pass goes on with the other agents, so one
 // report that sets off a fault in the collector does not hold every report
-// behind it for good; the pass then ends with an error
-// (the forwarder backs off before trying it again), and maxServerErrors
-// such failures in a row end it early, as an outage does. Any other
+// behind it for good. The pass then ends with an error; the report is not
+// sent again before a backoff of its own (MinBackoff doubled per failure,
+// at most MaxBackoff, remembered across passes, so a pass woken early does
+// not resend it), and maxServerErrors such failures in a row end the pass
+// early, as an outage does. Any other
 // temporary failure ends the pass (the collector is away: the rest would
 // fail too) and is returned.
 func (r *Relay) Forward(ctx context.Context) (res Result, err error) {
@@ -360,6 +373,7 @@ func (r *Relay) Forward(ctx context.Context) (res Result, err error) {
 		return res, err
 	}
 	paused := r.pausedAgents()
+	failing := r.failingEntries(entries)
 	waits := map[string]time.Duration{} // agents deferred in this pass: how long still
 	var failed error                    // the last 500 of the pass
 	inARow := 0                         // 500s since the last other answer
@@ -399,8 +413,18 @@ func (r *Relay) Forward(ctx context.Context) (res Result, err error) {
 				}
 			}
 		}
+		if until, ok := failing[e.Name]; ok && until.After(r.now()) {
+			// the collector failed on it before: not before its backoff,
+			// and its agent's later reports wait behind it
+			if cred, err := r.st.Credential(e); err == nil {
+				held[clientKey(cred)] = true
+			}
+			res.Pending++
+			continue
+		}
 		cred, body, err := r.st.Read(e)
 		if err != nil {
+			r.forget(e.Name)
 			r.o.Log.Error("unreadable relay spool entry moved to rejected", "upload", e.Name, "err", err)
 			if rerr := r.st.Reject(e, err); rerr != nil {
 				return res, rerr
@@ -425,15 +449,19 @@ func (r *Relay) Forward(ctx context.Context) (res Result, err error) {
 		if uplink.ServerError(err) {
 			inARow++
 			failed = err
+			retry := r.failed(e.Name)
 			if inARow < maxServerErrors {
-				r.o.Log.Warn("collector failed on a relayed report; kept for the next pass with its agent's later ones, the others go on",
-					"upload", e.Name, "err", err)
+				r.o.Log.Warn("collector failed on a relayed report; kept with its agent's later ones, the others go on",
+					"upload", e.Name, "retry_in", retry.Round(time.Second).String(), "err", err)
 				held[clientKey(cred)] = true
 				res.Pending++
 				continue
 			}
 		} else {
 			inARow = 0
+		}
+		if err == nil || uplink.IsPermanent(err) {
+			r.forget(e.Name)
 		}
 		switch {
 		case err == nil:
@@ -456,6 +484,52 @@ func (r *Relay) Forward(ctx context.Context) (res Result, err error) {
 		return res, fmt.Errorf("forward relayed reports: the collector failed on some: %w", failed)
 	}
 	return res, nil
+}
+
+// failingEntries returns when each spooled report the collector failed on
+// may be sent again, forgetting those no longer in the spool.
+func (r *Relay) failingEntries(entries []Entry) map[string]time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.failing) == 0 {
+		return nil
+	}
+	in := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		in[e.Name] = true
+	}
+	out := map[string]time.Time{}
+	for name, f := range r.failing {
+		if !in[name] {
+			delete(r.failing, name)
+			continue
+		}
+		out[name] = f.next
+	}
+	return out
+}
+
+// failed records a 500 for a spooled report and returns its backoff:
+// MinBackoff doubled per failure in a row, at most MaxBackoff.
+func (r *Relay) failed(name string) time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f := r.failing[name]
+	f.n++
+	wait := r.o.MaxBackoff
+	if f.n <= 30 {
+		wait = min(r.o.MinBackoff<<(f.n-1), r.o.MaxBackoff)
+	}
+	f.next = r.now().Add(wait)
+	r.failing[name] = f
+	return wait
+}
+
+// forget drops a report's run of 500s (it was taken or refused).
+func (r *Relay) forget(name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.failing, name)
 }
 
 // maxServerErrors is how many 500s in a row end a pass: one report may
