@@ -364,9 +364,8 @@ type Result struct {
 // sent again before a backoff of its own (MinBackoff doubled per failure,
 // at most MaxBackoff, remembered across passes, so a pass woken early does
 // not resend it), and maxServerErrors such failures in a row end the pass
-// early, as an outage does. Any other
-// temporary failure ends the pass (the collector is away: the rest would
-// fail too) and is returned.
+// early, as an outage does. Any other temporary failure ends the pass (the
+// collector is away: the rest would fail too) and is returned.
 func (r *Relay) Forward(ctx context.Context) (res Result, err error) {
 	entries, err := r.st.List()
 	if err != nil {
@@ -392,10 +391,11 @@ func (r *Relay) Forward(ctx context.Context) (res Result, err error) {
 			res.Pending += len(entries) - i
 			return res, err
 		}
-		if len(waits)+len(paused)+len(held) > 0 {
+		if len(waits)+len(paused)+len(held)+len(failing) > 0 {
 			// A waiting agent's entry is passed over unread and unsent; so
 			// is a later one of an agent whose report failed, which keeps
-			// each agent's reports in order.
+			// each agent's reports in order, and a report the collector
+			// failed on before, until its backoff ends.
 			if cred, err := r.st.Credential(e); err == nil {
 				key := clientKey(cred)
 				if held[key] {
@@ -411,16 +411,12 @@ func (r *Relay) Forward(ctx context.Context) (res Result, err error) {
 					res.Pending++
 					continue
 				}
+				if until, ok := failing[e.Name]; ok && until.After(r.now()) {
+					held[key] = true
+					res.Pending++
+					continue
+				}
 			}
-		}
-		if until, ok := failing[e.Name]; ok && until.After(r.now()) {
-			// the collector failed on it before: not before its backoff,
-			// and its agent's later reports wait behind it
-			if cred, err := r.st.Credential(e); err == nil {
-				held[clientKey(cred)] = true
-			}
-			res.Pending++
-			continue
 		}
 		cred, body, err := r.st.Read(e)
 		if err != nil {

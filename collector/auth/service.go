@@ -70,11 +70,10 @@ func (s *Service) Options() Options { return s.opts }
 
 // Errors callers map to HTTP statuses.
 var (
-	ErrInvalidToken = errors.New("enrolment token unknown")
-	ErrTokenExpired = errors.New("enrolment token expired")
-	ErrTokenRevoked = errors.New("enrolment token revoked")
-	ErrTokenUsedUp  = errors.New("enrolment token has no uses left")
-	// ErrNotInPlan: the token's department is not in the running plan.
+	ErrInvalidToken      = errors.New("enrolment token unknown")
+	ErrTokenExpired      = errors.New("enrolment token expired")
+	ErrTokenRevoked      = errors.New("enrolment token revoked")
+	ErrTokenUsedUp       = errors.New("enrolment token has no uses left")
 	ErrNotInPlan         = errors.New("the enrolment token's department is no longer in the plan")
 	ErrInvalidCredential = errors.New("agent credential unknown or revoked")
 	ErrBadLogin          = errors.New("wrong user name or password")

@@ -231,7 +231,7 @@ func (s *Store) ForAgent(ctx context.Context, agentID, dept string, p Poll) (wir
 			c.ScanNow = true
 			sent = now
 		}
-		return recordPoll(ctx, tx, agentID, now, p, sent, `excluded.scan_sent`)
+		return recordPoll(ctx, tx, agentID, now, p, sent, false)
 	})
 	if err != nil {
 		return c, "", err
@@ -246,13 +246,17 @@ func (s *Store) ForAgent(ctx context.Context, agentID, dept string, p Poll) (wir
 // scan as sent.
 func (s *Store) RecordPoll(ctx context.Context, agentID string, p Poll) error {
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
-		return recordPoll(ctx, tx, agentID, store.Time(s.o.Now()), p, "", `fleet_agents.scan_sent`)
+		return recordPoll(ctx, tx, agentID, store.Time(s.o.Now()), p, "", true)
 	})
 }
 
-// recordPoll upserts the agent's poll; scanSent is what an existing row's
-// scan_sent becomes (an SQL expression), sent what a new row's is.
-func recordPoll(ctx context.Context, tx *store.Tx, agentID, now string, p Poll, sent, scanSent string) error {
+// recordPoll upserts the agent's poll with scan_sent = sent, or, when
+// keepSent, leaving an existing row's scan_sent as it is.
+func recordPoll(ctx context.Context, tx *store.Tx, agentID, now string, p Poll, sent string, keepSent bool) error {
+	scanSent := `excluded.scan_sent`
+	if keepSent {
+		scanSent = `fleet_agents.scan_sent`
+	}
 	_, err := tx.Exec(ctx, `INSERT INTO fleet_agents (agent_id, last_poll, version, profile, os, arch, spool_depth, dropped_reports, scan_sent)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (agent_id) DO UPDATE SET last_poll = excluded.last_poll,

@@ -279,7 +279,7 @@ func (in *Ingester) entry(rep *wire.ScanReport, dept string, src Source) auditlo
 // store writes the report and its endpoints inside tx and reports whether
 // it was new (false: a retry of a stored report, audited here).
 func (in *Ingester) store(ctx context.Context, tx *store.Tx, rep *wire.ScanReport, dept string, src Source, meta inventory.Report, body inventory.Body) (bool, error) {
-	inserted, existing, err := inventory.InsertKnownBody(ctx, tx, meta, body)
+	inserted, existing, err := inventory.InsertKnownReport(ctx, tx, meta, body)
 	if errors.Is(err, inventory.ErrUnknownDepartment) {
 		return false, fmt.Errorf("%w %q", ErrUnknownDepartment, dept)
 	}

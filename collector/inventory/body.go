@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/egovnet/egovnet/collector/config"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -34,7 +35,7 @@ func PackBody(raw []byte) Body {
 // maxUnpacked bounds what one stored report may unpack to: the most
 // limits.max_report_bytes allows. A frame that claims more is damaged and
 // fails at once instead of allocating what it claims.
-const maxUnpacked = 4 << 30
+const maxUnpacked = config.MaxReportBytesLimit
 
 // ErrUnreadable: a stored report's packed form cannot be unpacked (the row
 // is damaged). It stays so: callers set the report aside or skip it

@@ -44,7 +44,7 @@ func TestStoredBodies(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				meta := Report{ReportID: tc.id, AgentID: "a1", Department: "CZJ", Source: SourceUpload, FinishedAt: now, ReceivedAt: now}
 				if err := db.InTx(ctx, func(tx *store.Tx) error {
-					ins, _, err := InsertKnownReport(ctx, tx, meta, tc.raw)
+					ins, _, err := InsertKnownReport(ctx, tx, meta, PackBody(tc.raw))
 					if err == nil && !ins {
 						err = fmt.Errorf("not inserted")
 					}

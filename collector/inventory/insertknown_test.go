@@ -58,7 +58,7 @@ func TestInsertKnownReport(t *testing.T) {
 				err = db.InTx(ctx, func(tx *store.Tx) error {
 					var err error
 					ins, ex, err = InsertKnownReport(ctx, tx, Report{ReportID: tc.id, AgentID: "a1", Department: tc.dept, Source: SourceUpload,
-						StartedAt: tc.at.Add(-time.Minute), FinishedAt: tc.at, ReceivedAt: now, Endpoints: 3, Processed: true}, []byte(`{"x":1}`))
+						StartedAt: tc.at.Add(-time.Minute), FinishedAt: tc.at, ReceivedAt: now, Endpoints: 3, Processed: true}, PackBody([]byte(`{"x":1}`)))
 					return err
 				})
 				if !errors.Is(err, tc.wantErr) || (err != nil && tc.wantErr == nil) {

@@ -180,14 +180,9 @@ var ErrUnknownDepartment = errors.New("unknown department")
 // PostgreSQL the check, the report and the agent's latest scan time are
 // one statement, where they were three round trips on every report;
 // the check and the lookup of an existing report run only when nothing
-// was inserted.
-func InsertKnownReport(ctx context.Context, tx *store.Tx, meta Report, raw []byte) (inserted bool, existing Report, err error) {
-	return InsertKnownBody(ctx, tx, meta, PackBody(raw))
-}
-
-// InsertKnownBody is InsertKnownReport of a body packed before the
-// transaction (PackBody), so the writer does not wait while it is.
-func InsertKnownBody(ctx context.Context, tx *store.Tx, meta Report, body Body) (inserted bool, existing Report, err error) {
+// was inserted. The caller packs the body (PackBody) before the
+// transaction, so the writer does not wait while it is.
+func InsertKnownReport(ctx context.Context, tx *store.Tx, meta Report, body Body) (inserted bool, existing Report, err error) {
 	if tx.Dialect() != store.Postgres {
 		ok, err := DepartmentExistsTx(ctx, tx, meta.Department)
 		if err != nil {
