@@ -171,22 +171,28 @@ func (in *Ingester) Ingest(ctx context.Context, rep *wire.ScanReport, dept strin
 	// (store.Tx.Flat: a round trip each, kept only to undo a failing
 	// processor alone). Any failure of that attempt undoes it whole, and
 	// the report is then run again the usual way, each processor in its
-	// own savepoint, so the outcome is the same as if it had been.
+	// own savepoint, so the outcome is the same as if it had been. That
+	// attempt also takes the report as new without waiting to hear so
+	// (inventory.InsertKnownReport): one that is not (a retry, a refusal)
+	// fails it, and the attempt with savepoints tells which.
 	flat := in.db.Dialect == store.Postgres
+	again := false // the report ran again with savepoints
 	err = in.retry(tctx, rep, dept, func(last bool) error {
 		for {
 			err := in.attempt(tctx, rep, dept, src, meta, body, procs, last, flat, &res)
-			// A refusal comes from the report's first statements, before
-			// anything is held back or a processor runs: it stands.
-			if err != nil && flat && !refused(err) {
-				in.reruns.Add(1)
+			if err != nil && flat {
 				in.log.Debug("report runs again with savepoints", "department", dept, "report", rep.ReportID, "err", err)
-				flat = false
+				flat, again = false, true
 				continue
 			}
 			return err
 		}
 	})
+	if again && !refused(err) && (err != nil || res.Stored) {
+		// not for a retry of a stored report or a refusal, told apart
+		// only by the attempt with savepoints
+		in.reruns.Add(1)
+	}
 	if err != nil {
 		if refused(err) {
 			denied := in.entry(rep, dept, src)
@@ -208,20 +214,19 @@ func (in *Ingester) Ingest(ctx context.Context, rep *wire.ScanReport, dept strin
 }
 
 // attempt runs one transaction of Ingest: stores rep, runs the processors,
-// audits, commits. flat runs all of it inside store.Tx.Flat: without the
+// audits, commits. flat runs all of it flat (store.DB.InFlatTx): without the
 // processors' savepoints and with the writes whose results nobody reads
 // (endpoints, ledger, queue, audit) sent together (store.Tx.ExecLater),
 // where any failure fails the attempt (see Ingest).
 func (in *Ingester) attempt(ctx context.Context, rep *wire.ScanReport, dept string, src Source, meta inventory.Report, body inventory.Body,
 	procs []Processor, last, flat bool, res *Result) error {
 	res.Stored, res.ProcessErrors = false, nil
-	return in.db.InSharedTx(ctx, func(tx *store.Tx) error {
-		run := func() error { return in.attemptTx(ctx, tx, rep, dept, src, meta, body, procs, last, flat, res) }
-		if flat {
-			return tx.Flat(run)
-		}
-		return run()
-	})
+	run := func(tx *store.Tx) error { return in.attemptTx(ctx, tx, rep, dept, src, meta, body, procs, last, flat, res) }
+	if flat {
+		// BEGIN and COMMIT go with the report's other statements
+		return in.db.InFlatTx(ctx, run)
+	}
+	return in.db.InSharedTx(ctx, run)
 }
 
 // attemptTx is attempt's transaction body.
@@ -253,8 +258,8 @@ func (in *Ingester) attemptTx(ctx context.Context, tx *store.Tx, rep *wire.ScanR
 
 // Reruns is how many reports ran again with savepoints after their
 // attempt without them failed (see Ingest): a processor failed or a race
-// was lost (a refusal stands and is not counted). Steadily rising, every
-// report costs two transactions.
+// was lost (a retry of a stored report, or a refusal, is not counted).
+// Steadily rising, every report costs two transactions.
 func (in *Ingester) Reruns() int64 { return in.reruns.Load() }
 
 // refused says whether err refuses the report itself (its department,

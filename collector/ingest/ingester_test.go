@@ -130,6 +130,9 @@ func TestIngestConformance(t *testing.T) {
 		if len(pend) != 1 || pend[0].ProcessError == "" {
 			t.Fatalf("failed processing not pending: %+v", pend)
 		}
+		// (on PostgreSQL a refused report reached the processors in the
+		// attempt without savepoints, undone: see Ingest)
+		runs = len(first.seen)
 		first.fail = false
 		n, err := in.ProcessPending(ctx)
 		if err != nil || n != 1 {

@@ -197,9 +197,21 @@ func InsertKnownReport(ctx context.Context, tx *store.Tx, meta Report, body Body
 	if meta.Processed {
 		processed = 1
 	}
+	args := []any{meta.ReportID, meta.AgentID, meta.Department, meta.Source, SortableTime(meta.StartedAt),
+		SortableTime(meta.FinishedAt), SortableTime(meta.ReceivedAt), meta.Endpoints, processed, body.packed, meta.Department}
+	if tx.InFlat() {
+		// Almost every report is new: held back, the insert goes with the
+		// transaction's next round trip. A report not inserted (a retry, a
+		// taken id, an unknown department) fails the attempt with
+		// store.ErrRowsDiffer, and the attempt with savepoints that
+		// follows takes the path below and tells which.
+		if err := tx.ExecLaterRows(ctx, 1, insertNewSQL, args...); err != nil {
+			return false, Report{}, fmt.Errorf("insert report %s: %w", meta.ReportID, err)
+		}
+		return true, meta, nil
+	}
 	var n int
-	if err := tx.QueryRow(ctx, insertKnownSQL, meta.ReportID, meta.AgentID, meta.Department, meta.Source, SortableTime(meta.StartedAt),
-		SortableTime(meta.FinishedAt), SortableTime(meta.ReceivedAt), meta.Endpoints, processed, body.packed, meta.Department).Scan(&n); err != nil {
+	if err := tx.QueryRow(ctx, insertKnownSQL, args...).Scan(&n); err != nil {
 		return false, Report{}, fmt.Errorf("insert report %s: %w", meta.ReportID, err)
 	}
 	if n == 1 {
@@ -223,7 +235,10 @@ func InsertKnownReport(ctx context.Context, tx *store.Tx, meta Report, body Body
 // moves its agent's latest scan time, counting the reports inserted (0:
 // the department is unknown or the id is taken). The casts type the
 // parameters, which PostgreSQL cannot infer from a SELECT list.
-const insertKnownSQL = `WITH ins AS (
+const insertKnownSQL = insertKnownSQL0 + `SELECT COUNT(*) FROM ins`
+
+// insertKnownSQL0 is insertKnownSQL up to its final SELECT.
+const insertKnownSQL0 = `WITH ins AS (
 INSERT INTO reports (` + reportCols + `, raw, raw_z)
 SELECT CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT),
  CAST(? AS INTEGER), CAST(? AS INTEGER), '', '', CAST(? AS BYTEA)
@@ -235,7 +250,11 @@ INSERT INTO report_latest (department, agent_id, finished_at) SELECT department,
 ON CONFLICT (department, agent_id) DO UPDATE SET finished_at = excluded.finished_at
 WHERE report_latest.finished_at < excluded.finished_at
 )
-SELECT COUNT(*) FROM ins`
+`
+
+// insertNewSQL is insertKnownSQL returning a row per report inserted, for
+// ExecLaterRows to count.
+const insertNewSQL = insertKnownSQL0 + `SELECT 1 FROM ins`
 
 // upsertLatestSQL moves the agent's latest scan time in the department to
 // the report's, if later: an offline import of an old scan leaves it alone.

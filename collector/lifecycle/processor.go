@@ -167,11 +167,12 @@ func (p *Processor) Process(ctx context.Context, rep *wire.ScanReport, departmen
 		var kept string
 		var err error
 		if tx.Dialect() == store.Postgres {
-			// one round trip: the statement's snapshot reads the kept
-			// report as it was before the upsert
-			err = tx.QueryRow(ctx, `WITH prev AS (SELECT report_id, finished_at FROM rules_reports WHERE department = ? AND agent_key = ?),
+			// one round trip, shared with the report's writes held back
+			// before it: the statement's snapshot reads the kept report
+			// as it was before the upsert
+			err = tx.ScanRow(ctx, []any{&prev.reportID, &kept}, `WITH prev AS (SELECT report_id, finished_at FROM rules_reports WHERE department = ? AND agent_key = ?),
 up AS (`+keepLatestSQL+`)
-SELECT report_id, finished_at FROM prev`, department, rules.AgentKey(rep), department, rules.AgentKey(rep), rep.ReportID, ts(fin), body).Scan(&prev.reportID, &kept)
+SELECT report_id, finished_at FROM prev`, department, rules.AgentKey(rep), department, rules.AgentKey(rep), rep.ReportID, ts(fin), body)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("keep latest report: %w", err)
 			}

@@ -282,6 +282,8 @@ func (db *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 
 // Tx is a transaction that rebinds like DB.
 type Tx struct {
+	// *sql.Tx is nil in a transaction of InFlatTx, which runs its
+	// statements on conn and sends BEGIN and COMMIT itself.
 	*sql.Tx
 	db *DB
 
@@ -293,6 +295,23 @@ type Tx struct {
 	laterArgs  int           // their arguments
 	laterErr   error         // why sending them failed (the transaction is aborted)
 	committed  []func()      // run after the commit (AfterCommit)
+	ended      bool          // InFlatTx: committed or rolled back
+}
+
+// querier runs a transaction's statements: its *sql.Tx, or in a
+// transaction of InFlatTx its connection, where BEGIN went first.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// on is where tx's statements run.
+func (tx *Tx) on() querier {
+	if tx.Tx == nil {
+		return tx.conn
+	}
+	return tx.Tx
 }
 
 // Exec runs a statement with '?' placeholders inside the transaction.
@@ -300,12 +319,12 @@ func (tx *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 	if err := tx.flush(ctx); err != nil {
 		return nil, err
 	}
-	if s := tx.db.wstmts.get(q); s != nil {
+	if s := tx.db.wstmts.get(q); s != nil && tx.Tx != nil {
 		ts := tx.Tx.StmtContext(ctx, s)
 		defer ts.Close() // the copy on this connection stays with s
 		return ts.ExecContext(ctx, args...)
 	}
-	return tx.Tx.ExecContext(ctx, tx.db.Rebind(q), args...)
+	return tx.on().ExecContext(ctx, tx.db.Rebind(q), args...)
 }
 
 // Query runs a query with '?' placeholders inside the transaction.
@@ -313,11 +332,11 @@ func (tx *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 	if err := tx.flush(ctx); err != nil {
 		return nil, err
 	}
-	if s := tx.db.wstmts.get(q); s != nil {
+	if s := tx.db.wstmts.get(q); s != nil && tx.Tx != nil {
 		// closed with the transaction: the rows still need it
 		return tx.Tx.StmtContext(ctx, s).QueryContext(ctx, args...)
 	}
-	return tx.Tx.QueryContext(ctx, tx.db.Rebind(q), args...)
+	return tx.on().QueryContext(ctx, tx.db.Rebind(q), args...)
 }
 
 // QueryRow runs a single-row query inside the transaction.
@@ -325,10 +344,10 @@ func (tx *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	// A savepoint that failed to begin leaves a PostgreSQL transaction
 	// aborted, so the query below reports it.
 	_ = tx.flush(ctx)
-	if s := tx.db.wstmts.get(q); s != nil {
+	if s := tx.db.wstmts.get(q); s != nil && tx.Tx != nil {
 		return tx.Tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
 	}
-	return tx.Tx.QueryRowContext(ctx, tx.db.Rebind(q), args...)
+	return tx.on().QueryRowContext(ctx, tx.db.Rebind(q), args...)
 }
 
 // Rebind rewrites '?' placeholders for the transaction's dialect, for

@@ -16,8 +16,15 @@ import (
 // back (a failing one returns nil), runs before the next statement (which
 // sees its write) or the commit, in order, with the arguments it was given
 // even if the caller reuses its slice; its failure fails the transaction
-// and nothing commits. Elsewhere it runs at once.
+// and nothing commits. Elsewhere it runs at once. The same holds in a
+// transaction of InFlatTx, whose BEGIN and COMMIT go with those statements.
 func TestExecLater(t *testing.T) {
+	for _, entry := range []string{"Flat", "InFlatTx"} {
+		t.Run(entry, func(t *testing.T) { testExecLater(t, entry == "InFlatTx") })
+	}
+}
+
+func testExecLater(t *testing.T, own bool) {
 	steps := []store.Migration{{ID: "storetest/0006", SQLite: "CREATE TABLE later (k TEXT PRIMARY KEY);\n"}}
 	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -25,8 +32,12 @@ func TestExecLater(t *testing.T) {
 			t.Fatal(err)
 		}
 		pg := db.Dialect == store.Postgres
-		// inTx runs body in a transaction, inside Flat when flat is set.
+		// inTx runs body in a transaction, flat when flat is set: in Flat
+		// inside InNewTx, or in InFlatTx when own is set.
 		inTx := func(flat bool, body func(actx context.Context, tx *store.Tx) error) error {
+			if flat && own {
+				return db.InFlatTx(ctx, func(tx *store.Tx) error { return body(store.WithTx(ctx, tx), tx) })
+			}
 			return db.InNewTx(ctx, func(tx *store.Tx) error {
 				actx := store.WithTx(ctx, tx)
 				if flat {

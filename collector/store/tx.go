@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -117,7 +118,7 @@ func (tx *Tx) lazySavepoint(ctx context.Context, name string, fn func(tx *Tx) er
 	}
 	undo := func() {
 		if done() {
-			_, _ = tx.Tx.ExecContext(context.WithoutCancel(ctx), "ROLLBACK TO SAVEPOINT "+name)
+			_, _ = tx.on().ExecContext(context.WithoutCancel(ctx), "ROLLBACK TO SAVEPOINT "+name)
 		}
 	}
 	defer func() {
@@ -174,7 +175,16 @@ func (tx *Tx) Flat(fn func() error) error {
 type deferredSQL struct {
 	q    string // rebound
 	args []any
+	want int64 // rows it must affect or return (ExecLaterRows); -1: any
+	// commit marks the COMMIT of InFlatTx, whose tag must say it
+	// committed (PostgreSQL answers ROLLBACK to the COMMIT of an aborted
+	// transaction, without an error)
+	commit bool
 }
+
+// ErrRowsDiffer is the error of a statement run with ExecLaterRows that
+// affected (or returned) another number of rows than its caller expected.
+var ErrRowsDiffer = errors.New("statement affected another number of rows than expected")
 
 // ExecLater runs a statement whose result its caller does not need, with
 // '?' placeholders: inside Flat on PostgreSQL it is held back and sent with
@@ -188,9 +198,21 @@ type deferredSQL struct {
 // which the caller runs again with savepoints (and ExecLater at once)
 // to find and undo the failing part alone.
 func (tx *Tx) ExecLater(ctx context.Context, q string, args ...any) error {
+	return tx.ExecLaterRows(ctx, -1, q, args...)
+}
+
+// ExecLaterRows is ExecLater for a statement that must affect exactly
+// want rows (a query: return them); any other count is ErrRowsDiffer,
+// from this call when the statement runs at once, else from the
+// statement that sends it or from the commit. Inside Flat that fails the
+// attempt, which then runs again with savepoints: a statement whose
+// outcome decides what comes after it (a report inserted, or not because
+// its id is taken) need not cost a round trip of its own when it almost
+// always goes one way.
+func (tx *Tx) ExecLaterRows(ctx context.Context, want int64, q string, args ...any) error {
 	if tx.flat && tx.conn != nil {
 		// the caller may reuse its argument slice (a multi-row statement's)
-		tx.later = append(tx.later, deferredSQL{q: tx.db.Rebind(q), args: slices.Clone(args)})
+		tx.later = append(tx.later, deferredSQL{q: tx.db.Rebind(q), args: slices.Clone(args), want: want})
 		tx.laterArgs += len(args)
 		if tx.laterArgs >= laterMostArgs {
 			// a bulk report's rows go now rather than all wait in memory
@@ -198,8 +220,18 @@ func (tx *Tx) ExecLater(ctx context.Context, q string, args ...any) error {
 		}
 		return nil
 	}
-	_, err := tx.Exec(ctx, q, args...)
-	return err
+	res, err := tx.Exec(ctx, q, args...)
+	if err != nil || want < 0 {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("count rows: %w", err)
+	}
+	if n != want {
+		return fmt.Errorf("%w: %d, not %d (%.60s)", ErrRowsDiffer, n, want, q)
+	}
+	return nil
 }
 
 // laterMostArgs bounds the arguments ExecLater holds back: a small
@@ -237,11 +269,9 @@ func (tx *Tx) flushLater(ctx context.Context) error {
 			b.Queue(s.q, s.args...)
 		}
 		br := pc.Conn().SendBatch(ctx, b)
-		for i, s := range later {
-			if _, err := br.Exec(); err != nil {
-				_ = br.Close()
-				return fmt.Errorf("run deferred statement %d of %d (%.60s): %w", i+1, len(later), s.q, err)
-			}
+		if err := execLater(br, later); err != nil {
+			_ = br.Close()
+			return err
 		}
 		if err := br.Close(); err != nil {
 			return fmt.Errorf("run deferred statements: %w", err)
@@ -252,6 +282,65 @@ func (tx *Tx) flushLater(ctx context.Context) error {
 		tx.laterErr = err
 	}
 	return err
+}
+
+// execLater reads the outcomes of the deferred statements queued first in
+// br, in order, and checks the row counts ExecLaterRows asked for.
+func execLater(br pgx.BatchResults, later []deferredSQL) error {
+	for i, s := range later {
+		tag, err := br.Exec()
+		if err == nil && s.want >= 0 && tag.RowsAffected() != s.want {
+			err = fmt.Errorf("%w: %d, not %d", ErrRowsDiffer, tag.RowsAffected(), s.want)
+		}
+		if err == nil && s.commit && tag.String() != "COMMIT" {
+			err = fmt.Errorf("the transaction was rolled back (%s)", tag)
+		}
+		if err != nil {
+			return fmt.Errorf("run deferred statement %d of %d (%.60s): %w", i+1, len(later), s.q, err)
+		}
+	}
+	return nil
+}
+
+// ScanRow runs a single-row query inside the transaction and scans it
+// into dest (sql.ErrNoRows: no row). Inside Flat on PostgreSQL the
+// statements ExecLater held back are sent with it, in one round trip
+// where QueryRow would take two (theirs, then its own).
+func (tx *Tx) ScanRow(ctx context.Context, dest []any, q string, args ...any) error {
+	if !tx.flat || tx.conn == nil || len(tx.later) == 0 || len(tx.unsent) > 0 {
+		return tx.QueryRow(ctx, q, args...).Scan(dest...)
+	}
+	later := tx.later
+	tx.later, tx.laterArgs = nil, 0
+	var rowErr error // the query's own outcome, which leaves the transaction usable
+	err := tx.conn.Raw(func(dc any) error {
+		pc, ok := dc.(interface{ Conn() *pgx.Conn })
+		if !ok {
+			return fmt.Errorf("run deferred statements: connection %T is not pgx", dc)
+		}
+		b := &pgx.Batch{}
+		for _, s := range later {
+			b.Queue(s.q, s.args...)
+		}
+		b.Queue(tx.db.Rebind(q), args...)
+		br := pc.Conn().SendBatch(ctx, b)
+		if err := execLater(br, later); err != nil {
+			_ = br.Close()
+			return err
+		}
+		rowErr = br.QueryRow().Scan(dest...)
+		if err := br.Close(); err != nil {
+			return fmt.Errorf("run deferred statements: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		if tx.laterErr == nil {
+			tx.laterErr = err
+		}
+		return err
+	}
+	return rowErr
 }
 
 // InFlat says whether tx runs inside Flat (a nil tx does not).
@@ -270,7 +359,7 @@ func (tx *Tx) flush(ctx context.Context) error {
 	}
 	q := "SAVEPOINT " + strings.Join(tx.unsent, "; SAVEPOINT ")
 	tx.unsent = tx.unsent[:0]
-	if _, err := tx.Tx.ExecContext(ctx, q); err != nil {
+	if _, err := tx.on().ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("begin savepoint: %w", err)
 	}
 	return nil
