@@ -221,7 +221,9 @@ func (in *Ingester) Ingest(ctx context.Context, rep *wire.ScanReport, dept strin
 func (in *Ingester) attempt(ctx context.Context, rep *wire.ScanReport, dept string, src Source, meta inventory.Report, body inventory.Body,
 	procs []Processor, last, flat bool, res *Result) error {
 	res.Stored, res.ProcessErrors = false, nil
-	run := func(tx *store.Tx) error { return in.attemptTx(ctx, tx, rep, dept, src, meta, body, procs, last, flat, res) }
+	run := func(tx *store.Tx) error {
+		return in.attemptTx(ctx, tx, rep, dept, src, meta, body, procs, last, flat, res)
+	}
 	if flat {
 		// BEGIN and COMMIT go with the report's other statements
 		return in.db.InFlatTx(ctx, run)
