@@ -15,6 +15,7 @@ import (
 	"github.com/egovnet/egovnet/collector/ingest"
 	"github.com/egovnet/egovnet/collector/inventory"
 	"github.com/egovnet/egovnet/collector/respond"
+	"github.com/egovnet/egovnet/collector/store"
 	"github.com/egovnet/egovnet/internal/wire"
 )
 
@@ -93,7 +94,7 @@ const noLongerInPlan = "the agent's department is no longer in the plan"
 // An empty agent.department is filled from the enrolment.
 func (s *Server) postReport(w http.ResponseWriter, r *http.Request) {
 	cred := bearer(r)
-	agent, err := s.d.Auth.AuthenticateAgent(r.Context(), cred)
+	agent, verify, err := s.d.Auth.AuthenticateUpload(r.Context(), cred)
 	if err != nil {
 		if !errors.Is(err, auth.ErrInvalidCredential) {
 			s.internal(w, "authenticate agent", err)
@@ -192,9 +193,25 @@ func (s *Server) postReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rep.Agent.Department = agent.Department
-	res, err := s.d.Ingester.Ingest(r.Context(), rep, agent.Department, ingest.Source{Kind: inventory.SourceUpload, AgentID: agent.ID,
-		Actor: auditlog.Entry{ActorKind: auditlog.KindAgent, Actor: agent.ID, Remote: r.RemoteAddr}})
+	src := ingest.Source{Kind: inventory.SourceUpload, AgentID: agent.ID,
+		Actor: auditlog.Entry{ActorKind: auditlog.KindAgent, Actor: agent.ID, Remote: r.RemoteAddr}}
+	if verify != nil {
+		// the agent came from memory: its transaction checks it is
+		// still enrolled and not revoked
+		src.Verify = func(ctx context.Context, tx *store.Tx) error {
+			err := verify(ctx, tx)
+			if errors.Is(err, auth.ErrInvalidCredential) {
+				return fmt.Errorf("%w: %w", ingest.ErrNotVerified, err)
+			}
+			return err
+		}
+	}
+	res, err := s.d.Ingester.Ingest(r.Context(), rep, agent.Department, src)
 	switch {
+	case errors.Is(err, ingest.ErrNotVerified):
+		w.Header().Set("WWW-Authenticate", `Bearer realm="egovnet"`)
+		respond.Error(w, http.StatusUnauthorized, "missing or invalid agent credential", nil)
+		return
 	case errors.Is(err, ingest.ErrConflict):
 		respond.Error(w, http.StatusConflict, "report id already used by another agent or department", map[string]string{"report_id": rep.ReportID})
 		return

@@ -235,6 +235,32 @@ func TestAPI(t *testing.T) {
 				t.Fatalf("stored %d reports, want 2 (refusals store nothing)", n)
 			}
 		})
+		t.Run("revoked by another collector", func(t *testing.T) {
+			// An agent this collector authenticated lately is revoked
+			// through the shared database, as another collector does:
+			// its next report is refused inside the transaction that
+			// would store it (PostgreSQL authenticates uploads from
+			// memory), and its credential is forgotten.
+			id, cred := f.enrol("GAJ")
+			first, _ := json.Marshal(scanReport(id, ""))
+			if r := f.do("POST", "/api/v1/reports", first, bearer(cred)); r.status != 202 {
+				t.Fatalf("upload before the revocation: %d %s", r.status, r.body)
+			}
+			if _, err := db.Exec(ctx, `UPDATE agents SET revoked = 1 WHERE id = ?`, id); err != nil {
+				t.Fatal(err)
+			}
+			for i := range 2 {
+				rep := scanReport(id, "")
+				b, _ := json.Marshal(rep)
+				if r := f.do("POST", "/api/v1/reports", b, bearer(cred)); r.status != 401 {
+					t.Fatalf("upload %d after the revocation: %d %s, want 401", i+1, r.status, r.body)
+				}
+				var n int
+				if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM reports WHERE report_id = ?`, rep.ReportID).Scan(&n); err != nil || n != 0 {
+					t.Fatalf("a revoked agent's report stored: %d %v", n, err)
+				}
+			}
+		})
 		t.Run("same id from another agent of the same id is a conflict", func(t *testing.T) {
 			// gaj agent reusing czj's report id with its own agent id: 409.
 			stolen := *rep

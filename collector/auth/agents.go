@@ -280,6 +280,9 @@ func (s *Service) RevokeAgent(ctx context.Context, id string, by Actor) error {
 			return fmt.Errorf("revoke agent %s: %w", id, err)
 		}
 		_, err = s.audit.AppendTx(ctx, tx, auditlog.Entry{ActorKind: by.Kind, Actor: by.Name, Remote: by.Remote, Action: "agent.revoke", Department: dept, Target: id})
+		if err == nil {
+			tx.AfterCommit(s.forgetUploads)
+		}
 		return err
 	})
 }

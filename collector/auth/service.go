@@ -41,6 +41,8 @@ type Service struct {
 	dir      Directory
 	// inPlan (SetInPlan) says whether a department is in the running plan.
 	inPlan func(dept string) bool
+	// uploads are the agents authenticated for uploads lately (AuthenticateUpload).
+	uploads uploadCache
 }
 
 // NewService returns the auth service.

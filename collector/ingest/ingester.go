@@ -27,6 +27,10 @@ var (
 	// ErrDifferentContent: a report with this id exists with other
 	// content; the stored one is kept.
 	ErrDifferentContent = errors.New("report id already stored with different content")
+	// ErrNotVerified: the report's source failed its check inside the
+	// transaction (Source.Verify): a credential revoked since it was
+	// taken from memory.
+	ErrNotVerified = errors.New("report source no longer valid")
 )
 
 // Source says where a report came from, for the report row and the audit log.
@@ -34,6 +38,12 @@ type Source struct {
 	Kind    string // inventory.SourceUpload or inventory.SourceImport
 	AgentID string // the authenticated agent (upload) or the report's agent.id (import)
 	Actor   auditlog.Entry
+	// Verify, when set, checks inside the report's transaction, before
+	// anything is written, what the caller took on trust (an agent
+	// authenticated from memory). Its error wrapping ErrNotVerified
+	// refuses the report; inside a flat transaction it may instead hold
+	// its check back (store.Tx.ExecLater) and fail the attempt.
+	Verify func(ctx context.Context, tx *store.Tx) error
 }
 
 // Result of one Ingest.
@@ -234,6 +244,11 @@ func (in *Ingester) attempt(ctx context.Context, rep *wire.ScanReport, dept stri
 // attemptTx is attempt's transaction body.
 func (in *Ingester) attemptTx(ctx context.Context, tx *store.Tx, rep *wire.ScanReport, dept string, src Source, meta inventory.Report, body inventory.Body,
 	procs []Processor, last, flat bool, res *Result) error {
+	if src.Verify != nil {
+		if err := src.Verify(ctx, tx); err != nil {
+			return err
+		}
+	}
 	stored, err := in.store(ctx, tx, rep, dept, src, meta, body)
 	if err != nil || !stored {
 		return err
@@ -267,7 +282,8 @@ func (in *Ingester) Reruns() int64 { return in.reruns.Load() }
 // refused says whether err refuses the report itself (its department,
 // its id), whatever the attempt.
 func refused(err error) bool {
-	return errors.Is(err, ErrUnknownDepartment) || errors.Is(err, ErrConflict) || errors.Is(err, ErrDifferentContent)
+	return errors.Is(err, ErrUnknownDepartment) || errors.Is(err, ErrConflict) || errors.Is(err, ErrDifferentContent) ||
+		errors.Is(err, ErrNotVerified)
 }
 
 // Busy says whether more than one report is being ingested at this

@@ -202,10 +202,10 @@ func InsertKnownReport(ctx context.Context, tx *store.Tx, meta Report, body Body
 	if tx.InFlat() {
 		// Almost every report is new: held back, the insert goes with the
 		// transaction's next round trip. A report not inserted (a retry, a
-		// taken id, an unknown department) fails the attempt with
-		// store.ErrRowsDiffer, and the attempt with savepoints that
+		// taken id, an unknown department) fails it, and the attempt
+		// (store.ErrRowsDiffer), and the attempt with savepoints that
 		// follows takes the path below and tells which.
-		if err := tx.ExecLaterRows(ctx, 1, insertNewSQL, args...); err != nil {
+		if err := tx.ExecLater(ctx, insertNewSQL, args...); err != nil {
 			return false, Report{}, fmt.Errorf("insert report %s: %w", meta.ReportID, err)
 		}
 		return true, meta, nil
@@ -252,9 +252,9 @@ WHERE report_latest.finished_at < excluded.finished_at
 )
 `
 
-// insertNewSQL is insertKnownSQL returning a row per report inserted, for
-// ExecLaterRows to count.
-const insertNewSQL = insertKnownSQL0 + `SELECT 1 FROM ins`
+// insertNewSQL is insertKnownSQL failing unless the report was inserted
+// (store.ErrRowsDiffer).
+const insertNewSQL = insertKnownSQL0 + `SELECT egovnet_expect_rows(COUNT(*), 1) FROM ins`
 
 // upsertLatestSQL moves the agent's latest scan time in the department to
 // the report's, if later: an offline import of an old scan leaves it alone.

@@ -171,6 +171,57 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (report_id) DO NOTHING`,
 		rep.ReportID, dept, agent, rules.AgentKey(rep), ts(rep.FinishedAt), prev.reportID, prevAt, ts(time.Now())); err != nil {
 		return fmt.Errorf("queue scan %s for judgement: %w", rep.ReportID, err)
 	}
+	p.noteQueued(rep)
+	return nil
+}
+
+// enqueueHeldBack is Process for a report queued for judgement whatever
+// the database holds (its department or itself is large, or the
+// collector is busy), inside a flat transaction on PostgreSQL: keeping it
+// as its agent's latest report, reading the one it replaces and queueing
+// it are one statement held back with the report's other writes, where
+// they were a round trip of their own, under exactly the load that
+// queues reports. A backfill (a scan older than the agent's kept one)
+// is judged alone, not queued: the statement then queues nothing and
+// fails the attempt (store.ErrRowsDiffer), and the attempt with
+// savepoints that follows takes Process's own path. It reports false,
+// having done nothing, anywhere else.
+func (p *Processor) enqueueHeldBack(ctx context.Context, dept, agent string, rep *wire.ScanReport, body string) (bool, error) {
+	tx := store.TxFrom(ctx)
+	if !tx.InFlat() || tx.Dialect() != store.Postgres || p.opt.BatchAbove <= 0 ||
+		!(p.batching(dept) || p.large(rep) || (p.opt.Busy != nil && p.opt.Busy())) {
+		return false, nil
+	}
+	key, fin := rules.AgentKey(rep), ts(rep.FinishedAt)
+	if err := tx.ExecLater(ctx, queueLatestSQL, dept, key, dept, key, rep.ReportID, fin, body,
+		rep.ReportID, dept, agent, key, fin, ts(time.Now()), fin); err != nil {
+		return false, fmt.Errorf("queue scan %s for judgement: %w", rep.ReportID, err)
+	}
+	// kept by report id: should the statement fail, nothing reads
+	// them for another report
+	p.remember(dept, key, rep)
+	p.noteQueued(rep)
+	return true, nil
+}
+
+// queueLatestSQL (PostgreSQL) keeps a report as its agent's latest
+// (keepLatestSQL) and queues it with the report it replaces, unless that
+// one is later (a backfill: nothing is queued, and the statement fails).
+const queueLatestSQL = `WITH prev AS (SELECT report_id, finished_at FROM rules_reports WHERE department = ? AND agent_key = ?),
+up AS (` + keepLatestSQL + `),
+queued AS (
+INSERT INTO rules_pending (report_id, department, agent, agent_key, finished_at, prev_report_id, prev_finished_at, queued_at)
+SELECT CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), COALESCE(prev.report_id, ''), COALESCE(prev.finished_at, ''), CAST(? AS TEXT)
+FROM (SELECT 1) AS one LEFT JOIN prev ON TRUE
+WHERE prev.finished_at IS NULL OR prev.finished_at <= CAST(? AS TEXT)
+ON CONFLICT (report_id) DO NOTHING
+RETURNING 1
+)
+SELECT egovnet_expect_rows(COUNT(*), 1) FROM queued`
+
+// noteQueued remembers that rep was queued for judgement (Queued), and
+// keeps it decoded for that judgement.
+func (p *Processor) noteQueued(rep *wire.ScanReport) {
 	p.keepQueued(rep)
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -178,7 +229,6 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (report_id) DO NOTHING`,
 		clear(p.queued)
 	}
 	p.queued[rep.ReportID] = true
-	return nil
 }
 
 // Queued reports whether this processor queued the report for a batched

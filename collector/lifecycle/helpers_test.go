@@ -63,6 +63,14 @@ func districtEngine(t *testing.T, opts ...rules.Option) *rules.Engine {
 // processor's devices), then processes it: the first sightings come from
 // these real stores, as in the collector.
 func file(ctx context.Context, p *Processor, rep *wire.ScanReport, dept string) error {
+	if err := fileFacts(ctx, p, rep, dept); err != nil {
+		return err
+	}
+	return p.Process(ctx, rep, dept)
+}
+
+// fileFacts is file without the processor: the writes before it.
+func fileFacts(ctx context.Context, p *Processor, rep *wire.ScanReport, dept string) error {
 	if len(p.opt.Sightings) == 0 {
 		p.opt.Sightings = []Sightings{inventory.New(p.db), devices.NewStore(p.db)}
 	}
@@ -83,10 +91,7 @@ func file(ctx context.Context, p *Processor, rep *wire.ScanReport, dept string) 
 	}); err != nil {
 		return err
 	}
-	if err := devices.NewStore(p.db).Apply(ctx, dept, rep.ReportID, rep.FinishedAt, rep.Devices, rep.Endpoints); err != nil {
-		return err
-	}
-	return p.Process(ctx, rep, dept)
+	return devices.NewStore(p.db).Apply(ctx, dept, rep.ReportID, rep.FinishedAt, rep.Devices, rep.Endpoints)
 }
 
 // departmentOf is the engine's department of each report, failing t.

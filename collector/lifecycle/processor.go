@@ -161,6 +161,16 @@ func (p *Processor) Process(ctx context.Context, rep *wire.ScanReport, departmen
 		body = string(b)
 	}
 	fin := rep.FinishedAt.UTC()
+	agent := rep.Agent.ID
+	if agent == "" {
+		agent = rep.Agent.Hostname
+	}
+	if queued, err := p.enqueueHeldBack(ctx, department, agent, rep, body); err != nil || queued {
+		if err != nil {
+			return fmt.Errorf("rules: %w", err)
+		}
+		return nil
+	}
 	backfill := false
 	var prev keptReport // the agent's latest report before this one
 	err := p.db.InTx(ctx, func(tx *store.Tx) error {
@@ -191,10 +201,6 @@ SELECT report_id, finished_at FROM prev`, department, rules.AgentKey(rep), depar
 	})
 	if err != nil {
 		return fmt.Errorf("rules: %w", err)
-	}
-	agent := rep.Agent.ID
-	if agent == "" {
-		agent = rep.Agent.Hostname
 	}
 	scan := Scan{ReportID: rep.ReportID, Agent: agent, FinishedAt: fin, Backfill: backfill}
 	if !backfill {

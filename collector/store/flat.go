@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -40,7 +39,7 @@ func (db *DB) InFlatTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
 	defer conn.Close()
-	tx := &Tx{db: db, conn: conn, flat: true, later: []deferredSQL{{q: beginSQL, want: -1}}}
+	tx := &Tx{db: db, conn: conn, flat: true, later: []deferredSQL{{q: beginSQL}}}
 	defer func() {
 		p := recover()
 		if p != nil || err != nil {
@@ -62,15 +61,7 @@ func (db *DB) InFlatTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if len(tx.later) == 1 && tx.later[0].q == beginSQL {
 		return nil // nothing ran: there is nothing to commit
 	}
-	if slices.ContainsFunc(tx.later, func(s deferredSQL) bool { return s.want >= 0 }) {
-		// A row count is checked here, after PostgreSQL ran the
-		// statement: a COMMIT sent with it would commit whatever count
-		// it had.
-		if err = tx.flushLater(ctx); err != nil {
-			return err
-		}
-	}
-	tx.later = append(tx.later, deferredSQL{q: commitSQL, want: -1, commit: true})
+	tx.later = append(tx.later, deferredSQL{q: commitSQL, commit: true})
 	if err = tx.flushLater(ctx); err != nil {
 		return fmt.Errorf("commit transaction: %w", err)
 	}

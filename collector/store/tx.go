@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -175,16 +174,11 @@ func (tx *Tx) Flat(fn func() error) error {
 type deferredSQL struct {
 	q    string // rebound
 	args []any
-	want int64 // rows it must affect or return (ExecLaterRows); -1: any
 	// commit marks the COMMIT of InFlatTx, whose tag must say it
 	// committed (PostgreSQL answers ROLLBACK to the COMMIT of an aborted
 	// transaction, without an error)
 	commit bool
 }
-
-// ErrRowsDiffer is the error of a statement run with ExecLaterRows that
-// affected (or returned) another number of rows than its caller expected.
-var ErrRowsDiffer = errors.New("statement affected another number of rows than expected")
 
 // ExecLater runs a statement whose result its caller does not need, with
 // '?' placeholders: inside Flat on PostgreSQL it is held back and sent with
@@ -196,23 +190,14 @@ var ErrRowsDiffer = errors.New("statement affected another number of rows than e
 // from that later statement or from the commit, which is why only Flat
 // holds statements back: there any failure fails the whole attempt,
 // which the caller runs again with savepoints (and ExecLater at once)
-// to find and undo the failing part alone.
+// to find and undo the failing part alone. A statement whose outcome
+// decides what comes after it can still be held back when it almost
+// always goes one way: it checks itself (egovnet_expect_rows, expect.go)
+// and fails the attempt when it did not.
 func (tx *Tx) ExecLater(ctx context.Context, q string, args ...any) error {
-	return tx.ExecLaterRows(ctx, -1, q, args...)
-}
-
-// ExecLaterRows is ExecLater for a statement that must affect exactly
-// want rows (a query: return them); any other count is ErrRowsDiffer,
-// from this call when the statement runs at once, else from the
-// statement that sends it or from the commit. Inside Flat that fails the
-// attempt, which then runs again with savepoints: a statement whose
-// outcome decides what comes after it (a report inserted, or not because
-// its id is taken) need not cost a round trip of its own when it almost
-// always goes one way.
-func (tx *Tx) ExecLaterRows(ctx context.Context, want int64, q string, args ...any) error {
 	if tx.flat && tx.conn != nil {
 		// the caller may reuse its argument slice (a multi-row statement's)
-		tx.later = append(tx.later, deferredSQL{q: tx.db.Rebind(q), args: slices.Clone(args), want: want})
+		tx.later = append(tx.later, deferredSQL{q: tx.db.Rebind(q), args: slices.Clone(args)})
 		tx.laterArgs += len(args)
 		if tx.laterArgs >= laterMostArgs {
 			// a bulk report's rows go now rather than all wait in memory
@@ -220,18 +205,8 @@ func (tx *Tx) ExecLaterRows(ctx context.Context, want int64, q string, args ...a
 		}
 		return nil
 	}
-	res, err := tx.Exec(ctx, q, args...)
-	if err != nil || want < 0 {
-		return err
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("count rows: %w", err)
-	}
-	if n != want {
-		return fmt.Errorf("%w: %d, not %d (%.60s)", ErrRowsDiffer, n, want, q)
-	}
-	return nil
+	_, err := tx.Exec(ctx, q, args...)
+	return wrapRowsDiffer(err)
 }
 
 // laterMostArgs bounds the arguments ExecLater holds back: a small
@@ -285,18 +260,15 @@ func (tx *Tx) flushLater(ctx context.Context) error {
 }
 
 // execLater reads the outcomes of the deferred statements queued first in
-// br, in order, and checks the row counts ExecLaterRows asked for.
+// br, in order.
 func execLater(br pgx.BatchResults, later []deferredSQL) error {
 	for i, s := range later {
 		tag, err := br.Exec()
-		if err == nil && s.want >= 0 && tag.RowsAffected() != s.want {
-			err = fmt.Errorf("%w: %d, not %d", ErrRowsDiffer, tag.RowsAffected(), s.want)
-		}
 		if err == nil && s.commit && tag.String() != "COMMIT" {
 			err = fmt.Errorf("the transaction was rolled back (%s)", tag)
 		}
 		if err != nil {
-			return fmt.Errorf("run deferred statement %d of %d (%.60s): %w", i+1, len(later), s.q, err)
+			return fmt.Errorf("run deferred statement %d of %d (%.60s): %w", i+1, len(later), s.q, wrapRowsDiffer(err))
 		}
 	}
 	return nil
@@ -340,7 +312,7 @@ func (tx *Tx) ScanRow(ctx context.Context, dest []any, q string, args ...any) er
 		}
 		return err
 	}
-	return rowErr
+	return wrapRowsDiffer(rowErr)
 }
 
 // InFlat says whether tx runs inside Flat (a nil tx does not).
