@@ -232,9 +232,18 @@ func (tx *Tx) flushLater(ctx context.Context) error {
 	if len(tx.later) == 0 {
 		return nil
 	}
+	_, err := tx.pipeline(ctx, nil, "")
+	return err
+}
+
+// pipeline sends the statements held back and then, unless q is empty,
+// the query q, whose one row is scanned into dest, in one round trip.
+// rowErr is the query's own outcome (sql.ErrNoRows: no row); err is the
+// pipeline's, which is also kept as the transaction's (laterErr).
+func (tx *Tx) pipeline(ctx context.Context, dest []any, q string, args ...any) (rowErr, err error) {
 	later := tx.later
 	tx.later, tx.laterArgs = nil, 0
-	err := tx.conn.Raw(func(dc any) error {
+	err = tx.conn.Raw(func(dc any) error {
 		pc, ok := dc.(interface{ Conn() *pgx.Conn })
 		if !ok {
 			return fmt.Errorf("run deferred statements: connection %T is not pgx", dc)
@@ -243,10 +252,16 @@ func (tx *Tx) flushLater(ctx context.Context) error {
 		for _, s := range later {
 			b.Queue(s.q, s.args...)
 		}
+		if q != "" {
+			b.Queue(tx.db.Rebind(q), args...)
+		}
 		br := pc.Conn().SendBatch(ctx, b)
 		if err := execLater(br, later); err != nil {
 			_ = br.Close()
 			return err
+		}
+		if q != "" {
+			rowErr = wrapRowsDiffer(br.QueryRow().Scan(dest...))
 		}
 		if err := br.Close(); err != nil {
 			return fmt.Errorf("run deferred statements: %w", err)
@@ -256,7 +271,7 @@ func (tx *Tx) flushLater(ctx context.Context) error {
 	if err != nil && tx.laterErr == nil {
 		tx.laterErr = err
 	}
-	return err
+	return rowErr, err
 }
 
 // execLater reads the outcomes of the deferred statements queued first in
@@ -282,37 +297,11 @@ func (tx *Tx) ScanRow(ctx context.Context, dest []any, q string, args ...any) er
 	if !tx.flat || tx.conn == nil || len(tx.later) == 0 || len(tx.unsent) > 0 {
 		return tx.QueryRow(ctx, q, args...).Scan(dest...)
 	}
-	later := tx.later
-	tx.later, tx.laterArgs = nil, 0
-	var rowErr error // the query's own outcome, which leaves the transaction usable
-	err := tx.conn.Raw(func(dc any) error {
-		pc, ok := dc.(interface{ Conn() *pgx.Conn })
-		if !ok {
-			return fmt.Errorf("run deferred statements: connection %T is not pgx", dc)
-		}
-		b := &pgx.Batch{}
-		for _, s := range later {
-			b.Queue(s.q, s.args...)
-		}
-		b.Queue(tx.db.Rebind(q), args...)
-		br := pc.Conn().SendBatch(ctx, b)
-		if err := execLater(br, later); err != nil {
-			_ = br.Close()
-			return err
-		}
-		rowErr = br.QueryRow().Scan(dest...)
-		if err := br.Close(); err != nil {
-			return fmt.Errorf("run deferred statements: %w", err)
-		}
-		return nil
-	})
+	rowErr, err := tx.pipeline(ctx, dest, q, args...)
 	if err != nil {
-		if tx.laterErr == nil {
-			tx.laterErr = err
-		}
 		return err
 	}
-	return wrapRowsDiffer(rowErr)
+	return rowErr
 }
 
 // InFlat says whether tx runs inside Flat (a nil tx does not).
