@@ -205,8 +205,15 @@ func isRefusal(err error) bool {
 // AuthenticateAgent returns the agent a bearer credential belongs to and
 // records that it was seen.
 func (s *Service) AuthenticateAgent(ctx context.Context, credential string) (Agent, error) {
+	a, _, err := s.authenticateAgent(ctx, credential)
+	return a, err
+}
+
+// authenticateAgent is AuthenticateAgent, also returning the agent's
+// stored last_seen once it returns (now, if it wrote it).
+func (s *Service) authenticateAgent(ctx context.Context, credential string) (Agent, time.Time, error) {
 	if credential == "" {
-		return Agent{}, ErrInvalidCredential
+		return Agent{}, time.Time{}, ErrInvalidCredential
 	}
 	var a Agent
 	var enrolled, last string
@@ -214,10 +221,10 @@ func (s *Service) AuthenticateAgent(ctx context.Context, credential string) (Age
 	err := s.db.QueryRow(ctx, `SELECT id, department, hostname, version, enrolled_at, last_seen, revoked FROM agents WHERE credential_hash = ?`, hashSecret(credential)).
 		Scan(&a.ID, &a.Department, &a.Hostname, &a.Version, &enrolled, &last, &revoked)
 	if errors.Is(err, sql.ErrNoRows) || revoked != 0 {
-		return Agent{}, ErrInvalidCredential
+		return Agent{}, time.Time{}, ErrInvalidCredential
 	}
 	if err != nil {
-		return Agent{}, fmt.Errorf("authenticate agent: %w", err)
+		return Agent{}, time.Time{}, fmt.Errorf("authenticate agent: %w", err)
 	}
 	a.EnrolledAt, _ = store.ParseTime(enrolled)
 	now := s.now().UTC()
@@ -226,12 +233,12 @@ func (s *Service) AuthenticateAgent(ctx context.Context, credential string) (Age
 		// Written on every request, last_seen cost each upload a write
 		// transaction (and a commit) of its own, queued for SQLite's one
 		// writer beside the report itself; health reads it in minutes.
-		return a, nil
+		return a, seen, nil
 	}
 	if _, err := s.db.Exec(ctx, `UPDATE agents SET last_seen = ? WHERE id = ?`, ts(now), a.ID); err != nil {
-		return Agent{}, fmt.Errorf("record agent seen: %w", err)
+		return Agent{}, time.Time{}, fmt.Errorf("record agent seen: %w", err)
 	}
-	return a, nil
+	return a, now, nil
 }
 
 // SeenResolution is how stale an agent's stored last_seen may be: a

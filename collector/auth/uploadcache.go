@@ -24,11 +24,17 @@ import (
 type uploadCache struct {
 	mu sync.Mutex
 	m  map[string]cachedAgent
+	// gen counts forgetUploads: an agent read before a revocation here
+	// committed is not kept after it.
+	gen uint64
 }
 
 type cachedAgent struct {
-	a    Agent
-	read time.Time // when AuthenticateAgent read (and wrote last_seen)
+	a Agent
+	// seen is the agent's stored last_seen: it is read again (and
+	// last_seen written) when that is SeenResolution old, as without
+	// the cache
+	seen time.Time
 }
 
 // uploadCacheMost bounds the agents kept (a district's fleet, with room):
@@ -36,7 +42,8 @@ type cachedAgent struct {
 const uploadCacheMost = 1 << 16
 
 // AuthenticateUpload is AuthenticateAgent for an upload. On PostgreSQL an
-// agent authenticated within SeenResolution is taken from memory, and
+// agent whose stored last_seen is within SeenResolution is taken from
+// memory (so last_seen is written as often as without it), and
 // verify is then the check the upload's transaction must run
 // (ingest.Source.Verify); verify is nil when the agent was read now.
 func (s *Service) AuthenticateUpload(ctx context.Context, credential string) (a Agent, verify func(context.Context, *store.Tx) error, err error) {
@@ -51,21 +58,24 @@ func (s *Service) AuthenticateUpload(ctx context.Context, credential string) (a 
 	now := s.now()
 	s.uploads.mu.Lock()
 	c, ok := s.uploads.m[h]
+	gen := s.uploads.gen
 	s.uploads.mu.Unlock()
-	if ok && !c.read.After(now) && now.Sub(c.read) < SeenResolution {
+	if ok && !c.seen.After(now) && now.Sub(c.seen) < SeenResolution {
 		a := c.a
 		return a, func(ctx context.Context, tx *store.Tx) error { return s.VerifyAgentTx(ctx, tx, a, h) }, nil
 	}
-	a, err = s.AuthenticateAgent(ctx, credential)
+	a, seen, err := s.authenticateAgent(ctx, credential)
 	if err != nil {
 		s.forgetUpload(h)
 		return Agent{}, nil, err
 	}
 	s.uploads.mu.Lock()
-	if s.uploads.m == nil || len(s.uploads.m) >= uploadCacheMost {
-		s.uploads.m = map[string]cachedAgent{}
+	if s.uploads.gen == gen {
+		if s.uploads.m == nil || len(s.uploads.m) >= uploadCacheMost {
+			s.uploads.m = map[string]cachedAgent{}
+		}
+		s.uploads.m[h] = cachedAgent{a: a, seen: seen}
 	}
-	s.uploads.m[h] = cachedAgent{a: a, read: now}
 	s.uploads.mu.Unlock()
 	return a, nil, nil
 }
@@ -104,5 +114,6 @@ func (s *Service) forgetUpload(h string) {
 func (s *Service) forgetUploads() {
 	s.uploads.mu.Lock()
 	s.uploads.m = nil
+	s.uploads.gen++
 	s.uploads.mu.Unlock()
 }

@@ -171,7 +171,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (report_id) DO NOTHING`,
 		rep.ReportID, dept, agent, rules.AgentKey(rep), ts(rep.FinishedAt), prev.reportID, prevAt, ts(time.Now())); err != nil {
 		return fmt.Errorf("queue scan %s for judgement: %w", rep.ReportID, err)
 	}
-	p.noteQueued(rep)
+	p.noteQueued(rep, dept)
 	return nil
 }
 
@@ -197,10 +197,17 @@ func (p *Processor) enqueueHeldBack(ctx context.Context, dept, agent string, rep
 		rep.ReportID, dept, agent, key, fin, ts(time.Now()), fin); err != nil {
 		return false, fmt.Errorf("queue scan %s for judgement: %w", rep.ReportID, err)
 	}
-	// kept by report id: should the statement fail, nothing reads
-	// them for another report
-	p.remember(dept, key, rep)
-	p.noteQueued(rep)
+	// Kept in memory only once the report is stored: the statement above
+	// may yet fail (a refused report, a backfill), and a report refused
+	// for reusing a stored report's id would otherwise stand in for that
+	// report in later judgements. The mark Queued reads is set now, for
+	// the processors after this one in the same transaction; Process
+	// clears it when it runs the report again another way.
+	tx.AfterCommit(func() {
+		p.remember(dept, key, rep)
+		p.keepQueued(rep, dept)
+	})
+	p.markQueued(rep.ReportID)
 	return true, nil
 }
 
@@ -221,14 +228,27 @@ SELECT egovnet_expect_rows(COUNT(*), 1) FROM queued`
 
 // noteQueued remembers that rep was queued for judgement (Queued), and
 // keeps it decoded for that judgement.
-func (p *Processor) noteQueued(rep *wire.ScanReport) {
-	p.keepQueued(rep)
+func (p *Processor) noteQueued(rep *wire.ScanReport, dept string) {
+	p.keepQueued(rep, dept)
+	p.markQueued(rep.ReportID)
+}
+
+// markQueued records that the report was queued for judgement (Queued).
+func (p *Processor) markQueued(reportID string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if len(p.queued) >= maxQueuedIDs {
 		clear(p.queued)
 	}
-	p.queued[rep.ReportID] = true
+	p.queued[reportID] = true
+}
+
+// unmarkQueued takes back markQueued: the report is judged another way
+// (an earlier attempt of its transaction, undone, may have queued it).
+func (p *Processor) unmarkQueued(reportID string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.queued, reportID)
 }
 
 // Queued reports whether this processor queued the report for a batched

@@ -28,8 +28,10 @@ func TestQueuedHeldBack(t *testing.T) {
 	deptOf := departmentOf(t, e)
 	// the last scan's agent again, with a scan older than its last one
 	last := reps[len(reps)-1]
+	// a scan finished when the agent's kept one did is not a backfill
+	same := cloneReport(t, last, "7a1c2a10-9999-4c00-8000-000000000002", last.FinishedAt)
 	back := cloneReport(t, last, "7a1c2a10-9999-4c00-8000-000000000001", last.FinishedAt.Add(-30*time.Minute))
-	reps = append(reps, back)
+	reps = append(reps, same, back)
 	ctx := context.Background()
 	storetest.ForEachBackend(t, func(t *testing.T, db0 *store.DB) {
 		pg := db0.Dialect == store.Postgres
@@ -82,6 +84,9 @@ func TestQueuedHeldBack(t *testing.T) {
 			rows.Close()
 			if slices.ContainsFunc(o.queue, func(s string) bool { return strings.HasPrefix(s, back.ReportID) }) {
 				t.Error("the backfill was queued; it is judged alone")
+			}
+			if p.Queued(back.ReportID) {
+				t.Error("Queued says the backfill was queued: progress would wait for a judgement that never covers it")
 			}
 			if len(o.queue) != len(reps)-1 {
 				t.Errorf("%d scans queued, want %d", len(o.queue), len(reps)-1)

@@ -171,6 +171,10 @@ func (p *Processor) Process(ctx context.Context, rep *wire.ScanReport, departmen
 		}
 		return nil
 	}
+	// queued again below if it is; judged inline or alone (a backfill),
+	// Queued must not say so (an earlier attempt of this report's
+	// transaction, undone, may have queued it)
+	p.unmarkQueued(rep.ReportID)
 	backfill := false
 	var prev keptReport // the agent's latest report before this one
 	err := p.db.InTx(ctx, func(tx *store.Tx) error {
@@ -212,11 +216,6 @@ SELECT report_id, finished_at FROM prev`, department, rules.AgentKey(rep), depar
 		if queue {
 			return p.enqueue(ctx, department, agent, rep, prev)
 		}
-		// judged inline: an earlier attempt of this report's transaction,
-		// undone, may have queued it (Queued must not say so now)
-		p.mu.Lock()
-		delete(p.queued, rep.ReportID)
-		p.mu.Unlock()
 		start := time.Now()
 		if err := p.judge(ctx, department, scan, fin); err != nil {
 			return fmt.Errorf("rules: %w", err)
@@ -443,7 +442,9 @@ func (p *Processor) load(ctx context.Context, dept string, k keptReport) (*wire.
 	if r := p.cached(dept, k.agentKey, k.reportID); r != nil {
 		return r, nil
 	}
-	if r := p.queuedReport(k.reportID); r != nil {
+	// a report kept decoded is the stored one only if it is the agent's,
+	// of this department
+	if r := p.queuedReportOf(k.reportID, dept, k.agentKey); r != nil {
 		return r, nil
 	}
 	raw := []byte(k.body)

@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"time"
 
+	"github.com/egovnet/egovnet/collector/rules"
 	"github.com/egovnet/egovnet/internal/wire"
 )
 
@@ -35,13 +36,14 @@ const (
 // keptReport is a queued scan's report, kept decoded.
 type keptQueued struct {
 	rep   *wire.ScanReport
+	dept  string // the department it was queued in
 	facts int
 	at    time.Time
 }
 
 // keepQueued keeps rep, queued for a batched judgement, decoded, if the
 // bounds allow; otherwise it is read back when judged.
-func (p *Processor) keepQueued(rep *wire.ScanReport) {
+func (p *Processor) keepQueued(rep *wire.ScanReport, dept string) {
 	n := factsSize([]*wire.ScanReport{rep})
 	if n > maxReportFacts {
 		return
@@ -53,7 +55,7 @@ func (p *Processor) keepQueued(rep *wire.ScanReport) {
 	} else if len(p.queuedReps) >= maxKeptReports || p.keptFacts+n > maxKeptFacts {
 		return
 	}
-	p.queuedReps[rep.ReportID] = keptQueued{rep: rep, facts: n, at: time.Now()}
+	p.queuedReps[rep.ReportID] = keptQueued{rep: rep, dept: dept, facts: n, at: time.Now()}
 	p.keptFacts += n
 }
 
@@ -62,6 +64,18 @@ func (p *Processor) queuedReport(reportID string) *wire.ScanReport {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.queuedReps[reportID].rep
+}
+
+// queuedReportOf is queuedReport if it was queued in dept by the agent
+// agentKey names: a report id another agent reused is not the stored one.
+func (p *Processor) queuedReportOf(reportID, dept, agentKey string) *wire.ScanReport {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	kq, ok := p.queuedReps[reportID]
+	if !ok || kq.dept != dept || rules.AgentKey(kq.rep) != agentKey {
+		return nil
+	}
+	return kq.rep
 }
 
 // forgetQueued drops the reports of scans whose judgement committed.

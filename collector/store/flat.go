@@ -29,10 +29,12 @@ const (
 // ExecLater and its COMMIT sent with the last of them, in one round trip
 // each instead of one more each. As inside Flat, any error fails the
 // whole transaction, and fn's error is returned. Elsewhere (SQLite, or
-// ctx carrying a transaction) it is InSharedTx with fn run in Flat.
+// ctx carrying a transaction) it is InSharedTx: fn runs with savepoints,
+// so its failure undoes its own writes only (flat inside a transaction
+// that goes on, it would leave them to that transaction's commit).
 func (db *DB) InFlatTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if db.Dialect != Postgres || db.ambient(ctx) != nil {
-		return db.InSharedTx(ctx, func(tx *Tx) error { return tx.Flat(func() error { return fn(tx) }) })
+		return db.InSharedTx(ctx, fn)
 	}
 	conn, err := db.DB.Conn(ctx)
 	if err != nil {
@@ -59,11 +61,12 @@ func (db *DB) InFlatTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		return fmt.Errorf("end transaction: a held-back statement failed: %w", tx.laterErr)
 	}
 	if len(tx.later) == 1 && tx.later[0].q == beginSQL {
-		return nil // nothing ran: there is nothing to commit
-	}
-	tx.later = append(tx.later, deferredSQL{q: commitSQL, commit: true})
-	if err = tx.flushLater(ctx); err != nil {
-		return fmt.Errorf("commit transaction: %w", err)
+		tx.later = nil // nothing ran: there is nothing to commit
+	} else {
+		tx.later = append(tx.later, deferredSQL{q: commitSQL, commit: true})
+		if err = tx.flushLater(ctx); err != nil {
+			return fmt.Errorf("commit transaction: %w", err)
+		}
 	}
 	tx.ended = true
 	for _, f := range tx.committed {
