@@ -105,5 +105,24 @@ func TestAuthenticateUpload(t *testing.T) {
 				}
 			}
 		}
+
+		// Memory follows the stored last_seen, not the time it was read:
+		// read when last_seen was 50 s old (not written), the agent is
+		// read again (and last_seen written) 15 s later.
+		c, ccred := enrol("probe-3")
+		clk.t = clk.t.Add(50 * time.Second)
+		for i, want := range []bool{false, true} {
+			if _, v, err := s.AuthenticateUpload(ctx, ccred); err != nil || (v != nil) != (want && pg) {
+				t.Fatalf("probe-3 upload %d: %v, from memory %v, want %v", i+1, err, v != nil, want && pg)
+			}
+		}
+		clk.t = clk.t.Add(15 * time.Second)
+		if _, v, err := s.AuthenticateUpload(ctx, ccred); err != nil || v != nil {
+			t.Fatalf("65 s after last_seen was written: %v, from memory %v, want read again", err, v != nil)
+		}
+		var last string
+		if err := db.QueryRow(ctx, `SELECT last_seen FROM agents WHERE id = ?`, c.ID).Scan(&last); err != nil || last != store.Time(clk.t) {
+			t.Fatalf("last_seen %q %v, want written at %s", last, err, store.Time(clk.t))
+		}
 	})
 }

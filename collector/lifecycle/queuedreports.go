@@ -37,6 +37,7 @@ const (
 type keptQueued struct {
 	rep   *wire.ScanReport
 	dept  string // the department it was queued in
+	key   string // and its agent (rules.AgentKey)
 	facts int
 	at    time.Time
 }
@@ -45,6 +46,7 @@ type keptQueued struct {
 // bounds allow; otherwise it is read back when judged.
 func (p *Processor) keepQueued(rep *wire.ScanReport, dept string) {
 	n := factsSize([]*wire.ScanReport{rep})
+	key := rules.AgentKey(rep)
 	if n > maxReportFacts {
 		return
 	}
@@ -55,7 +57,7 @@ func (p *Processor) keepQueued(rep *wire.ScanReport, dept string) {
 	} else if len(p.queuedReps) >= maxKeptReports || p.keptFacts+n > maxKeptFacts {
 		return
 	}
-	p.queuedReps[rep.ReportID] = keptQueued{rep: rep, dept: dept, facts: n, at: time.Now()}
+	p.queuedReps[rep.ReportID] = keptQueued{rep: rep, dept: dept, key: key, facts: n, at: time.Now()}
 	p.keptFacts += n
 }
 
@@ -72,7 +74,7 @@ func (p *Processor) queuedReportOf(reportID, dept, agentKey string) *wire.ScanRe
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	kq, ok := p.queuedReps[reportID]
-	if !ok || kq.dept != dept || rules.AgentKey(kq.rep) != agentKey {
+	if !ok || kq.dept != dept || kq.key != agentKey {
 		return nil
 	}
 	return kq.rep

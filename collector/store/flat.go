@@ -29,9 +29,10 @@ const (
 // ExecLater and its COMMIT sent with the last of them, in one round trip
 // each instead of one more each. As inside Flat, any error fails the
 // whole transaction, and fn's error is returned. Elsewhere (SQLite, or
-// ctx carrying a transaction) it is InSharedTx: fn runs with savepoints,
-// so its failure undoes its own writes only (flat inside a transaction
-// that goes on, it would leave them to that transaction's commit).
+// ctx carrying a transaction) it is InSharedTx: fn runs in a savepoint
+// of that transaction (unless it is flat itself), so its failure undoes
+// its own writes only; flat inside a transaction that goes on, it would
+// leave them to that transaction's commit.
 func (db *DB) InFlatTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if db.Dialect != Postgres || db.ambient(ctx) != nil {
 		return db.InSharedTx(ctx, fn)
