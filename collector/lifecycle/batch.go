@@ -84,7 +84,7 @@ func (p *Processor) queues(ctx context.Context, dept string, rep *wire.ScanRepor
 	if p.opt.BatchAbove <= 0 {
 		return false, nil // batching is off, under load too
 	}
-	if p.batching(dept) || p.large(rep) || (p.opt.Busy != nil && p.opt.Busy()) {
+	if p.queuesAnyway(dept, rep) {
 		return true, nil
 	}
 	var n int
@@ -93,6 +93,13 @@ func (p *Processor) queues(ctx context.Context, dept string, rep *wire.ScanRepor
 		return false, fmt.Errorf("look for queued scans of %s: %w", dept, err)
 	}
 	return n > 0, nil
+}
+
+// queuesAnyway says whether rep is queued for dept's batched judgement
+// whatever the database holds (queues): its department is large, it is
+// large, or the collector is busy.
+func (p *Processor) queuesAnyway(dept string, rep *wire.ScanReport) bool {
+	return p.opt.BatchAbove > 0 && (p.batching(dept) || p.large(rep) || (p.opt.Busy != nil && p.opt.Busy()))
 }
 
 // large says whether rep alone holds enough facts to be judged in batches.
@@ -188,8 +195,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (report_id) DO NOTHING`,
 // having done nothing, anywhere else.
 func (p *Processor) enqueueHeldBack(ctx context.Context, dept, agent string, rep *wire.ScanReport, body string) (bool, error) {
 	tx := store.TxFrom(ctx)
-	if !tx.InFlat() || tx.Dialect() != store.Postgres || p.opt.BatchAbove <= 0 ||
-		!(p.batching(dept) || p.large(rep) || (p.opt.Busy != nil && p.opt.Busy())) {
+	if !tx.InFlat() || tx.Dialect() != store.Postgres || !p.queuesAnyway(dept, rep) {
 		return false, nil
 	}
 	key, fin := rules.AgentKey(rep), ts(rep.FinishedAt)

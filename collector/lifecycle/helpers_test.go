@@ -69,6 +69,21 @@ func file(ctx context.Context, p *Processor, rep *wire.ScanReport, dept string) 
 	return p.Process(ctx, rep, dept)
 }
 
+// fileFlat is file as the ingester runs the processor on PostgreSQL: in
+// a flat transaction of its own (store.DB.InFlatTx) and, if that failed,
+// again with savepoints. flatErr is the flat attempt's error (nil: it
+// committed); err is the filing's.
+func fileFlat(ctx context.Context, p *Processor, rep *wire.ScanReport, dept string) (flatErr, err error) {
+	if err := fileFacts(ctx, p, rep, dept); err != nil {
+		return nil, err
+	}
+	flatErr = p.db.InFlatTx(ctx, func(tx *store.Tx) error { return p.Process(store.WithTx(ctx, tx), rep, dept) })
+	if flatErr != nil {
+		err = p.Process(ctx, rep, dept)
+	}
+	return flatErr, err
+}
+
 // fileFacts is file without the processor: the writes before it.
 func fileFacts(ctx context.Context, p *Processor, rep *wire.ScanReport, dept string) error {
 	if len(p.opt.Sightings) == 0 {

@@ -49,17 +49,9 @@ func TestRefusedReportLeavesNoFacts(t *testing.T) {
 		st := NewStore(db)
 		p := NewProcessorWith(e, st, ProcessorOptions{ResolveAfter: 3, BatchAbove: 1 << 30, Facts: inventory.New(db),
 			Busy: func() bool { return true }})
-		flat := func(r *wire.ScanReport) error {
-			return db.InFlatTx(ctx, func(tx *store.Tx) error { return p.Process(store.WithTx(ctx, tx), r, deptOf(r)) })
-		}
 		for _, r := range reps {
-			if err := fileFacts(ctx, p, r, deptOf(r)); err != nil {
+			if _, err := fileFlat(ctx, p, r, deptOf(r)); err != nil {
 				t.Fatal(err)
-			}
-			if err := flat(r); err != nil {
-				if err := p.Process(ctx, r, deptOf(r)); err != nil {
-					t.Fatal(err)
-				}
 			}
 		}
 		if err := p.JudgeQueued(ctx); err != nil {
@@ -87,11 +79,8 @@ func TestRefusedReportLeavesNoFacts(t *testing.T) {
 			}
 		}
 		// a later scan of agent b in the same department is judged
-		if err := fileFacts(ctx, p, b2, deptOf(b2)); err != nil {
-			t.Fatal(err)
-		}
-		if err := flat(b2); err != nil {
-			t.Fatal(err)
+		if flatErr, err := fileFlat(ctx, p, b2, deptOf(b2)); flatErr != nil || err != nil {
+			t.Fatal(flatErr, err)
 		}
 		if err := p.JudgeQueued(ctx); err != nil {
 			t.Fatal(err)

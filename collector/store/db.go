@@ -400,14 +400,26 @@ func (db *DB) InNewTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 			_ = stx.Rollback()
 		}
 	}()
-	if err = fn(tx); err != nil {
+	return tx.finish(fn, func() error {
+		if err := tx.flushLater(ctx); err != nil {
+			return err
+		}
+		if err := stx.Commit(); err != nil {
+			return fmt.Errorf("commit transaction: %w", err)
+		}
+		return nil
+	})
+}
+
+// finish runs fn in tx and, if it and every statement it held back
+// succeeded, commit, then what fn asked to run after the commit: how
+// InNewTx and InFlatTx run a transaction, each with its own commit.
+func (tx *Tx) finish(fn func(tx *Tx) error, commit func() error) error {
+	if err := fn(tx); err != nil {
 		if tx.laterErr != nil && !errors.Is(err, tx.laterErr) {
 			// fn met the transaction aborted by a deferred statement
 			err = fmt.Errorf("%w (after %w)", err, tx.laterErr)
 		}
-		return err
-	}
-	if err = tx.flushLater(ctx); err != nil {
 		return err
 	}
 	if tx.laterErr != nil {
@@ -415,8 +427,8 @@ func (db *DB) InNewTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		// error): the transaction is aborted, and this is why
 		return fmt.Errorf("end transaction: a held-back statement failed: %w", tx.laterErr)
 	}
-	if err = stx.Commit(); err != nil {
-		return fmt.Errorf("commit transaction: %w", err)
+	if err := commit(); err != nil {
+		return err
 	}
 	for _, f := range tx.committed {
 		f()

@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -52,28 +50,18 @@ func (db *DB) InFlatTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 			panic(p)
 		}
 	}()
-	if err = fn(tx); err != nil {
-		if tx.laterErr != nil && !errors.Is(err, tx.laterErr) {
-			err = fmt.Errorf("%w (after %w)", err, tx.laterErr)
+	return tx.finish(fn, func() error {
+		if len(tx.later) == 1 && tx.later[0].q == beginSQL {
+			tx.later = nil // nothing ran: there is nothing to commit
+		} else {
+			tx.later = append(tx.later, deferredSQL{q: commitSQL, commit: true})
+			if err := tx.flushLater(ctx); err != nil {
+				return fmt.Errorf("commit transaction: %w", err)
+			}
 		}
-		return err
-	}
-	if tx.laterErr != nil {
-		return fmt.Errorf("end transaction: a held-back statement failed: %w", tx.laterErr)
-	}
-	if len(tx.later) == 1 && tx.later[0].q == beginSQL {
-		tx.later = nil // nothing ran: there is nothing to commit
-	} else {
-		tx.later = append(tx.later, deferredSQL{q: commitSQL, commit: true})
-		if err = tx.flushLater(ctx); err != nil {
-			return fmt.Errorf("commit transaction: %w", err)
-		}
-	}
-	tx.ended = true
-	for _, f := range tx.committed {
-		f()
-	}
-	return nil
+		tx.ended = true
+		return nil
+	})
 }
 
 // abandon ends a transaction of InFlatTx that failed: ROLLBACK, unless
@@ -95,6 +83,3 @@ func (tx *Tx) abandon(ctx context.Context) {
 		return nil
 	})
 }
-
-// compile-time check that both runners of a transaction's statements fit
-var _ = []querier{(*sql.Tx)(nil), (*sql.Conn)(nil)}
