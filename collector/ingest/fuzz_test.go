@@ -49,7 +49,7 @@ func FuzzIngestRoundTrip(f *testing.F) {
 			return
 		}
 		// One store for all runs: start each from an empty inventory.
-		for _, q := range []string{`DELETE FROM endpoints`, `DELETE FROM reports`} {
+		for _, q := range []string{`DELETE FROM endpoints`, `DELETE FROM endpoint_chains`, `DELETE FROM reports`} {
 			if _, err := db.Exec(ctx, q); err != nil {
 				t.Fatal(err)
 			}

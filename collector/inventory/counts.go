@@ -15,7 +15,7 @@ import (
 // an older scan than its agent's newest is gone.
 func (s *Store) Counts(ctx context.Context, dept string, cloud []netip.Prefix) (endpoints, servers, serversInCloud int, err error) {
 	rows, err := s.db.Query(ctx, `
-SELECT e.ip, e.role FROM endpoints e
+SELECT e.ip, e.role FROM endpoint_now e
 WHERE e.department = ? AND e.last_report IN (
 	SELECT r.report_id FROM report_latest l
 	JOIN reports r ON r.department = l.department AND r.agent_id = l.agent_id AND r.finished_at = l.finished_at

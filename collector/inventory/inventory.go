@@ -3,12 +3,8 @@ package inventory
 import (
 	"context"
 	"database/sql"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/netip"
-	"slices"
 	"time"
 
 	"github.com/egovnet/egovnet/collector/store"
@@ -262,120 +258,6 @@ const upsertLatestSQL = `INSERT INTO report_latest (department, agent_id, finish
 ON CONFLICT (department, agent_id) DO UPDATE SET finished_at = excluded.finished_at
 WHERE report_latest.finished_at < excluded.finished_at`
 
-// UpsertEndpoints records every endpoint of one report of department dept.
-// first_seen and last_seen are scan times (finished_at), so an offline import
-// of an old scan extends history backwards without overwriting newer facts:
-// attributes are replaced only by a report at least as new as the last one.
-func UpsertEndpoints(ctx context.Context, tx *store.Tx, dept, reportID, agentID string, seenAt time.Time, eps []wire.Endpoint) error {
-	at := SortableTime(seenAt)
-	// Upsert in address order: concurrent reports of one department then
-	// lock endpoint rows in the same order and cannot deadlock (PostgreSQL).
-	type item struct {
-		addr netip.Addr
-		e    *wire.Endpoint
-	}
-	items := make([]item, 0, len(eps))
-	for i := range eps {
-		addr, err := netip.ParseAddr(eps[i].IP)
-		if err != nil {
-			return fmt.Errorf("upsert endpoint %q: %w", eps[i].IP, err)
-		}
-		items = append(items, item{addr.Unmap(), &eps[i]})
-	}
-	slices.SortStableFunc(items, func(a, b item) int { return a.addr.Compare(b.addr) })
-	// One address once per statement: a multi-row upsert may not touch a
-	// row twice (PostgreSQL). Repeats merge as the upsert would apply them
-	// one after the other: a later non-empty attribute wins.
-	dedup := items[:0]
-	for _, it := range items {
-		if n := len(dedup); n > 0 && dedup[n-1].addr == it.addr {
-			m := *dedup[n-1].e
-			e := it.e
-			for _, f := range [][2]*string{{&m.MAC, &e.MAC}, {&m.Vendor, &e.Vendor}, {&m.Hostname, &e.Hostname}} {
-				if *f[1] != "" {
-					*f[0] = *f[1]
-				}
-			}
-			if e.Role != "" && e.Role != wire.RoleUnknown {
-				m.Role = e.Role
-			}
-			m.OpenPorts, m.HTTP, m.SeenBy = e.OpenPorts, e.HTTP, e.SeenBy
-			dedup[n-1].e = &m
-			continue
-		}
-		dedup = append(dedup, it)
-	}
-	items = dedup
-	// Many rows per statement (set-based). In DO UPDATE, "endpoints.x" is
-	// the stored row and "excluded.x" this sighting; every expression reads
-	// the stored row as it was (both backends), so endpoints.last_seen
-	// below is the previous newest sighting.
-	const cols = 14
-	const chunk = 500 // 7,000 parameters: under SQLite's 32,766 and PostgreSQL's 65,535
-	// Statements come in the sizes store.RowBatches hands out, so their
-	// texts repeat and stay prepared (the store's statement cache on
-	// SQLite, pgx's own on PostgreSQL) instead of being parsed per report.
-	args := make([]any, 0, cols*min(chunk, len(items)))
-	for _, n := range store.RowBatches(len(items), chunk) {
-		args = args[:0]
-		for _, it := range items[:n] {
-			e := it.e
-			ports, _ := json.Marshal(nonNilInts(e.OpenPorts))
-			httpInfo := e.HTTP
-			if httpInfo == nil {
-				httpInfo = []wire.HTTPInfo{}
-			}
-			titles, _ := json.Marshal(httpInfo)
-			seenBy, _ := json.Marshal(e.SeenBy)
-			role := e.Role
-			if role == "" {
-				role = wire.RoleUnknown
-			}
-			args = append(args, dept, it.addr.String(), at, at, e.MAC, e.Vendor, e.Hostname, role, string(ports), string(titles), string(seenBy), reportID, agentID, IPKey(it.addr))
-		}
-		if err := tx.ExecLater(ctx, endpointUpsert.SQL(n), args...); err != nil {
-			return fmt.Errorf("upsert %d endpoints: %w", n, err)
-		}
-		items = items[n:]
-	}
-	return nil
-}
-
-// endpointUpsert is the endpoint upsert, n rows a statement.
-var endpointUpsert = &store.MultiRow{
-	Head: `INSERT INTO endpoints (department, ip, first_seen, last_seen, mac, vendor, hostname, role, open_ports, http_titles, seen_by, last_report, last_agent, ip_key) VALUES `,
-	Row:  "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	Tail: upsertTail,
-}
-
-const upsertTail = `
-ON CONFLICT (department, ip) DO UPDATE SET
-	ip_key = excluded.ip_key,
-	first_seen = CASE WHEN endpoints.first_seen > excluded.first_seen THEN excluded.first_seen ELSE endpoints.first_seen END,
-	mac = CASE WHEN excluded.last_seen >= endpoints.last_seen AND excluded.mac <> '' THEN excluded.mac ELSE endpoints.mac END,
-	vendor = CASE WHEN excluded.last_seen >= endpoints.last_seen AND excluded.vendor <> '' THEN excluded.vendor ELSE endpoints.vendor END,
-	hostname = CASE WHEN excluded.last_seen >= endpoints.last_seen AND excluded.hostname <> '' THEN excluded.hostname ELSE endpoints.hostname END,
-	role = CASE WHEN excluded.last_seen >= endpoints.last_seen AND excluded.role <> 'unknown' THEN excluded.role ELSE endpoints.role END,
-	open_ports = CASE WHEN excluded.last_seen >= endpoints.last_seen THEN excluded.open_ports ELSE endpoints.open_ports END,
-	http_titles = CASE WHEN excluded.last_seen >= endpoints.last_seen THEN excluded.http_titles ELSE endpoints.http_titles END,
-	seen_by = CASE WHEN excluded.last_seen >= endpoints.last_seen THEN excluded.seen_by ELSE endpoints.seen_by END,
-	last_report = CASE WHEN excluded.last_seen >= endpoints.last_seen THEN excluded.last_report ELSE endpoints.last_report END,
-	last_agent = CASE WHEN excluded.last_seen >= endpoints.last_seen THEN excluded.last_agent ELSE endpoints.last_agent END,
-	last_seen = CASE WHEN excluded.last_seen > endpoints.last_seen THEN excluded.last_seen ELSE endpoints.last_seen END`
-
-// IPKey is the numeric sort key of an address (endpoints.ip_key).
-func IPKey(a netip.Addr) string {
-	b := a.As16()
-	return hex.EncodeToString(b[:])
-}
-
-func nonNilInts(p []int) []int {
-	if p == nil {
-		return []int{}
-	}
-	return p
-}
-
 // Reports lists stored reports, newest scan first; dept "" means all.
 func (s *Store) Reports(ctx context.Context, dept string, limit int) ([]Report, error) {
 	q := `SELECT ` + reportCols + ` FROM reports`
@@ -485,7 +367,7 @@ type Endpoint struct {
 // Endpoints lists endpoints ordered by department and address; dept ""
 // means all departments.
 func (s *Store) Endpoints(ctx context.Context, dept string, limit int) ([]Endpoint, error) {
-	q := `SELECT department, ip, first_seen, last_seen, mac, vendor, hostname, role, open_ports, http_titles, seen_by, last_report, last_agent FROM endpoints`
+	q := `SELECT department, ip, first_seen, last_seen, mac, vendor, hostname, role, open_ports, http_titles, seen_by, last_report, last_agent FROM endpoint_now`
 	var args []any
 	if dept != "" {
 		q += ` WHERE department = ?`

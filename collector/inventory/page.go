@@ -70,7 +70,7 @@ func (s *Store) EndpointsPage(ctx context.Context, dept string, p paging.Page) (
 	ipo := ipOrder(s.db.Dialect)
 	order := p.Order(map[string]string{"ip": ipo, "mac": "mac", "hostname": "hostname", "vendor": "vendor", "role": "role",
 		"first_seen": "first_seen", "last_seen": "last_seen", "department": "department"}, "department, "+ipo)
-	q := `SELECT department, ip, first_seen, last_seen, mac, vendor, hostname, role, open_ports, http_titles, seen_by, last_report, last_agent FROM endpoints` +
+	q := `SELECT department, ip, first_seen, last_seen, mac, vendor, hostname, role, open_ports, http_titles, seen_by, last_report, last_agent FROM endpoint_now` +
 		where + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
 	out, err := s.scanEndpoints(ctx, q, append(args, p.Limit, p.Offset)...)
 	return out, total, err

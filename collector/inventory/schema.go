@@ -101,4 +101,31 @@ ALTER TABLE reports ALTER COLUMN raw_z SET STORAGE EXTERNAL;
 		SQLite:   `SELECT 1`,
 		Postgres: `ALTER TABLE endpoints SET (fillfactor = 70)`,
 	})
+	// Sighting chains (chain.go): a bulk report leaves the rows it sees as
+	// before unwritten, and their newest sighting is their chain's.
+	// Readers go through endpoint_now, which resolves it. The rows of one
+	// agent's chain are found by department (the primary key) and
+	// filtered: an index of its own would cost every bulk insert more
+	// than it saves the chained report's one read.
+	store.Register(store.Migration{
+		ID: "inventory/0007_chains",
+		SQLite: `ALTER TABLE endpoints ADD COLUMN chain_agent TEXT NOT NULL DEFAULT '';
+ALTER TABLE endpoints ADD COLUMN digest TEXT NOT NULL DEFAULT '';
+CREATE TABLE endpoint_chains (
+	department TEXT NOT NULL,
+	agent_id TEXT NOT NULL,
+	seen_at TEXT NOT NULL,
+	report_id TEXT NOT NULL,
+	PRIMARY KEY (department, agent_id)
+);
+CREATE VIEW endpoint_now AS
+SELECT e.department AS department, e.ip AS ip, e.first_seen AS first_seen,
+ CASE WHEN e.chain_agent = '' THEN e.last_seen ELSE COALESCE(c.seen_at, e.last_seen) END AS last_seen,
+ e.mac AS mac, e.vendor AS vendor, e.hostname AS hostname, e.role AS role, e.open_ports AS open_ports,
+ e.http_titles AS http_titles, e.seen_by AS seen_by,
+ CASE WHEN e.chain_agent = '' THEN e.last_report ELSE COALESCE(c.report_id, e.last_report) END AS last_report,
+ e.last_agent AS last_agent, e.ip_key AS ip_key
+FROM endpoints e LEFT JOIN endpoint_chains c ON c.department = e.department AND c.agent_id = e.chain_agent;
+`,
+	})
 }
