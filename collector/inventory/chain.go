@@ -103,7 +103,9 @@ func loadChain(ctx context.Context, tx *store.Tx, dept, agentID string) (chain, 
 		return ch, fmt.Errorf("load the sightings of %s: %w", agentID, err)
 	}
 	ch.exists = true
-	rs, err := tx.Query(ctx, `SELECT ip, digest FROM endpoints WHERE department = ? AND chain_agent = ?`, dept, agentID)
+	// "chain_agent <> ''" names the partial index endpoints_chained, which
+	// SQLite uses only when the query says so in its text
+	rs, err := tx.Query(ctx, `SELECT ip, digest FROM endpoints WHERE department = ? AND chain_agent = ? AND chain_agent <> ''`, dept, agentID)
 	if err != nil {
 		return ch, fmt.Errorf("load the rows %s saw: %w", agentID, err)
 	}

@@ -324,3 +324,51 @@ func TestChainLocksOutWriters(t *testing.T) {
 		t.Fatalf("endpoints %+v, want a1's newest sighting", eps)
 	}
 }
+
+// TestChainDigestEachField: a chained report that changes any one of an
+// endpoint's attributes writes it; the digest must cover every one.
+func TestChainDigestEachField(t *testing.T) {
+	base := wire.Endpoint{IP: "10.0.0.1", MAC: "00:00:00:00:00:01", Vendor: "v1", Hostname: "h1", Role: wire.RoleServer,
+		OpenPorts: []int{22}, HTTP: []wire.HTTPInfo{{Port: 80, Title: "t1", Server: "s1"}}, SeenBy: []string{wire.MethodICMP}}
+	tests := []struct {
+		name   string
+		change func(e *wire.Endpoint)
+	}{
+		{"mac", func(e *wire.Endpoint) { e.MAC = "00:00:00:00:00:02" }},
+		{"vendor", func(e *wire.Endpoint) { e.Vendor = "v2" }},
+		{"hostname", func(e *wire.Endpoint) { e.Hostname = "h2" }},
+		{"role", func(e *wire.Endpoint) { e.Role = wire.RoleWorkstation }},
+		{"ports", func(e *wire.Endpoint) { e.OpenPorts = []int{22, 443} }},
+		{"http title", func(e *wire.Endpoint) { e.HTTP = []wire.HTTPInfo{{Port: 80, Title: "t2", Server: "s1"}} }},
+		{"http server", func(e *wire.Endpoint) { e.HTTP = []wire.HTTPInfo{{Port: 80, Title: "t1", Server: "s2"}} }},
+		{"seen_by", func(e *wire.Endpoint) { e.SeenBy = []string{wire.MethodICMP, wire.MethodTCP} }},
+	}
+	storetest.ForEachBackend(t, func(t *testing.T, db *store.DB) {
+		t1 := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+		for i, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				dept := fmt.Sprintf("F%d", i)
+				if err := New(db).SyncDepartments(context.Background(), []Department{{dept, "x"}}, time.Now()); err != nil {
+					t.Fatal(err)
+				}
+				next := base
+				tc.change(&next)
+				for _, rep := range []chainReport{{"r1", "a1", t1, []wire.Endpoint{base}}, {"r2", "a1", t1.Add(time.Hour), []wire.Endpoint{next}}} {
+					if err := fileChain(t, db, dept, rep, true); err != nil {
+						t.Fatal(err)
+					}
+				}
+				eps, err := New(db).Endpoints(context.Background(), dept, 10)
+				if err != nil || len(eps) != 1 {
+					t.Fatalf("endpoints %+v %v", eps, err)
+				}
+				e := eps[0]
+				got := fmt.Sprint(e.MAC, e.Vendor, e.Hostname, e.Role, e.OpenPorts, e.HTTP, e.SeenBy)
+				want := fmt.Sprint(next.MAC, next.Vendor, next.Hostname, next.Role, next.OpenPorts, next.HTTP, next.SeenBy)
+				if got != want {
+					t.Fatalf("read %s\nwant %s", got, want)
+				}
+			})
+		}
+	})
+}

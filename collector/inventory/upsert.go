@@ -33,6 +33,9 @@ func upsertEndpoints(ctx context.Context, tx *store.Tx, dept, reportID, agentID 
 		return err
 	}
 	at := SortableTime(seenAt)
+	if len(rows) == 0 {
+		return nil // nothing to write: no lock to wait for
+	}
 	if len(rows) >= chainFrom {
 		return upsertChained(ctx, tx, dept, reportID, agentID, at, rows)
 	}
