@@ -77,7 +77,7 @@ func New(db *store.DB, o Options) *Metrics {
 		&storeCollector{db: db, silentAfter: o.SilentAfter, statuses: o.AgentStatuses})
 	if o.IngestReruns != nil {
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "egovnet_ingest_reruns_total",
-			Help: "Reports whose transaction ran again with savepoints after the attempt without them failed (PostgreSQL): a processor failed or a race was lost; steadily rising, ingest does twice the work."},
+			Help: "Reports whose transaction ran again with savepoints after the attempt without them failed (PostgreSQL): a processor failed, a race was lost, or the report was a backfill (a scan older than its agent's latest, under load); steadily rising, ingest does twice the work."},
 			func() float64 { return float64(o.IngestReruns()) }))
 	}
 	return m
