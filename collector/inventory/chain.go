@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"slices"
 
 	"github.com/egovnet/egovnet/collector/store"
@@ -177,15 +176,8 @@ func lockEndpoints(ctx context.Context, tx *store.Tx, dept string, exclusive boo
 	if exclusive {
 		fn = "pg_advisory_xact_lock"
 	}
-	if err := tx.ExecLater(ctx, `SELECT `+fn+`(?)`, endpointsLockKey(dept)); err != nil {
+	if err := tx.ExecLater(ctx, `SELECT `+fn+`(?)`, store.LockKey("egovnet/endpoints/"+dept)); err != nil {
 		return fmt.Errorf("lock the endpoints of %s: %w", dept, err)
 	}
 	return nil
-}
-
-// endpointsLockKey is the advisory lock key of a department's endpoints.
-func endpointsLockKey(dept string) int64 {
-	h := fnv.New64a()
-	h.Write([]byte("egovnet/endpoints/" + dept))
-	return int64(h.Sum64() & 0x7fffffffffffffff)
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"strings"
 	"time"
 
@@ -613,8 +612,4 @@ func (s *Store) events(ctx context.Context, id string) ([]Event, error) {
 }
 
 // deptLockKey is the advisory lock key of a department's lifecycle.
-func deptLockKey(dept string) int64 {
-	h := fnv.New64a()
-	h.Write([]byte("egovnet/rules/" + dept))
-	return int64(h.Sum64() & 0x7fffffffffffffff)
-}
+func deptLockKey(dept string) int64 { return store.LockKey("egovnet/rules/" + dept) }
